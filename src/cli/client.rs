@@ -1,0 +1,104 @@
+//! `actline client`: the customer's machine.
+
+use super::{bad, failed};
+use actline::client::{Client, Trust};
+use actline::fingerprint::{self, Components};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    /// The client's state directory.
+    #[arg(long, env = "ACTLINE_CLIENT_DIR")]
+    state: Option<PathBuf>,
+    /// The vendor's trust file (default: STATE/trust.json).
+    #[arg(long, env = "ACTLINE_TRUST")]
+    trust: Option<PathBuf>,
+    /// Pose as the machine described in this JSON file instead of reading this one's hardware.
+    #[arg(long, global = true)]
+    fingerprint: Option<PathBuf>,
+    #[command(subcommand)]
+    command: ClientCmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum ClientCmd {
+    /// Make the installation ID for a product key on this machine.
+    Iid {
+        /// The product key (25 characters).
+        #[arg(long)]
+        key: String,
+        /// The product, by catalog name.
+        #[arg(long)]
+        product: String,
+    },
+    /// Enter the confirmation ID read out by the activation line.
+    Confirm {
+        /// The confirmation ID (any grouping).
+        cid: String,
+    },
+    /// Re-verify the activation: activated, grace (days left) or notification mode.
+    Status {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the hardware components this machine reports (they never leave it: only keyed digests do).
+    Fingerprint,
+}
+
+/// The machine to act as: a posed fingerprint file or this machine.
+pub fn machine(file: &Option<PathBuf>) -> Result<Components> {
+    match file {
+        Some(f) => Components::from_file(f).map_err(|e| bad(e.to_string())),
+        None => Ok(fingerprint::collect()),
+    }
+}
+
+pub fn run(a: ClientArgs) -> Result<()> {
+    let dir = a.state.clone().unwrap_or_else(Client::default_dir);
+    if let ClientCmd::Fingerprint = a.command {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&machine(&a.fingerprint)?)?
+        );
+        return Ok(());
+    }
+    let trust_path = a.trust.clone().unwrap_or_else(|| dir.join("trust.json"));
+    let trust = Trust::load(&trust_path)?;
+    let client = Client::new(dir, trust);
+    let m = machine(&a.fingerprint)?;
+    let today = actline::days::today();
+    match a.command {
+        ClientCmd::Iid { key, product } => match client.make_iid(&key, &product, &m, today)? {
+            Some(iid) => println!("{iid}"),
+            None => println!("{product}: unlocked by a setup key — no activation needed"),
+        },
+        ClientCmd::Confirm { cid } => {
+            let terms = client.confirm(&cid, &m, today)?;
+            println!(
+                "activated ({} key{})",
+                terms.kind,
+                if terms.reactivation {
+                    ", reactivation"
+                } else {
+                    ""
+                }
+            );
+        }
+        ClientCmd::Status { json } => {
+            let s = client.status(&m, today)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                println!("{}", s.describe());
+            }
+            if let Some(reason) = s.ended() {
+                return Err(failed(format!("activation ended: {reason}")));
+            }
+        }
+        ClientCmd::Fingerprint => unreachable!("handled above"),
+    }
+    Ok(())
+}

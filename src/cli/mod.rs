@@ -1,0 +1,185 @@
+//! The command line. Only this module (and the console) knows about flags;
+//! everything it does is a call into the library.
+
+mod client;
+mod demo;
+mod vendor;
+
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug, or the ledger stayed locked too long)
+  2  bad input or usage: the message says what and where
+  3  denied by entitlement: the reasons say why and what would make it succeed
+  4  verification failed: a confirmation ID, an activation or the audit trail did not verify";
+
+/// actline: offline telephone activation for a vendor's own products.
+#[derive(Parser, Debug)]
+#[command(name = "actline", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The vendor home: ledger, secrets, trust file.
+    #[arg(long, global = true, env = "ACTLINE_HOME")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a vendor home: ledger, signing keys, and with --demo the demo catalog and agreements.
+    Init(vendor::InitArgs),
+    /// Issue and look up product keys, change limits.
+    #[command(subcommand)]
+    Key(vendor::KeyCmd),
+    /// Decide an installation ID and print the confirmation ID on a grant.
+    Activate(vendor::ActivateArgs),
+    /// Proxy activation: many installation IDs from a file, results to another.
+    Batch(vendor::BatchArgs),
+    /// Load or show the product catalog.
+    #[command(subcommand)]
+    Catalog(vendor::CatalogCmd),
+    /// Load or show agreements.
+    #[command(subcommand)]
+    Agreement(vendor::AgreementCmd),
+    /// Look up activations, move seats.
+    #[command(subcommand)]
+    Activation(vendor::ActivationCmd),
+    /// Staff and roles.
+    #[command(subcommand)]
+    Staff(vendor::StaffCmd),
+    /// Show or verify the audit trail.
+    #[command(subcommand)]
+    Audit(vendor::AuditCmd),
+    /// Recommend a key kind for a planned deployment.
+    Advise(vendor::AdviseArgs),
+    /// The customer's machine: make installation IDs, enter confirmation IDs, check status.
+    Client(client::ClientArgs),
+    /// Run the whole activation loop on this machine, in a throwaway home, step by step.
+    Demo(demo::DemoArgs),
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Bad input or usage (exit 2).
+pub fn bad(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Denied by entitlement (exit 3).
+pub fn denied(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        code: 3,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Verification failed (exit 4).
+pub fn failed(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        code: 4,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// The exit code for an error: typed library errors know theirs.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    use actline::ledger::LedgerError;
+    for cause in e.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            return f.code;
+        }
+        if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
+            return c.exit_code();
+        }
+        if let Some(l) = cause.downcast_ref::<LedgerError>() {
+            return match l {
+                LedgerError::Sql(_) => 1,
+                _ => 2,
+            };
+        }
+    }
+    2
+}
+
+/// The vendor home from `--home`, `ACTLINE_HOME` or the per-user default.
+fn home(cli_home: &Option<PathBuf>) -> actline::home::Home {
+    actline::home::Home::at(
+        cli_home
+            .clone()
+            .unwrap_or_else(actline::home::Home::default_dir),
+    )
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Init(a) => vendor::init(&home(&cli.home), &a),
+        Command::Key(c) => vendor::key(&home(&cli.home), c),
+        Command::Activate(a) => vendor::activate(&home(&cli.home), &a),
+        Command::Batch(a) => vendor::batch(&home(&cli.home), &a),
+        Command::Catalog(c) => vendor::catalog(&home(&cli.home), c),
+        Command::Agreement(c) => vendor::agreement(&home(&cli.home), c),
+        Command::Activation(c) => vendor::activation(&home(&cli.home), c),
+        Command::Staff(c) => vendor::staff(&home(&cli.home), c),
+        Command::Audit(c) => vendor::audit(&home(&cli.home), c),
+        Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
+        Command::Client(a) => client::run(a),
+        Command::Demo(a) => demo::run(&a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            // A closed pipe (`actline ... | head`) is not an error.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return 0;
+            }
+            let msg = e.chain().map(|c| c.to_string()).collect::<Vec<_>>();
+            // One line: the outermost context, then the cause if it adds something.
+            let line = msg.iter().fold(String::new(), |acc, m| {
+                if acc.contains(m.as_str()) {
+                    acc
+                } else if acc.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{acc}: {m}")
+                }
+            });
+            eprintln!("actline: {}", line.replace('\n', " "));
+            exit_code(&e)
+        }
+    }
+}

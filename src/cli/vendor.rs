@@ -1,0 +1,727 @@
+//! The vendor's commands: init, keys, activation, batch, catalog, agreements,
+//! lookups, staff, audit, advice.
+
+use super::{bad, denied, failed};
+use actline::confirm::{self, Profile, Terms};
+use actline::entitlement::rules::{Grant, Role};
+use actline::entitlement::{advice, Agreements, Catalog, Product};
+use actline::home::{os_user, Home, Secrets};
+use actline::ids::InstallationId;
+use actline::keys::{KeyKind, ProductKey};
+use actline::ledger::{Activation, BatchItem, Ledger};
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The demo catalog and agreements, embedded so `init --demo` works anywhere.
+pub const DEMO_CATALOG: &str = include_str!("../../samples/catalog.toml");
+/// The demo agreements.
+pub const DEMO_AGREEMENTS: &str = include_str!("../../samples/agreements.toml");
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Load the demo catalog and agreements from samples/.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCmd {
+    /// Issue a product key; prints it.
+    Issue {
+        /// Product name from the catalog.
+        #[arg(long)]
+        product: String,
+        /// mak, site-host, setup or retail.
+        #[arg(long, default_value = "mak")]
+        kind: KeyKind,
+        /// Activations allowed (default: the agreement's allowance; 6 hosts for site-host; 1 for retail).
+        #[arg(long)]
+        activations: Option<u32>,
+        /// Agreement (licensing ID) the key belongs to.
+        #[arg(long)]
+        agreement: Option<String>,
+    },
+    /// Show a key: kind, product, agreement, seats used and left, activations.
+    Show {
+        /// The product key.
+        key: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a key's activation limit (supervisors; audited).
+    Limit {
+        /// The product key.
+        key: String,
+        /// The new limit.
+        limit: u32,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ActivateArgs {
+    /// The installation ID, as read out (any grouping).
+    iid: String,
+    /// The agreement the caller says they are under.
+    #[arg(long)]
+    agreement: Option<String>,
+    /// JSON output: decision, confirmation_id, reasons.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// Input: one installation ID a line, or CSV lines `label,installation ID`.
+    input: PathBuf,
+    /// Output CSV: label, installation ID, decision, confirmation ID, reason.
+    output: PathBuf,
+    /// Installation IDs per transaction.
+    #[arg(long, default_value_t = 100)]
+    chunk: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCmd {
+    /// Load a catalog file (all or nothing; never drops products in use).
+    Load {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Show the catalog.
+    Show {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgreementCmd {
+    /// Load an agreements file (all or nothing).
+    Load {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Show an agreement: keys, seats used and left, activations.
+    Show {
+        /// Licensing ID.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActivationCmd {
+    /// Show one activation with its decision trace.
+    Show {
+        /// Activation number.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release the seat an activation holds, so a replacement machine can take it (supervisors; audited).
+    Release {
+        /// Activation number.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCmd {
+    /// Add a staff member (or change their role).
+    Add {
+        /// Operating-system user name.
+        name: String,
+        /// agent or supervisor.
+        #[arg(long, value_parser = ["agent", "supervisor"])]
+        role: String,
+    },
+    /// List staff.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Recompute the hash chain.
+    Verify,
+    /// Show the trail, optionally filtered.
+    Show {
+        /// Only entries whose action, actor or subject contains this.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AdviseArgs {
+    /// Product name.
+    #[arg(long)]
+    product: String,
+    /// Machines planned.
+    #[arg(long)]
+    machines: u32,
+}
+
+/// Opens the ledger of a home.
+pub fn open(home: &Home) -> Result<Ledger> {
+    if !home.ledger_path().exists() {
+        return Err(bad(format!(
+            "{}: no ledger here — run `actline --home {} init --demo` first",
+            home.dir().display(),
+            home.dir().display()
+        )));
+    }
+    Ok(Ledger::open(&home.ledger_path())?)
+}
+
+pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
+    let secrets = home.create()?;
+    let mut ledger = Ledger::create(&home.ledger_path())?;
+    let me = os_user();
+    ledger.add_staff(&me, &me, Role::Supervisor)?;
+    let catalog = if a.demo {
+        let c = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
+        ledger.set_catalog(&c, &me, "samples/catalog.toml")?;
+        ledger.set_agreements(
+            &Agreements::parse("samples/agreements.toml", DEMO_AGREEMENTS)?,
+            &me,
+            "samples/agreements.toml",
+        )?;
+        c
+    } else {
+        Catalog::default()
+    };
+    let trust = home.write_trust(&secrets, &catalog)?;
+    println!("initialised {}", home.dir().display());
+    println!("  ledger   {}", home.ledger_path().display());
+    println!(
+        "  secrets  {} (owner-only)",
+        home.dir().join("secrets").display()
+    );
+    println!("  trust    {} (give this to clients)", trust.display());
+    println!("  staff    {me} (supervisor)");
+    if a.demo {
+        println!(
+            "  catalog  {} products, agreements loaded",
+            catalog.products.len()
+        );
+    }
+    Ok(())
+}
+
+fn product<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Product> {
+    catalog.by_name(name).ok_or_else(|| {
+        bad(format!(
+            "product {name:?} is not in the catalog (known: {})",
+            catalog
+                .products
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+fn parse_key(ledger: &Ledger, typed: &str) -> Result<actline::entitlement::KeyRecord> {
+    let key = ProductKey::parse(typed).map_err(|e| bad(format!("product key: {e}")))?;
+    let rec = ledger
+        .key(key.serial())?
+        .ok_or_else(|| bad(format!("key {} is not on record", key.short())))?;
+    if rec.key != key.to_string() {
+        return Err(bad(format!("key {} is not on record", key.short())));
+    }
+    Ok(rec)
+}
+
+pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
+    let mut ledger = open(home)?;
+    let me = os_user();
+    match cmd {
+        KeyCmd::Issue {
+            product: name,
+            kind,
+            activations,
+            agreement,
+        } => {
+            let secrets = home.secrets()?;
+            let catalog = ledger.catalog()?;
+            let p = product(&catalog, &name)?.clone();
+            let agreements = ledger.agreements()?;
+            let default = match kind {
+                KeyKind::SiteHost => Some(actline::entitlement::rules::SITE_HOSTS_MAX),
+                KeyKind::Retail | KeyKind::Setup => Some(1),
+                KeyKind::Mak => agreement
+                    .as_deref()
+                    .and_then(|a| agreements.get(a))
+                    .and_then(|a| a.allowance()),
+            };
+            let limit = activations
+                .or(default)
+                .ok_or_else(|| bad("--activations N is needed (no agreement allowance applies)"))?;
+            let rec = ledger.issue_key(&me, &p, kind, agreement.as_deref(), limit, &|k, c| {
+                secrets.key_secret(k, c)
+            })?;
+            println!("{}", rec.key);
+            Ok(())
+        }
+        KeyCmd::Show { key, json } => {
+            let rec = parse_key(&ledger, &key)?;
+            let usage = ledger.key_usage(rec.serial)?.context("key vanished")?;
+            let acts = ledger.activations_of(rec.serial)?;
+            let catalog = ledger.catalog()?;
+            let pname = catalog
+                .by_code(rec.product)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| rec.product.to_string());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"key": usage.key, "product": pname, "used": usage.used, "left": usage.left, "activations": acts})
+                    )?
+                );
+            } else {
+                println!("key        {}", rec.key);
+                println!("kind       {}", rec.kind);
+                println!("product    {pname}");
+                println!(
+                    "agreement  {}",
+                    rec.agreement.as_deref().unwrap_or("(direct)")
+                );
+                println!(
+                    "seats      {} used, {} left of {}{}",
+                    usage.used,
+                    usage.left,
+                    rec.limit,
+                    if rec.revoked { " (revoked)" } else { "" }
+                );
+                for a in acts {
+                    println!(
+                        "  #{:<5} {} {:<8} {}{}",
+                        a.id,
+                        a.created_at,
+                        a.decision,
+                        a.label.unwrap_or_default(),
+                        if a.released { " (seat released)" } else { "" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        KeyCmd::Limit { key, limit, reason } => {
+            let rec = parse_key(&ledger, &key)?;
+            let rec = ledger.set_limit(&me, rec.serial, limit, &reason)?;
+            println!("limit of {} is now {}", rec.key, rec.limit);
+            Ok(())
+        }
+    }
+}
+
+/// Makes the confirmation ID for a grant: the product's profile decides.
+pub fn signer(secrets: &Secrets) -> impl Fn(&Grant, &Product, &InstallationId) -> String + '_ {
+    move |grant, product, iid| {
+        let terms = Terms {
+            kind: grant.kind,
+            reactivation: grant.reactivation_of.is_some(),
+        };
+        match product.profile {
+            Profile::Signed => confirm::issue_signed(secrets.signing(), iid, terms),
+            Profile::Compact => {
+                confirm::issue_compact(&secrets.compact_secret(product.code), iid, terms)
+            }
+        }
+    }
+}
+
+/// Prints a decision for people.
+pub fn print_activation(a: &Activation) {
+    println!("decision: {} (activation #{})", a.decision.word(), a.id);
+    for r in &a.decision.trace {
+        println!("  - {r}");
+    }
+    if let Some(cid) = &a.confirmation_id {
+        println!("confirmation ID:");
+        for (i, g) in cid.split('-').enumerate() {
+            print!(
+                "{}{:>2}: {g}",
+                if i % 5 == 0 { "\n  " } else { "   " },
+                i + 1
+            );
+        }
+        println!("\n\n  {cid}");
+    }
+}
+
+pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
+    let iid = InstallationId::parse(&a.iid).map_err(|e| bad(format!("installation ID: {e}")))?;
+    let secrets = home.secrets()?;
+    let mut ledger = open(home)?;
+    let channel = ledger.channel_for(&os_user())?;
+    let act = ledger.activate(
+        &iid,
+        &channel,
+        a.agreement.as_deref(),
+        None,
+        actline::days::today(),
+        &signer(&secrets),
+    )?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "decision": act.decision.word(),
+                "activation": act.id,
+                "installation_id": iid.to_string(),
+                "product": act.product.as_ref().map(|p| p.name.clone()),
+                "confirmation_id": act.confirmation_id,
+                "reasons": act.decision.trace,
+                "remedy": act.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
+            }))?
+        );
+    } else {
+        print_activation(&act);
+    }
+    match &act.decision.outcome {
+        Ok(_) => Ok(()),
+        Err(d) => Err(denied(format!("denied — {}", d.remedy))),
+    }
+}
+
+/// Reads batch input: `IID` or `label,IID` a line; blank lines and lines
+/// starting with `#` are skipped; a header line `label,...` is skipped.
+fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty()
+            || line.starts_with('#')
+            || line.to_ascii_lowercase().starts_with("label,")
+        {
+            continue;
+        }
+        let (label, iid) = match line.split_once(',') {
+            Some((l, r)) => (
+                Some(l.trim().trim_matches('"').to_string()),
+                r.trim().trim_matches('"').to_string(),
+            ),
+            None => (None, line.to_string()),
+        };
+        out.push((i + 1, label, iid));
+    }
+    Ok(out)
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
+    let lines = read_batch(&a.input)?;
+    let secrets = home.secrets()?;
+    let mut ledger = open(home)?;
+    let channel = ledger.channel_for(&os_user())?;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&a.output)
+            .map_err(|e| bad(format!("{}: {e}", a.output.display())))?,
+    );
+    writeln!(out, "label,installation_id,decision,confirmation_id,reason")?;
+    let mut items = Vec::new();
+    let mut invalid = 0;
+    for (line, label, text) in &lines {
+        match InstallationId::parse(text) {
+            Ok(iid) => items.push(BatchItem {
+                iid,
+                label: label.clone(),
+            }),
+            Err(e) => {
+                invalid += 1;
+                writeln!(
+                    out,
+                    "{},{},invalid,,{}",
+                    csv(label.as_deref().unwrap_or("")),
+                    csv(text),
+                    csv(&format!("{}: line {line}: {e}", a.input.display()))
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    let total = items.len();
+    let tty = std::io::stderr().is_terminal();
+    let (mut done, mut granted) = (0usize, 0usize);
+    let mut write_err: Option<std::io::Error> = None;
+    let mut progress = |acts: &[Activation]| {
+        for act in acts {
+            let item = &items[done];
+            done += 1;
+            granted += act.decision.outcome.is_ok() as usize;
+            let reason = act.decision.trace.last().cloned().unwrap_or_default();
+            let r = writeln!(
+                out,
+                "{},{},{},{},{}",
+                csv(item.label.as_deref().unwrap_or("")),
+                item.iid,
+                act.decision.word(),
+                act.confirmation_id.as_deref().unwrap_or(""),
+                csv(&reason)
+            );
+            if let Err(e) = r {
+                write_err.get_or_insert(e);
+            }
+        }
+        // A committed chunk's results reach the disk before the next chunk.
+        if let Err(e) = out.flush() {
+            write_err.get_or_insert(e);
+        }
+        if tty {
+            let width = 30;
+            let filled = if total == 0 {
+                width
+            } else {
+                done * width / total
+            };
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        }
+    };
+    let result = ledger.activate_batch(
+        &items,
+        a.chunk,
+        &channel,
+        actline::days::today(),
+        &signer(&secrets),
+        &mut progress,
+    );
+    if tty {
+        eprintln!();
+    }
+    result?;
+    if let Some(e) = write_err {
+        return Err(bad(format!("{}: {e}", a.output.display())));
+    }
+    eprintln!(
+        "{total} decided: {granted} granted, {} denied; {invalid} invalid lines; results in {}",
+        total - granted,
+        a.output.display()
+    );
+    Ok(())
+}
+
+pub fn catalog(home: &Home, cmd: CatalogCmd) -> Result<()> {
+    let mut ledger = open(home)?;
+    match cmd {
+        CatalogCmd::Load { file } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| bad(format!("{name}: {e}")))?;
+            let c = Catalog::parse(&name, &text).map_err(|e| bad(e.to_string()))?;
+            ledger.set_catalog(&c, &os_user(), &name)?;
+            let secrets = home.secrets()?;
+            home.write_trust(&secrets, &c)?;
+            println!(
+                "loaded {} products from {name}; trust file updated",
+                c.products.len()
+            );
+        }
+        CatalogCmd::Show { json } => {
+            let c = ledger.catalog()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                for (family, versions) in c.families() {
+                    println!("{family}");
+                    for p in versions {
+                        println!(
+                            "  {:<12} code {:<5} version {:<3} {:<11} {:<7} site threshold {}{}",
+                            p.name,
+                            p.code,
+                            p.version,
+                            p.class.name(),
+                            p.profile.name(),
+                            c.threshold(p),
+                            if p.own_key { ", needs its own key" } else { "" }
+                        );
+                    }
+                }
+                for h in &c.hosts {
+                    println!("host {} activates {}", h.host, h.activates.join(", "));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn agreement(home: &Home, cmd: AgreementCmd) -> Result<()> {
+    let mut ledger = open(home)?;
+    match cmd {
+        AgreementCmd::Load { file } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| bad(format!("{name}: {e}")))?;
+            let a = Agreements::parse(&name, &text).map_err(|e| bad(e.to_string()))?;
+            ledger.set_agreements(&a, &os_user(), &name)?;
+            println!("loaded {} agreements from {name}", a.0.len());
+        }
+        AgreementCmd::Show { id, json } => {
+            let all = ledger.agreements()?;
+            let a = all
+                .get(&id)
+                .ok_or_else(|| bad(format!("agreement {id} is not on file")))?;
+            let keys = ledger.keys_of(&id)?;
+            let affiliates: Vec<&str> = all
+                .0
+                .values()
+                .filter(|x| x.parent.as_deref() == Some(id.as_str()))
+                .map(|x| x.id.as_str())
+                .collect();
+            let mut acts = Vec::new();
+            for k in &keys {
+                acts.extend(ledger.activations_of(k.key.serial)?);
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"agreement": a, "allowance": a.allowance(), "affiliates": affiliates, "keys": keys, "activations": acts})
+                    )?
+                );
+            } else {
+                println!(
+                    "{} — {}",
+                    a.label(),
+                    a.level
+                        .map(|l| format!("level {l:?}"))
+                        .or(a.licences.map(|n| format!("{n} licences")))
+                        .unwrap_or_default()
+                );
+                if let Some(p) = &a.parent {
+                    println!("affiliate of {p}: may use its keys");
+                }
+                if !affiliates.is_empty() {
+                    println!("affiliates: {}", affiliates.join(", "));
+                }
+                for k in &keys {
+                    println!(
+                        "  {} {:<9} {} used, {} left",
+                        k.key.key,
+                        k.key.kind.name(),
+                        k.used,
+                        k.left
+                    );
+                }
+                println!("{} activations recorded", acts.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn activation(home: &Home, cmd: ActivationCmd) -> Result<()> {
+    let mut ledger = open(home)?;
+    match cmd {
+        ActivationCmd::Show { id, json } => {
+            let a = ledger
+                .activation(id)?
+                .ok_or_else(|| bad(format!("no activation #{id}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&a)?);
+            } else {
+                println!(
+                    "activation #{} — {} by {} at {}",
+                    a.id, a.decision, a.actor, a.created_at
+                );
+                println!("installation ID  {}", a.installation_id);
+                if let Some(c) = &a.confirmation_id {
+                    println!("confirmation ID  {c}");
+                }
+                for r in &a.reasons {
+                    println!("  - {r}");
+                }
+            }
+        }
+        ActivationCmd::Release { id, reason } => {
+            ledger.release_seat(&os_user(), id, &reason)?;
+            println!("seat of activation #{id} released");
+        }
+    }
+    Ok(())
+}
+
+pub fn staff(home: &Home, cmd: StaffCmd) -> Result<()> {
+    let mut ledger = open(home)?;
+    match cmd {
+        StaffCmd::Add { name, role } => {
+            let role = if role == "supervisor" {
+                Role::Supervisor
+            } else {
+                Role::Agent
+            };
+            ledger.add_staff(&os_user(), &name, role)?;
+            println!("{name} is now {}", role.name());
+        }
+        StaffCmd::List => {
+            for (n, r) in ledger.staff()? {
+                println!("{n} {}", r.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
+    let ledger = open(home)?;
+    match cmd {
+        AuditCmd::Verify => match ledger.verify_audit() {
+            Ok(n) => println!("audit trail intact: {n} entries chain"),
+            Err(e) => return Err(failed(e.to_string())),
+        },
+        AuditCmd::Show { filter } => {
+            for e in ledger.audit_entries()? {
+                if let Some(f) = &filter {
+                    if ![&e.action, &e.actor, &e.subject, &e.detail]
+                        .iter()
+                        .any(|s| s.contains(f.as_str()))
+                    {
+                        continue;
+                    }
+                }
+                println!(
+                    "{:>5} {} {:<12} {:<16} {} {}",
+                    e.id, e.at, e.actor, e.action, e.subject, e.detail
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn advise(home: &Home, a: &AdviseArgs) -> Result<()> {
+    let ledger = open(home)?;
+    let catalog = ledger.catalog()?;
+    let p = product(&catalog, &a.product)?;
+    let adv = advice::recommend(&catalog, p, a.machines);
+    println!("{}: {}", adv.kind, adv.reason);
+    Ok(())
+}

@@ -1,0 +1,480 @@
+//! The customer's side: making installation IDs, verifying confirmation IDs,
+//! and keeping the activation state honest.
+//!
+//! The state lives in one JSON file, `STATE/state.json`, owner-only. At every
+//! [`Client::status`] the activation is re-verified from scratch: the stored
+//! confirmation ID must verify against the stored installation ID with the
+//! vendor's public key (or the product's secret), and this machine's
+//! fingerprint must still match the installation ID's by the weighted vote.
+//! A state directory copied to another machine fails the fingerprint; an
+//! edited file fails the signature or the seal (an HMAC over the file that
+//! catches casual edits such as moving the install date; it is not a
+//! secret-backed protection, since the client's code is public). Unactivated
+//! installs have a 30-day grace period, then notification mode.
+
+use crate::confirm::{self, ConfirmError, Profile, Terms, Verifier};
+use crate::fingerprint::Components;
+use crate::home::{hex, unhex, write_private};
+use crate::ids::{IidError, InstallationId};
+use crate::keys::{KeyError, KeyKind, ProductKey};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Days an unactivated install runs before notification mode.
+pub const GRACE_DAYS: u16 = 30;
+
+/// What a client needs to verify confirmation IDs (the vendor's `trust.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Trust {
+    /// Format version (1).
+    pub format: u32,
+    /// Salt for hashing fingerprints (hex).
+    pub fingerprint_salt: String,
+    /// Products by name.
+    pub products: BTreeMap<String, TrustedProduct>,
+}
+
+/// One product's verification material.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrustedProduct {
+    /// Catalog code.
+    pub code: u16,
+    /// Confirmation profile.
+    pub profile: Profile,
+    /// Vendor public key (hex), for signed products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Verification secret (hex), for compact products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Setup-key secret (hex): lets setup keys be checked offline.
+    pub setup_secret: String,
+}
+
+/// Client errors. [`ClientError::exit_code`] says which are bad input (2)
+/// and which are failed verification (4).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A file problem.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The product is not in the trust file.
+    #[error("product {0:?} is not in the trust file (known: {1})")]
+    UnknownProduct(String, String),
+    /// The product key as typed is wrong.
+    #[error("product key: {0}")]
+    Key(#[from] KeyError),
+    /// The confirmation ID as typed or verified.
+    #[error("{0}")]
+    Confirm(#[from] ConfirmError),
+    /// A stored installation ID is unreadable.
+    #[error("stored installation ID: {0}")]
+    Iid(#[from] IidError),
+    /// No installation ID was made yet.
+    #[error("no installation ID yet: run `actline client iid --key KEY --product PRODUCT` first")]
+    NoPending,
+    /// A setup key was given where activation is needed, or is not genuine.
+    #[error("{0}")]
+    Setup(String),
+    /// The activation was ended by a failed check.
+    #[error("{0}")]
+    Ended(String),
+}
+
+impl ClientError {
+    /// 4 for failed verification, 2 for bad input.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ClientError::Confirm(ConfirmError::Invalid) | ClientError::Ended(_) => 4,
+            _ => 2,
+        }
+    }
+}
+
+/// The stored state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct State {
+    format: u32,
+    product: String,
+    product_code: u16,
+    key: String,
+    installed_day: u16,
+    installation_id: Option<String>,
+    #[serde(default)]
+    unlocked_by_setup_key: bool,
+    activation: Option<Stored>,
+    #[serde(default)]
+    seal: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    installation_id: String,
+    confirmation_id: String,
+    activated_day: u16,
+}
+
+/// Where an install stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Status {
+    /// Activated, and the activation verifies on this machine.
+    Activated {
+        /// Product name.
+        product: String,
+        /// Day of activation (YYYY-MM-DD).
+        since: String,
+        /// Fingerprint components still matching.
+        matching_components: usize,
+    },
+    /// Unlocked by a setup key: no activation needed.
+    Unlocked {
+        /// Product name.
+        product: String,
+    },
+    /// Not activated, within the grace period.
+    Grace {
+        /// Product name.
+        product: String,
+        /// Days left.
+        days_left: u16,
+        /// Why an earlier activation no longer counts, if one was ended.
+        ended: Option<String>,
+    },
+    /// Not activated and the grace period is over.
+    Notification {
+        /// Product name.
+        product: String,
+        /// Why an earlier activation no longer counts, if one was ended.
+        ended: Option<String>,
+    },
+}
+
+impl Status {
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Status::Activated { product, since, matching_components } => {
+                format!("{product}: activated since {since} (this machine matches on {matching_components} of 8 components)")
+            }
+            Status::Unlocked { product } => format!("{product}: unlocked by a setup key (no activation needed)"),
+            Status::Grace { product, days_left, ended } => format!(
+                "{}{product}: not activated — grace period, {days_left} days left",
+                ended.as_ref().map(|e| format!("activation ended: {e}\n")).unwrap_or_default()
+            ),
+            Status::Notification { product, ended } => format!(
+                "{}{product}: not activated — grace period over: notification mode (activate to stop the reminders)",
+                ended.as_ref().map(|e| format!("activation ended: {e}\n")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The activation was ended by a failed check.
+    pub fn ended(&self) -> Option<&str> {
+        match self {
+            Status::Grace { ended, .. } | Status::Notification { ended, .. } => ended.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl Trust {
+    /// Loads a trust file.
+    pub fn load(path: &Path) -> Result<Self, ClientError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ClientError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| ClientError::File {
+            path: path.into(),
+            message: format!("not a trust file: {e}"),
+        })
+    }
+
+    /// The salt bytes.
+    pub fn salt(&self) -> Vec<u8> {
+        unhex(&self.fingerprint_salt).unwrap_or_default()
+    }
+
+    /// A product by name.
+    pub fn product(&self, name: &str) -> Result<&TrustedProduct, ClientError> {
+        self.products.get(name).ok_or_else(|| {
+            ClientError::UnknownProduct(
+                name.to_string(),
+                self.products.keys().cloned().collect::<Vec<_>>().join(", "),
+            )
+        })
+    }
+
+    /// The verifier for a product.
+    pub fn verifier(&self, p: &TrustedProduct) -> Result<Verifier, ConfirmError> {
+        match p.profile {
+            Profile::Signed => Verifier::signed(
+                &p.public_key
+                    .as_deref()
+                    .and_then(unhex)
+                    .ok_or(ConfirmError::BadTrust)?,
+            ),
+            Profile::Compact => Ok(Verifier::Compact(
+                p.secret
+                    .as_deref()
+                    .and_then(unhex)
+                    .ok_or(ConfirmError::BadTrust)?,
+            )),
+        }
+    }
+}
+
+/// A client install: a state directory and the vendor's trust file.
+pub struct Client {
+    dir: PathBuf,
+    trust: Trust,
+}
+
+impl Client {
+    /// The client at `dir` with `trust`.
+    pub fn new(dir: impl Into<PathBuf>, trust: Trust) -> Self {
+        Self {
+            dir: dir.into(),
+            trust,
+        }
+    }
+
+    /// The per-user default state directory.
+    pub fn default_dir() -> PathBuf {
+        if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+            return PathBuf::from(x).join("actline-client");
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join(".local/state/actline-client")
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    fn seal_of(&self, s: &State) -> String {
+        let mut unsealed = s.clone();
+        unsealed.seal.clear();
+        let mut m =
+            <Hmac<Sha256>>::new_from_slice(&self.trust.salt()).expect("HMAC takes any key length");
+        m.update(b"actline-client-state-v1");
+        m.update(
+            serde_json::to_string(&unsealed)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        hex(&m.finalize().into_bytes())
+    }
+
+    fn load(&self) -> Result<Option<State>, ClientError> {
+        let path = self.path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| ClientError::File {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let state: State = serde_json::from_str(&text).map_err(|e| ClientError::File {
+            path: path.clone(),
+            message: format!("corrupt state file ({e}); nothing was changed"),
+        })?;
+        Ok(Some(state))
+    }
+
+    fn save(&self, mut s: State) -> Result<(), ClientError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| ClientError::File {
+            path: self.dir.clone(),
+            message: e.to_string(),
+        })?;
+        s.seal = self.seal_of(&s);
+        let json = serde_json::to_string_pretty(&s).unwrap_or_default();
+        write_private(&self.path(), json.as_bytes()).map_err(|e| ClientError::File {
+            path: self.path(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Makes (and remembers) the installation ID for `key` and `product` on
+    /// the machine described by `machine`, dated `today`. A setup key instead
+    /// unlocks the product, checked offline, and returns `None`.
+    pub fn make_iid(
+        &self,
+        key: &str,
+        product: &str,
+        machine: &Components,
+        today: u16,
+    ) -> Result<Option<InstallationId>, ClientError> {
+        let tp = self.trust.product(product)?.clone();
+        let key = ProductKey::parse(key)?;
+        let prev = self.load()?;
+        let installed_day = match &prev {
+            Some(s) if s.product == product && self.seal_of(s) == s.seal => s.installed_day,
+            _ => today,
+        };
+        let mut state = State {
+            format: 1,
+            product: product.to_string(),
+            product_code: tp.code,
+            key: key.to_string(),
+            installed_day,
+            installation_id: None,
+            unlocked_by_setup_key: false,
+            activation: None,
+            seal: String::new(),
+        };
+        if key.kind() == KeyKind::Setup {
+            if !key.is_authentic(&unhex(&tp.setup_secret).unwrap_or_default()) {
+                return Err(ClientError::Setup(format!(
+                    "this setup key is not a genuine setup key for {product}"
+                )));
+            }
+            state.unlocked_by_setup_key = true;
+            self.save(state)?;
+            return Ok(None);
+        }
+        let hw = machine.hash(&self.trust.salt(), tp.code);
+        let iid = InstallationId::new(tp.code, &key, hw, today);
+        state.installation_id = Some(iid.to_string());
+        self.save(state)?;
+        Ok(Some(iid))
+    }
+
+    /// Verifies a typed confirmation ID against the remembered installation
+    /// ID and this machine, and stores the activation.
+    pub fn confirm(
+        &self,
+        typed: &str,
+        machine: &Components,
+        today: u16,
+    ) -> Result<Terms, ClientError> {
+        let mut state = self.load()?.ok_or(ClientError::NoPending)?;
+        let iid_text = state
+            .installation_id
+            .clone()
+            .ok_or(ClientError::NoPending)?;
+        let iid = InstallationId::parse(&iid_text)?;
+        let tp = self.trust.product(&state.product)?;
+        let terms = confirm::verify(typed, &iid, &self.trust.verifier(tp)?)?;
+        let sim = machine
+            .hash(&self.trust.salt(), tp.code)
+            .compare(&iid.hardware);
+        if !sim.same_machine() {
+            return Err(ClientError::Ended(format!(
+                "this machine does not match the installation ID ({} of 8 components differ)",
+                8 - sim.matching
+            )));
+        }
+        let cid = crate::ids::groups::join_groups(
+            &tp.profile
+                .layout()
+                .split(typed)
+                .map_err(ConfirmError::Typed)?,
+            "-",
+        );
+        state.activation = Some(Stored {
+            installation_id: iid_text,
+            confirmation_id: cid,
+            activated_day: today,
+        });
+        self.save(state)?;
+        Ok(terms)
+    }
+
+    /// Re-verifies everything and says where the install stands.
+    pub fn status(&self, machine: &Components, today: u16) -> Result<Status, ClientError> {
+        let state = self.load()?.ok_or(ClientError::NoPending)?;
+        let product = state.product.clone();
+        let grace_left =
+            (state.installed_day as u32 + GRACE_DAYS as u32).saturating_sub(today as u32) as u16;
+        let unactivated = |ended: Option<String>| {
+            if grace_left > 0 {
+                Status::Grace {
+                    product: product.clone(),
+                    days_left: grace_left,
+                    ended,
+                }
+            } else {
+                Status::Notification {
+                    product: product.clone(),
+                    ended,
+                }
+            }
+        };
+        if self.seal_of(&state) != state.seal {
+            return Ok(Status::Notification {
+                product: product.clone(),
+                ended: Some("the state file was modified outside actline".into()),
+            });
+        }
+        if state.unlocked_by_setup_key {
+            let tp = self.trust.product(&state.product)?;
+            let genuine = ProductKey::parse(&state.key)
+                .map(|k| {
+                    k.kind() == KeyKind::Setup
+                        && k.is_authentic(&unhex(&tp.setup_secret).unwrap_or_default())
+                })
+                .unwrap_or(false);
+            if genuine {
+                return Ok(Status::Unlocked { product });
+            }
+            return Ok(Status::Notification {
+                product,
+                ended: Some("the stored setup key is not genuine".into()),
+            });
+        }
+        let Some(act) = &state.activation else {
+            return Ok(unactivated(None));
+        };
+        let tp = self.trust.product(&state.product)?;
+        let iid = match InstallationId::parse(&act.installation_id) {
+            Ok(i) if i.product == tp.code => i,
+            _ => {
+                return Ok(unactivated(Some(
+                    "the stored installation ID is damaged".into(),
+                )))
+            }
+        };
+        let key_ok = ProductKey::parse(&state.key)
+            .map(|k| iid.proves(&k))
+            .unwrap_or(false);
+        if !key_ok {
+            return Ok(unactivated(Some(
+                "the stored product key does not match the activation".into(),
+            )));
+        }
+        if let Err(e) = confirm::verify(&act.confirmation_id, &iid, &self.trust.verifier(tp)?) {
+            return Ok(unactivated(Some(format!(
+                "the stored confirmation ID no longer verifies ({e})"
+            ))));
+        }
+        let sim = machine
+            .hash(&self.trust.salt(), tp.code)
+            .compare(&iid.hardware);
+        if !sim.same_machine() {
+            return Ok(unactivated(Some(format!(
+                "the hardware changed beyond tolerance ({} of 8 components differ) or the state was copied from another machine — reactivate by phone",
+                8 - sim.matching
+            ))));
+        }
+        Ok(Status::Activated {
+            product,
+            since: crate::days::format(act.activated_day),
+            matching_components: sim.matching,
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! The vendor's home directory: the ledger, the secrets and the trust file.
+//!
+//! ```text
+//! HOME/ledger.db          the ledger (SQLite, WAL)
+//! HOME/secrets/master.key 32 random bytes (hex): key authenticators, compact-profile and setup secrets derive from it
+//! HOME/secrets/signing.key the BLS12-381 private key (hex)
+//! HOME/trust.json         what clients need to verify confirmation IDs
+//! ```
+//!
+//! Secret files are created owner-only (0600) in an owner-only directory
+//! (0700), and are refused when anyone else can read them.
+
+use crate::client::{Trust, TrustedProduct};
+use crate::confirm::{Profile, SigningKey};
+use crate::entitlement::Catalog;
+use crate::keys::KeyKind;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Errors about the home directory and its secrets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HomeError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A secret file others can read.
+    #[error(
+        "{path}: readable by others (mode {mode:o}); refusing to use it — run `chmod 600 {path}`"
+    )]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
+    /// A secret file with the wrong contents.
+    #[error("{0}: not a valid key file")]
+    BadKey(PathBuf),
+    /// The home is not initialised.
+    #[error("{0}: not an actline home (run `actline --home {0} init --demo`)")]
+    NotInitialised(PathBuf),
+    /// Init found an existing home.
+    #[error("{0}: already initialised")]
+    Exists(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
+    move |source| HomeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Hex encoding.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex decoding.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Writes `contents` to a new owner-only file (mode 0600), atomically.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), HomeError> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(contents).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Reads a secret file, refusing it when group or others have any access.
+pub fn read_private(path: &Path) -> Result<String, HomeError> {
+    let meta = fs::metadata(path).map_err(io(path))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(HomeError::Exposed {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    fs::read_to_string(path).map_err(io(path))
+}
+
+/// The vendor's secrets, loaded.
+pub struct Secrets {
+    master: Vec<u8>,
+    signing: SigningKey,
+}
+
+impl Secrets {
+    fn derive(&self, label: &str, code: u16) -> Vec<u8> {
+        let mut m =
+            <Hmac<Sha256>>::new_from_slice(&self.master).expect("HMAC takes any key length");
+        m.update(label.as_bytes());
+        m.update(&code.to_be_bytes());
+        m.finalize().into_bytes().to_vec()
+    }
+
+    /// The authenticator secret for keys of `kind` for product `code`. Setup
+    /// keys use the product's setup secret, which clients hold, so they can be
+    /// checked offline; every other kind uses a secret only the vendor holds.
+    pub fn key_secret(&self, kind: KeyKind, code: u16) -> Vec<u8> {
+        match kind {
+            KeyKind::Setup => self.setup_secret(code),
+            _ => self.derive("actline-key-secret", 0),
+        }
+    }
+
+    /// The compact-profile verification secret of a product.
+    pub fn compact_secret(&self, code: u16) -> Vec<u8> {
+        self.derive("actline-compact", code)
+    }
+
+    /// The setup-key secret of a product.
+    pub fn setup_secret(&self, code: u16) -> Vec<u8> {
+        self.derive("actline-setup", code)
+    }
+
+    /// The fingerprint salt (not secret: every client has it).
+    pub fn fingerprint_salt(&self) -> Vec<u8> {
+        self.derive("actline-fingerprint", 0)
+    }
+
+    /// The BLS signing key.
+    pub fn signing(&self) -> &SigningKey {
+        &self.signing
+    }
+
+    /// The trust file for a catalog: public key for signed products,
+    /// verification secret for compact ones, setup secrets, fingerprint salt.
+    pub fn trust(&self, catalog: &Catalog) -> Trust {
+        let pk = hex(&self.signing.public_key());
+        let products = catalog
+            .products
+            .iter()
+            .map(|p| {
+                let (public_key, secret) = match p.profile {
+                    Profile::Signed => (Some(pk.clone()), None),
+                    Profile::Compact => (None, Some(hex(&self.compact_secret(p.code)))),
+                };
+                (
+                    p.name.clone(),
+                    TrustedProduct {
+                        code: p.code,
+                        profile: p.profile,
+                        public_key,
+                        secret,
+                        setup_secret: hex(&self.setup_secret(p.code)),
+                    },
+                )
+            })
+            .collect();
+        Trust {
+            format: 1,
+            fingerprint_salt: hex(&self.fingerprint_salt()),
+            products,
+        }
+    }
+}
+
+/// A vendor home directory.
+#[derive(Clone, Debug)]
+pub struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    /// The home at `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The per-user default: `$XDG_DATA_HOME/actline` or `~/.local/share/actline`.
+    pub fn default_dir() -> PathBuf {
+        if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+            return PathBuf::from(x).join("actline");
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join(".local/share/actline")
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The ledger file.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.dir.join("ledger.db")
+    }
+
+    /// The trust file.
+    pub fn trust_path(&self) -> PathBuf {
+        self.dir.join("trust.json")
+    }
+
+    fn secrets_dir(&self) -> PathBuf {
+        self.dir.join("secrets")
+    }
+
+    /// Creates the directory and fresh secrets. Refuses an existing home.
+    pub fn create(&self) -> Result<Secrets, HomeError> {
+        let sdir = self.secrets_dir();
+        if sdir.join("master.key").exists() {
+            return Err(HomeError::Exists(self.dir.clone()));
+        }
+        fs::create_dir_all(&sdir).map_err(io(&sdir))?;
+        for d in [&self.dir, &sdir] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o700)).map_err(io(d))?;
+        }
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).map_err(|e| HomeError::Io {
+            path: sdir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let signing = SigningKey::generate().map_err(|e| HomeError::Io {
+            path: sdir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        write_private(
+            &sdir.join("signing.key"),
+            hex(&signing.to_bytes()).as_bytes(),
+        )?;
+        write_private(&sdir.join("master.key"), hex(&master).as_bytes())?;
+        Ok(Secrets {
+            master: master.to_vec(),
+            signing,
+        })
+    }
+
+    /// Loads the secrets, refusing files others can read.
+    pub fn secrets(&self) -> Result<Secrets, HomeError> {
+        let sdir = self.secrets_dir();
+        let mpath = sdir.join("master.key");
+        if !mpath.exists() {
+            return Err(HomeError::NotInitialised(self.dir.clone()));
+        }
+        let master = unhex(&read_private(&mpath)?)
+            .filter(|m| m.len() == 32)
+            .ok_or_else(|| HomeError::BadKey(mpath.clone()))?;
+        let spath = sdir.join("signing.key");
+        let signing = unhex(&read_private(&spath)?)
+            .and_then(|b| SigningKey::from_bytes(&b))
+            .ok_or(HomeError::BadKey(spath))?;
+        Ok(Secrets { master, signing })
+    }
+
+    /// Writes the trust file for `catalog` (owner-only: it holds compact
+    /// verification secrets).
+    pub fn write_trust(&self, secrets: &Secrets, catalog: &Catalog) -> Result<PathBuf, HomeError> {
+        let path = self.trust_path();
+        let json = serde_json::to_string_pretty(&secrets.trust(catalog)).unwrap_or_default();
+        write_private(&path, json.as_bytes())?;
+        Ok(path)
+    }
+}
+
+/// The operating-system user running this process: the name of the real
+/// user ID from the password database, falling back to `$USER`.
+pub fn os_user() -> String {
+    let uid = fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+    });
+    if let (Some(uid), Ok(passwd)) = (uid.as_deref(), fs::read_to_string("/etc/passwd")) {
+        for line in passwd.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() > 2 && f[2] == uid {
+                return f[0].to_string();
+            }
+        }
+        return format!("uid{uid}");
+    }
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+}

@@ -1,0 +1,878 @@
+//! The ledger: keys, activations and the audit trail, in SQLite.
+//!
+//! - Opening reads `PRAGMA user_version` and applies each missing migration
+//!   in one immediate transaction; a schema newer than this build knows, or a
+//!   file that is not a ledger, is refused without being touched.
+//! - WAL journaling and a generous busy timeout; every change runs in an
+//!   `IMMEDIATE` transaction, so concurrent processes are serialized and a
+//!   key with N activations grants exactly N machines, whatever the race.
+//! - The audit trail is append-only (triggers refuse updates and deletes) and
+//!   tamper-evident: each entry stores SHA-256 over the previous entry's hash
+//!   and its own fields; [`Ledger::verify_audit`] recomputes the chain.
+
+mod audit;
+
+pub use audit::AuditEntry;
+
+use crate::entitlement::rules::{
+    decide, Channel, Decision, Grant, KeyRecord, PriorActivation, Request, Role,
+};
+use crate::entitlement::{Agreements, Catalog, Product};
+use crate::fingerprint::HardwareHash;
+use crate::ids::InstallationId;
+use crate::keys::{KeyKind, ProductKey};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Migrations, in order; index + 1 is the schema version they produce.
+const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql")];
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Ledger errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// No ledger at the path.
+    #[error("{0}: no ledger here (run `actline init` first)")]
+    Missing(PathBuf),
+    /// The file is not an SQLite database or is damaged.
+    #[error("{path}: not a usable ledger ({reason})")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// Made by a newer actline.
+    #[error("{path}: ledger schema version {found} is newer than this actline understands ({known}); upgrade actline")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: i64,
+        /// Newest known.
+        known: i64,
+    },
+    /// A refused change, with the reason.
+    #[error("{0}")]
+    Refused(String),
+    /// The caller lacks the role.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something was not found.
+    #[error("{0}")]
+    NotFound(String),
+    /// Any other SQLite failure.
+    #[error("ledger: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// The result of an activation request.
+#[derive(Clone, Debug)]
+pub struct Activation {
+    /// Ledger row.
+    pub id: i64,
+    /// The decision and its trace.
+    pub decision: Decision,
+    /// On a grant, the confirmation ID.
+    pub confirmation_id: Option<String>,
+    /// The product the installation ID names, when known.
+    pub product: Option<Product>,
+}
+
+/// One stored activation record, for lookups.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActivationRow {
+    /// Ledger ID.
+    pub id: i64,
+    /// Key serial, when the ID named a known key.
+    pub key_serial: Option<u64>,
+    /// Product code.
+    pub product: u16,
+    /// The installation ID.
+    pub installation_id: String,
+    /// The fingerprint digests.
+    pub hardware: String,
+    /// "granted" or "denied".
+    pub decision: String,
+    /// A seat was taken.
+    pub new_seat: bool,
+    /// Reactivation of this activation.
+    pub reactivation_of: Option<i64>,
+    /// The seat was released by a supervisor.
+    pub released: bool,
+    /// The confirmation ID, on grants.
+    pub confirmation_id: Option<String>,
+    /// The decision trace.
+    pub reasons: Vec<String>,
+    /// Machine label from a batch file.
+    pub label: Option<String>,
+    /// Who asked.
+    pub actor: String,
+    /// When.
+    pub created_at: String,
+}
+
+/// One item of a batch.
+#[derive(Clone, Debug)]
+pub struct BatchItem {
+    /// The installation ID.
+    pub iid: InstallationId,
+    /// A machine label.
+    pub label: Option<String>,
+}
+
+/// Seats of a key.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyUsage {
+    /// The key.
+    pub key: KeyRecord,
+    /// Seats in use.
+    pub used: u32,
+    /// Seats left.
+    pub left: u32,
+}
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn corrupt(path: &Path, e: impl ToString) -> LedgerError {
+    LedgerError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+impl Ledger {
+    /// Creates a new ledger file (refuses to overwrite one).
+    pub fn create(path: &Path) -> Result<Self, LedgerError> {
+        if path.exists() {
+            return Err(LedgerError::Refused(format!(
+                "{}: a ledger already exists",
+                path.display()
+            )));
+        }
+        Self::open_inner(path, true)
+    }
+
+    /// Opens an existing ledger, upgrading its schema when it is older.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing(path.to_path_buf()));
+        }
+        Self::open_inner(path, false)
+    }
+
+    fn open_inner(path: &Path, create: bool) -> Result<Self, LedgerError> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| corrupt(path, e))?;
+        conn.busy_timeout(Duration::from_secs(120))
+            .map_err(|e| corrupt(path, e))?;
+        // Pragmas outside migrations. A file that is not a database fails here.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| corrupt(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(corrupt(
+                path,
+                format!("cannot use WAL journaling (got {mode})"),
+            ));
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| corrupt(path, e))?;
+        let mut ledger = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| corrupt(&path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew {
+                path,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(|e| corrupt(&path, e))?;
+            if tables > 0 {
+                return Err(corrupt(
+                    &path,
+                    "an SQLite database, but not an actline ledger",
+                ));
+            }
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Re-check under the lock: another process may have migrated.
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The file this ledger lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn meta(&self, k: &str) -> Result<Option<String>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The loaded catalog (empty before any is loaded).
+    pub fn catalog(&self) -> Result<Catalog, LedgerError> {
+        match self.meta("catalog")? {
+            None => Ok(Catalog::default()),
+            Some(json) => Catalog::from_json(&json)
+                .map_err(|e| corrupt(&self.path, format!("stored catalog: {e}"))),
+        }
+    }
+
+    /// The loaded agreements.
+    pub fn agreements(&self) -> Result<Agreements, LedgerError> {
+        match self.meta("agreements")? {
+            None => Ok(Agreements::default()),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| corrupt(&self.path, format!("stored agreements: {e}"))),
+        }
+    }
+
+    /// Replaces the catalog. Refused, with nothing changed, when a product
+    /// that keys or activations refer to would disappear or change its code.
+    pub fn set_catalog(
+        &mut self,
+        catalog: &Catalog,
+        actor: &str,
+        source: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stmt = tx.prepare("SELECT DISTINCT code, name FROM products WHERE code IN (SELECT product FROM keys UNION SELECT product FROM activations)")?;
+        let used: Vec<(u16, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        for (code, name) in used {
+            match catalog.by_code(code) {
+                None => return Err(LedgerError::Refused(format!("{source}: product {name} (code {code}) is used by keys or activations and cannot be dropped"))),
+                Some(p) if p.name != name => {
+                    return Err(LedgerError::Refused(format!("{source}: code {code} is {name} in the ledger but {} in the file; codes cannot be reassigned", p.name)))
+                }
+                _ => {}
+            }
+        }
+        tx.execute("DELETE FROM products WHERE code NOT IN (SELECT product FROM keys UNION SELECT product FROM activations)", [])?;
+        for p in &catalog.products {
+            tx.execute("INSERT INTO products(code, name) VALUES (?1, ?2) ON CONFLICT(code) DO UPDATE SET name = excluded.name", params![p.code, p.name])?;
+        }
+        let json =
+            serde_json::to_string(catalog).map_err(|e| LedgerError::Refused(e.to_string()))?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        audit::append(
+            &tx,
+            actor,
+            "catalog.load",
+            source,
+            &format!("{} products", catalog.products.len()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces the agreements. Refused when keys refer to an agreement the
+    /// new set lacks.
+    pub fn set_agreements(
+        &mut self,
+        agreements: &Agreements,
+        actor: &str,
+        source: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stmt =
+            tx.prepare("SELECT DISTINCT agreement FROM keys WHERE agreement IS NOT NULL")?;
+        let used: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        if let Some(missing) = used.iter().find(|a| agreements.get(a).is_none()) {
+            return Err(LedgerError::Refused(format!(
+                "{source}: agreement {missing} has keys and cannot be dropped"
+            )));
+        }
+        let json =
+            serde_json::to_string(agreements).map_err(|e| LedgerError::Refused(e.to_string()))?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        audit::append(
+            &tx,
+            actor,
+            "agreements.load",
+            source,
+            &format!("{} agreements", agreements.0.len()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds or changes a staff member (the first one may be added by anyone
+    /// running `init`; afterwards only supervisors).
+    pub fn add_staff(&mut self, actor: &str, name: &str, role: Role) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let count: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
+        if count > 0 && staff_role(&tx, actor)? != Some(Role::Supervisor) {
+            return Err(LedgerError::Forbidden(format!(
+                "only supervisors add staff, and {actor} is not one"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO staff(name, role, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+            params![name, role.name(), crate::days::now_rfc3339()],
+        )?;
+        audit::append(&tx, actor, "staff.add", name, role.name())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The role of a staff member, if they are one.
+    pub fn role(&self, name: &str) -> Result<Option<Role>, LedgerError> {
+        staff_role(&self.conn, name)
+    }
+
+    /// All staff.
+    pub fn staff(&self) -> Result<Vec<(String, Role)>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role FROM staff ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows
+            .filter_map(|r| r.ok())
+            .map(|(n, r)| {
+                (
+                    n,
+                    if r == "supervisor" {
+                        Role::Supervisor
+                    } else {
+                        Role::Agent
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// The channel a user acts through: staff with their role, or
+    /// self-service for anyone else.
+    pub fn channel_for(&self, user: &str) -> Result<Channel, LedgerError> {
+        Ok(match self.role(user)? {
+            Some(role) => Channel::Staff {
+                name: user.to_string(),
+                role,
+            },
+            None => Channel::SelfService,
+        })
+    }
+
+    /// Issues a key. `secret` gives the authenticator secret for a kind and
+    /// product. Partner-program keys need a supervisor. The serial is random
+    /// and unique.
+    pub fn issue_key(
+        &mut self,
+        actor: &str,
+        product: &Product,
+        kind: KeyKind,
+        agreement: Option<&str>,
+        limit: u32,
+        secret: &dyn Fn(KeyKind, u16) -> Vec<u8>,
+    ) -> Result<KeyRecord, LedgerError> {
+        let agreements = self.agreements()?;
+        if let Some(id) = agreement {
+            let a = agreements
+                .get(id)
+                .ok_or_else(|| LedgerError::NotFound(format!("agreement {id} is not on file")))?;
+            if a.program == crate::entitlement::Program::Partner
+                && self.role(actor)? != Some(Role::Supervisor)
+            {
+                return Err(LedgerError::Forbidden(format!(
+                    "partner-program keys are issued by supervisors only, and {actor} is not one"
+                )));
+            }
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        loop {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b)
+                .map_err(|e| LedgerError::Refused(format!("no randomness: {e}")))?;
+            let serial = u64::from_be_bytes(b) & ((1 << 36) - 1);
+            let key = ProductKey::issue(&secret(kind, product.code), kind, serial);
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO keys(serial, key, kind, product, agreement, activation_limit, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![serial as i64, key.to_string(), kind.name(), product.code, agreement, limit, crate::days::now_rfc3339(), actor],
+            )?;
+            if inserted == 1 {
+                audit::append(
+                    &tx,
+                    actor,
+                    "key.issue",
+                    &key.short(),
+                    &format!(
+                        "{kind} for {} ({} activations){}",
+                        product.name,
+                        limit,
+                        agreement
+                            .map(|a| format!(", agreement {a}"))
+                            .unwrap_or_default()
+                    ),
+                )?;
+                tx.commit()?;
+                return Ok(KeyRecord {
+                    serial,
+                    key: key.to_string(),
+                    kind,
+                    product: product.code,
+                    agreement: agreement.map(str::to_string),
+                    limit,
+                    revoked: false,
+                });
+            }
+        }
+    }
+
+    /// The key with this serial.
+    pub fn key(&self, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
+        key_by_serial(&self.conn, serial)
+    }
+
+    /// A key with its seats used and left.
+    pub fn key_usage(&self, serial: u64) -> Result<Option<KeyUsage>, LedgerError> {
+        let Some(key) = self.key(serial)? else {
+            return Ok(None);
+        };
+        let used = prior(&self.conn, serial)?
+            .iter()
+            .filter(|p| !p.released)
+            .count() as u32;
+        let limit = if key.kind == KeyKind::Retail {
+            1
+        } else {
+            key.limit
+        };
+        Ok(Some(KeyUsage {
+            left: limit.saturating_sub(used),
+            used,
+            key,
+        }))
+    }
+
+    /// Keys of an agreement.
+    pub fn keys_of(&self, agreement: &str) -> Result<Vec<KeyUsage>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT serial FROM keys WHERE agreement = ?1 ORDER BY created_at")?;
+        let serials: Vec<i64> = stmt
+            .query_map([agreement], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        serials
+            .into_iter()
+            .filter_map(|s| self.key_usage(s as u64).transpose())
+            .collect()
+    }
+
+    /// Decides one activation and records it, in one immediate transaction.
+    /// On a grant `sign` makes the confirmation ID, which is stored before the
+    /// transaction commits: every confirmation ID ever shown is in the ledger.
+    pub fn activate(
+        &mut self,
+        iid: &InstallationId,
+        channel: &Channel,
+        caller_agreement: Option<&str>,
+        label: Option<&str>,
+        today: u16,
+        sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
+    ) -> Result<Activation, LedgerError> {
+        let catalog = self.catalog()?;
+        let agreements = self.agreements()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let a = activate_in(
+            &tx,
+            &catalog,
+            &agreements,
+            iid,
+            channel,
+            caller_agreement,
+            label,
+            today,
+            sign,
+        )?;
+        tx.commit()?;
+        Ok(a)
+    }
+
+    /// Decides many activations, one transaction per `chunk` items; `progress`
+    /// is told after each chunk commits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn activate_batch(
+        &mut self,
+        items: &[BatchItem],
+        chunk: usize,
+        channel: &Channel,
+        today: u16,
+        sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
+        progress: &mut dyn FnMut(&[Activation]),
+    ) -> Result<Vec<Activation>, LedgerError> {
+        let catalog = self.catalog()?;
+        let agreements = self.agreements()?;
+        let mut out = Vec::with_capacity(items.len());
+        for part in items.chunks(chunk.max(1)) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut done = Vec::with_capacity(part.len());
+            for item in part {
+                done.push(activate_in(
+                    &tx,
+                    &catalog,
+                    &agreements,
+                    &item.iid,
+                    channel,
+                    None,
+                    item.label.as_deref(),
+                    today,
+                    sign,
+                )?);
+            }
+            tx.commit()?;
+            progress(&done);
+            out.extend(done);
+        }
+        Ok(out)
+    }
+
+    /// Raises (or lowers, not below the seats in use) a key's activation
+    /// limit. Supervisors only; audited with the reason.
+    pub fn set_limit(
+        &mut self,
+        actor: &str,
+        serial: u64,
+        limit: u32,
+        reason: &str,
+    ) -> Result<KeyRecord, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "change a key's activation limit")?;
+        let key = key_by_serial(&tx, serial)?
+            .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
+        let used = prior(&tx, serial)?.iter().filter(|p| !p.released).count() as u32;
+        if limit < used {
+            return Err(LedgerError::Refused(format!(
+                "{used} seats are in use; the limit cannot go below that"
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(LedgerError::Refused("a reason is required".into()));
+        }
+        tx.execute(
+            "UPDATE keys SET activation_limit = ?1 WHERE serial = ?2",
+            params![limit, serial as i64],
+        )?;
+        audit::append(
+            &tx,
+            actor,
+            "key.limit",
+            &serial.to_string(),
+            &format!("{} -> {limit}: {reason}", key.limit),
+        )?;
+        tx.commit()?;
+        Ok(KeyRecord { limit, ..key })
+    }
+
+    /// Releases the seat an activation holds (its machine was replaced), so
+    /// the key's next new machine can take it. Supervisors only; audited.
+    pub fn release_seat(
+        &mut self,
+        actor: &str,
+        activation: i64,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "move a seat")?;
+        if reason.trim().is_empty() {
+            return Err(LedgerError::Refused("a reason is required".into()));
+        }
+        let n = tx.execute("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", [activation])?;
+        if n == 0 {
+            return Err(LedgerError::NotFound(format!(
+                "activation #{activation} holds no seat"
+            )));
+        }
+        audit::append(
+            &tx,
+            actor,
+            "seat.release",
+            &format!("activation #{activation}"),
+            reason,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One activation record.
+    pub fn activation(&self, id: i64) -> Result<Option<ActivationRow>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row(&format!("{ROW_SELECT} WHERE id = ?1"), [id], row)
+            .optional()?)
+    }
+
+    /// Activation records of a key, oldest first.
+    pub fn activations_of(&self, serial: u64) -> Result<Vec<ActivationRow>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{ROW_SELECT} WHERE key_serial = ?1 ORDER BY id"))?;
+        let rows = stmt
+            .query_map([serial as i64], row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Counts of granted seat-taking activations and of all grants (for
+    /// consistency checks).
+    pub fn counts(&self) -> Result<(i64, i64), LedgerError> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(decision = 'granted' AND new_seat = 1), 0), coalesce(sum(decision = 'granted'), 0) FROM activations",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The audit trail, oldest first.
+    pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, LedgerError> {
+        audit::entries(&self.conn)
+    }
+
+    /// Appends an audit entry in its own transaction.
+    pub fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        audit::append(&tx, actor, action, subject, detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Recomputes the audit chain; returns the number of entries, or the
+    /// first entry that does not chain.
+    pub fn verify_audit(&self) -> Result<usize, LedgerError> {
+        audit::verify(&self.conn)
+    }
+}
+
+const ROW_SELECT: &str = "SELECT id, key_serial, product, iid, hardware, decision, new_seat, reactivation_of, released, confirmation_id, trace, label, actor, created_at FROM activations";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivationRow> {
+    let trace: String = r.get(10)?;
+    Ok(ActivationRow {
+        id: r.get(0)?,
+        key_serial: r.get::<_, Option<i64>>(1)?.map(|s| s as u64),
+        product: r.get(2)?,
+        installation_id: r.get(3)?,
+        hardware: r.get(4)?,
+        decision: r.get(5)?,
+        new_seat: r.get(6)?,
+        reactivation_of: r.get(7)?,
+        released: r.get(8)?,
+        confirmation_id: r.get(9)?,
+        reasons: serde_json::from_str(&trace).unwrap_or_else(|_| vec![trace]),
+        label: r.get(11)?,
+        actor: r.get(12)?,
+        created_at: r.get(13)?,
+    })
+}
+
+fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError> {
+    let role: Option<String> = conn
+        .query_row("SELECT role FROM staff WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(role.map(|r| {
+        if r == "supervisor" {
+            Role::Supervisor
+        } else {
+            Role::Agent
+        }
+    }))
+}
+
+fn require_supervisor(conn: &Connection, actor: &str, what: &str) -> Result<(), LedgerError> {
+    if staff_role(conn, actor)? != Some(Role::Supervisor) {
+        return Err(LedgerError::Forbidden(format!(
+            "only supervisors {what}, and {actor} is not one"
+        )));
+    }
+    Ok(())
+}
+
+fn key_by_serial(conn: &Connection, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
+    Ok(conn
+        .query_row(
+            "SELECT serial, key, kind, product, agreement, activation_limit, revoked FROM keys WHERE serial = ?1",
+            [serial as i64],
+            |r| {
+                let kind: String = r.get(2)?;
+                Ok(KeyRecord {
+                    serial: r.get::<_, i64>(0)? as u64,
+                    key: r.get(1)?,
+                    kind: kind.parse().unwrap_or(KeyKind::Mak),
+                    product: r.get(3)?,
+                    agreement: r.get(4)?,
+                    limit: r.get(5)?,
+                    revoked: r.get(6)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The seat-holding activations of a key, with their reactivation counts.
+fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.hardware, a.product, a.released,
+                (SELECT count(*) FROM activations r WHERE r.reactivation_of = a.id AND r.decision = 'granted')
+         FROM activations a WHERE a.key_serial = ?1 AND a.decision = 'granted' AND a.new_seat = 1 ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([serial as i64], |r| {
+        let hw: String = r.get(1)?;
+        Ok(PriorActivation {
+            id: r.get(0)?,
+            hardware: HardwareHash::from_hex(&hw).unwrap_or_default(),
+            product: r.get(2)?,
+            released: r.get(3)?,
+            reactivations: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn activate_in(
+    tx: &Connection,
+    catalog: &Catalog,
+    agreements: &Agreements,
+    iid: &InstallationId,
+    channel: &Channel,
+    caller_agreement: Option<&str>,
+    label: Option<&str>,
+    today: u16,
+    sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
+) -> Result<Activation, LedgerError> {
+    let key = key_by_serial(tx, iid.key_serial)?;
+    let prior = match &key {
+        Some(k) => prior(tx, k.serial)?,
+        None => Vec::new(),
+    };
+    let req = Request {
+        catalog,
+        agreements,
+        iid,
+        key: key.as_ref(),
+        prior: &prior,
+        channel,
+        caller_agreement,
+        today,
+    };
+    let decision = decide(&req);
+    let product = catalog.by_code(iid.product).cloned();
+    let cid = match (&decision.outcome, &product) {
+        (Ok(grant), Some(p)) => Some(sign(grant, p, iid)),
+        _ => None,
+    };
+    let (new_seat, reactivation_of) = match &decision.outcome {
+        Ok(g) => (g.new_seat, g.reactivation_of),
+        Err(_) => (false, None),
+    };
+    let actor = match channel {
+        Channel::SelfService => "self-service".to_string(),
+        Channel::Staff { name, .. } => name.clone(),
+    };
+    let trace = serde_json::to_string(&decision.trace).unwrap_or_default();
+    tx.prepare_cached(
+        "INSERT INTO activations(key_serial, product, iid, hardware, decision, new_seat, reactivation_of, confirmation_id, trace, label, actor, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        key.as_ref().map(|k| k.serial as i64),
+        iid.product,
+        iid.to_string(),
+        iid.hardware.to_hex(),
+        decision.word(),
+        new_seat,
+        reactivation_of,
+        cid,
+        trace,
+        label,
+        actor,
+        crate::days::now_rfc3339(),
+    ])?;
+    let id = tx.last_insert_rowid();
+    audit::append(
+        tx,
+        &actor,
+        "activate",
+        &format!("activation #{id}"),
+        decision.word(),
+    )?;
+    Ok(Activation {
+        id,
+        decision,
+        confirmation_id: cid,
+        product,
+    })
+}
