@@ -261,6 +261,9 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
             let catalog = ledger.catalog()?;
             let p = product(&catalog, &name)?.clone();
             let agreements = ledger.agreements()?;
+            if let Some(id) = agreement.as_deref() {
+                agreements.get(id).ok_or_else(|| bad(format!("agreement {id} is not on file")))?;
+            }
             let default = match kind {
                 KeyKind::SiteHost => Some(actline::entitlement::rules::SITE_HOSTS_MAX),
                 KeyKind::Retail | KeyKind::Setup => Some(1),

@@ -1,0 +1,264 @@
+//! `actline say` (read a confirmation ID or an IVR prompt to an audio file) and
+//! `actline voices` (list the installed voice packs).
+//!
+//! Every failure is a [`VoiceError`] (wrapped in `anyhow`) with a one-line message;
+//! the caller maps it to exit code 2.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::voice::{
+    encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan,
+    PlanOptions, Prompt, RenderOptions, VoiceError, DEFAULT_VOICES_DIR,
+};
+
+/// Arguments of `actline say`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SayArgs {
+    /// Confirmation ID to read out: digit groups separated by '-' (or given as
+    /// separate arguments), e.g. 123456-789012-345678
+    #[arg(value_name = "CID", required_unless_present = "prompt", conflicts_with = "prompt")]
+    pub id: Vec<String>,
+
+    /// Say this IVR prompt of the voice pack instead of an ID (e.g. welcome;
+    /// `actline voices` lists what each pack covers)
+    #[arg(long, value_name = "NAME")]
+    pub prompt: Option<String>,
+
+    /// Voice pack language (a directory under --voices)
+    #[arg(long, value_name = "LANG", default_value = "en")]
+    pub voice: String,
+
+    /// Output sample rate: 8000 (telephone), 16000 (wideband) or native
+    #[arg(long, value_name = "HZ", default_value = "8000")]
+    pub rate: String,
+
+    /// Output format: wav (16-bit PCM), ulaw or alaw (raw G.711, 8000 Hz)
+    #[arg(long, value_name = "FORMAT", default_value = "wav")]
+    pub format: String,
+
+    /// Speaking pace: 1.0 normal, 0.7 slower (longer pauses), 1.3 brisker
+    #[arg(long, value_name = "PACE", default_value_t = 1.0)]
+    pub pace: f32,
+
+    /// Start the readout with "Your confirmation ID is"
+    #[arg(long)]
+    pub intro: bool,
+
+    /// Output file ('-' writes to standard output)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Directory of voice packs
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
+    pub voices: PathBuf,
+}
+
+/// Arguments of `actline voices`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VoicesArgs {
+    /// Directory of voice packs
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
+    pub voices: PathBuf,
+
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `say` is asked to speak, checked before any audio is loaded.
+enum Utterance {
+    Id(Vec<String>),
+    Prompt(Prompt),
+}
+
+/// Runs `actline say`: checks the input, loads the voice, renders, and writes
+/// the file. Warnings (prompts borrowed from English) and a summary go to stderr.
+pub fn run(args: &SayArgs) -> anyhow::Result<()> {
+    let rate: OutputRate = args.rate.parse()?;
+    let format: OutputFormat = args.format.parse()?;
+    let opts = RenderOptions::new(rate, args.pace)?;
+    let utterance = match &args.prompt {
+        Some(name) => Utterance::Prompt(name.parse()?),
+        None => Utterance::Id(parse_groups(&args.id.join("-"))?),
+    };
+    // Reject G.711 at 16 kHz before loading any audio ("native" is checked by
+    // `encode` once the pack's rate is known).
+    if format != OutputFormat::Wav && rate == OutputRate::Hz16000 {
+        return Err(VoiceError::G711Rate { format: format.to_string(), rate: 16000 }.into());
+    }
+
+    let (voice, warnings) = load_language(&args.voices, &args.voice)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let plan = match &utterance {
+        Utterance::Prompt(p) => Plan::prompt(*p),
+        Utterance::Id(groups) => {
+            let plan_opts = PlanOptions { intro: args.intro, ..PlanOptions::default() };
+            Plan::confirmation_id(groups, &plan_opts)?
+        }
+    };
+    let samples = voice.render(&plan, &opts);
+    let hz = voice.output_hz(rate);
+    let bytes = encode(format, &samples, hz)?;
+    write_bytes(&args.out, &bytes)?;
+    eprintln!(
+        "{}: {} {} Hz, {:.1} s, voice {}: {}",
+        if args.out == Path::new("-") { "stdout".into() } else { args.out.display().to_string() },
+        match format {
+            OutputFormat::Wav => "16-bit PCM WAV",
+            OutputFormat::Ulaw => "raw G.711 mu-law",
+            OutputFormat::Alaw => "raw G.711 A-law",
+        },
+        hz,
+        samples.len() as f64 / f64::from(hz.max(1)),
+        voice.language(),
+        voice.transcript(&plan),
+    );
+    Ok(())
+}
+
+fn write_bytes(out: &Path, bytes: &[u8]) -> Result<(), VoiceError> {
+    let fail = |error| VoiceError::Output { path: out.to_path_buf(), error };
+    if out == Path::new("-") {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes).map_err(fail)?;
+        stdout.flush().map_err(fail)
+    } else {
+        std::fs::write(out, bytes).map_err(fail)
+    }
+}
+
+/// Runs `actline voices`: one line per installed pack (language, name, rate,
+/// units, prompts covered, status), or JSON with `--json`.
+pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
+    let infos = list_voices(&args.voices)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&infos)?)?;
+        return Ok(());
+    }
+    if infos.is_empty() {
+        writeln!(out, "no voice packs in {}", args.voices.display())?;
+        return Ok(());
+    }
+    let total = crate::voice::PROMPTS.len();
+    writeln!(out, "{:<6} {:<28} {:>6} {:>5} {:>7}  STATUS", "LANG", "NAME", "RATE", "UNITS", "PROMPTS")?;
+    for i in &infos {
+        let status = match (&i.problem, i.missing_prompts.is_empty()) {
+            (Some(p), _) => format!("BROKEN: {p}"),
+            (None, true) => "ok".to_string(),
+            (None, false) => format!("ok; from English: {}", i.missing_prompts.join(", ")),
+        };
+        writeln!(
+            out,
+            "{:<6} {:<28} {:>6} {:>5} {:>7}  {status}",
+            i.language,
+            i.name,
+            i.rate,
+            i.units,
+            format!("{}/{total}", i.prompts_covered),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: Cmd,
+    }
+
+    #[derive(clap::Subcommand)]
+    enum Cmd {
+        Say(SayArgs),
+        Voices(VoicesArgs),
+    }
+
+    fn say(args: &[&str]) -> anyhow::Result<()> {
+        let mut argv = vec!["actline", "say"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)?.cmd {
+            Cmd::Say(a) => run(&a),
+            Cmd::Voices(_) => unreachable!(),
+        }
+    }
+
+    fn voice_error(r: anyhow::Result<()>) -> String {
+        let e = r.expect_err("should fail");
+        assert!(e.downcast_ref::<VoiceError>().is_some(), "not a VoiceError: {e:#}");
+        let msg = format!("{e:#}");
+        assert!(!msg.contains('\n'), "multi-line: {msg}");
+        msg
+    }
+
+    #[test]
+    fn writes_wav_ulaw_alaw_and_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        say(&["123-45", "--out", &p("a.wav")]).unwrap();
+        let r = hound::WavReader::open(p("a.wav")).unwrap();
+        assert_eq!(r.spec().sample_rate, 8000);
+        assert_eq!(r.spec().channels, 1);
+        assert_eq!(r.spec().bits_per_sample, 16);
+        assert!(r.duration() > 8000);
+
+        say(&["123", "45", "--voice", "de", "--rate", "16000", "--out", &p("b.wav")]).unwrap();
+        assert_eq!(hound::WavReader::open(p("b.wav")).unwrap().spec().sample_rate, 16000);
+
+        say(&["123-45", "--format", "ulaw", "--out", &p("c.ulaw")]).unwrap();
+        say(&["123-45", "--format", "alaw", "--pace", "0.7", "--out", &p("c.alaw")]).unwrap();
+        let u = std::fs::metadata(p("c.ulaw")).unwrap().len();
+        let a = std::fs::metadata(p("c.alaw")).unwrap().len();
+        assert!(a > u, "slower pace must be longer ({a} vs {u})");
+        // One byte per sample: same length as the 8 kHz WAV's data.
+        assert_eq!(u, u64::from(hound::WavReader::open(p("a.wav")).unwrap().duration()));
+
+        say(&["--prompt", "welcome", "--voice", "fr", "--rate", "native", "--out", &p("w.wav")]).unwrap();
+        assert_eq!(hound::WavReader::open(p("w.wav")).unwrap().spec().sample_rate, 16000);
+    }
+
+    #[test]
+    fn bad_input_is_one_clear_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("x.wav");
+        let out = out.to_str().unwrap();
+        let m = voice_error(say(&["12A4-5678", "--out", out]));
+        assert!(m.contains("'A'") && m.contains("group 1"), "{m}");
+        let m = voice_error(say(&["1234", "--voice", "xx", "--out", out]));
+        assert!(m.contains("unknown voice 'xx'") && m.contains("de, en, fr"), "{m}");
+        let m = voice_error(say(&["--prompt", "hello", "--out", out]));
+        assert!(m.contains("unknown prompt 'hello'"), "{m}");
+        let m = voice_error(say(&["1234", "--format", "mp3", "--out", out]));
+        assert!(m.contains("unknown format 'mp3'"), "{m}");
+        let m = voice_error(say(&["1234", "--rate", "44100", "--out", out]));
+        assert!(m.contains("unsupported rate"), "{m}");
+        let m = voice_error(say(&["1234", "--pace", "9", "--out", out]));
+        assert!(m.contains("pace"), "{m}");
+        let m = voice_error(say(&["1234", "--format", "ulaw", "--rate", "16000", "--out", out]));
+        assert!(m.contains("8000 Hz only"), "{m}");
+        let m = voice_error(say(&["1234", "--voices", "/nonexistent/voices", "--out", out]));
+        assert!(m.contains("/nonexistent/voices"), "{m}");
+        let m = voice_error(say(&["1234", "--out", "/nonexistent/dir/x.wav"]));
+        assert!(m.contains("cannot write"), "{m}");
+        assert!(!Path::new(out).exists(), "no file on error");
+        // Neither an ID nor a prompt, or both: clap's usage error.
+        assert!(say(&["--out", out]).is_err());
+        assert!(say(&["1234", "--prompt", "welcome", "--out", out]).is_err());
+    }
+
+    #[test]
+    fn voices_lists_packs() {
+        let args = VoicesArgs { voices: PathBuf::from(DEFAULT_VOICES_DIR), json: false };
+        run_voices(&args).unwrap();
+        run_voices(&VoicesArgs { json: true, ..args }).unwrap();
+        let e = run_voices(&VoicesArgs { voices: "/nonexistent".into(), json: false }).unwrap_err();
+        assert!(e.downcast_ref::<VoiceError>().is_some());
+    }
+}

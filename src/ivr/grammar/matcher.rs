@@ -1,0 +1,553 @@
+//! Validation of a parsed grammar and its compilation to a key automaton.
+//!
+//! The root rule is compiled by inlining rule references into a Thompson NFA
+//! over DTMF keys; epsilon moves are then removed and states that cannot reach
+//! acceptance are pruned, so at every step the set of live states directly
+//! answers "can this prefix still become a match?".
+//!
+//! Recursion: SRGS forbids left recursion; it is refused. Right (tail)
+//! recursion, e.g. `$digits = $digit | $digit $digits;`, is regular and is
+//! compiled as a jump back to the rule's start. Any other recursion would make
+//! the language non-regular and is refused.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::ast::{Decl, Document, Expr, RuleDef, KEYS};
+use super::{InvalidKind, MatchState};
+
+/// Upper bound on NFA states before epsilon removal.
+const MAX_STATES: usize = 20_000;
+/// Upper bound on edges after epsilon removal.
+const MAX_EDGES: usize = 2_000_000;
+
+/// A validation or compilation problem: byte offset, kind, message.
+pub(crate) type Problem = (usize, InvalidKind, String);
+
+/// The compiled, epsilon-free automaton. States are numbered `0..n`.
+#[derive(Debug)]
+pub(crate) struct Automaton {
+    /// Live start states, sorted.
+    start: Vec<u32>,
+    /// `edges[s]` = (key bit-set, target) pairs; all targets are live.
+    edges: Vec<Vec<(u16, u32)>>,
+    /// Whether each state is accepting.
+    accepting: Vec<bool>,
+}
+
+/// Validates `doc` and compiles its root rule.
+pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
+    // --- declarations -------------------------------------------------------
+    let mut mode = None;
+    let mut root = None;
+    for d in &doc.decls {
+        match d {
+            Decl::Mode { dtmf, at } => {
+                if mode.is_some() {
+                    return Err((*at, InvalidKind::Duplicate, "duplicate mode declaration".into()));
+                }
+                if !dtmf {
+                    return Err((
+                        *at,
+                        InvalidKind::Unsupported,
+                        "voice grammars are not supported; declare 'mode dtmf;'".into(),
+                    ));
+                }
+                mode = Some(*at);
+            }
+            Decl::Root { name, at } => {
+                if root.is_some() {
+                    return Err((*at, InvalidKind::Duplicate, "duplicate root declaration".into()));
+                }
+                root = Some((name.clone(), *at));
+            }
+            Decl::Ignored => {}
+        }
+    }
+    if mode.is_none() {
+        return Err((
+            0,
+            InvalidKind::Unsupported,
+            "missing 'mode dtmf;' (SRGS grammars default to voice mode)".into(),
+        ));
+    }
+    let Some((root, root_at)) = root else {
+        return Err((0, InvalidKind::MissingRoot, "missing root declaration 'root $name;'".into()));
+    };
+
+    // --- rules --------------------------------------------------------------
+    let mut rules: HashMap<&str, &RuleDef> = HashMap::new();
+    for r in &doc.rules {
+        if rules.insert(r.name.as_str(), r).is_some() {
+            return Err((r.at, InvalidKind::Duplicate, format!("rule ${} is defined twice", r.name)));
+        }
+    }
+    if !rules.contains_key(root.as_str()) {
+        return Err((root_at, InvalidKind::UndefinedRule, format!("root rule ${root} is not defined")));
+    }
+    for r in &doc.rules {
+        check_refs(&r.body, &rules)?;
+    }
+    let nullable = nullable_rules(&doc.rules);
+    check_left_recursion(&doc.rules, &rules, &nullable)?;
+    for r in &doc.rules {
+        check_repeats(&r.body, &nullable)?;
+    }
+
+    // --- compilation --------------------------------------------------------
+    let mut b = Builder { rules: &rules, states: Vec::new(), stack: Vec::new() };
+    let (s, e) = b.rule(&root, root_at, 0)?;
+    let auto = b.finish(s, e).ok_or_else(|| {
+        (root_at, InvalidKind::TooLarge, "grammar is too large to compile".to_string())
+    })?;
+    Ok((root, auto))
+}
+
+fn check_refs(e: &Expr, rules: &HashMap<&str, &RuleDef>) -> Result<(), Problem> {
+    match e {
+        Expr::Ref { name, at } if !rules.contains_key(name.as_str()) => {
+            Err((*at, InvalidKind::UndefinedRule, format!("reference to undefined rule ${name}")))
+        }
+        Expr::Repeat { inner, .. } => check_refs(inner, rules),
+        Expr::Seq(v) | Expr::Alt(v) => v.iter().try_for_each(|x| check_refs(x, rules)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `e` can match the empty input, given which rules can.
+fn nullable(e: &Expr, rules: &HashSet<String>) -> bool {
+    match e {
+        Expr::Keys(k) => k.is_empty(),
+        Expr::Ref { name, .. } => rules.contains(name),
+        Expr::Null | Expr::Garbage => true,
+        Expr::Void => false,
+        Expr::Seq(v) => v.iter().all(|x| nullable(x, rules)),
+        Expr::Alt(v) => v.iter().any(|x| nullable(x, rules)),
+        Expr::Repeat { inner, min, max, .. } => {
+            *min == 0 || *max == Some(0) || nullable(inner, rules)
+        }
+    }
+}
+
+/// Least fixed point of rule nullability.
+fn nullable_rules(rules: &[RuleDef]) -> HashSet<String> {
+    let mut set = HashSet::new();
+    loop {
+        let before = set.len();
+        for r in rules {
+            if !set.contains(&r.name) && nullable(&r.body, &set) {
+                set.insert(r.name.clone());
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
+/// Rules referenced at the left edge of `e` (reachable without consuming a key).
+fn left_refs<'e>(e: &'e Expr, nullable_set: &HashSet<String>, out: &mut Vec<(&'e str, usize)>) {
+    match e {
+        Expr::Ref { name, at } => out.push((name, *at)),
+        Expr::Seq(v) => {
+            for x in v {
+                left_refs(x, nullable_set, out);
+                if !nullable(x, nullable_set) {
+                    break;
+                }
+            }
+        }
+        Expr::Alt(v) => v.iter().for_each(|x| left_refs(x, nullable_set, out)),
+        Expr::Repeat { inner, max, .. } if *max != Some(0) => left_refs(inner, nullable_set, out),
+        _ => {}
+    }
+}
+
+fn check_left_recursion(
+    list: &[RuleDef],
+    rules: &HashMap<&str, &RuleDef>,
+    nullable_set: &HashSet<String>,
+) -> Result<(), Problem> {
+    // Depth-first search for a cycle in the "left edge" graph.
+    fn visit<'r>(
+        name: &'r str,
+        rules: &HashMap<&str, &'r RuleDef>,
+        nullable_set: &HashSet<String>,
+        path: &mut Vec<(&'r str, usize)>,
+        done: &mut HashSet<&'r str>,
+    ) -> Result<(), Problem> {
+        if done.contains(name) {
+            return Ok(());
+        }
+        let Some(rule) = rules.get(name) else { return Ok(()) };
+        let mut refs = Vec::new();
+        left_refs(&rule.body, nullable_set, &mut refs);
+        for (target, at) in refs {
+            if let Some(pos) = path.iter().position(|(n, _)| *n == target) {
+                let mut cycle: Vec<String> = path[pos..].iter().map(|(n, _)| format!("${n}")).collect();
+                cycle.push(format!("${target}"));
+                return Err((
+                    at,
+                    InvalidKind::LeftRecursion,
+                    format!("left recursion: {} (it would loop forever)", cycle.join(" -> ")),
+                ));
+            }
+            path.push((target, at));
+            visit(target, rules, nullable_set, path, done)?;
+            path.pop();
+        }
+        done.insert(name);
+        Ok(())
+    }
+    let mut done = HashSet::new();
+    for r in list {
+        let mut path = vec![(r.name.as_str(), r.at)];
+        visit(&r.name, rules, nullable_set, &mut path, &mut done)?;
+    }
+    Ok(())
+}
+
+fn check_repeats(e: &Expr, nullable_set: &HashSet<String>) -> Result<(), Problem> {
+    match e {
+        Expr::Repeat { inner, max: None, at, .. } if nullable(inner, nullable_set) => Err((
+            *at,
+            InvalidKind::InfiniteLoop,
+            "unbounded repeat of an expansion that can match nothing would loop forever".into(),
+        )),
+        Expr::Repeat { inner, .. } => check_repeats(inner, nullable_set),
+        Expr::Seq(v) | Expr::Alt(v) => v.iter().try_for_each(|x| check_repeats(x, nullable_set)),
+        _ => Ok(()),
+    }
+}
+
+/// Thompson-NFA state during construction.
+#[derive(Default, Clone)]
+struct NState {
+    eps: Vec<u32>,
+    edges: Vec<(u16, u32)>,
+}
+
+struct Builder<'r> {
+    rules: &'r HashMap<&'r str, &'r RuleDef>,
+    states: Vec<NState>,
+    /// Rules being inlined: (name, start state).
+    stack: Vec<(&'r str, u32)>,
+}
+
+type Frag = (u32, u32);
+
+impl<'r> Builder<'r> {
+    fn new_state(&mut self, at: usize) -> Result<u32, Problem> {
+        if self.states.len() >= MAX_STATES {
+            return Err((
+                at,
+                InvalidKind::TooLarge,
+                format!("grammar is too large (more than {MAX_STATES} automaton states)"),
+            ));
+        }
+        self.states.push(NState::default());
+        Ok((self.states.len() - 1) as u32)
+    }
+
+    fn eps(&mut self, from: u32, to: u32) {
+        self.states[from as usize].eps.push(to);
+    }
+
+    /// Inlines rule `name`. `tail_from`: the current point is in tail position
+    /// of the rules `stack[tail_from..]`.
+    fn rule(&mut self, name: &str, at: usize, tail_from: usize) -> Result<Frag, Problem> {
+        let Some(&rule) = self.rules.get(name) else {
+            return Err((at, InvalidKind::UndefinedRule, format!("reference to undefined rule ${name}")));
+        };
+        let start = self.new_state(at)?;
+        self.stack.push((rule.name.as_str(), start));
+        let (s, e) = self.expr(&rule.body, tail_from)?;
+        self.stack.pop();
+        self.eps(start, s);
+        Ok((start, e))
+    }
+
+    fn expr(&mut self, e: &Expr, tail_from: usize) -> Result<Frag, Problem> {
+        let none = self.stack.len();
+        match e {
+            Expr::Keys(keys) => {
+                let s = self.new_state(0)?;
+                let mut cur = s;
+                for &k in keys {
+                    let next = self.new_state(0)?;
+                    self.states[cur as usize].edges.push((1u16 << k, next));
+                    cur = next;
+                }
+                Ok((s, cur))
+            }
+            Expr::Null => {
+                let s = self.new_state(0)?;
+                Ok((s, s))
+            }
+            Expr::Void => Ok((self.new_state(0)?, self.new_state(0)?)),
+            Expr::Garbage => {
+                let s = self.new_state(0)?;
+                self.states[s as usize].edges.push((u16::MAX, s));
+                Ok((s, s))
+            }
+            Expr::Ref { name, at } => {
+                if let Some(j) = self.stack.iter().position(|(n, _)| *n == name.as_str()) {
+                    if j >= tail_from {
+                        // Tail recursion: jump back to the rule's start; the
+                        // rule's own end is where this path completes.
+                        let s = self.new_state(*at)?;
+                        let target = self.stack[j].1;
+                        self.eps(s, target);
+                        let dead_end = self.new_state(*at)?;
+                        return Ok((s, dead_end));
+                    }
+                    return Err((
+                        *at,
+                        InvalidKind::Recursion,
+                        format!(
+                            "recursive reference to ${name} is not in tail position; \
+                             only right recursion is supported (use a repeat)"
+                        ),
+                    ));
+                }
+                self.rule(name, *at, tail_from.min(none))
+            }
+            Expr::Seq(items) => {
+                let s = self.new_state(0)?;
+                let mut cur = s;
+                for (n, x) in items.iter().enumerate() {
+                    let t = if n + 1 == items.len() { tail_from } else { none };
+                    let (xs, xe) = self.expr(x, t)?;
+                    self.eps(cur, xs);
+                    cur = xe;
+                }
+                Ok((s, cur))
+            }
+            Expr::Alt(items) => {
+                let s = self.new_state(0)?;
+                let end = self.new_state(0)?;
+                for x in items {
+                    let (xs, xe) = self.expr(x, tail_from)?;
+                    self.eps(s, xs);
+                    self.eps(xe, end);
+                }
+                Ok((s, end))
+            }
+            Expr::Repeat { inner, min, max, at } => {
+                let t = if *max == Some(1) { tail_from } else { none };
+                let s = self.new_state(*at)?;
+                let mut cur = s;
+                for _ in 0..*min {
+                    let (xs, xe) = self.expr(inner, t)?;
+                    self.eps(cur, xs);
+                    cur = xe;
+                }
+                match max {
+                    None => {
+                        let lp = self.new_state(*at)?;
+                        self.eps(cur, lp);
+                        let (xs, xe) = self.expr(inner, none)?;
+                        self.eps(lp, xs);
+                        self.eps(xe, lp);
+                        Ok((s, lp))
+                    }
+                    Some(max) => {
+                        let end = self.new_state(*at)?;
+                        for _ in *min..*max {
+                            self.eps(cur, end);
+                            let (xs, xe) = self.expr(inner, t)?;
+                            self.eps(cur, xs);
+                            cur = xe;
+                        }
+                        self.eps(cur, end);
+                        Ok((s, end))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes epsilon moves and dead states. `None` if too large.
+    fn finish(self, start: u32, accept: u32) -> Option<Automaton> {
+        let n = self.states.len();
+        // Epsilon closure of each state, computed on demand with a scratch mark.
+        let mut mark = vec![usize::MAX; n];
+        let mut closure = |from: u32, stamp: usize, out: &mut Vec<u32>| {
+            out.clear();
+            let mut stack = vec![from];
+            mark[from as usize] = stamp;
+            while let Some(s) = stack.pop() {
+                out.push(s);
+                for &t in &self.states[s as usize].eps {
+                    if mark[t as usize] != stamp {
+                        mark[t as usize] = stamp;
+                        stack.push(t);
+                    }
+                }
+            }
+        };
+        // Important states: those with key edges, plus the accept state.
+        let important: Vec<bool> = (0..n)
+            .map(|s| s as u32 == accept || !self.states[s].edges.is_empty())
+            .collect();
+        let mut new_id = vec![u32::MAX; n];
+        let mut count = 0u32;
+        for s in 0..n {
+            if important[s] {
+                new_id[s] = count;
+                count += 1;
+            }
+        }
+        let mut stamp = 0usize;
+        let mut buf = Vec::new();
+        let mut edges: Vec<Vec<(u16, u32)>> = vec![Vec::new(); count as usize];
+        let mut total = 0usize;
+        for s in 0..n {
+            if !important[s] {
+                continue;
+            }
+            let mut out: Vec<(u16, u32)> = Vec::new();
+            for &(ks, t) in &self.states[s].edges {
+                stamp += 1;
+                closure(t, stamp, &mut buf);
+                for &u in &buf {
+                    if important[u as usize] {
+                        out.push((ks, new_id[u as usize]));
+                    }
+                }
+            }
+            // Merge parallel edges to the same target.
+            out.sort_by_key(|&(_, t)| t);
+            out.dedup_by(|b, a| {
+                if a.1 == b.1 {
+                    a.0 |= b.0;
+                    true
+                } else {
+                    false
+                }
+            });
+            total += out.len();
+            if total > MAX_EDGES {
+                return None;
+            }
+            edges[new_id[s] as usize] = out;
+        }
+        stamp += 1;
+        closure(start, stamp, &mut buf);
+        let mut start_set: Vec<u32> =
+            buf.iter().filter(|&&u| important[u as usize]).map(|&u| new_id[u as usize]).collect();
+        let mut accepting = vec![false; count as usize];
+        accepting[new_id[accept as usize] as usize] = true;
+
+        // Live states: those that can reach the accepting state.
+        let mut rev: Vec<Vec<u32>> = vec![Vec::new(); count as usize];
+        for (s, out) in edges.iter().enumerate() {
+            for &(_, t) in out {
+                rev[t as usize].push(s as u32);
+            }
+        }
+        let mut live = accepting.clone();
+        let mut work: Vec<u32> = (0..count).filter(|&s| accepting[s as usize]).collect();
+        while let Some(t) = work.pop() {
+            for &s in &rev[t as usize] {
+                if !live[s as usize] {
+                    live[s as usize] = true;
+                    work.push(s);
+                }
+            }
+        }
+        for out in &mut edges {
+            out.retain(|&(_, t)| live[t as usize]);
+        }
+        start_set.retain(|&s| live[s as usize]);
+        start_set.sort_unstable();
+        start_set.dedup();
+        Some(Automaton { start: start_set, edges, accepting })
+    }
+}
+
+impl Automaton {
+    /// Classifies a (sorted, live) state set.
+    fn classify(&self, set: &[u32]) -> MatchState {
+        if set.is_empty() {
+            return MatchState::NoMatch;
+        }
+        let accepting = set.iter().any(|&s| self.accepting[s as usize]);
+        let more = set.iter().any(|&s| !self.edges[s as usize].is_empty());
+        match (accepting, more) {
+            (false, _) => MatchState::Partial,
+            (true, true) => MatchState::MatchCanContinue,
+            (true, false) => MatchState::Complete,
+        }
+    }
+}
+
+/// Incremental matcher over one compiled grammar; see [`super::Matcher`].
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    auto: Arc<Automaton>,
+    current: Vec<u32>,
+    next: Vec<u32>,
+    seen: Vec<bool>,
+    state: MatchState,
+}
+
+impl Run {
+    pub(crate) fn new(auto: Arc<Automaton>) -> Run {
+        let n = auto.accepting.len();
+        let mut r = Run {
+            current: Vec::new(),
+            next: Vec::new(),
+            seen: vec![false; n],
+            state: MatchState::NoMatch,
+            auto,
+        };
+        r.reset();
+        r
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.current.clear();
+        self.current.extend_from_slice(&self.auto.start);
+        self.state = self.auto.classify(&self.current);
+    }
+
+    pub(crate) fn state(&self) -> MatchState {
+        self.state
+    }
+
+    pub(crate) fn push(&mut self, key: char) -> MatchState {
+        let Some(k) = super::ast::key_index(key) else {
+            self.current.clear();
+            self.state = MatchState::NoMatch;
+            return self.state;
+        };
+        let bit = 1u16 << k;
+        self.next.clear();
+        for &s in &self.current {
+            for &(ks, t) in &self.auto.edges[s as usize] {
+                if ks & bit != 0 && !self.seen[t as usize] {
+                    self.seen[t as usize] = true;
+                    self.next.push(t);
+                }
+            }
+        }
+        for &t in &self.next {
+            self.seen[t as usize] = false;
+        }
+        std::mem::swap(&mut self.current, &mut self.next);
+        self.state = self.auto.classify(&self.current);
+        self.state
+    }
+
+    /// Keys that would keep the match alive from the current state.
+    pub(crate) fn expected(&self) -> Vec<char> {
+        let mut mask = 0u16;
+        for &s in &self.current {
+            for &(ks, _) in &self.auto.edges[s as usize] {
+                mask |= ks;
+            }
+        }
+        KEYS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, &c)| c).collect()
+    }
+}

@@ -1,0 +1,420 @@
+//! Tests for the SRGS ABNF DTMF grammar parser, validator and matcher.
+
+use super::MatchState::{Complete, MatchCanContinue, NoMatch, Partial};
+use super::*;
+
+const HEAD: &str = "#ABNF 1.0 UTF-8;\nmode dtmf;\n";
+
+fn g(body: &str) -> Grammar {
+    let src = format!("{HEAD}{body}");
+    match Grammar::parse(&src, "t.gram") {
+        Ok(g) => g,
+        Err(e) => panic!("{e}\n--- source ---\n{src}"),
+    }
+}
+
+fn err(src: &str) -> GrammarError {
+    match Grammar::parse(src, "t.gram") {
+        Ok(_) => panic!("expected an error for:\n{src}"),
+        Err(e) => e,
+    }
+}
+
+fn invalid_kind(src: &str) -> InvalidKind {
+    match err(src) {
+        GrammarError::Invalid { kind, .. } => kind,
+        e => panic!("expected a validation error, got {e}"),
+    }
+}
+
+// ---------------------------------------------------------------- W3C forms
+
+#[test]
+fn w3c_digit_and_pin() {
+    let gr = g("root $pin;\n$digit = 0|1|2|3|4|5|6|7|8|9;\npublic $pin = $digit<4>;\n");
+    assert_eq!(gr.root(), "pin");
+    assert_eq!(gr.matches(""), Partial);
+    assert_eq!(gr.matches("123"), Partial);
+    assert_eq!(gr.matches("1234"), Complete);
+    assert_eq!(gr.matches("12345"), NoMatch);
+    assert_eq!(gr.matches("12*4"), NoMatch);
+}
+
+#[test]
+fn w3c_pin_with_terminator_or_star() {
+    // Alternatives of sequences, quoted "#" and "*".
+    let gr = g("root $pin;\n$digit = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 0;\n\
+                $pin = $digit <4> \"#\" | \"*\" 9;\n");
+    assert_eq!(gr.matches("1234#"), Complete);
+    assert_eq!(gr.matches("1234"), Partial);
+    assert_eq!(gr.matches("*9"), Complete);
+    assert_eq!(gr.matches("*"), Partial);
+    assert_eq!(gr.matches("*8"), NoMatch);
+}
+
+#[test]
+fn w3c_ranges_and_optional() {
+    let gr = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d<4-6> [*];\n");
+    assert_eq!(gr.matches("123"), Partial);
+    assert_eq!(gr.matches("1234"), MatchCanContinue);
+    assert_eq!(gr.matches("123456"), MatchCanContinue); // a '*' may follow
+    assert_eq!(gr.matches("123456*"), Complete);
+    assert_eq!(gr.matches("1234*"), Complete);
+    assert_eq!(gr.matches("1234567"), NoMatch);
+
+    let open = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d<1->;\n");
+    assert_eq!(open.matches(""), Partial);
+    assert_eq!(open.matches("1"), MatchCanContinue);
+    assert_eq!(open.matches(&"9".repeat(200)), MatchCanContinue);
+    assert_eq!(open.matches("1#"), NoMatch);
+}
+
+#[test]
+fn all_sixteen_tokens_bare_and_quoted() {
+    let gr = g("root $k;\n$k = 0|1|2|3|4|5|6|7|8|9|*|#|A|B|C|D;\n");
+    for k in "0123456789*#ABCD".chars() {
+        assert_eq!(gr.matches(&k.to_string()), Complete, "{k}");
+    }
+    let q = g("root $k;\n$k = \"*\" \"#\" \"A B\" \"1 2 3\";\n");
+    assert_eq!(q.matches("*#AB123"), Complete);
+    let run = g("root $k;\n$k = 123 | *9<2>;\n");
+    assert_eq!(run.matches("123"), Complete);
+    assert_eq!(run.matches("*9*9"), Complete);
+    assert_eq!(run.matches("*99"), NoMatch);
+}
+
+#[test]
+fn groups_nested() {
+    let gr = g("root $r;\n$r = (1 (2 | 3))<2> [4 | (5 6)];\n");
+    assert_eq!(gr.matches("1213"), MatchCanContinue);
+    assert_eq!(gr.matches("12134"), Complete);
+    assert_eq!(gr.matches("121356"), Complete);
+    assert_eq!(gr.matches("12135"), Partial);
+    assert_eq!(gr.matches("1214"), NoMatch);
+}
+
+#[test]
+fn comments_tags_weights_and_declarations() {
+    let src = "#ABNF 1.0;\n\
+        // a comment before the declarations\n\
+        language en-US;\n\
+        mode dtmf; /* block\n comment */\n\
+        tag-format <semantics/1.0>;\n\
+        meta \"author\" is \"x;y\";\n\
+        root $menu;\n\
+        {!{ var x = 1; }!};\n\
+        public $menu = /5/ 1 {out=\"repeat\"} | /2.5/ 2 {out=\"finish\"} // finish\n\
+                     | 0 {!{ out = \"agent\"; }!};\n\
+        private $unused = $NULL;\n";
+    let gr = Grammar::parse(src, "menu.gram").unwrap();
+    for k in ["1", "2", "0"] {
+        assert_eq!(gr.matches(k), Complete);
+    }
+    assert_eq!(gr.matches("3"), NoMatch);
+}
+
+#[test]
+fn repeat_probability_is_ignored() {
+    let gr = g("root $r;\n$r = 1 <0-1 /0.7/> 2;\n");
+    assert_eq!(gr.matches("2"), Complete);
+    assert_eq!(gr.matches("12"), Complete);
+}
+
+#[test]
+fn special_rules() {
+    let null = g("root $r;\n$r = 1 $NULL 2;\n");
+    assert_eq!(null.matches("12"), Complete);
+    let void = g("root $r;\n$r = 1 | 2 $VOID;\n");
+    assert_eq!(void.matches("1"), Complete);
+    assert_eq!(void.matches("2"), NoMatch);
+    let only_void = g("root $r;\n$r = $VOID;\n");
+    assert_eq!(only_void.matches(""), NoMatch);
+    let garbage = g("root $r;\n$r = $GARBAGE #;\n");
+    assert_eq!(garbage.matches("#"), MatchCanContinue);
+    assert_eq!(garbage.matches("12*#"), MatchCanContinue);
+    assert_eq!(garbage.matches("12*"), Partial);
+    let empty = g("root $r;\n$r = $NULL;\n");
+    assert_eq!(empty.matches(""), Complete);
+    assert_eq!(empty.matches("1"), NoMatch);
+}
+
+#[test]
+fn right_recursion_is_supported() {
+    let gr = g("root $ds;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$ds = $d | $d $ds;\n");
+    assert_eq!(gr.matches("1"), MatchCanContinue);
+    assert_eq!(gr.matches("123456789"), MatchCanContinue);
+    assert_eq!(gr.matches("12#"), NoMatch);
+    // Mutual tail recursion: alternating 1 and 2, ending anywhere.
+    let m = g("root $a;\n$a = 1 [$b];\n$b = 2 [$a];\n");
+    assert_eq!(m.matches("1212"), MatchCanContinue);
+    assert_eq!(m.matches("1221"), NoMatch);
+    // Recursion through a tail reference in a nested rule: "1"^n "#".
+    let t = g("root $a;\n$a = # | 1 $c;\n$c = $a;\n");
+    assert_eq!(t.matches("111#"), Complete);
+}
+
+#[test]
+fn matcher_push_reset_expected() {
+    let gr = g("root $r;\n$r = 1 2 | 1 3 4;\n");
+    let mut m = gr.matcher();
+    assert_eq!(m.state(), Partial);
+    assert_eq!(m.expected(), vec!['1']);
+    assert_eq!(m.push('1'), Partial);
+    assert_eq!(m.expected(), vec!['2', '3']);
+    assert_eq!(m.push('3'), Partial);
+    assert_eq!(m.push('4'), Complete);
+    assert!(m.expected().is_empty());
+    assert_eq!(m.keys(), "134");
+    assert_eq!(m.push('4'), NoMatch);
+    assert_eq!(m.push('1'), NoMatch, "NoMatch is sticky");
+    m.reset();
+    assert_eq!(m.keys(), "");
+    assert_eq!(m.push('x'), NoMatch);
+    m.reset();
+    assert_eq!(m.push('1'), Partial);
+}
+
+#[test]
+fn lowercase_keys_in_input_are_accepted() {
+    let gr = g("root $r;\n$r = A B C D;\n");
+    assert_eq!(gr.matches("abcd"), Complete);
+}
+
+// ---------------------------------------------------------------- errors
+
+fn pos(e: &GrammarError) -> (usize, usize) {
+    e.position().expect("position")
+}
+
+#[test]
+fn error_missing_semicolon_names_line_and_column() {
+    let src = "#ABNF 1.0;\nmode dtmf;\nroot $menu;\n$menu = 1 | 2\n$other = 3;\n";
+    let e = err(src);
+    assert_eq!(e.to_string(), "t.gram:5:1: expected ';' after rule $menu");
+    let src = "#ABNF 1.0;\nmode dtmf;\n$menu = 1 | 2 )\n";
+    let e = err(src);
+    assert_eq!(pos(&e), (3, 15));
+    assert!(e.to_string().contains("expected ';' after rule $menu"), "{e}");
+}
+
+#[test]
+fn error_messages_and_positions() {
+    let cases: &[(&str, (usize, usize), &str)] = &[
+        ("mode dtmf;", (1, 1), "expected the '#ABNF 1.0;' header"),
+        ("#ABNF 2.0;", (1, 7), "unsupported ABNF version"),
+        ("#ABNF 1.0\nmode dtmf;", (2, 1), "expected ';' after the header"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 x;", (4, 8), "'x' is not a DTMF token"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 12E;", (4, 8), "'E' is not a DTMF token"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = (1 2;", (4, 10), "expected ')'"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = [1;", (4, 8), "expected ']'"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<4-2>;", (4, 7), "minimum exceeds maximum"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<x>;", (4, 8), "expected a repeat count"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<2;", (4, 9), "expected '>'"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = ;", (4, 6), "expected a DTMF token"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 | ;", (4, 10), "expected a DTMF token"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r 1;", (4, 4), "expected '='"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"1;", (4, 6), "unterminated quoted"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"\";", (4, 6), "empty quoted token"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 {x;", (4, 8), "unterminated tag"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n/* x", (4, 1), "unterminated /* comment"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = $<a.gram#x>;", (4, 6), "external rule"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$NULL = 1;", (4, 1), "special rule $NULL"),
+        ("#ABNF 1.0;\nmode speech;", (2, 6), "expected 'dtmf' or 'voice'"),
+        ("#ABNF 1.0;\nmode dtmf;\nbogus x;", (3, 1), "expected a declaration or a rule"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot r;", (3, 6), "expected '$rule' after 'root'"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = /x/ 1;", (4, 7), "expected a number"),
+        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<99999999999>;", (4, 8), "too large"),
+        ("#ABNF 1.0;\n\u{e9}t\u{e9} ;", (2, 1), "expected a declaration"),
+        ("#ABNF 1.0;\nmode dtmf;\n$a = 1 2 3 4\npublic $b = 5;", (4, 1), "expected ';' after rule $a"),
+    ];
+    for (src, want_pos, want_msg) in cases {
+        let e = err(src);
+        assert!(matches!(e, GrammarError::Syntax { .. }), "{src:?}: {e}");
+        assert_eq!(pos(&e), *want_pos, "{src:?}: {e}");
+        assert!(e.to_string().contains(want_msg), "{src:?}: {e}");
+        assert!(e.to_string().starts_with("t.gram:"), "{e}");
+    }
+}
+
+#[test]
+fn validation_errors() {
+    let h = "#ABNF 1.0;\nmode dtmf;\n";
+    assert_eq!(invalid_kind(&format!("{h}$r = 1;")), InvalidKind::MissingRoot);
+    assert_eq!(invalid_kind(&format!("{h}root $x;\n$r = 1;")), InvalidKind::UndefinedRule);
+    let e = err(&format!("{h}root $r;\n$r = 1 $nope;"));
+    assert_eq!(e.to_string(), "t.gram:4:8: reference to undefined rule $nope");
+    assert_eq!(invalid_kind(&format!("{h}root $r;\n$r = 1;\n$r = 2;")), InvalidKind::Duplicate);
+    assert_eq!(invalid_kind(&format!("{h}mode dtmf;\nroot $r;\n$r = 1;")), InvalidKind::Duplicate);
+    assert_eq!(invalid_kind("#ABNF 1.0;\nmode voice;\nroot $r;\n$r = 1;"), InvalidKind::Unsupported);
+    assert_eq!(invalid_kind("#ABNF 1.0;\nroot $r;\n$r = 1;"), InvalidKind::Unsupported);
+
+    // Left recursion, direct and indirect, also through nullable prefixes.
+    let e = err(&format!("{h}root $r;\n$r = $r 1 | 2;"));
+    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::LeftRecursion, .. }), "{e}");
+    assert_eq!(pos(&e), (4, 6));
+    assert!(e.to_string().contains("$r -> $r"), "{e}");
+    let e = err(&format!("{h}root $a;\n$a = $b 1;\n$b = [2] $c;\n$c = $a | 3;"));
+    assert!(e.to_string().contains("left recursion: $a -> $b -> $c -> $a"), "{e}");
+    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $NULL $a 1;")), InvalidKind::LeftRecursion);
+
+    // Non-tail recursion.
+    let e = err(&format!("{h}root $a;\n$a = 1 $a 2 | 3;"));
+    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::Recursion, .. }), "{e}");
+    assert_eq!(pos(&e), (4, 8));
+    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = 1 ($a)<2> | 3;")), InvalidKind::Recursion);
+
+    // Unbounded repeats of nullable expansions.
+    let e = err(&format!("{h}root $a;\n$a = 1 ([2])<1->;"));
+    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::InfiniteLoop, .. }), "{e}");
+    assert_eq!(pos(&e), (4, 13));
+    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $GARBAGE<0->;")), InvalidKind::InfiniteLoop);
+    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $e<2->;\n$e = {{x}};")), InvalidKind::InfiniteLoop);
+
+    // Size limit.
+    let e = err(&format!("{h}root $a;\n$a = (0|1|2|3|4|5|6|7|8|9)<100000>;"));
+    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::TooLarge, .. }), "{e}");
+}
+
+#[test]
+fn load_reports_missing_file() {
+    let e = Grammar::load("/nonexistent/dir/x.gram").unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/dir/x.gram: "), "{e}");
+}
+
+// ------------------------------------------------------------ grammar files
+
+const IID_GROUP: &str = include_str!("../../../grammars/iid_group.gram");
+const CID_MENU: &str = include_str!("../../../grammars/cid_menu.gram");
+const AGENT: &str = include_str!("../../../grammars/agent.gram");
+const YES_NO: &str = include_str!("../../../grammars/yes_no.gram");
+
+#[test]
+fn shipped_grammars() {
+    let iid = Grammar::parse(IID_GROUP, "grammars/iid_group.gram").unwrap();
+    assert_eq!(iid.matches("123456"), Partial);
+    assert_eq!(iid.matches("1234567"), Complete);
+    assert_eq!(iid.matches("12345678"), NoMatch);
+    assert_eq!(iid.matches("12345*"), NoMatch);
+
+    let menu = Grammar::parse(CID_MENU, "grammars/cid_menu.gram").unwrap();
+    assert_eq!(menu.matches("1"), Complete);
+    assert_eq!(menu.matches("2"), Complete);
+    assert_eq!(menu.matches("0"), Complete);
+    assert_eq!(menu.matches("3"), NoMatch);
+    assert_eq!(menu.matches("11"), NoMatch);
+
+    let agent = Grammar::parse(AGENT, "grammars/agent.gram").unwrap();
+    assert_eq!(agent.matches("0"), Complete);
+    assert_eq!(agent.matches("*"), Partial);
+    assert_eq!(agent.matches("*0"), Complete);
+    assert_eq!(agent.matches("1"), NoMatch);
+
+    let yn = Grammar::parse(YES_NO, "grammars/yes_no.gram").unwrap();
+    assert_eq!(yn.matches("1"), Complete);
+    assert_eq!(yn.matches("2"), Complete);
+    assert_eq!(yn.matches("0"), Complete);
+    assert_eq!(yn.matches("5"), NoMatch);
+}
+
+// ------------------------------------------------------------ properties
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn digits_grammar(min: u32, max: Option<u32>) -> Grammar {
+        let rep = match max {
+            Some(m) => format!("<{min}-{m}>"),
+            None => format!("<{min}->"),
+        };
+        g(&format!("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d{rep};\n"))
+    }
+
+    fn keys() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => proptest::sample::select("0123456789".chars().collect::<Vec<_>>()),
+                1 => proptest::sample::select("*#ABCDx ".chars().collect::<Vec<_>>()),
+            ],
+            0..14,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// `$d<m-n>` matches exactly the all-digit strings with m <= len <= n,
+        /// and the four-way state is exactly what the lengths imply.
+        #[test]
+        fn bounded_repeat_language(min in 0u32..6, extra in 0u32..6, s in keys()) {
+            let max = min + extra;
+            let gr = digits_grammar(min, Some(max));
+            let len = s.chars().count() as u32;
+            let all_digits = s.chars().all(|c| c.is_ascii_digit());
+            let want = if !all_digits || len > max {
+                NoMatch
+            } else if len < min {
+                Partial
+            } else if len < max {
+                MatchCanContinue
+            } else {
+                Complete
+            };
+            prop_assert_eq!(gr.matches(&s), want);
+        }
+
+        #[test]
+        fn unbounded_repeat_language(min in 0u32..6, s in keys()) {
+            let gr = digits_grammar(min, None);
+            let len = s.chars().count() as u32;
+            let all_digits = s.chars().all(|c| c.is_ascii_digit());
+            let want = if !all_digits { NoMatch } else if len < min { Partial } else { MatchCanContinue };
+            prop_assert_eq!(gr.matches(&s), want);
+        }
+
+        /// Pushing key by key agrees with whole-string matching at every prefix.
+        #[test]
+        fn push_agrees_with_matches(s in keys()) {
+            let grammars = [
+                g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d<2-4> [\"#\"] | \"*\" $d<1-> | 0;\n"),
+                g("root $r;\n$r = $GARBAGE 9 9 | 1 2 3;\n"),
+                g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = ($d $d)<1-3>;\n"),
+            ];
+            for gr in &grammars {
+                let mut m = gr.matcher();
+                let mut prefix = String::new();
+                for c in s.chars() {
+                    prefix.push(c);
+                    let st = m.push(c);
+                    prop_assert_eq!(st, gr.matches(&prefix), "prefix {:?}", prefix);
+                }
+                prop_assert_eq!(m.state(), gr.matches(&s));
+            }
+        }
+
+        /// The parser never panics, whatever the input.
+        #[test]
+        fn parser_never_panics(body in "[ -~\n]{0,60}") {
+            let _ = Grammar::parse(&format!("{HEAD}root $r;\n{body}"), "fuzz");
+            let _ = Grammar::parse(&body, "fuzz");
+        }
+
+        /// Nor on inputs built from grammar punctuation.
+        #[test]
+        fn parser_never_panics_structured(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "$r", "$d", "=", ";", "|", "(", ")", "[", "]", "<", ">", "-", "1", "*", "#",
+                    "\"", "{", "}", "/", "2", " ", "\n", "$NULL", "$GARBAGE", "public", "<0->",
+                ]),
+                0..30,
+            )
+        ) {
+            let src = format!("{HEAD}root $r;\n$d = 1|2;\n{}", parts.concat());
+            if let Ok(gr) = Grammar::parse(&src, "fuzz") {
+                let _ = gr.matches("1212#*");
+            }
+        }
+    }
+}

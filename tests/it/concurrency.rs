@@ -1,0 +1,76 @@
+//! Many processes racing for the last seats never over-grant; a batch killed
+//! mid-way leaves a consistent ledger.
+
+use crate::support::*;
+use actline::client::Trust;
+use actline::ids::InstallationId;
+use actline::keys::ProductKey;
+use std::process::Stdio;
+
+#[test]
+fn forty_processes_racing_for_a_10_seat_key_get_exactly_10_grants() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "10"]);
+    let machines = distinct_machines(&env, 40, 101);
+    let iids: Vec<String> = machines.iter().enumerate().map(|(n, m)| env.iid(&format!("s{n}"), &env.machine(&format!("m{n}"), m), &key, "studio")).collect();
+    let children: Vec<_> = iids
+        .iter()
+        .map(|iid| bin().arg("--home").arg(env.home()).args(["activate", iid, "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    let mut granted = 0;
+    let mut denied = 0;
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        match o.status.code() {
+            Some(0) => granted += 1,
+            Some(3) => denied += 1,
+            other => panic!("unexpected exit {other:?}: {}", err(&o)),
+        }
+    }
+    assert_eq!((granted, denied), (10, 30));
+    let shown = text(&env.vendor(&["key", "show", &key]));
+    assert!(shown.contains("10 used, 0 left of 10"), "{shown}");
+}
+
+#[test]
+fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_recorded() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "notes", "--activations", "100000"]);
+    let trust = Trust::load(&env.home().join("trust.json")).unwrap();
+    let salt = trust.salt();
+    let k = ProductKey::parse(&key).unwrap();
+    let lines: Vec<String> = (0..4000).map(|n| format!("pc-{n},{}", InstallationId::new(201, &k, machine(n).hash(&salt, 201), actline::days::today()))).collect();
+    let input = env.dir.path().join("in.csv");
+    let output = env.dir.path().join("out.csv");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let mut child = bin().arg("--home").arg(env.home()).args(["batch", input.to_str().unwrap(), output.to_str().unwrap(), "--chunk", "25"]).stderr(Stdio::null()).spawn().unwrap();
+    // Kill it once some results are out, mid-run.
+    let start = std::time::Instant::now();
+    loop {
+        let n = std::fs::read_to_string(&output).map(|s| s.lines().count()).unwrap_or(0);
+        if n > 200 || start.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
+    let usage = ledger.key_usage(k.serial()).unwrap().unwrap();
+    let rows = ledger.activations_of(k.serial()).unwrap();
+    // Machines that happen to match an earlier one on enough 6-bit digests
+    // are reactivations: grants without a new seat.
+    let grants = rows.iter().filter(|r| r.decision == "granted" && r.new_seat).count() as u32;
+    assert_eq!(usage.used, grants, "seats used equal the seat-taking grants recorded");
+    assert!(grants < 4000, "the batch was killed before the end ({grants} grants)");
+    let recorded: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.confirmation_id.clone()).collect();
+    let out = std::fs::read_to_string(&output).unwrap();
+    // A line cut short by the kill is not a printed ID.
+    let complete = if out.ends_with('\n') { &out[..] } else { &out[..out.rfind('\n').map(|i| i + 1).unwrap_or(0)] };
+    let printed: Vec<&str> = complete.lines().skip(1).filter_map(|l| l.split(',').nth(3)).filter(|c| !c.is_empty()).collect();
+    assert!(!printed.is_empty());
+    for cid in printed {
+        assert!(recorded.contains(cid), "printed but not in the ledger: {cid}");
+    }
+}

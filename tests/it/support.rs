@@ -1,0 +1,114 @@
+//! A temporary vendor home and client, and a command for the real binary.
+
+use actline::fingerprint::Components;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_actline"));
+    c.env_remove("ACTLINE_HOME").env_remove("ACTLINE_CLIENT_DIR").env_remove("ACTLINE_TODAY");
+    c
+}
+
+pub fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+pub fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+impl Env {
+    /// A fresh home initialised with the demo catalog.
+    pub fn demo() -> Self {
+        let e = Env { dir: tempfile::tempdir().unwrap() };
+        let o = e.vendor(&["init", "--demo"]);
+        assert!(o.status.success(), "init: {}", err(&o));
+        e
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn vendor(&self, args: &[&str]) -> Output {
+        bin().arg("--home").arg(self.home()).args(args).output().unwrap()
+    }
+
+    pub fn client(&self, state: &str, fp: &Path, args: &[&str]) -> Output {
+        bin()
+            .arg("client")
+            .arg("--state")
+            .arg(self.dir.path().join(state))
+            .arg("--trust")
+            .arg(self.home().join("trust.json"))
+            .arg("--fingerprint")
+            .arg(fp)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn issue(&self, args: &[&str]) -> String {
+        let mut a = vec!["key", "issue"];
+        a.extend_from_slice(args);
+        let o = self.vendor(&a);
+        assert!(o.status.success(), "key issue: {}", err(&o));
+        text(&o)
+    }
+
+    /// Writes a posed machine and returns its path.
+    pub fn machine(&self, name: &str, c: &Components) -> PathBuf {
+        let p = self.dir.path().join(format!("{name}.json"));
+        std::fs::write(&p, serde_json::to_string(c).unwrap()).unwrap();
+        p
+    }
+
+    /// Makes an installation ID through the client binary.
+    pub fn iid(&self, state: &str, fp: &Path, key: &str, product: &str) -> String {
+        let o = self.client(state, fp, &["iid", "--key", key, "--product", product]);
+        assert!(o.status.success(), "iid: {}", err(&o));
+        text(&o)
+    }
+}
+
+/// A distinct machine number `n`.
+pub fn machine(n: u32) -> Components {
+    Components {
+        machine_id: format!("machine-{n}"),
+        board: format!("board-{n}"),
+        cpu: "cpu".into(),
+        memory: "16GiB".into(),
+        disk: format!("disk-{n}"),
+        nic: format!("nic-{n}"),
+        gpu: "gpu".into(),
+        volume: format!("volume-{n}"),
+        virtual_machine: n % 2 == 0,
+    }
+}
+
+/// `count` machines of which no two are the same machine by the fingerprint
+/// vote for `product` under this home's salt (6-bit digests collide by
+/// chance, so a few candidates are skipped).
+pub fn distinct_machines(env: &Env, count: usize, product: u16) -> Vec<Components> {
+    let salt = actline::client::Trust::load(&env.home().join("trust.json")).unwrap().salt();
+    let mut kept: Vec<(Components, actline::fingerprint::HardwareHash)> = Vec::new();
+    let mut n = 0;
+    while kept.len() < count {
+        let c = machine(n);
+        let h = c.hash(&salt, product);
+        if kept.iter().all(|(_, k)| !k.compare(&h).same_machine()) {
+            kept.push((c, h));
+        }
+        n += 1;
+    }
+    kept.into_iter().map(|(c, _)| c).collect()
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
