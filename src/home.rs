@@ -11,9 +11,12 @@
 //! (0700), and are refused when anyone else can read them.
 
 use crate::client::{Trust, TrustedProduct};
-use crate::confirm::{Profile, SigningKey};
-use crate::entitlement::Catalog;
+use crate::confirm::{self, Profile, SigningKey, Terms};
+use crate::entitlement::rules::{Grant, Role};
+use crate::entitlement::{Agreements, Catalog, FileError, Product};
+use crate::ids::InstallationId;
 use crate::keys::KeyKind;
+use crate::ledger::{Ledger, LedgerError};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fs;
@@ -52,7 +55,19 @@ pub enum HomeError {
     /// Init found an existing home.
     #[error("{0}: already initialised")]
     Exists(PathBuf),
+    /// The ledger could not be created.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A sample file did not load.
+    #[error(transparent)]
+    Sample(#[from] FileError),
 }
+
+/// The demo catalog (`samples/catalog.toml`), embedded so a demo home can be
+/// made anywhere.
+pub const DEMO_CATALOG: &str = include_str!("../samples/catalog.toml");
+/// The demo agreements (`samples/agreements.toml`).
+pub const DEMO_AGREEMENTS: &str = include_str!("../samples/agreements.toml");
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
     move |source| HomeError::Io {
@@ -149,6 +164,26 @@ impl Secrets {
     /// The BLS signing key.
     pub fn signing(&self) -> &SigningKey {
         &self.signing
+    }
+
+    /// The confirmation ID for a granted installation ID, in the product's
+    /// profile. Needs a [`Grant`], which only the entitlement rules make.
+    pub fn confirmation_id(
+        &self,
+        grant: &Grant,
+        product: &Product,
+        iid: &InstallationId,
+    ) -> String {
+        let terms = Terms {
+            kind: grant.kind,
+            reactivation: grant.reactivation_of.is_some(),
+        };
+        match product.profile {
+            Profile::Signed => confirm::issue_signed(&self.signing, iid, terms),
+            Profile::Compact => {
+                confirm::issue_compact(&self.compact_secret(product.code), iid, terms)
+            }
+        }
     }
 
     /// The trust file for a catalog: public key for signed products,
@@ -253,6 +288,29 @@ impl Home {
             master: master.to_vec(),
             signing,
         })
+    }
+
+    /// Creates a home: secrets, a new ledger with `user` as its first
+    /// supervisor, and with `demo` the demo catalog and agreements; writes
+    /// the trust file.
+    pub fn init(&self, user: &str, demo: bool) -> Result<(Secrets, Ledger, Catalog), HomeError> {
+        let secrets = self.create()?;
+        let mut ledger = Ledger::create(&self.ledger_path())?;
+        ledger.add_staff(user, user, Role::Supervisor)?;
+        let catalog = if demo {
+            let c = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
+            ledger.set_catalog(&c, user, "samples/catalog.toml")?;
+            ledger.set_agreements(
+                &Agreements::parse("samples/agreements.toml", DEMO_AGREEMENTS)?,
+                user,
+                "samples/agreements.toml",
+            )?;
+            c
+        } else {
+            Catalog::default()
+        };
+        self.write_trust(&secrets, &catalog)?;
+        Ok((secrets, ledger, catalog))
     }
 
     /// Loads the secrets, refusing files others can read.

@@ -1,14 +1,12 @@
 //! `actline demo`: the whole activation loop, step by step, in a throwaway
 //! home, through the same library calls the commands make.
 
-use super::vendor::{print_activation, signer, DEMO_AGREEMENTS, DEMO_CATALOG};
+use super::vendor::print_activation;
 use actline::client::{Client, Status};
-use actline::entitlement::rules::Role;
-use actline::entitlement::{Agreements, Catalog};
+
 use actline::fingerprint::Components;
 use actline::home::{os_user, Home};
 use actline::keys::KeyKind;
-use actline::ledger::Ledger;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -53,17 +51,8 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     println!("(throwaway home {})", root.display());
 
     step(1, "the vendor sets up", "actline --home V init --demo");
-    let secrets = home.create()?;
-    let mut ledger = Ledger::create(&home.ledger_path())?;
-    ledger.add_staff(&me, &me, Role::Supervisor)?;
-    let catalog = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
-    ledger.set_catalog(&catalog, &me, "samples/catalog.toml")?;
-    ledger.set_agreements(
-        &Agreements::parse("samples/agreements.toml", DEMO_AGREEMENTS)?,
-        &me,
-        "samples/agreements.toml",
-    )?;
-    let trust_path = home.write_trust(&secrets, &catalog)?;
+    let (secrets, mut ledger, catalog) = home.init(&me, true)?;
+    let trust_path = home.trust_path();
     println!(
         "   ledger, signing key and trust file written; {} products; you ({me}) are a supervisor",
         catalog.products.len()
@@ -102,7 +91,9 @@ fn run_in(root: &std::path::Path) -> Result<()> {
         "actline --home V activate IID",
     );
     let channel = ledger.channel_for(&me)?;
-    let act = ledger.activate(&iid, &channel, None, None, today, &signer(&secrets))?;
+    let act = ledger.activate(&iid, &channel, None, None, today, &|g, p, i| {
+        secrets.confirmation_id(g, p, i)
+    })?;
     print_activation(&act);
     let cid = act.confirmation_id.clone().context("granted")?;
 
@@ -124,7 +115,9 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let iid2 = client2
         .make_iid(&key.key, "studio", &machine_a2, today)?
         .context("iid")?;
-    let act2 = ledger.activate(&iid2, &channel, None, None, today, &signer(&secrets))?;
+    let act2 = ledger.activate(&iid2, &channel, None, None, today, &|g, p, i| {
+        secrets.confirmation_id(g, p, i)
+    })?;
     print_activation(&act2);
 
     step(
@@ -156,7 +149,9 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let niid = nclient
         .make_iid(&nkey.key, "notes", &machine_b, today)?
         .context("iid")?;
-    let nact = ledger.activate(&niid, &channel, None, None, today, &signer(&secrets))?;
+    let nact = ledger.activate(&niid, &channel, None, None, today, &|g, p, i| {
+        secrets.confirmation_id(g, p, i)
+    })?;
     print_activation(&nact);
     nclient.confirm(
         nact.confirmation_id.as_deref().context("granted")?,

@@ -2,10 +2,9 @@
 //! lookups, staff, audit, advice.
 
 use super::{bad, denied, failed};
-use actline::confirm::{self, Profile, Terms};
-use actline::entitlement::rules::{Grant, Role};
+use actline::entitlement::rules::Role;
 use actline::entitlement::{advice, Agreements, Catalog, Product};
-use actline::home::{os_user, Home, Secrets};
+use actline::home::{os_user, Home};
 use actline::ids::InstallationId;
 use actline::keys::{KeyKind, ProductKey};
 use actline::ledger::{Activation, BatchItem, Ledger};
@@ -14,11 +13,6 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-
-/// The demo catalog and agreements, embedded so `init --demo` works anywhere.
-pub const DEMO_CATALOG: &str = include_str!("../../samples/catalog.toml");
-/// The demo agreements.
-pub const DEMO_AGREEMENTS: &str = include_str!("../../samples/agreements.toml");
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -188,23 +182,9 @@ pub fn open(home: &Home) -> Result<Ledger> {
 }
 
 pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
-    let secrets = home.create()?;
-    let mut ledger = Ledger::create(&home.ledger_path())?;
     let me = os_user();
-    ledger.add_staff(&me, &me, Role::Supervisor)?;
-    let catalog = if a.demo {
-        let c = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
-        ledger.set_catalog(&c, &me, "samples/catalog.toml")?;
-        ledger.set_agreements(
-            &Agreements::parse("samples/agreements.toml", DEMO_AGREEMENTS)?,
-            &me,
-            "samples/agreements.toml",
-        )?;
-        c
-    } else {
-        Catalog::default()
-    };
-    let trust = home.write_trust(&secrets, &catalog)?;
+    let (_, _, catalog) = home.init(&me, a.demo)?;
+    let trust = home.trust_path();
     println!("initialised {}", home.dir().display());
     println!("  ledger   {}", home.ledger_path().display());
     println!(
@@ -262,7 +242,9 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
             let p = product(&catalog, &name)?.clone();
             let agreements = ledger.agreements()?;
             if let Some(id) = agreement.as_deref() {
-                agreements.get(id).ok_or_else(|| bad(format!("agreement {id} is not on file")))?;
+                agreements
+                    .get(id)
+                    .ok_or_else(|| bad(format!("agreement {id} is not on file")))?;
             }
             let default = match kind {
                 KeyKind::SiteHost => Some(actline::entitlement::rules::SITE_HOSTS_MAX),
@@ -334,22 +316,6 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
     }
 }
 
-/// Makes the confirmation ID for a grant: the product's profile decides.
-pub fn signer(secrets: &Secrets) -> impl Fn(&Grant, &Product, &InstallationId) -> String + '_ {
-    move |grant, product, iid| {
-        let terms = Terms {
-            kind: grant.kind,
-            reactivation: grant.reactivation_of.is_some(),
-        };
-        match product.profile {
-            Profile::Signed => confirm::issue_signed(secrets.signing(), iid, terms),
-            Profile::Compact => {
-                confirm::issue_compact(&secrets.compact_secret(product.code), iid, terms)
-            }
-        }
-    }
-}
-
 /// Prints a decision for people.
 pub fn print_activation(a: &Activation) {
     println!("decision: {} (activation #{})", a.decision.word(), a.id);
@@ -380,7 +346,7 @@ pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
         a.agreement.as_deref(),
         None,
         actline::days::today(),
-        &signer(&secrets),
+        &|g, p, i| secrets.confirmation_id(g, p, i),
     )?;
     if a.json {
         println!(
@@ -515,7 +481,7 @@ pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
         a.chunk,
         &channel,
         actline::days::today(),
-        &signer(&secrets),
+        &|g, p, i| secrets.confirmation_id(g, p, i),
         &mut progress,
     );
     if tty {

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Migrations, in order; index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql"), include_str!("sql/v2.sql")];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -134,6 +134,28 @@ pub struct KeyUsage {
     pub used: u32,
     /// Seats left.
     pub left: u32,
+}
+
+/// A call the IVR handed over to the agent desk, with what the caller had
+/// already entered.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Handover {
+    /// Ledger ID.
+    pub id: i64,
+    /// When it was handed over.
+    pub at: String,
+    /// The call's identifier.
+    pub call: String,
+    /// Why the IVR transferred the caller.
+    pub reason: String,
+    /// Groups of the installation ID the caller entered and the IVR accepted.
+    pub groups: Vec<String>,
+    /// The whole installation ID, when the caller completed it.
+    pub installation_id: Option<String>,
+    /// The decision trace, when the IVR asked for one.
+    pub trace: Vec<String>,
+    /// The agent who took the call.
+    pub taken_by: Option<String>,
 }
 
 /// An open ledger.
@@ -707,6 +729,85 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records a call handed over by the IVR.
+    pub fn hand_over(
+        &mut self,
+        call: &str,
+        reason: &str,
+        groups: &[String],
+        installation_id: Option<&str>,
+        trace: &[String],
+    ) -> Result<i64, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO handovers(at, call, reason, groups, installation_id, trace) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                crate::days::now_rfc3339(),
+                call,
+                reason,
+                serde_json::to_string(groups).unwrap_or_default(),
+                installation_id,
+                serde_json::to_string(trace).unwrap_or_default()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::append(
+            &tx,
+            "ivr",
+            "call.handover",
+            &format!("handover #{id}"),
+            &format!("call {call}: {reason}"),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Handed-over calls, newest first; with `waiting_only`, those no agent
+    /// has taken yet.
+    pub fn handovers(&self, waiting_only: bool) -> Result<Vec<Handover>, LedgerError> {
+        let sql = format!(
+            "SELECT id, at, call, reason, groups, installation_id, trace, taken_by FROM handovers {} ORDER BY id DESC",
+            if waiting_only { "WHERE taken_by IS NULL" } else { "" }
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            let groups: String = r.get(4)?;
+            let trace: String = r.get(6)?;
+            Ok(Handover {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                call: r.get(2)?,
+                reason: r.get(3)?,
+                groups: serde_json::from_str(&groups).unwrap_or_default(),
+                installation_id: r.get(5)?,
+                trace: serde_json::from_str(&trace).unwrap_or_default(),
+                taken_by: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// An agent takes a handed-over call; refused when someone already has.
+    pub fn take_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE handovers SET taken_by = ?1, taken_at = ?2 WHERE id = ?3 AND taken_by IS NULL",
+            params![agent, crate::days::now_rfc3339(), id],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::Refused(format!(
+                "handover #{id} does not exist or was already taken"
+            )));
+        }
+        audit::append(&tx, agent, "call.take", &format!("handover #{id}"), "")?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Recomputes the audit chain; returns the number of entries, or the
     /// first entry that does not chain.
     pub fn verify_audit(&self) -> Result<usize, LedgerError> {
@@ -875,4 +976,51 @@ fn activate_in(
         confirmation_id: cid,
         product,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_ledger_upgrades_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch("PRAGMA user_version = 1").unwrap();
+            c.execute(
+                "INSERT INTO products(code, name) VALUES (101, 'studio')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO keys(serial, key, kind, product, activation_limit, created_at, created_by) VALUES (7, 'K', 'mak', 101, 3, 'now', 'me')",
+                [],
+            )
+            .unwrap();
+        }
+        let mut l = Ledger::open(&path).unwrap();
+        let v: i64 = l
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(
+            l.key(7).unwrap().unwrap().limit,
+            3,
+            "the key survived the upgrade"
+        );
+        let id = l
+            .hand_over("call-1", "caller pressed 0", &["1234567".into()], None, &[])
+            .unwrap();
+        assert_eq!(
+            l.handovers(true).unwrap()[0].groups,
+            vec!["1234567".to_string()]
+        );
+        l.take_handover(id, "alice").unwrap();
+        assert!(l.take_handover(id, "bob").is_err(), "a call is taken once");
+        assert!(l.handovers(true).unwrap().is_empty());
+    }
 }

@@ -38,7 +38,10 @@ fn compact_products_get_8_groups_of_6_digits() {
     let iid = env.iid("n", &fp, &key, "notes");
     let v = json(&env.vendor(&["activate", &iid, "--json"]));
     let cid = v["confirmation_id"].as_str().unwrap();
-    assert!(cid.split('-').all(|g| g.len() == 6) && cid.split('-').count() == 8, "{cid}");
+    assert!(
+        cid.split('-').all(|g| g.len() == 6) && cid.split('-').count() == 8,
+        "{cid}"
+    );
     assert!(env.client("n", &fp, &["confirm", cid]).status.success());
 }
 
@@ -50,7 +53,10 @@ fn a_confirmation_id_for_one_machine_fails_on_another() {
     let b = sample("fingerprint-b.json");
     let iid_a = env.iid("a", &a, &key, "studio");
     env.iid("b", &b, &key, "studio");
-    let cid_a = json(&env.vendor(&["activate", &iid_a, "--json"]))["confirmation_id"].as_str().unwrap().to_string();
+    let cid_a = json(&env.vendor(&["activate", &iid_a, "--json"]))["confirmation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let o = env.client("b", &b, &["confirm", &cid_a]);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("does not belong"), "{}", err(&o));
@@ -61,19 +67,33 @@ fn reactivating_the_same_machine_uses_no_seat() {
     let env = Env::demo();
     let key = env.issue(&["--product", "studio", "--activations", "1"]);
     let iid1 = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
-    assert_eq!(json(&env.vendor(&["activate", &iid1, "--json"]))["decision"], "granted");
+    assert_eq!(
+        json(&env.vendor(&["activate", &iid1, "--json"]))["decision"],
+        "granted"
+    );
     // Two parts changed and the machine was reimaged (new state, new day).
     let iid2 = env.iid("a2", &sample("fingerprint-a-new-disk.json"), &key, "studio");
     let v = json(&env.vendor(&["activate", &iid2, "--json"]));
     assert_eq!(v["decision"], "granted");
-    assert!(v["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("reactivation, no seat used")));
+    assert!(v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().contains("reactivation, no seat used")));
     // A different machine finds the single seat taken.
     let iid3 = env.iid("b", &sample("fingerprint-b.json"), &key, "studio");
     let o = env.vendor(&["activate", &iid3, "--json"]);
     assert_eq!(o.status.code(), Some(3));
     let v = json(&o);
     assert_eq!(v["decision"], "denied");
-    assert!(v["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().contains("1 of 1 seats used: denied — a supervisor can raise the limit"));
+    assert!(v["reasons"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .contains("1 of 1 seats used: denied — a supervisor can raise the limit"));
 }
 
 #[test]
@@ -82,7 +102,10 @@ fn copied_state_drifted_hardware_and_edited_files_end_the_activation() {
     let key = env.issue(&["--product", "studio", "--activations", "5"]);
     let a = sample("fingerprint-a.json");
     let iid = env.iid("a", &a, &key, "studio");
-    let cid = json(&env.vendor(&["activate", &iid, "--json"]))["confirmation_id"].as_str().unwrap().to_string();
+    let cid = json(&env.vendor(&["activate", &iid, "--json"]))["confirmation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(env.client("a", &a, &["confirm", &cid]).status.success());
 
     // Copied to another machine.
@@ -93,7 +116,11 @@ fn copied_state_drifted_hardware_and_edited_files_end_the_activation() {
     // Edited state file.
     let state = env.dir.path().join("a/state.json");
     let s = std::fs::read_to_string(&state).unwrap();
-    std::fs::write(&state, s.replace("\"installed_day\": ", "\"installed_day\": 1")).unwrap();
+    std::fs::write(
+        &state,
+        s.replace("\"installed_day\": ", "\"installed_day\": 1"),
+    )
+    .unwrap();
     let o = env.client("a", &a, &["status"]);
     assert_eq!(o.status.code(), Some(4));
     assert!(err(&o).contains("modified"), "{}", err(&o));
@@ -108,9 +135,25 @@ fn an_unactivated_install_has_30_days_of_grace_then_notification_mode() {
     let state = env.dir.path().join("g");
     let trust = env.home().join("trust.json");
     let run = |c: &mut std::process::Command, day: &str, args: &[&str]| {
-        c.env("ACTLINE_TODAY", day).arg("client").arg("--state").arg(&state).arg("--trust").arg(&trust).arg("--fingerprint").arg(&a).args(args).output().unwrap()
+        c.env("ACTLINE_TODAY", day)
+            .arg("client")
+            .arg("--state")
+            .arg(&state)
+            .arg("--trust")
+            .arg(&trust)
+            .arg("--fingerprint")
+            .arg(&a)
+            .args(args)
+            .output()
+            .unwrap()
     };
-    assert!(run(&mut c, "2026-01-01", &["iid", "--key", &key, "--product", "studio"]).status.success());
+    assert!(run(
+        &mut c,
+        "2026-01-01",
+        &["iid", "--key", &key, "--product", "studio"]
+    )
+    .status
+    .success());
     let o = run(&mut bin(), "2026-01-11", &["status"]);
     assert!(text(&o).contains("20 days left"), "{}", text(&o));
     let o = run(&mut bin(), "2026-02-15", &["status"]);
@@ -124,18 +167,31 @@ fn batch_activation_writes_a_result_per_line() {
     let mut lines = vec!["label,installation_id".to_string()];
     for (n, m) in distinct_machines(&env, 5, 101).iter().enumerate() {
         let fp = env.machine(&format!("m{n}"), m);
-        lines.push(format!("pc-{n},{}", env.iid(&format!("s{n}"), &fp, &key, "studio")));
+        lines.push(format!(
+            "pc-{n},{}",
+            env.iid(&format!("s{n}"), &fp, &key, "studio")
+        ));
     }
     lines.push("broken,1234-5678".into());
     let input = env.dir.path().join("in.csv");
     let output = env.dir.path().join("out.csv");
     std::fs::write(&input, lines.join("\n")).unwrap();
-    let o = env.vendor(&["batch", input.to_str().unwrap(), output.to_str().unwrap(), "--chunk", "2"]);
+    let o = env.vendor(&[
+        "batch",
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--chunk",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let out = std::fs::read_to_string(&output).unwrap();
     assert_eq!(out.lines().filter(|l| l.contains(",granted,")).count(), 3);
     assert_eq!(out.lines().filter(|l| l.contains(",denied,")).count(), 2);
-    assert!(out.lines().any(|l| l.starts_with("broken,") && l.contains("invalid") && l.contains("line 7")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("broken,") && l.contains("invalid") && l.contains("line 7")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -146,7 +202,10 @@ fn the_audit_trail_verifies_and_detects_tampering() {
     assert!(o.status.success(), "{}", err(&o));
     // Tamper with an entry behind the triggers' back.
     let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    db.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'forged' WHERE id = 2;").unwrap();
+    db.execute_batch(
+        "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'forged' WHERE id = 2;",
+    )
+    .unwrap();
     drop(db);
     let o = env.vendor(&["audit", "verify"]);
     assert_eq!(o.status.code(), Some(4));
@@ -158,5 +217,8 @@ fn the_demo_runs_end_to_end() {
     let o = bin().arg("demo").output().unwrap();
     assert!(o.status.success(), "{}", err(&o));
     let t = text(&o);
-    assert!(t.contains("reactivation, no seat used") && t.contains("audit trail intact"), "{t}");
+    assert!(
+        t.contains("reactivation, no seat used") && t.contains("audit trail intact"),
+        "{t}"
+    );
 }

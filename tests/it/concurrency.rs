@@ -12,10 +12,30 @@ fn forty_processes_racing_for_a_10_seat_key_get_exactly_10_grants() {
     let env = Env::demo();
     let key = env.issue(&["--product", "studio", "--activations", "10"]);
     let machines = distinct_machines(&env, 40, 101);
-    let iids: Vec<String> = machines.iter().enumerate().map(|(n, m)| env.iid(&format!("s{n}"), &env.machine(&format!("m{n}"), m), &key, "studio")).collect();
+    let iids: Vec<String> = machines
+        .iter()
+        .enumerate()
+        .map(|(n, m)| {
+            env.iid(
+                &format!("s{n}"),
+                &env.machine(&format!("m{n}"), m),
+                &key,
+                "studio",
+            )
+        })
+        .collect();
     let children: Vec<_> = iids
         .iter()
-        .map(|iid| bin().arg("--home").arg(env.home()).args(["activate", iid, "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .map(|iid| {
+            bin()
+                .arg("--home")
+                .arg(env.home())
+                .args(["activate", iid, "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     let mut granted = 0;
     let mut denied = 0;
@@ -39,15 +59,36 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
     let trust = Trust::load(&env.home().join("trust.json")).unwrap();
     let salt = trust.salt();
     let k = ProductKey::parse(&key).unwrap();
-    let lines: Vec<String> = (0..4000).map(|n| format!("pc-{n},{}", InstallationId::new(201, &k, machine(n).hash(&salt, 201), actline::days::today()))).collect();
+    let lines: Vec<String> = (0..4000)
+        .map(|n| {
+            format!(
+                "pc-{n},{}",
+                InstallationId::new(201, &k, machine(n).hash(&salt, 201), actline::days::today())
+            )
+        })
+        .collect();
     let input = env.dir.path().join("in.csv");
     let output = env.dir.path().join("out.csv");
     std::fs::write(&input, lines.join("\n")).unwrap();
-    let mut child = bin().arg("--home").arg(env.home()).args(["batch", input.to_str().unwrap(), output.to_str().unwrap(), "--chunk", "25"]).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = bin()
+        .arg("--home")
+        .arg(env.home())
+        .args([
+            "batch",
+            input.to_str().unwrap(),
+            output.to_str().unwrap(),
+            "--chunk",
+            "25",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     // Kill it once some results are out, mid-run.
     let start = std::time::Instant::now();
     loop {
-        let n = std::fs::read_to_string(&output).map(|s| s.lines().count()).unwrap_or(0);
+        let n = std::fs::read_to_string(&output)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
         if n > 200 || start.elapsed().as_secs() > 60 {
             break;
         }
@@ -61,16 +102,40 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
     let rows = ledger.activations_of(k.serial()).unwrap();
     // Machines that happen to match an earlier one on enough 6-bit digests
     // are reactivations: grants without a new seat.
-    let grants = rows.iter().filter(|r| r.decision == "granted" && r.new_seat).count() as u32;
-    assert_eq!(usage.used, grants, "seats used equal the seat-taking grants recorded");
-    assert!(grants < 4000, "the batch was killed before the end ({grants} grants)");
-    let recorded: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.confirmation_id.clone()).collect();
+    let grants = rows
+        .iter()
+        .filter(|r| r.decision == "granted" && r.new_seat)
+        .count() as u32;
+    assert_eq!(
+        usage.used, grants,
+        "seats used equal the seat-taking grants recorded"
+    );
+    assert!(
+        grants < 4000,
+        "the batch was killed before the end ({grants} grants)"
+    );
+    let recorded: std::collections::HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.confirmation_id.clone())
+        .collect();
     let out = std::fs::read_to_string(&output).unwrap();
     // A line cut short by the kill is not a printed ID.
-    let complete = if out.ends_with('\n') { &out[..] } else { &out[..out.rfind('\n').map(|i| i + 1).unwrap_or(0)] };
-    let printed: Vec<&str> = complete.lines().skip(1).filter_map(|l| l.split(',').nth(3)).filter(|c| !c.is_empty()).collect();
+    let complete = if out.ends_with('\n') {
+        &out[..]
+    } else {
+        &out[..out.rfind('\n').map(|i| i + 1).unwrap_or(0)]
+    };
+    let printed: Vec<&str> = complete
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(3))
+        .filter(|c| !c.is_empty())
+        .collect();
     assert!(!printed.is_empty());
     for cid in printed {
-        assert!(recorded.contains(cid), "printed but not in the ledger: {cid}");
+        assert!(
+            recorded.contains(cid),
+            "printed but not in the ledger: {cid}"
+        );
     }
 }

@@ -19,7 +19,10 @@ struct Desk {
 const TODAY: u16 = 2500;
 
 fn staff() -> Channel {
-    Channel::Staff { name: "alice".into(), role: Role::Agent }
+    Channel::Staff {
+        name: "alice".into(),
+        role: Role::Agent,
+    }
 }
 
 impl Desk {
@@ -30,25 +33,64 @@ impl Desk {
         let mut ledger = Ledger::create(&home.ledger_path()).unwrap();
         ledger.add_staff("boss", "boss", Role::Supervisor).unwrap();
         ledger.add_staff("boss", "alice", Role::Agent).unwrap();
-        let catalog = Catalog::parse("samples/catalog.toml", include_str!("../../samples/catalog.toml")).unwrap();
+        let catalog = Catalog::parse(
+            "samples/catalog.toml",
+            include_str!("../../samples/catalog.toml"),
+        )
+        .unwrap();
         ledger.set_catalog(&catalog, "boss", "catalog").unwrap();
-        ledger.set_agreements(&Agreements::parse("agreements", include_str!("../../samples/agreements.toml")).unwrap(), "boss", "agreements").unwrap();
-        Desk { _dir: dir, ledger, secrets, catalog }
+        ledger
+            .set_agreements(
+                &Agreements::parse("agreements", include_str!("../../samples/agreements.toml"))
+                    .unwrap(),
+                "boss",
+                "agreements",
+            )
+            .unwrap();
+        Desk {
+            _dir: dir,
+            ledger,
+            secrets,
+            catalog,
+        }
     }
 
-    fn key(&mut self, product: &str, kind: KeyKind, agreement: Option<&str>, limit: u32) -> ProductKey {
+    fn key(
+        &mut self,
+        product: &str,
+        kind: KeyKind,
+        agreement: Option<&str>,
+        limit: u32,
+    ) -> ProductKey {
         let p = self.catalog.by_name(product).unwrap().clone();
         let s = &self.secrets;
-        let rec = self.ledger.issue_key("boss", &p, kind, agreement, limit, &|k, c| s.key_secret(k, c)).unwrap();
+        let rec = self
+            .ledger
+            .issue_key("boss", &p, kind, agreement, limit, &|k, c| {
+                s.key_secret(k, c)
+            })
+            .unwrap();
         ProductKey::parse(&rec.key).unwrap()
     }
 
-    fn activate_as(&mut self, key: &ProductKey, product: &str, machine: u8, channel: &Channel, caller: Option<&str>) -> Activation {
+    fn activate_as(
+        &mut self,
+        key: &ProductKey,
+        product: &str,
+        machine: u8,
+        channel: &Channel,
+        caller: Option<&str>,
+    ) -> Activation {
         let code = self.catalog.by_name(product).unwrap().code;
         let iid = InstallationId::new(code, key, hw(machine), TODAY);
         let s = &self.secrets;
-        let sign = |_: &actline::entitlement::Grant, _: &actline::entitlement::Product, _: &InstallationId| format!("cid-for-{}", s.fingerprint_salt().len());
-        self.ledger.activate(&iid, channel, caller, None, TODAY, &sign).unwrap()
+        let sign =
+            |_: &actline::entitlement::Grant,
+             _: &actline::entitlement::Product,
+             _: &InstallationId| format!("cid-for-{}", s.fingerprint_salt().len());
+        self.ledger
+            .activate(&iid, channel, caller, None, TODAY, &sign)
+            .unwrap()
     }
 
     fn activate(&mut self, key: &ProductKey, product: &str, machine: u8) -> Activation {
@@ -58,7 +100,10 @@ impl Desk {
 
 /// Machine `n`: distinct in every component from machine `m != n`.
 fn hw(n: u8) -> HardwareHash {
-    HardwareHash { parts: [n % 64; 8], virtual_machine: false }
+    HardwareHash {
+        parts: [n % 64; 8],
+        virtual_machine: false,
+    }
 }
 
 fn last(a: &Activation) -> &str {
@@ -78,39 +123,233 @@ fn rule_table() {
         says: &'static str,
     }
     let rows = [
-        Row { rule: "agreement: the trace names the agreement, program and pool", run: |d| { let k = d.key("studio", KeyKind::Mak, Some("4711"), 5); d.activate(&k, "studio", 1) }, granted: true, says: "belongs to agreement 4711 (Northwind Labs, Enterprise, pool: applications)" },
-        Row { rule: "downgrade: a version-7 key activates version 6", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 5); d.activate(&k, "studio-6", 1) }, granted: true, says: "studio 6 is a downgrade from studio 7: allowed" },
-        Row { rule: "downgrade: not to a version marked own_key", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 5); d.activate(&k, "studio-5", 1) }, granted: false, says: "needs its own key" },
-        Row { rule: "downgrade: keys never upgrade", run: |d| { let k = d.key("studio-6", KeyKind::Mak, None, 5); d.activate(&k, "studio", 1) }, granted: false, says: "keys do not upgrade" },
-        Row { rule: "coverage: another family's key is refused", run: |d| { let k = d.key("notes", KeyKind::Mak, None, 5); d.activate(&k, "studio", 1) }, granted: false, says: "the key is for notes 3, not studio 7" },
-        Row { rule: "architecture: keys are not tied to a CPU architecture", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 5); d.activate(&k, "studio", 1) }, granted: true, says: "not tied to a CPU architecture" },
-        Row { rule: "mak: a new machine takes a seat", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 2); d.activate(&k, "studio", 1) }, granted: true, says: "0 of 2 seats used: this physical machine takes seat 1" },
-        Row { rule: "mak: the same machine again uses no seat", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 1); d.activate(&k, "studio", 1); d.activate(&k, "studio", 1) }, granted: true, says: "reactivation, no seat used" },
-        Row { rule: "mak: all seats used is denied with the remedy", run: |d| { let k = d.key("studio", KeyKind::Mak, None, 1); d.activate(&k, "studio", 1); d.activate(&k, "studio", 2) }, granted: false, says: "1 of 1 seats used: denied — a supervisor can raise the limit" },
-        Row { rule: "retail: one machine only", run: |d| { let k = d.key("studio", KeyKind::Retail, None, 1); d.activate(&k, "studio", 1); d.activate(&k, "studio", 2) }, granted: false, says: "staff can move it to this replacement machine" },
-        Row { rule: "retail: staff move it to a replacement machine", run: |d| { let k = d.key("studio", KeyKind::Retail, None, 1); let a = d.activate(&k, "studio", 1); d.ledger.release_seat("boss", a.id, "mainboard died").unwrap(); d.activate(&k, "studio", 2) }, granted: true, says: "0 of 1 seats used" },
-        Row { rule: "setup: setup keys are not activated", run: |d| { let k = d.key("studio", KeyKind::Setup, None, 1); d.activate(&k, "studio", 1) }, granted: false, says: "setup key" },
-        Row { rule: "site-host: only a host product may be a host", run: |d| { let k = d.key("studio", KeyKind::SiteHost, None, 6); d.activate(&k, "studio", 1) }, granted: false, says: "may not act as a site activation host" },
-        Row { rule: "site-host: a host product from the host table", run: |d| { let k = d.key("vault", KeyKind::SiteHost, None, 6); d.activate(&k, "vault", 1) }, granted: true, says: "vault 2 may host site activation for" },
-        Row { rule: "site-host: at most 6 hosts", run: |d| { let k = d.key("vault", KeyKind::SiteHost, None, 50); for m in 1..=6 { d.activate(&k, "vault", m); } d.activate(&k, "vault", 7) }, granted: false, says: "6 of 6 hosts activated" },
-        Row { rule: "site-host: each host reactivates up to 9 times", run: |d| { let k = d.key("vault", KeyKind::SiteHost, None, 6); for _ in 0..10 { d.activate(&k, "vault", 1); } d.activate(&k, "vault", 1) }, granted: false, says: "reactivated 9 times already" },
-        Row { rule: "partner: never self-service", run: |d| { let k = d.key("studio", KeyKind::Mak, Some("9001"), 5); d.activate_as(&k, "studio", 1, &Channel::SelfService, None) }, granted: false, says: "partner-program keys are never self-service" },
-        Row { rule: "partner: staff may activate", run: |d| { let k = d.key("studio", KeyKind::Mak, Some("9001"), 5); d.activate(&k, "studio", 1) }, granted: true, says: "partner-program key activated by staff member alice" },
-        Row { rule: "affiliate: may use the parent's keys", run: |d| { let k = d.key("studio", KeyKind::Mak, Some("4711"), 5); d.activate_as(&k, "studio", 1, &staff(), Some("4712")) }, granted: true, says: "4712 is an affiliate of 4711" },
-        Row { rule: "affiliate: an unrelated agreement may not", run: |d| { let k = d.key("studio", KeyKind::Mak, Some("4711"), 5); d.activate_as(&k, "studio", 1, &staff(), Some("5001")) }, granted: false, says: "neither 4711 nor one of its affiliates" },
-        Row { rule: "proof: an ID made with another key of the same serial is refused", run: |d| {
-            let k = d.key("studio", KeyKind::Mak, None, 5);
-            let forged = ProductKey::issue(b"not the vendor", KeyKind::Mak, k.serial());
-            d.activate(&forged, "studio", 1)
-        }, granted: false, says: "was not made with that key" },
+        Row {
+            rule: "agreement: the trace names the agreement, program and pool",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, Some("4711"), 5);
+                d.activate(&k, "studio", 1)
+            },
+            granted: true,
+            says: "belongs to agreement 4711 (Northwind Labs, Enterprise, pool: applications)",
+        },
+        Row {
+            rule: "downgrade: a version-7 key activates version 6",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 5);
+                d.activate(&k, "studio-6", 1)
+            },
+            granted: true,
+            says: "studio 6 is a downgrade from studio 7: allowed",
+        },
+        Row {
+            rule: "downgrade: not to a version marked own_key",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 5);
+                d.activate(&k, "studio-5", 1)
+            },
+            granted: false,
+            says: "needs its own key",
+        },
+        Row {
+            rule: "downgrade: keys never upgrade",
+            run: |d| {
+                let k = d.key("studio-6", KeyKind::Mak, None, 5);
+                d.activate(&k, "studio", 1)
+            },
+            granted: false,
+            says: "keys do not upgrade",
+        },
+        Row {
+            rule: "coverage: another family's key is refused",
+            run: |d| {
+                let k = d.key("notes", KeyKind::Mak, None, 5);
+                d.activate(&k, "studio", 1)
+            },
+            granted: false,
+            says: "the key is for notes 3, not studio 7",
+        },
+        Row {
+            rule: "architecture: keys are not tied to a CPU architecture",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 5);
+                d.activate(&k, "studio", 1)
+            },
+            granted: true,
+            says: "not tied to a CPU architecture",
+        },
+        Row {
+            rule: "mak: a new machine takes a seat",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 2);
+                d.activate(&k, "studio", 1)
+            },
+            granted: true,
+            says: "0 of 2 seats used: this physical machine takes seat 1",
+        },
+        Row {
+            rule: "mak: the same machine again uses no seat",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 1);
+                d.activate(&k, "studio", 1);
+                d.activate(&k, "studio", 1)
+            },
+            granted: true,
+            says: "reactivation, no seat used",
+        },
+        Row {
+            rule: "mak: all seats used is denied with the remedy",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 1);
+                d.activate(&k, "studio", 1);
+                d.activate(&k, "studio", 2)
+            },
+            granted: false,
+            says: "1 of 1 seats used: denied — a supervisor can raise the limit",
+        },
+        Row {
+            rule: "retail: one machine only",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Retail, None, 1);
+                d.activate(&k, "studio", 1);
+                d.activate(&k, "studio", 2)
+            },
+            granted: false,
+            says: "staff can move it to this replacement machine",
+        },
+        Row {
+            rule: "retail: staff move it to a replacement machine",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Retail, None, 1);
+                let a = d.activate(&k, "studio", 1);
+                d.ledger
+                    .release_seat("boss", a.id, "mainboard died")
+                    .unwrap();
+                d.activate(&k, "studio", 2)
+            },
+            granted: true,
+            says: "0 of 1 seats used",
+        },
+        Row {
+            rule: "setup: setup keys are not activated",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Setup, None, 1);
+                d.activate(&k, "studio", 1)
+            },
+            granted: false,
+            says: "setup key",
+        },
+        Row {
+            rule: "site-host: only a host product may be a host",
+            run: |d| {
+                let k = d.key("studio", KeyKind::SiteHost, None, 6);
+                d.activate(&k, "studio", 1)
+            },
+            granted: false,
+            says: "may not act as a site activation host",
+        },
+        Row {
+            rule: "site-host: a host product from the host table",
+            run: |d| {
+                let k = d.key("vault", KeyKind::SiteHost, None, 6);
+                d.activate(&k, "vault", 1)
+            },
+            granted: true,
+            says: "vault 2 may host site activation for",
+        },
+        Row {
+            rule: "site-host: at most 6 hosts",
+            run: |d| {
+                let k = d.key("vault", KeyKind::SiteHost, None, 50);
+                for m in 1..=6 {
+                    d.activate(&k, "vault", m);
+                }
+                d.activate(&k, "vault", 7)
+            },
+            granted: false,
+            says: "6 of 6 hosts activated",
+        },
+        Row {
+            rule: "site-host: each host reactivates up to 9 times",
+            run: |d| {
+                let k = d.key("vault", KeyKind::SiteHost, None, 6);
+                for _ in 0..10 {
+                    d.activate(&k, "vault", 1);
+                }
+                d.activate(&k, "vault", 1)
+            },
+            granted: false,
+            says: "reactivated 9 times already",
+        },
+        Row {
+            rule: "partner: never self-service",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, Some("9001"), 5);
+                d.activate_as(&k, "studio", 1, &Channel::SelfService, None)
+            },
+            granted: false,
+            says: "partner-program keys are never self-service",
+        },
+        Row {
+            rule: "partner: staff may activate",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, Some("9001"), 5);
+                d.activate(&k, "studio", 1)
+            },
+            granted: true,
+            says: "partner-program key activated by staff member alice",
+        },
+        Row {
+            rule: "affiliate: may use the parent's keys",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, Some("4711"), 5);
+                d.activate_as(&k, "studio", 1, &staff(), Some("4712"))
+            },
+            granted: true,
+            says: "4712 is an affiliate of 4711",
+        },
+        Row {
+            rule: "affiliate: an unrelated agreement may not",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, Some("4711"), 5);
+                d.activate_as(&k, "studio", 1, &staff(), Some("5001"))
+            },
+            granted: false,
+            says: "neither 4711 nor one of its affiliates",
+        },
+        Row {
+            rule: "proof: an ID made with another key of the same serial is refused",
+            run: |d| {
+                let k = d.key("studio", KeyKind::Mak, None, 5);
+                let forged = ProductKey::issue(b"not the vendor", KeyKind::Mak, k.serial());
+                d.activate(&forged, "studio", 1)
+            },
+            granted: false,
+            says: "was not made with that key",
+        },
     ];
     for row in rows {
         let mut d = Desk::new();
         let a = (row.run)(&mut d);
-        assert_eq!(a.decision.outcome.is_ok(), row.granted, "rule {:?}: {:#?}", row.rule, a.decision.trace);
-        assert!(says(&a, row.says), "rule {:?}: expected {:?} in {:#?}", row.rule, row.says, a.decision.trace);
+        assert_eq!(
+            a.decision.outcome.is_ok(),
+            row.granted,
+            "rule {:?}: {:#?}",
+            row.rule,
+            a.decision.trace
+        );
+        assert!(
+            says(&a, row.says),
+            "rule {:?}: expected {:?} in {:#?}",
+            row.rule,
+            row.says,
+            a.decision.trace
+        );
         if !row.granted {
-            assert!(last(&a).contains("denied — "), "rule {:?}: denials say what would make them succeed", row.rule);
+            assert!(
+                last(&a).contains("denied — "),
+                "rule {:?}: denials say what would make them succeed",
+                row.rule
+            );
         }
     }
 }
@@ -124,9 +363,22 @@ fn rule_roles_only_supervisors_raise_limits_move_seats_and_issue_partner_keys() 
     assert!(d.ledger.release_seat("alice", a.id, "moved").is_err());
     let p = d.catalog.by_name("studio").unwrap().clone();
     let s = &d.secrets;
-    assert!(d.ledger.issue_key("alice", &p, KeyKind::Mak, Some("9001"), 1, &|k, c| s.key_secret(k, c)).is_err());
-    assert!(d.ledger.set_limit("boss", k.serial(), 5, "customer bought more").is_ok());
-    let actions: Vec<String> = d.ledger.audit_entries().unwrap().into_iter().map(|e| e.action).collect();
+    assert!(d
+        .ledger
+        .issue_key("alice", &p, KeyKind::Mak, Some("9001"), 1, &|k, c| s
+            .key_secret(k, c))
+        .is_err());
+    assert!(d
+        .ledger
+        .set_limit("boss", k.serial(), 5, "customer bought more")
+        .is_ok());
+    let actions: Vec<String> = d
+        .ledger
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert!(actions.contains(&"key.limit".to_string()));
     assert!(d.ledger.verify_audit().is_ok());
 }

@@ -10,7 +10,9 @@ pub struct Env {
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_actline"));
-    c.env_remove("ACTLINE_HOME").env_remove("ACTLINE_CLIENT_DIR").env_remove("ACTLINE_TODAY");
+    c.env_remove("ACTLINE_HOME")
+        .env_remove("ACTLINE_CLIENT_DIR")
+        .env_remove("ACTLINE_TODAY");
     c
 }
 
@@ -25,7 +27,9 @@ pub fn err(o: &Output) -> String {
 impl Env {
     /// A fresh home initialised with the demo catalog.
     pub fn demo() -> Self {
-        let e = Env { dir: tempfile::tempdir().unwrap() };
+        let e = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
         let o = e.vendor(&["init", "--demo"]);
         assert!(o.status.success(), "init: {}", err(&o));
         e
@@ -36,7 +40,12 @@ impl Env {
     }
 
     pub fn vendor(&self, args: &[&str]) -> Output {
-        bin().arg("--home").arg(self.home()).args(args).output().unwrap()
+        bin()
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     pub fn client(&self, state: &str, fp: &Path, args: &[&str]) -> Output {
@@ -95,7 +104,9 @@ pub fn machine(n: u32) -> Components {
 /// vote for `product` under this home's salt (6-bit digests collide by
 /// chance, so a few candidates are skipped).
 pub fn distinct_machines(env: &Env, count: usize, product: u16) -> Vec<Components> {
-    let salt = actline::client::Trust::load(&env.home().join("trust.json")).unwrap().salt();
+    let salt = actline::client::Trust::load(&env.home().join("trust.json"))
+        .unwrap()
+        .salt();
     let mut kept: Vec<(Components, actline::fingerprint::HardwareHash)> = Vec::new();
     let mut n = 0;
     while kept.len() < count {
@@ -110,5 +121,7 @@ pub fn distinct_machines(env: &Env, count: usize, product: u16) -> Vec<Component
 }
 
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
 }
