@@ -16,6 +16,7 @@ pub mod confirm;
 pub mod days;
 pub mod entitlement;
 pub mod fingerprint;
+pub mod fuzzing;
 pub mod home;
 pub mod ids;
 pub mod keys;

@@ -151,25 +151,6 @@ pub enum DenyReason {
     ReactivationLimit,
 }
 
-impl DenyReason {
-    /// A short reason for callers (what the IVR says).
-    pub fn short(self) -> &'static str {
-        match self {
-            DenyReason::SeatsExhausted | DenyReason::ReactivationLimit => {
-                "This key has no activations left."
-            }
-            DenyReason::UnknownKey | DenyReason::ProofMismatch | DenyReason::Revoked => {
-                "This product key was not recognised."
-            }
-            DenyReason::WrongProduct
-            | DenyReason::OwnKeyRequired
-            | DenyReason::UnknownProduct
-            | DenyReason::NotAHost => "This key does not cover this product.",
-            _ => "This key needs an agent's help.",
-        }
-    }
-}
-
 /// A granted activation. Only [`decide`] makes one, so nothing can issue a
 /// confirmation ID without a decision that granted it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,3 +5,4 @@ mod bad_input;
 mod concurrency;
 mod rules;
 mod support;
+mod fuzz_regressions;

@@ -11,3 +11,6 @@ CREATE TABLE handovers (
     taken_at        TEXT
 );
 CREATE INDEX handovers_waiting ON handovers(taken_by, id);
+
+-- Reactivation counts per seat (site hosts) without a scan.
+CREATE INDEX activations_by_origin ON activations(reactivation_of);

@@ -1,0 +1,21 @@
+//! Every input the fuzzers ever found a crash with is kept in
+//! `fuzz/regressions/<target>/` and replayed here through the same code.
+
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for e in entries {
+        let path = e.unwrap().path();
+        run(&std::fs::read(&path).unwrap());
+    }
+}
+
+#[test]
+fn fuzz_regressions_typed_ids() {
+    replay("typed_ids", actline::fuzzing::typed_ids);
+}
+
+#[test]
+fn fuzz_regressions_files() {
+    replay("files", actline::fuzzing::files);
+}
