@@ -19,5 +19,7 @@ pub mod fingerprint;
 pub mod fuzzing;
 pub mod home;
 pub mod ids;
+pub mod ivr;
 pub mod keys;
 pub mod ledger;
+pub mod voice;

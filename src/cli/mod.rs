@@ -3,7 +3,9 @@
 
 mod client;
 mod demo;
-mod vendor;
+mod ivr;
+mod say;
+pub(crate) mod vendor;
 
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -60,6 +62,15 @@ enum Command {
     Client(client::ClientArgs),
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
     Demo(demo::DemoArgs),
+    /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
+    Ivr(ivr::IvrArgs),
+    /// Decode or encode DTMF tones.
+    #[command(subcommand)]
+    Dtmf(ivr::DtmfCmd),
+    /// Read a confirmation ID or an IVR prompt aloud into an audio file.
+    Say(say::SayArgs),
+    /// List the installed voice packs and what each covers.
+    Voices(say::VoicesArgs),
 }
 
 /// A failure with its exit code.
@@ -156,6 +167,10 @@ pub fn main() -> i32 {
         Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
+        Command::Ivr(a) => ivr::ivr(&home(&cli.home), &a),
+        Command::Dtmf(c) => ivr::dtmf(c),
+        Command::Say(a) => say::run(&a),
+        Command::Voices(a) => say::run_voices(&a),
     };
     match result {
         Ok(()) => 0,

@@ -7,9 +7,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::voice::{
-    encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan,
-    PlanOptions, Prompt, RenderOptions, VoiceError, DEFAULT_VOICES_DIR,
+use actline::voice::{
+    encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan, PlanOptions,
+    Prompt, RenderOptions, VoiceError, DEFAULT_VOICES_DIR,
 };
 
 /// Arguments of `actline say`.
@@ -17,7 +17,11 @@ use crate::voice::{
 pub struct SayArgs {
     /// Confirmation ID to read out: digit groups separated by '-' (or given as
     /// separate arguments), e.g. 123456-789012-345678
-    #[arg(value_name = "CID", required_unless_present = "prompt", conflicts_with = "prompt")]
+    #[arg(
+        value_name = "CID",
+        required_unless_present = "prompt",
+        conflicts_with = "prompt"
+    )]
     pub id: Vec<String>,
 
     /// Say this IVR prompt of the voice pack instead of an ID (e.g. welcome;
@@ -85,7 +89,11 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
     // Reject G.711 at 16 kHz before loading any audio ("native" is checked by
     // `encode` once the pack's rate is known).
     if format != OutputFormat::Wav && rate == OutputRate::Hz16000 {
-        return Err(VoiceError::G711Rate { format: format.to_string(), rate: 16000 }.into());
+        return Err(VoiceError::G711Rate {
+            format: format.to_string(),
+            rate: 16000,
+        }
+        .into());
     }
 
     let (voice, warnings) = load_language(&args.voices, &args.voice)?;
@@ -95,7 +103,10 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
     let plan = match &utterance {
         Utterance::Prompt(p) => Plan::prompt(*p),
         Utterance::Id(groups) => {
-            let plan_opts = PlanOptions { intro: args.intro, ..PlanOptions::default() };
+            let plan_opts = PlanOptions {
+                intro: args.intro,
+                ..PlanOptions::default()
+            };
             Plan::confirmation_id(groups, &plan_opts)?
         }
     };
@@ -105,7 +116,11 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
     write_bytes(&args.out, &bytes)?;
     eprintln!(
         "{}: {} {} Hz, {:.1} s, voice {}: {}",
-        if args.out == Path::new("-") { "stdout".into() } else { args.out.display().to_string() },
+        if args.out == Path::new("-") {
+            "stdout".into()
+        } else {
+            args.out.display().to_string()
+        },
         match format {
             OutputFormat::Wav => "16-bit PCM WAV",
             OutputFormat::Ulaw => "raw G.711 mu-law",
@@ -120,7 +135,10 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
 }
 
 fn write_bytes(out: &Path, bytes: &[u8]) -> Result<(), VoiceError> {
-    let fail = |error| VoiceError::Output { path: out.to_path_buf(), error };
+    let fail = |error| VoiceError::Output {
+        path: out.to_path_buf(),
+        error,
+    };
     if out == Path::new("-") {
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(bytes).map_err(fail)?;
@@ -143,8 +161,12 @@ pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
         writeln!(out, "no voice packs in {}", args.voices.display())?;
         return Ok(());
     }
-    let total = crate::voice::PROMPTS.len();
-    writeln!(out, "{:<6} {:<28} {:>6} {:>5} {:>7}  STATUS", "LANG", "NAME", "RATE", "UNITS", "PROMPTS")?;
+    let total = actline::voice::PROMPTS.len();
+    writeln!(
+        out,
+        "{:<6} {:<28} {:>6} {:>5} {:>7}  STATUS",
+        "LANG", "NAME", "RATE", "UNITS", "PROMPTS"
+    )?;
     for i in &infos {
         let status = match (&i.problem, i.missing_prompts.is_empty()) {
             (Some(p), _) => format!("BROKEN: {p}"),
@@ -192,7 +214,10 @@ mod tests {
 
     fn voice_error(r: anyhow::Result<()>) -> String {
         let e = r.expect_err("should fail");
-        assert!(e.downcast_ref::<VoiceError>().is_some(), "not a VoiceError: {e:#}");
+        assert!(
+            e.downcast_ref::<VoiceError>().is_some(),
+            "not a VoiceError: {e:#}"
+        );
         let msg = format!("{e:#}");
         assert!(!msg.contains('\n'), "multi-line: {msg}");
         msg
@@ -209,19 +234,63 @@ mod tests {
         assert_eq!(r.spec().bits_per_sample, 16);
         assert!(r.duration() > 8000);
 
-        say(&["123", "45", "--voice", "de", "--rate", "16000", "--out", &p("b.wav")]).unwrap();
-        assert_eq!(hound::WavReader::open(p("b.wav")).unwrap().spec().sample_rate, 16000);
+        say(&[
+            "123",
+            "45",
+            "--voice",
+            "de",
+            "--rate",
+            "16000",
+            "--out",
+            &p("b.wav"),
+        ])
+        .unwrap();
+        assert_eq!(
+            hound::WavReader::open(p("b.wav"))
+                .unwrap()
+                .spec()
+                .sample_rate,
+            16000
+        );
 
         say(&["123-45", "--format", "ulaw", "--out", &p("c.ulaw")]).unwrap();
-        say(&["123-45", "--format", "alaw", "--pace", "0.7", "--out", &p("c.alaw")]).unwrap();
+        say(&[
+            "123-45",
+            "--format",
+            "alaw",
+            "--pace",
+            "0.7",
+            "--out",
+            &p("c.alaw"),
+        ])
+        .unwrap();
         let u = std::fs::metadata(p("c.ulaw")).unwrap().len();
         let a = std::fs::metadata(p("c.alaw")).unwrap().len();
         assert!(a > u, "slower pace must be longer ({a} vs {u})");
         // One byte per sample: same length as the 8 kHz WAV's data.
-        assert_eq!(u, u64::from(hound::WavReader::open(p("a.wav")).unwrap().duration()));
+        assert_eq!(
+            u,
+            u64::from(hound::WavReader::open(p("a.wav")).unwrap().duration())
+        );
 
-        say(&["--prompt", "welcome", "--voice", "fr", "--rate", "native", "--out", &p("w.wav")]).unwrap();
-        assert_eq!(hound::WavReader::open(p("w.wav")).unwrap().spec().sample_rate, 16000);
+        say(&[
+            "--prompt",
+            "welcome",
+            "--voice",
+            "fr",
+            "--rate",
+            "native",
+            "--out",
+            &p("w.wav"),
+        ])
+        .unwrap();
+        assert_eq!(
+            hound::WavReader::open(p("w.wav"))
+                .unwrap()
+                .spec()
+                .sample_rate,
+            16000
+        );
     }
 
     #[test]
@@ -232,7 +301,10 @@ mod tests {
         let m = voice_error(say(&["12A4-5678", "--out", out]));
         assert!(m.contains("'A'") && m.contains("group 1"), "{m}");
         let m = voice_error(say(&["1234", "--voice", "xx", "--out", out]));
-        assert!(m.contains("unknown voice 'xx'") && m.contains("de, en, fr"), "{m}");
+        assert!(
+            m.contains("unknown voice 'xx'") && m.contains("de, en, fr"),
+            "{m}"
+        );
         let m = voice_error(say(&["--prompt", "hello", "--out", out]));
         assert!(m.contains("unknown prompt 'hello'"), "{m}");
         let m = voice_error(say(&["1234", "--format", "mp3", "--out", out]));
@@ -241,9 +313,17 @@ mod tests {
         assert!(m.contains("unsupported rate"), "{m}");
         let m = voice_error(say(&["1234", "--pace", "9", "--out", out]));
         assert!(m.contains("pace"), "{m}");
-        let m = voice_error(say(&["1234", "--format", "ulaw", "--rate", "16000", "--out", out]));
+        let m = voice_error(say(&[
+            "1234", "--format", "ulaw", "--rate", "16000", "--out", out,
+        ]));
         assert!(m.contains("8000 Hz only"), "{m}");
-        let m = voice_error(say(&["1234", "--voices", "/nonexistent/voices", "--out", out]));
+        let m = voice_error(say(&[
+            "1234",
+            "--voices",
+            "/nonexistent/voices",
+            "--out",
+            out,
+        ]));
         assert!(m.contains("/nonexistent/voices"), "{m}");
         let m = voice_error(say(&["1234", "--out", "/nonexistent/dir/x.wav"]));
         assert!(m.contains("cannot write"), "{m}");
@@ -255,10 +335,17 @@ mod tests {
 
     #[test]
     fn voices_lists_packs() {
-        let args = VoicesArgs { voices: PathBuf::from(DEFAULT_VOICES_DIR), json: false };
+        let args = VoicesArgs {
+            voices: PathBuf::from(DEFAULT_VOICES_DIR),
+            json: false,
+        };
         run_voices(&args).unwrap();
         run_voices(&VoicesArgs { json: true, ..args }).unwrap();
-        let e = run_voices(&VoicesArgs { voices: "/nonexistent".into(), json: false }).unwrap_err();
+        let e = run_voices(&VoicesArgs {
+            voices: "/nonexistent".into(),
+            json: false,
+        })
+        .unwrap_err();
         assert!(e.downcast_ref::<VoiceError>().is_some());
     }
 }

@@ -25,7 +25,14 @@ pub trait Desk: Sync {
     /// Decides an installation ID for a self-service caller.
     fn decide(&self, call: &str, iid: &InstallationId) -> CallDecision;
     /// Records a call handed over to the agents.
-    fn hand_over(&self, call: &str, reason: &str, groups: &[String], installation_id: Option<&str>, reasons: &[String]);
+    fn hand_over(
+        &self,
+        call: &str,
+        reason: &str,
+        groups: &[String],
+        installation_id: Option<&str>,
+        reasons: &[String],
+    );
 }
 
 /// The caller's side: keys with their times, and when they hang up.
@@ -130,7 +137,11 @@ fn samples_to_ms(n: usize) -> u64 {
 impl Engine {
     /// An engine with a loaded voice and grammars.
     pub fn new(voice: Arc<Voice>, grammars: Grammars, config: FlowConfig) -> Self {
-        Self { voice, grammars, config }
+        Self {
+            voice,
+            grammars,
+            config,
+        }
     }
 
     /// Runs one call to its end. Returns the transcript and the IVR's side of
@@ -147,7 +158,10 @@ impl Engine {
         let mut pending: VecDeque<Event> = VecDeque::from([Event::Start]);
         let mut next_key = 0usize;
         let mut hung_up_by: Option<&str> = None;
-        events.push(Entry { t_ms: 0, what: What::Call(CallEvent::Answered) });
+        events.push(Entry {
+            t_ms: 0,
+            what: What::Call(CallEvent::Answered),
+        });
 
         // Writes what was played of a prompt into the call audio.
         let flush = |p: Playing, until_ms: u64, audio: &mut Vec<i16>| {
@@ -168,37 +182,75 @@ impl Engine {
                         Action::Play { name, plan } => {
                             let samples = self.voice.render(&plan, &opts);
                             if playing.is_none() {
-                                events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptPlayed { prompt: name.clone(), duration_ms: samples_to_ms(samples.len()) }) });
-                                playing = Some(Playing { name, start_ms: now, samples });
+                                events.push(Entry {
+                                    t_ms: now,
+                                    what: What::Call(CallEvent::PromptPlayed {
+                                        prompt: name.clone(),
+                                        duration_ms: samples_to_ms(samples.len()),
+                                    }),
+                                });
+                                playing = Some(Playing {
+                                    name,
+                                    start_ms: now,
+                                    samples,
+                                });
                             } else {
                                 queue.push_back((name, samples));
                             }
                         }
                         Action::StopPlayback => {
                             if let Some(p) = playing.take() {
-                                events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptStopped { prompt: p.name.clone() }) });
+                                events.push(Entry {
+                                    t_ms: now,
+                                    what: What::Call(CallEvent::PromptStopped {
+                                        prompt: p.name.clone(),
+                                    }),
+                                });
                                 flush(p, now, &mut audio);
                             }
                             queue.clear();
                         }
                         Action::StartTimer(ms) => timer = Some(now + ms),
                         Action::CancelTimer => timer = None,
-                        Action::Decide(iid) => pending.push_back(Event::Decision(desk.decide(call, &iid))),
-                        Action::Transfer { reason, groups, installation_id, reasons } => {
-                            desk.hand_over(call, &reason, &groups, installation_id.as_deref(), &reasons);
-                            events.push(Entry { t_ms: now, what: What::Call(CallEvent::Transfer { reason, groups }) });
+                        Action::Decide(iid) => {
+                            pending.push_back(Event::Decision(desk.decide(call, &iid)))
+                        }
+                        Action::Transfer {
+                            reason,
+                            groups,
+                            installation_id,
+                            reasons,
+                        } => {
+                            desk.hand_over(
+                                call,
+                                &reason,
+                                &groups,
+                                installation_id.as_deref(),
+                                &reasons,
+                            );
+                            events.push(Entry {
+                                t_ms: now,
+                                what: What::Call(CallEvent::Transfer { reason, groups }),
+                            });
                         }
                         Action::HangUp => hung_up_by = Some("ivr"),
-                        Action::Note(n) => events.push(Entry { t_ms: now, what: What::Note(n) }),
+                        Action::Note(n) => events.push(Entry {
+                            t_ms: now,
+                            what: What::Note(n),
+                        }),
                     }
                 }
                 continue;
             }
             // Nothing pending: advance the clock to the next thing that happens.
-            let prompt_end = playing.as_ref().map(|p| p.start_ms + samples_to_ms(p.samples.len()));
+            let prompt_end = playing
+                .as_ref()
+                .map(|p| p.start_ms + samples_to_ms(p.samples.len()));
             let key_at = caller.keys.get(next_key).map(|k| k.0.max(now));
             let candidates = [key_at, prompt_end, timer, Some(caller.hangup_ms.max(now))];
-            let Some(t) = candidates.iter().flatten().copied().min() else { break };
+            let Some(t) = candidates.iter().flatten().copied().min() else {
+                break;
+            };
             now = t;
             if key_at == Some(t) {
                 pending.push_back(Event::Key(caller.keys[next_key].1));
@@ -208,8 +260,18 @@ impl Engine {
                     flush(p, now, &mut audio);
                 }
                 if let Some((name, samples)) = queue.pop_front() {
-                    events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptPlayed { prompt: name.clone(), duration_ms: samples_to_ms(samples.len()) }) });
-                    playing = Some(Playing { name, start_ms: now, samples });
+                    events.push(Entry {
+                        t_ms: now,
+                        what: What::Call(CallEvent::PromptPlayed {
+                            prompt: name.clone(),
+                            duration_ms: samples_to_ms(samples.len()),
+                        }),
+                    });
+                    playing = Some(Playing {
+                        name,
+                        start_ms: now,
+                        samples,
+                    });
                 }
                 pending.push_back(Event::PromptEnded);
             } else if timer == Some(t) {
@@ -217,7 +279,12 @@ impl Engine {
                 pending.push_back(Event::Timeout);
             } else {
                 if let Some(p) = playing.take() {
-                    events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptStopped { prompt: p.name.clone() }) });
+                    events.push(Entry {
+                        t_ms: now,
+                        what: What::Call(CallEvent::PromptStopped {
+                            prompt: p.name.clone(),
+                        }),
+                    });
                     flush(p, now, &mut audio);
                 }
                 hung_up_by = Some("caller");
@@ -227,7 +294,12 @@ impl Engine {
         if let Some(p) = playing.take() {
             flush(p, now, &mut audio);
         }
-        events.push(Entry { t_ms: now, what: What::Call(CallEvent::HangUp { by: hung_up_by.unwrap_or("ivr").to_string() }) });
+        events.push(Entry {
+            t_ms: now,
+            what: What::Call(CallEvent::HangUp {
+                by: hung_up_by.unwrap_or("ivr").to_string(),
+            }),
+        });
         let total = ms_to_samples(caller.hangup_ms.max(now));
         if audio.len() < total {
             audio.resize(total, 0);
@@ -248,8 +320,13 @@ impl Engine {
 pub fn reason_prompt(reason: DenyReason) -> Prompt {
     match reason {
         DenyReason::SeatsExhausted | DenyReason::ReactivationLimit => Prompt::ReasonSeats,
-        DenyReason::UnknownKey | DenyReason::ProofMismatch | DenyReason::Revoked => Prompt::ReasonKey,
-        DenyReason::WrongProduct | DenyReason::OwnKeyRequired | DenyReason::UnknownProduct | DenyReason::NotAHost => Prompt::ReasonProduct,
+        DenyReason::UnknownKey | DenyReason::ProofMismatch | DenyReason::Revoked => {
+            Prompt::ReasonKey
+        }
+        DenyReason::WrongProduct
+        | DenyReason::OwnKeyRequired
+        | DenyReason::UnknownProduct
+        | DenyReason::NotAHost => Prompt::ReasonProduct,
         _ => Prompt::ReasonOther,
     }
 }
@@ -265,7 +342,11 @@ pub struct LedgerDesk {
 impl LedgerDesk {
     /// A desk over an open ledger.
     pub fn new(ledger: Ledger, secrets: Secrets, today: u16) -> Self {
-        Self { ledger: Mutex::new(ledger), secrets, today }
+        Self {
+            ledger: Mutex::new(ledger),
+            secrets,
+            today,
+        }
     }
 }
 
@@ -274,10 +355,22 @@ impl Desk for LedgerDesk {
         let Ok(mut ledger) = self.ledger.lock() else {
             return unavailable("the ledger is unavailable");
         };
-        match ledger.activate(iid, &Channel::SelfService, None, Some(call), self.today, &|g, p, i| self.secrets.confirmation_id(g, p, i)) {
+        match ledger.activate(
+            iid,
+            &Channel::SelfService,
+            None,
+            Some(call),
+            self.today,
+            &|g, p, i| self.secrets.confirmation_id(g, p, i),
+        ) {
             Ok(a) => CallDecision {
                 granted: a.decision.outcome.is_ok(),
-                short_reason: a.decision.outcome.as_ref().err().map(|d| reason_prompt(d.reason)),
+                short_reason: a
+                    .decision
+                    .outcome
+                    .as_ref()
+                    .err()
+                    .map(|d| reason_prompt(d.reason)),
                 confirmation_id: a.confirmation_id,
                 reasons: a.decision.trace,
             },
@@ -285,7 +378,14 @@ impl Desk for LedgerDesk {
         }
     }
 
-    fn hand_over(&self, call: &str, reason: &str, groups: &[String], installation_id: Option<&str>, reasons: &[String]) {
+    fn hand_over(
+        &self,
+        call: &str,
+        reason: &str,
+        groups: &[String],
+        installation_id: Option<&str>,
+        reasons: &[String],
+    ) {
         if let Ok(mut ledger) = self.ledger.lock() {
             // A hand-over that cannot be stored is still a transfer; the
             // transcript has everything.
@@ -295,5 +395,10 @@ impl Desk for LedgerDesk {
 }
 
 fn unavailable(why: &str) -> CallDecision {
-    CallDecision { granted: false, confirmation_id: None, reasons: vec![format!("{why}: transfer to an agent")], short_reason: Some(Prompt::ReasonOther) }
+    CallDecision {
+        granted: false,
+        confirmation_id: None,
+        reasons: vec![format!("{why}: transfer to an agent")],
+        short_reason: Some(Prompt::ReasonOther),
+    }
 }

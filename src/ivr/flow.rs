@@ -47,7 +47,14 @@ pub struct FlowConfig {
 
 impl Default for FlowConfig {
     fn default() -> Self {
-        Self { first_digit_timeout_ms: 10_000, inter_digit_timeout_ms: 5_000, max_no_input: 3, max_no_match: 3, max_id_failures: 2, max_repeats: 5 }
+        Self {
+            first_digit_timeout_ms: 10_000,
+            inter_digit_timeout_ms: 5_000,
+            max_no_input: 3,
+            max_no_match: 3,
+            max_id_failures: 2,
+            max_repeats: 5,
+        }
     }
 }
 
@@ -69,7 +76,11 @@ impl Grammars {
     /// Loads `iid_group.gram`, `cid_menu.gram` and `agent.gram` from `dir`;
     /// a malformed grammar is refused here, before any call.
     pub fn load(dir: &Path) -> Result<Self, GrammarError> {
-        Ok(Self { group: Grammar::load(dir.join("iid_group.gram"))?, menu: Grammar::load(dir.join("cid_menu.gram"))?, agent: Grammar::load(dir.join("agent.gram"))? })
+        Ok(Self {
+            group: Grammar::load(dir.join("iid_group.gram"))?,
+            menu: Grammar::load(dir.join("cid_menu.gram"))?,
+            agent: Grammar::load(dir.join("agent.gram"))?,
+        })
     }
 }
 
@@ -306,7 +317,9 @@ impl Flow {
 
     /// The confirmation ID, once granted.
     pub fn confirmation_id(&self) -> Option<&str> {
-        self.decision.as_ref().and_then(|d| d.confirmation_id.as_deref())
+        self.decision
+            .as_ref()
+            .and_then(|d| d.confirmation_id.as_deref())
     }
 
     /// The groups accepted so far.
@@ -324,7 +337,11 @@ impl Flow {
             Event::Start => self.start(&mut out),
             Event::HangUp => {
                 out.push(Action::CancelTimer);
-                self.finish(if self.cid_read { Outcome::Activated } else { Outcome::Abandoned });
+                self.finish(if self.cid_read {
+                    Outcome::Activated
+                } else {
+                    Outcome::Abandoned
+                });
             }
             Event::Key(k) => {
                 out.push(Action::Note(Note::Digit { key: k }));
@@ -347,7 +364,10 @@ impl Flow {
         self.playing = true;
         self.queued += 1;
         out.push(Action::CancelTimer);
-        out.push(Action::Play { name: name.to_string(), plan });
+        out.push(Action::Play {
+            name: name.to_string(),
+            plan,
+        });
     }
 
     /// Barge-in: stop the prompt and whatever is queued behind it.
@@ -369,8 +389,11 @@ impl Flow {
     }
 
     fn ask_group(&mut self, out: &mut Vec<Action>, lead: Option<Plan>) {
-        let State::Collect(n) = self.state else { return };
-        let ask = Plan::enter_group(n + 1).unwrap_or_else(|_| Plan::prompt(Prompt::EnterGroupAgain));
+        let State::Collect(n) = self.state else {
+            return;
+        };
+        let ask =
+            Plan::enter_group(n + 1).unwrap_or_else(|_| Plan::prompt(Prompt::EnterGroupAgain));
         let plan = match lead {
             Some(l) => l.then(ask),
             None => ask,
@@ -391,7 +414,11 @@ impl Flow {
                 // Keys typed during the prompt are handled now.
                 self.drain_typeahead(out);
                 if !self.playing && self.state_is_collecting() {
-                    let ms = if self.matcher.keys().is_empty() { self.config.first_digit_timeout_ms } else { self.config.inter_digit_timeout_ms };
+                    let ms = if self.matcher.keys().is_empty() {
+                        self.config.first_digit_timeout_ms
+                    } else {
+                        self.config.inter_digit_timeout_ms
+                    };
                     out.push(Action::StartTimer(ms));
                 }
             }
@@ -411,7 +438,11 @@ impl Flow {
                 Some(After::Transfer(reason)) => self.transfer(reason, out),
                 _ => {
                     out.push(Action::HangUp);
-                    self.finish(if self.cid_read { Outcome::Activated } else { Outcome::Abandoned });
+                    self.finish(if self.cid_read {
+                        Outcome::Activated
+                    } else {
+                        Outcome::Abandoned
+                    });
                 }
             },
             State::Checking | State::Idle | State::Done => {}
@@ -461,7 +492,13 @@ impl Flow {
 
     fn collect_key(&mut self, n: usize, k: char, out: &mut Vec<Action>) {
         match k {
-            '#' => return self.closing(out, Plan::prompt(Prompt::Transfer), After::Transfer("the caller asked for an agent".into())),
+            '#' => {
+                return self.closing(
+                    out,
+                    Plan::prompt(Prompt::Transfer),
+                    After::Transfer("the caller asked for an agent".into()),
+                )
+            }
             '*' => {
                 self.matcher.reset();
                 out.push(Action::Note(Note::GroupRestarted { group: n + 1 }));
@@ -490,7 +527,10 @@ impl Flow {
         let check = digits_of(&digits).map(|d| self.layout.check_group(&d));
         match check {
             Some(Ok(())) => {
-                out.push(Action::Note(Note::GroupAccepted { group: n + 1, digits: digits.clone() }));
+                out.push(Action::Note(Note::GroupAccepted {
+                    group: n + 1,
+                    digits: digits.clone(),
+                }));
                 self.groups.push(digits);
                 self.no_match = 0;
                 self.no_input = 0;
@@ -509,10 +549,22 @@ impl Flow {
 
     fn refuse_group(&mut self, n: usize, digits: String, reason: String, out: &mut Vec<Action>) {
         self.no_match += 1;
-        out.push(Action::Note(Note::GroupRefused { group: n + 1, digits, reason }));
+        out.push(Action::Note(Note::GroupRefused {
+            group: n + 1,
+            digits,
+            reason,
+        }));
         self.matcher.reset();
         if self.no_match >= self.config.max_no_match {
-            return self.closing(out, Plan::prompt(Prompt::TooManyErrors).then(Plan::prompt(Prompt::Transfer)), After::Transfer(format!("group {} was refused {} times", n + 1, self.no_match)));
+            return self.closing(
+                out,
+                Plan::prompt(Prompt::TooManyErrors).then(Plan::prompt(Prompt::Transfer)),
+                After::Transfer(format!(
+                    "group {} was refused {} times",
+                    n + 1,
+                    self.no_match
+                )),
+            );
         }
         self.ask_group(out, Some(Plan::prompt(Prompt::GroupInvalid)));
     }
@@ -521,7 +573,10 @@ impl Flow {
         let text = self.groups.join("-");
         match InstallationId::parse(&text) {
             Ok(iid) => {
-                out.push(Action::Note(Note::InstallationId { valid: true, detail: iid.to_string() }));
+                out.push(Action::Note(Note::InstallationId {
+                    valid: true,
+                    detail: iid.to_string(),
+                }));
                 self.iid = Some(iid);
                 self.state = State::Checking;
                 self.play(out, "checking", Plan::prompt(Prompt::Checking));
@@ -529,9 +584,16 @@ impl Flow {
             }
             Err(e) => {
                 self.id_failures += 1;
-                out.push(Action::Note(Note::InstallationId { valid: false, detail: e.to_string() }));
+                out.push(Action::Note(Note::InstallationId {
+                    valid: false,
+                    detail: e.to_string(),
+                }));
                 if self.id_failures >= self.config.max_id_failures {
-                    return self.closing(out, Plan::prompt(Prompt::IdInvalid).then(Plan::prompt(Prompt::Transfer)), After::Transfer("the installation ID did not check as a whole".into()));
+                    return self.closing(
+                        out,
+                        Plan::prompt(Prompt::IdInvalid).then(Plan::prompt(Prompt::Transfer)),
+                        After::Transfer("the installation ID did not check as a whole".into()),
+                    );
                 }
                 self.groups.clear();
                 self.collect(0, out, Some(Plan::prompt(Prompt::IdInvalid)));
@@ -551,24 +613,45 @@ impl Flow {
             self.read_cid(out);
         } else {
             self.outcome = Some(Outcome::Denied);
-            self.closing(out, Plan::prompt(Prompt::Denied).then(Plan::prompt(reason)).then(Plan::prompt(Prompt::Transfer)), After::Transfer("the activation was denied".into()));
+            self.closing(
+                out,
+                Plan::prompt(Prompt::Denied)
+                    .then(Plan::prompt(reason))
+                    .then(Plan::prompt(Prompt::Transfer)),
+                After::Transfer("the activation was denied".into()),
+            );
         }
     }
 
     fn read_cid(&mut self, out: &mut Vec<Action>) {
-        let Some(cid) = self.confirmation_id().map(str::to_string) else { return };
+        let Some(cid) = self.confirmation_id().map(str::to_string) else {
+            return;
+        };
         let groups: Vec<&str> = cid.split('-').collect();
-        let plan = Plan::confirmation_id(&groups, &PlanOptions { intro: true, ..PlanOptions::default() }).unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
+        let plan = Plan::confirmation_id(
+            &groups,
+            &PlanOptions {
+                intro: true,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
         self.state = State::Reading;
         self.cid_read = true;
-        out.push(Action::Note(Note::ConfirmationIdRead { confirmation_id: cid }));
+        out.push(Action::Note(Note::ConfirmationIdRead {
+            confirmation_id: cid,
+        }));
         self.play(out, "confirmation_id", plan);
     }
 
     fn menu_key(&mut self, k: char, out: &mut Vec<Action>) {
         let agent = self.agent.push(k);
         if agent == MatchState::Complete {
-            return self.closing(out, Plan::prompt(Prompt::Transfer), After::Transfer("the caller asked for an agent after the readout".into()));
+            return self.closing(
+                out,
+                Plan::prompt(Prompt::Transfer),
+                After::Transfer("the caller asked for an agent after the readout".into()),
+            );
         }
         match self.menu.push(k) {
             MatchState::Complete | MatchState::MatchCanContinue => {
@@ -580,8 +663,16 @@ impl Flow {
                         self.repeats += 1;
                         self.read_cid(out);
                     }
-                    "0" => self.closing(out, Plan::prompt(Prompt::Transfer), After::Transfer("the caller asked for an agent after the readout".into())),
-                    _ => self.closing(out, Plan::prompt(Prompt::Activated).then(Plan::prompt(Prompt::Goodbye)), After::HangUp),
+                    "0" => self.closing(
+                        out,
+                        Plan::prompt(Prompt::Transfer),
+                        After::Transfer("the caller asked for an agent after the readout".into()),
+                    ),
+                    _ => self.closing(
+                        out,
+                        Plan::prompt(Prompt::Activated).then(Plan::prompt(Prompt::Goodbye)),
+                        After::HangUp,
+                    ),
                 }
             }
             MatchState::Partial => out.push(Action::StartTimer(self.config.inter_digit_timeout_ms)),
@@ -596,11 +687,18 @@ impl Flow {
                 self.menu.reset();
                 self.agent.reset();
                 self.no_match += 1;
-                out.push(Action::Note(Note::NoMatch { keys, count: self.no_match }));
+                out.push(Action::Note(Note::NoMatch {
+                    keys,
+                    count: self.no_match,
+                }));
                 if self.no_match >= self.config.max_no_match {
                     return self.closing(out, Plan::prompt(Prompt::Goodbye), After::HangUp);
                 }
-                self.play(out, "repeat_menu", Plan::prompt(Prompt::NoMatch).then(Plan::prompt(Prompt::RepeatMenu)));
+                self.play(
+                    out,
+                    "repeat_menu",
+                    Plan::prompt(Prompt::NoMatch).then(Plan::prompt(Prompt::RepeatMenu)),
+                );
             }
         }
     }
@@ -610,9 +708,16 @@ impl Flow {
             State::Collect(n) => {
                 if self.matcher.keys().is_empty() {
                     self.no_input += 1;
-                    out.push(Action::Note(Note::NoInput { count: self.no_input }));
+                    out.push(Action::Note(Note::NoInput {
+                        count: self.no_input,
+                    }));
                     if self.no_input >= self.config.max_no_input {
-                        return self.closing(out, Plan::prompt(Prompt::TooManyErrors).then(Plan::prompt(Prompt::Transfer)), After::Transfer("no input".into()));
+                        return self.closing(
+                            out,
+                            Plan::prompt(Prompt::TooManyErrors)
+                                .then(Plan::prompt(Prompt::Transfer)),
+                            After::Transfer("no input".into()),
+                        );
                     }
                     // Escalate: the second reprompt adds how to restart a group.
                     let mut lead = Plan::prompt(Prompt::NoInput);
@@ -622,18 +727,29 @@ impl Flow {
                     self.ask_group(out, Some(lead));
                 } else {
                     let keys = self.matcher.keys().to_string();
-                    self.refuse_group(n, keys, "incomplete group: the caller stopped typing".into(), out);
+                    self.refuse_group(
+                        n,
+                        keys,
+                        "incomplete group: the caller stopped typing".into(),
+                        out,
+                    );
                 }
             }
             State::Menu => {
                 self.menu.reset();
                 self.agent.reset();
                 self.no_input += 1;
-                out.push(Action::Note(Note::NoInput { count: self.no_input }));
+                out.push(Action::Note(Note::NoInput {
+                    count: self.no_input,
+                }));
                 if self.no_input >= self.config.max_no_input {
                     return self.closing(out, Plan::prompt(Prompt::Goodbye), After::HangUp);
                 }
-                self.play(out, "repeat_menu", Plan::prompt(Prompt::NoInput).then(Plan::prompt(Prompt::RepeatMenu)));
+                self.play(
+                    out,
+                    "repeat_menu",
+                    Plan::prompt(Prompt::NoInput).then(Plan::prompt(Prompt::RepeatMenu)),
+                );
             }
             _ => {}
         }
@@ -655,9 +771,17 @@ impl Flow {
             reason,
             groups: self.groups.clone(),
             installation_id: self.iid.map(|i| i.to_string()),
-            reasons: self.decision.as_ref().map(|d| d.reasons.clone()).unwrap_or_default(),
+            reasons: self
+                .decision
+                .as_ref()
+                .map(|d| d.reasons.clone())
+                .unwrap_or_default(),
         });
-        self.finish(if self.cid_read { Outcome::Activated } else { Outcome::Transferred });
+        self.finish(if self.cid_read {
+            Outcome::Activated
+        } else {
+            Outcome::Transferred
+        });
     }
 }
 
@@ -668,11 +792,19 @@ mod tests {
     use crate::keys::{KeyKind, ProductKey};
 
     fn flow() -> Flow {
-        Flow::new(FlowConfig::default(), &Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap())
+        Flow::new(
+            FlowConfig::default(),
+            &Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
+        )
     }
 
     fn iid() -> InstallationId {
-        InstallationId::new(101, &ProductKey::issue(b"k", KeyKind::Mak, 5), HardwareHash::default(), 2500)
+        InstallationId::new(
+            101,
+            &ProductKey::issue(b"k", KeyKind::Mak, 5),
+            HardwareHash::default(),
+            2500,
+        )
     }
 
     fn groups() -> Vec<String> {
@@ -690,7 +822,10 @@ mod tests {
                 Action::Decide(_) => "decide".into(),
                 Action::Transfer { reason, .. } => format!("transfer: {reason}"),
                 Action::HangUp => "hangup".into(),
-                Action::Note(n) => format!("note {}", serde_json::to_value(n).unwrap()["event"].as_str().unwrap()),
+                Action::Note(n) => format!(
+                    "note {}",
+                    serde_json::to_value(n).unwrap()["event"].as_str().unwrap()
+                ),
             })
             .collect()
     }
@@ -703,8 +838,15 @@ mod tests {
     fn answered() -> Flow {
         let mut f = flow();
         assert_eq!(names(&f.handle(Event::Start)), ["cancel", "play welcome"]);
-        assert_eq!(names(&f.handle(Event::PromptEnded)), ["cancel", "play enter_group 1"]);
-        assert_eq!(names(&f.handle(Event::PromptEnded)), ["timer 10000"], "first-digit timeout after the prompt");
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded)),
+            ["cancel", "play enter_group 1"]
+        );
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded)),
+            ["timer 10000"],
+            "first-digit timeout after the prompt"
+        );
         f
     }
 
@@ -715,7 +857,10 @@ mod tests {
         let n = names(&a);
         assert!(n.contains(&"note group_accepted".to_string()), "{n:?}");
         assert_eq!(n.last().unwrap(), "play enter_group 2");
-        assert!(n.iter().filter(|x| *x == "timer 5000").count() == 6, "inter-digit timer after each digit but the last: {n:?}");
+        assert!(
+            n.iter().filter(|x| *x == "timer 5000").count() == 6,
+            "inter-digit timer after each digit but the last: {n:?}"
+        );
     }
 
     #[test]
@@ -725,7 +870,11 @@ mod tests {
         g[6] = if g[6] == b'9' { b'0' } else { g[6] + 1 };
         let n = names(&keys(&mut f, std::str::from_utf8(&g).unwrap()));
         assert!(n.contains(&"note group_refused".to_string()));
-        assert_eq!(n.last().unwrap(), "play enter_group 1", "asked again for the same group");
+        assert_eq!(
+            n.last().unwrap(),
+            "play enter_group 1",
+            "asked again for the same group"
+        );
         assert!(f.groups().is_empty());
     }
 
@@ -754,12 +903,33 @@ mod tests {
         let mut f = answered();
         let all: String = groups().concat();
         let n = names(&keys(&mut f, &all));
-        assert!(n.ends_with(&["note installation_id".into(), "cancel".into(), "play checking".into(), "decide".into()]), "{n:?}");
+        assert!(
+            n.ends_with(&[
+                "note installation_id".into(),
+                "cancel".into(),
+                "play checking".into(),
+                "decide".into()
+            ]),
+            "{n:?}"
+        );
         // Keys typed while the IVR checks are kept (type-ahead).
         assert!(f.handle(Event::Key('2')).len() == 1);
-        let d = CallDecision { granted: true, confirmation_id: Some("123456-123456".into()), reasons: vec!["ok".into()], short_reason: None };
+        let d = CallDecision {
+            granted: true,
+            confirmation_id: Some("123456-123456".into()),
+            reasons: vec!["ok".into()],
+            short_reason: None,
+        };
         let n = names(&f.handle(Event::Decision(d)));
-        assert_eq!(n, ["note decision", "note confirmation_id_read", "cancel", "play confirmation_id"]);
+        assert_eq!(
+            n,
+            [
+                "note decision",
+                "note confirmation_id_read",
+                "cancel",
+                "play confirmation_id"
+            ]
+        );
         f.handle(Event::PromptEnded); // checking ended (ignored while reading)
         let n = names(&f.handle(Event::PromptEnded));
         assert_eq!(n, ["cancel", "play repeat_menu"]);
@@ -774,9 +944,20 @@ mod tests {
     fn a_denial_says_a_short_reason_and_transfers() {
         let mut f = answered();
         keys(&mut f, &groups().concat());
-        let d = CallDecision { granted: false, confirmation_id: None, reasons: vec!["no".into()], short_reason: Some(Prompt::ReasonSeats) };
-        assert_eq!(names(&f.handle(Event::Decision(d))), ["note decision", "cancel", "play closing"]);
-        assert!(f.handle(Event::PromptEnded).is_empty(), "\"checking\" ends; the reason is still playing");
+        let d = CallDecision {
+            granted: false,
+            confirmation_id: None,
+            reasons: vec!["no".into()],
+            short_reason: Some(Prompt::ReasonSeats),
+        };
+        assert_eq!(
+            names(&f.handle(Event::Decision(d))),
+            ["note decision", "cancel", "play closing"]
+        );
+        assert!(
+            f.handle(Event::PromptEnded).is_empty(),
+            "\"checking\" ends; the reason is still playing"
+        );
         let n = names(&f.handle(Event::PromptEnded));
         assert_eq!(n, ["transfer: the activation was denied"]);
         assert_eq!(f.outcome(), Some(Outcome::Denied));
@@ -798,7 +979,10 @@ mod tests {
     #[test]
     fn no_input_reprompts_escalate_then_transfer() {
         let mut f = answered();
-        assert_eq!(names(&f.handle(Event::Timeout)), ["note no_input", "cancel", "play enter_group 1"]);
+        assert_eq!(
+            names(&f.handle(Event::Timeout)),
+            ["note no_input", "cancel", "play enter_group 1"]
+        );
         f.handle(Event::PromptEnded);
         f.handle(Event::Timeout);
         f.handle(Event::PromptEnded);

@@ -82,7 +82,10 @@ pub(crate) fn normalize(x: &mut [f32], rate: u32) -> f32 {
     let mut count = 0usize;
     for (chunk, &r) in x.chunks(fl).zip(&frames) {
         if r >= threshold {
-            sum += chunk.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>();
+            sum += chunk
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>();
             count += chunk.len();
         }
     }

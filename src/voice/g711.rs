@@ -13,7 +13,11 @@
 pub fn linear_to_ulaw(sample: i16) -> u8 {
     let x = i32::from(sample);
     // 14-bit magnitude plus the mu-law bias of 33 (132 at 16-bit scale).
-    let mut absno = if x < 0 { ((!x) >> 2) + 33 } else { (x >> 2) + 33 };
+    let mut absno = if x < 0 {
+        ((!x) >> 2) + 33
+    } else {
+        (x >> 2) + 33
+    };
     if absno > 0x1FFF {
         absno = 0x1FFF;
     }
@@ -109,7 +113,11 @@ mod tests {
     #[test]
     fn ulaw_decode_matches_full_table() {
         for b in 0..=255u8 {
-            assert_eq!(ulaw_to_linear(b), ULAW_DECODE[b as usize], "mu-law byte {b:#04x}");
+            assert_eq!(
+                ulaw_to_linear(b),
+                ULAW_DECODE[b as usize],
+                "mu-law byte {b:#04x}"
+            );
         }
         assert_eq!(ulaw_to_linear(0x00), -32124);
         assert_eq!(ulaw_to_linear(0x80), 32124);
@@ -120,7 +128,11 @@ mod tests {
     #[test]
     fn alaw_decode_matches_full_table() {
         for b in 0..=255u8 {
-            assert_eq!(alaw_to_linear(b), ALAW_DECODE[b as usize], "A-law byte {b:#04x}");
+            assert_eq!(
+                alaw_to_linear(b),
+                ALAW_DECODE[b as usize],
+                "A-law byte {b:#04x}"
+            );
         }
         assert_eq!(alaw_to_linear(0xD5), 8);
         assert_eq!(alaw_to_linear(0x55), -8);

@@ -46,12 +46,12 @@ mod g711_tables;
 mod tests;
 
 pub use output::{
-    encode, encode_wav, write_output, write_wav, OutputFormat, OutputRate, RenderOptions,
-    MAX_PACE, MIN_PACE,
+    encode, encode_wav, write_output, write_wav, OutputFormat, OutputRate, RenderOptions, MAX_PACE,
+    MIN_PACE,
 };
 pub use pack::{
-    list_voices, load_language, LoadWarning, Manifest, ManifestUnit, Voice, VoiceInfo,
-    VoiceSet, FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
+    list_voices, load_language, LoadWarning, Manifest, ManifestUnit, Voice, VoiceInfo, VoiceSet,
+    FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
 };
 pub use plan::{
     parse_groups, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS, MAX_PLAIN_DIGITS,
@@ -181,7 +181,9 @@ pub enum VoiceError {
     },
     /// Raw G.711 output was asked for at a rate other than 8000 Hz; a headerless
     /// G.711 file is always read as 8 kHz.
-    #[error("{format} output is 8000 Hz only (asked for {rate} Hz); use --rate 8000 or --format wav")]
+    #[error(
+        "{format} output is 8000 Hz only (asked for {rate} Hz); use --rate 8000 or --format wav"
+    )]
     G711Rate {
         /// "ulaw" or "alaw".
         format: String,

@@ -44,7 +44,9 @@ impl FromStr for OutputRate {
             "8000" | "8k" | "8khz" => Ok(OutputRate::Hz8000),
             "16000" | "16k" | "16khz" => Ok(OutputRate::Hz16000),
             "native" => Ok(OutputRate::Native),
-            _ => Err(VoiceError::InvalidRate { value: s.to_string() }),
+            _ => Err(VoiceError::InvalidRate {
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -91,7 +93,9 @@ impl FromStr for OutputFormat {
             "wav" => Ok(OutputFormat::Wav),
             "ulaw" | "mulaw" | "u-law" | "mu-law" | "pcmu" => Ok(OutputFormat::Ulaw),
             "alaw" | "a-law" | "pcma" => Ok(OutputFormat::Alaw),
-            _ => Err(VoiceError::UnknownFormat { value: s.to_string() }),
+            _ => Err(VoiceError::UnknownFormat {
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -116,7 +120,10 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { rate: OutputRate::Hz8000, pace: 1.0 }
+        RenderOptions {
+            rate: OutputRate::Hz8000,
+            pace: 1.0,
+        }
     }
 }
 
@@ -142,7 +149,9 @@ impl RenderOptions {
 
 /// Encodes mono samples as a 16-bit PCM WAV file in memory.
 pub fn encode_wav(samples: &[i16], rate: u32) -> Result<Vec<u8>, VoiceError> {
-    let wav_err = |e: hound::Error| VoiceError::Wav { reason: e.to_string() };
+    let wav_err = |e: hound::Error| VoiceError::Wav {
+        reason: e.to_string(),
+    };
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: rate,
@@ -167,9 +176,10 @@ pub fn encode_wav(samples: &[i16], rate: u32) -> Result<Vec<u8>, VoiceError> {
 pub fn encode(format: OutputFormat, samples: &[i16], rate: u32) -> Result<Vec<u8>, VoiceError> {
     match format {
         OutputFormat::Wav => encode_wav(samples, rate),
-        OutputFormat::Ulaw | OutputFormat::Alaw if rate != 8000 => {
-            Err(VoiceError::G711Rate { format: format.to_string(), rate })
-        }
+        OutputFormat::Ulaw | OutputFormat::Alaw if rate != 8000 => Err(VoiceError::G711Rate {
+            format: format.to_string(),
+            rate,
+        }),
         OutputFormat::Ulaw => Ok(g711::encode_ulaw(samples)),
         OutputFormat::Alaw => Ok(g711::encode_alaw(samples)),
     }
@@ -189,5 +199,8 @@ pub fn write_output(
     rate: u32,
 ) -> Result<(), VoiceError> {
     let bytes = encode(format, samples, rate)?;
-    std::fs::write(path, bytes).map_err(|error| VoiceError::Output { path: path.to_path_buf(), error })
+    std::fs::write(path, bytes).map_err(|error| VoiceError::Output {
+        path: path.to_path_buf(),
+        error,
+    })
 }

@@ -66,7 +66,10 @@ impl Manifest {
     /// [`VoiceError::Manifest`] naming the file.
     pub fn read(dir: &Path) -> Result<Manifest, VoiceError> {
         let path = dir.join(MANIFEST_FILE);
-        let bad = |reason: String| VoiceError::Manifest { path: path.clone(), reason };
+        let bad = |reason: String| VoiceError::Manifest {
+            path: path.clone(),
+            reason,
+        };
         let meta = std::fs::metadata(&path).map_err(|e| bad(e.to_string()))?;
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(bad(format!("larger than {MAX_MANIFEST_BYTES} bytes")));
@@ -80,14 +83,26 @@ impl Manifest {
     /// Checks the manifest's own rules (see the type docs), returning each unit's
     /// parsed id.
     fn check(&self, path: &Path) -> Result<Vec<UnitId>, VoiceError> {
-        let bad = |reason: String| VoiceError::Manifest { path: path.to_path_buf(), reason };
+        let bad = |reason: String| VoiceError::Manifest {
+            path: path.to_path_buf(),
+            reason,
+        };
         let lang_ok = !self.language.is_empty()
             && self.language.len() <= 32
-            && self.language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && self
+                .language
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !lang_ok {
-            return Err(bad(format!("language '{}' must be a short code like 'en' or 'pt-BR'", self.language.escape_default())));
+            return Err(bad(format!(
+                "language '{}' must be a short code like 'en' or 'pt-BR'",
+                self.language.escape_default()
+            )));
         }
-        let dir_name = path.parent().and_then(Path::file_name).and_then(|n| n.to_str());
+        let dir_name = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str());
         if let Some(dir_name) = dir_name {
             if dir_name != self.language {
                 return Err(bad(format!(
@@ -97,14 +112,18 @@ impl Manifest {
             }
         }
         if !PACK_RATES.contains(&self.rate) {
-            return Err(bad(format!("rate {} is not one of {PACK_RATES:?}", self.rate)));
+            return Err(bad(format!(
+                "rate {} is not one of {PACK_RATES:?}",
+                self.rate
+            )));
         }
         let mut seen = [false; UNIT_COUNT];
         let mut ids = Vec::with_capacity(self.units.len());
         for unit in &self.units {
-            let id: UnitId = unit.id.parse().map_err(|_| {
-                bad(format!("unknown unit id '{}'", unit.id.escape_default()))
-            })?;
+            let id: UnitId = unit
+                .id
+                .parse()
+                .map_err(|_| bad(format!("unknown unit id '{}'", unit.id.escape_default())))?;
             if std::mem::replace(&mut seen[id.index()], true) {
                 return Err(bad(format!("unit id '{id}' is listed twice")));
             }
@@ -140,7 +159,11 @@ fn load_raw(dir: &Path) -> Result<RawPack, VoiceError> {
         let samples = read_unit_wav(&path, manifest.rate)?;
         units.push((id, unit.text.clone(), path, samples));
     }
-    Ok(RawPack { dir: dir.to_path_buf(), manifest, units })
+    Ok(RawPack {
+        dir: dir.to_path_buf(),
+        manifest,
+        units,
+    })
 }
 
 /// Reads a unit file, insisting on mono 16-bit integer PCM at `rate`.
@@ -154,7 +177,23 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
             other => other.to_string(),
         },
     };
-    let reader = hound::WavReader::open(path).map_err(unreadable)?;
+    let io_err = |e: std::io::Error| VoiceError::UnitFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    // Refuse absurd files before reading them (no unit is near this size).
+    let max_bytes = 1024 + 2 * u64::from(MAX_UNIT_SECONDS) * u64::from(rate) * 8;
+    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    if len > max_bytes {
+        return Err(VoiceError::UnitFormat {
+            path: path.to_path_buf(),
+            found: format!("a {len}-byte file"),
+            expected: format!("a mono 16-bit recording of at most {MAX_UNIT_SECONDS} s"),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io_err)?;
+    let reader =
+        hound::WavReader::new(std::io::Cursor::new(bytes.as_slice())).map_err(unreadable)?;
     let spec = reader.spec();
     let expected = format!("mono 16-bit PCM at {rate} Hz");
     if spec.channels != 1
@@ -173,19 +212,34 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
         };
         return Err(VoiceError::UnitFormat {
             path: path.to_path_buf(),
-            found: format!("{channels} {}-bit {kind} at {} Hz", spec.bits_per_sample, spec.sample_rate),
+            found: format!(
+                "{channels} {}-bit {kind} at {} Hz",
+                spec.bits_per_sample, spec.sample_rate
+            ),
             expected,
         });
     }
-    let frames = u64::from(reader.duration());
-    if frames > u64::from(MAX_UNIT_SECONDS) * u64::from(rate) {
+    let frames = reader.duration() as usize;
+    if frames as u64 > u64::from(MAX_UNIT_SECONDS) * u64::from(rate) {
         return Err(VoiceError::UnitFormat {
             path: path.to_path_buf(),
             found: format!("{:.1} s long", frames as f64 / f64::from(rate)),
             expected: format!("at most {MAX_UNIT_SECONDS} s"),
         });
     }
-    reader.into_samples::<i16>().collect::<Result<Vec<i16>, _>>().map_err(unreadable)
+    // hound has parsed and checked the header and left the cursor at the first
+    // byte of the data chunk; decode the little-endian samples in one pass.
+    let start = reader.into_inner().position() as usize;
+    let data = bytes
+        .get(start..start + 2 * frames)
+        .ok_or_else(|| VoiceError::UnitFile {
+            path: path.to_path_buf(),
+            reason: format!("data chunk is truncated (header promises {frames} samples)"),
+        })?;
+    Ok(data
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect())
 }
 
 /// Trims, normalises and fades every unit of a raw pack (native rate, f32).
@@ -273,7 +327,10 @@ impl Voice {
         Voice::build(raw, Some(fallback))
     }
 
-    fn build(raw: RawPack, fallback: Option<&Voice>) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
+    fn build(
+        raw: RawPack,
+        fallback: Option<&Voice>,
+    ) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
         let language = raw.manifest.language.clone();
         let rate = raw.manifest.rate;
         let mut present = [false; UNIT_COUNT];
@@ -287,7 +344,10 @@ impl Voice {
             .map(ToString::to_string)
             .collect();
         if !fatal.is_empty() {
-            return Err(VoiceError::MissingUnits { language, units: fatal.join(", ") });
+            return Err(VoiceError::MissingUnits {
+                language,
+                units: fatal.join(", "),
+            });
         }
 
         let conditioned = condition(&raw)?;
@@ -304,8 +364,16 @@ impl Voice {
             Ok(table)
         };
         let native: Table = Arc::new(resample_all(rate)?);
-        let hz8000: Table = if rate == 8000 { native.clone() } else { Arc::new(resample_all(8000)?) };
-        let hz16000: Table = if rate == 16000 { native.clone() } else { Arc::new(resample_all(16000)?) };
+        let hz8000: Table = if rate == 8000 {
+            native.clone()
+        } else {
+            Arc::new(resample_all(8000)?)
+        };
+        let hz16000: Table = if rate == 16000 {
+            native.clone()
+        } else {
+            Arc::new(resample_all(16000)?)
+        };
 
         let mut voice = Voice {
             language: language.clone(),
@@ -337,8 +405,16 @@ impl Voice {
                         fallback_language: fb.language.clone(),
                     });
                 }
-                voice.hz8000 = if rate == 8000 { Arc::new(native.clone()) } else { Arc::new(t8) };
-                voice.hz16000 = if rate == 16000 { Arc::new(native.clone()) } else { Arc::new(t16) };
+                voice.hz8000 = if rate == 8000 {
+                    Arc::new(native.clone())
+                } else {
+                    Arc::new(t8)
+                };
+                voice.hz16000 = if rate == 16000 {
+                    Arc::new(native.clone())
+                } else {
+                    Arc::new(t16)
+                };
                 voice.native = Arc::new(native);
                 voice.texts = Arc::new(texts);
                 voice.borrowed = missing;
@@ -379,7 +455,9 @@ impl Voice {
 
     /// The conditioned samples of one unit at a rate.
     pub fn unit_samples(&self, id: UnitId, rate: OutputRate) -> &[i16] {
-        self.table(rate).get(id.index()).map_or(&[][..], Vec::as_slice)
+        self.table(rate)
+            .get(id.index())
+            .map_or(&[][..], Vec::as_slice)
     }
 
     /// A unit at an arbitrary rate (resampled from the native recording if needed).
@@ -393,7 +471,11 @@ impl Voice {
         if hz == 16000 {
             return Ok(self.unit_samples(id, OutputRate::Hz16000).to_vec());
         }
-        crate::voice::resample::resample_i16(self.unit_samples(id, OutputRate::Native), self.rate, hz)
+        crate::voice::resample::resample_i16(
+            self.unit_samples(id, OutputRate::Native),
+            self.rate,
+            hz,
+        )
     }
 
     fn table(&self, rate: OutputRate) -> &Table {
@@ -479,13 +561,20 @@ fn pause_samples(ms: u32, pace: f32, hz: u32) -> usize {
 /// The pack directories under `root` (name, path), sorted; hidden directories and
 /// directories without `manifest.json` are skipped.
 fn pack_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, VoiceError> {
-    let entries = std::fs::read_dir(root)
-        .map_err(|error| VoiceError::VoicesDir { path: root.to_path_buf(), error })?;
+    let entries = std::fs::read_dir(root).map_err(|error| VoiceError::VoicesDir {
+        path: root.to_path_buf(),
+        error,
+    })?;
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|error| VoiceError::VoicesDir { path: root.to_path_buf(), error })?;
+        let entry = entry.map_err(|error| VoiceError::VoicesDir {
+            path: root.to_path_buf(),
+            error,
+        })?;
         let path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
         if name.starts_with('.') || !path.join(MANIFEST_FILE).is_file() {
             continue;
         }
@@ -499,9 +588,16 @@ fn unknown_voice(language: &str, packs: &[(String, PathBuf)]) -> VoiceError {
     let available = if packs.is_empty() {
         "none".to_string()
     } else {
-        packs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        packs
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    VoiceError::UnknownVoice { language: language.escape_default().to_string(), available }
+    VoiceError::UnknownVoice {
+        language: language.escape_default().to_string(),
+        available,
+    }
 }
 
 /// Loads one language from a voices root for `actline say`: the English pack
@@ -510,7 +606,12 @@ fn unknown_voice(language: &str, packs: &[(String, PathBuf)]) -> VoiceError {
 /// `root/<language>` is not an installed pack.
 pub fn load_language(root: &Path, language: &str) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
     let packs = pack_dirs(root)?;
-    let find = |lang: &str| packs.iter().find(|(n, _)| n == lang).map(|(_, p)| p.clone());
+    let find = |lang: &str| {
+        packs
+            .iter()
+            .find(|(n, _)| n == lang)
+            .map(|(_, p)| p.clone())
+    };
     let dir = find(language).ok_or_else(|| unknown_voice(language, &packs))?;
     if language == FALLBACK_LANGUAGE {
         return Voice::load(dir).map(|v| (v, Vec::new()));
@@ -552,7 +653,11 @@ impl VoiceSet {
             warnings.extend(w);
             others.insert(name.clone(), voice);
         }
-        Ok(VoiceSet { english, others, warnings })
+        Ok(VoiceSet {
+            english,
+            others,
+            warnings,
+        })
     }
 
     /// The voice for a language, or [`VoiceError::UnknownVoice`].
@@ -560,10 +665,12 @@ impl VoiceSet {
         if language == FALLBACK_LANGUAGE {
             return Ok(&self.english);
         }
-        self.others.get(language).ok_or_else(|| VoiceError::UnknownVoice {
-            language: language.escape_default().to_string(),
-            available: self.languages().collect::<Vec<_>>().join(", "),
-        })
+        self.others
+            .get(language)
+            .ok_or_else(|| VoiceError::UnknownVoice {
+                language: language.escape_default().to_string(),
+                available: self.languages().collect::<Vec<_>>().join(", "),
+            })
     }
 
     /// The English (fallback) voice.
@@ -615,7 +722,10 @@ pub struct VoiceInfo {
 /// be read.
 pub fn list_voices(root: impl AsRef<Path>) -> Result<Vec<VoiceInfo>, VoiceError> {
     let packs = pack_dirs(root.as_ref())?;
-    Ok(packs.into_iter().map(|(name, dir)| inspect(name, dir)).collect())
+    Ok(packs
+        .into_iter()
+        .map(|(name, dir)| inspect(name, dir))
+        .collect())
 }
 
 fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
@@ -640,7 +750,11 @@ fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
     info.name = manifest.name.clone();
     info.rate = manifest.rate;
     info.units = manifest.units.len();
-    let present: Vec<UnitId> = manifest.units.iter().filter_map(|u| u.id.parse().ok()).collect();
+    let present: Vec<UnitId> = manifest
+        .units
+        .iter()
+        .filter_map(|u| u.id.parse().ok())
+        .collect();
     for id in UnitId::all().filter(|id| !present.contains(id)) {
         match id.kind() {
             UnitKind::Prompt(_) => info.missing_prompts.push(id.to_string()),
@@ -658,12 +772,12 @@ fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
             }
             .to_string(),
         ),
-        Ok(()) if info.language == FALLBACK_LANGUAGE && !info.missing_prompts.is_empty() => Some(
-            format!(
+        Ok(()) if info.language == FALLBACK_LANGUAGE && !info.missing_prompts.is_empty() => {
+            Some(format!(
                 "the fallback voice '{FALLBACK_LANGUAGE}' must record every prompt; missing: {}",
                 info.missing_prompts.join(", ")
-            ),
-        ),
+            ))
+        }
         Ok(()) => None,
     };
     info

@@ -166,7 +166,9 @@ impl Plan {
         opts: &PlanOptions,
     ) -> Result<Plan, VoiceError> {
         if groups.is_empty() {
-            return Err(VoiceError::InvalidId { reason: "no digit groups".into() });
+            return Err(VoiceError::InvalidId {
+                reason: "no digit groups".into(),
+            });
         }
         if groups.len() > MAX_GROUPS {
             return Err(VoiceError::InvalidId {
@@ -175,7 +177,9 @@ impl Plan {
         }
         let mut plan = Plan::new();
         if opts.intro {
-            plan = plan.unit(UnitId::prompt(Prompt::YourCidIs)).pause(opts.group_pause_ms);
+            plan = plan
+                .unit(UnitId::prompt(Prompt::YourCidIs))
+                .pause(opts.group_pause_ms);
         }
         for (i, group) in groups.iter().enumerate() {
             let group = group.as_ref();
@@ -210,7 +214,9 @@ fn push_digits(
         None => format!("'{}'", printable(digits)),
     };
     if digits.is_empty() {
-        return Err(VoiceError::InvalidId { reason: format!("{} is empty", whose()) });
+        return Err(VoiceError::InvalidId {
+            reason: format!("{} is empty", whose()),
+        });
     }
     for (k, c) in digits.chars().enumerate() {
         let unit = UnitId::digit_char(c).ok_or_else(|| VoiceError::InvalidId {
@@ -246,10 +252,11 @@ fn describe_char(c: char) -> String {
 }
 
 /// Splits a confirmation ID as typed or printed ("123456-789012 345678") into its
-/// digit groups. Groups are separated by `-` or whitespace; surrounding whitespace
-/// is ignored. Checks the same rules as [`Plan::confirmation_id`] and errors with
-/// [`VoiceError::InvalidId`] naming the group and character (e.g. letters mixed
-/// with digits, an empty group from `--`).
+/// digit groups. Groups are separated by `-` and/or whitespace; leading and
+/// trailing separators are ignored, but two dashes in a row (an empty group) are
+/// an error. Checks the same rules as [`Plan::confirmation_id`] and errors with
+/// [`VoiceError::InvalidId`] naming the group and the offending character (e.g.
+/// letters mixed with digits).
 pub fn parse_groups(text: &str) -> Result<Vec<String>, VoiceError> {
     let mut groups: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -265,10 +272,7 @@ pub fn parse_groups(text: &str) -> Result<Vec<String>, VoiceError> {
                 dashes += 1;
                 if dashes > 1 && !groups.is_empty() {
                     return Err(VoiceError::InvalidId {
-                        reason: format!(
-                            "group {} is empty (two '-' in a row)",
-                            groups.len() + 1
-                        ),
+                        reason: format!("group {} is empty (two '-' in a row)", groups.len() + 1),
                     });
                 }
             }
@@ -301,7 +305,9 @@ impl fmt::Display for Plan {
 
 impl FromIterator<Step> for Plan {
     fn from_iter<I: IntoIterator<Item = Step>>(iter: I) -> Self {
-        Plan { steps: iter.into_iter().collect() }
+        Plan {
+            steps: iter.into_iter().collect(),
+        }
     }
 }
 

@@ -36,8 +36,13 @@ fn prompt_list_matches_enum_and_ids_round_trip() {
     assert_eq!(UnitId::digit(7).unwrap().to_string(), "digit_7");
     assert_eq!(UnitId::group(20).unwrap().to_string(), "group_20");
     assert_eq!(UnitId::group(3).unwrap().kind(), UnitKind::Group(3));
-    assert!(UnitId::group(0).is_none() && UnitId::group(21).is_none() && UnitId::digit(10).is_none());
-    for bad in ["digit_10", "digit_01", "digit_", "digit_-1", "group_0", "group_21", "group_+1", "group_05", "Welcome", ""] {
+    assert!(
+        UnitId::group(0).is_none() && UnitId::group(21).is_none() && UnitId::digit(10).is_none()
+    );
+    for bad in [
+        "digit_10", "digit_01", "digit_", "digit_-1", "group_0", "group_21", "group_+1",
+        "group_05", "Welcome", "",
+    ] {
         assert!(bad.parse::<UnitId>().is_err(), "{bad} should be rejected");
     }
 }
@@ -49,12 +54,22 @@ fn every_pack_covers_every_prompt_digit_and_ordinal() {
     for lang in ["en", "de", "fr"] {
         let dir = root.join(lang);
         let manifest = Manifest::read(&dir).unwrap_or_else(|e| panic!("{lang}: {e}"));
-        let ids: HashSet<UnitId> = manifest.units.iter().map(|u| u.id.parse().unwrap()).collect();
+        let ids: HashSet<UnitId> = manifest
+            .units
+            .iter()
+            .map(|u| u.id.parse().unwrap())
+            .collect();
         for id in UnitId::all() {
             assert!(ids.contains(&id), "pack {lang} lacks {id}");
         }
         for p in PROMPTS {
-            assert!(manifest.units.iter().any(|u| u.id == *p && !u.text.trim().is_empty()), "{lang}: {p}");
+            assert!(
+                manifest
+                    .units
+                    .iter()
+                    .any(|u| u.id == *p && !u.text.trim().is_empty()),
+                "{lang}: {p}"
+            );
         }
         // Loads strictly: every file present, mono 16-bit at the manifest rate, audible.
         let voice = Voice::load(&dir).unwrap_or_else(|e| panic!("{lang}: {e}"));
@@ -62,26 +77,40 @@ fn every_pack_covers_every_prompt_digit_and_ordinal() {
         assert_eq!(voice.rate(), 16_000);
         assert!(voice.borrowed().is_empty());
         // Own digit words, own ordinals.
-        let digits: Vec<String> = (0..10).map(|d| voice.text(UnitId::digit(d).unwrap()).to_string()).collect();
+        let digits: Vec<String> = (0..10)
+            .map(|d| voice.text(UnitId::digit(d).unwrap()).to_string())
+            .collect();
         let unique: HashSet<_> = digits.iter().collect();
         assert_eq!(unique.len(), 10, "{lang}: digit words must differ");
         if lang == "en" {
             english_digits = digits;
         } else {
-            assert_ne!(digits, english_digits, "{lang} must have its own digit words");
+            assert_ne!(
+                digits, english_digits,
+                "{lang} must have its own digit words"
+            );
         }
         // Ordinals never spell a digit or a letter-number ("group 1", "A").
         for n in 1..=MAX_GROUPS {
             let text = voice.text(UnitId::group(n).unwrap());
-            assert!(!text.chars().any(|c| c.is_ascii_digit()), "{lang} group_{n}: {text}");
+            assert!(
+                !text.chars().any(|c| c.is_ascii_digit()),
+                "{lang} group_{n}: {text}"
+            );
         }
         for id in UnitId::all() {
-            assert!(voice.unit_samples(id, OutputRate::Hz8000).len() > 800, "{lang} {id} too short");
+            assert!(
+                voice.unit_samples(id, OutputRate::Hz8000).len() > 800,
+                "{lang} {id} too short"
+            );
         }
     }
     let infos = list_voices(&root).unwrap();
     let langs: Vec<&str> = infos.iter().map(|i| i.language.as_str()).collect();
-    assert!(["de", "en", "fr"].iter().all(|l| langs.contains(l)), "{langs:?}");
+    assert!(
+        ["de", "en", "fr"].iter().all(|l| langs.contains(l)),
+        "{langs:?}"
+    );
     for i in &infos {
         assert_eq!(i.problem, None, "{}", i.language);
         assert_eq!(i.prompts_covered, PROMPTS.len());
@@ -130,36 +159,82 @@ fn golden_plan_short_cid() {
 
 #[test]
 fn golden_plan_variants() {
-    let intro = PlanOptions { intro: true, ..PlanOptions::default() };
+    let intro = PlanOptions {
+        intro: true,
+        ..PlanOptions::default()
+    };
     assert_eq!(
         Plan::confirmation_id(&["07"], &intro).unwrap().to_string(),
         "your_cid_is 700ms group_1 300ms digit_0 250ms digit_7"
     );
-    let bare = PlanOptions { announce_groups: false, digit_pause_ms: 200, group_pause_ms: 600, ..PlanOptions::default() };
+    let bare = PlanOptions {
+        announce_groups: false,
+        digit_pause_ms: 200,
+        group_pause_ms: 600,
+        ..PlanOptions::default()
+    };
     assert_eq!(
-        Plan::confirmation_id(&["12", "3"], &bare).unwrap().to_string(),
+        Plan::confirmation_id(&["12", "3"], &bare)
+            .unwrap()
+            .to_string(),
         "digit_1 200ms digit_2 600ms digit_3"
     );
-    assert_eq!(Plan::digits("909", &PlanOptions::default()).unwrap().to_string(), "digit_9 250ms digit_0 250ms digit_9");
-    assert_eq!(Plan::enter_group(1).unwrap().to_string(), "enter_first_group");
-    assert_eq!(Plan::enter_group(2).unwrap().to_string(), "enter_group 120ms group_2 120ms enter_group_end");
-    assert_eq!(Plan::enter_group(20).unwrap().to_string(), "enter_group 120ms group_20 120ms enter_group_end");
-    assert!(matches!(Plan::enter_group(0), Err(VoiceError::InvalidGroup { number: 0 })));
-    assert!(matches!(Plan::enter_group(21), Err(VoiceError::InvalidGroup { number: 21 })));
+    assert_eq!(
+        Plan::digits("909", &PlanOptions::default())
+            .unwrap()
+            .to_string(),
+        "digit_9 250ms digit_0 250ms digit_9"
+    );
+    assert_eq!(
+        Plan::enter_group(1).unwrap().to_string(),
+        "enter_first_group"
+    );
+    assert_eq!(
+        Plan::enter_group(2).unwrap().to_string(),
+        "enter_group 120ms group_2 120ms enter_group_end"
+    );
+    assert_eq!(
+        Plan::enter_group(20).unwrap().to_string(),
+        "enter_group 120ms group_20 120ms enter_group_end"
+    );
+    assert!(matches!(
+        Plan::enter_group(0),
+        Err(VoiceError::InvalidGroup { number: 0 })
+    ));
+    assert!(matches!(
+        Plan::enter_group(21),
+        Err(VoiceError::InvalidGroup { number: 21 })
+    ));
     assert_eq!(Plan::prompt(Prompt::Goodbye).to_string(), "goodbye");
-    let chained = Plan::prompt(Prompt::GroupInvalid).pause(400).then(Plan::prompt(Prompt::EnterGroupAgain));
+    let chained = Plan::prompt(Prompt::GroupInvalid)
+        .pause(400)
+        .then(Plan::prompt(Prompt::EnterGroupAgain));
     assert_eq!(chained.to_string(), "group_invalid 400ms enter_group_again");
     // A full signed ID: 20 groups of 7 digits.
-    let groups: Vec<String> = (0..20).map(|g| format!("{:07}", g * 1234567 % 9999999)).collect();
+    let groups: Vec<String> = (0..20)
+        .map(|g| format!("{:07}", g * 1234567 % 9999999))
+        .collect();
     let plan = Plan::confirmation_id(&groups, &PlanOptions::default()).unwrap();
-    assert_eq!(plan.steps().iter().filter(|s| matches!(s, Step::Unit(_))).count(), 20 * 8);
+    assert_eq!(
+        plan.steps()
+            .iter()
+            .filter(|s| matches!(s, Step::Unit(_)))
+            .count(),
+        20 * 8
+    );
     assert_eq!(plan.steps().len(), 20 * 8 + 20 * 7 + 19);
 }
 
 #[test]
 fn id_parsing_rules() {
-    assert_eq!(parse_groups("123456-789012").unwrap(), s(&["123456", "789012"]));
-    assert_eq!(parse_groups("  123 456\t789 ").unwrap(), s(&["123", "456", "789"]));
+    assert_eq!(
+        parse_groups("123456-789012").unwrap(),
+        s(&["123456", "789012"])
+    );
+    assert_eq!(
+        parse_groups("  123 456\t789 ").unwrap(),
+        s(&["123", "456", "789"])
+    );
     assert_eq!(parse_groups("123 - 456").unwrap(), s(&["123", "456"]));
     assert_eq!(parse_groups("-123-456-").unwrap(), s(&["123", "456"]));
     let cases: &[(&str, &str)] = &[
@@ -179,8 +254,14 @@ fn id_parsing_rules() {
         assert!(!msg.contains('\n'));
     }
     let many = vec!["1"; 21].join("-");
-    assert!(parse_groups(&many).unwrap_err().to_string().contains("21 groups"));
-    assert!(parse_groups(&"9".repeat(33)).unwrap_err().to_string().contains("33 digits"));
+    assert!(parse_groups(&many)
+        .unwrap_err()
+        .to_string()
+        .contains("21 groups"));
+    assert!(parse_groups(&"9".repeat(33))
+        .unwrap_err()
+        .to_string()
+        .contains("33 digits"));
     assert!(Plan::digits(&"1".repeat(65), &PlanOptions::default()).is_err());
     assert!(Plan::digits("", &PlanOptions::default()).is_err());
     assert!(Plan::confirmation_id::<&str>(&[], &PlanOptions::default()).is_err());
@@ -224,7 +305,12 @@ fn write_wav_spec(path: &Path, spec: hound::WavSpec, samples: &[i16]) {
 }
 
 fn mono16(rate: u32) -> hound::WavSpec {
-    hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int }
+    hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    }
 }
 
 /// Writes a synthetic pack `root/<lang>` covering every unit except `skip`.
@@ -239,10 +325,24 @@ fn synth_pack(root: &Path, lang: &str, rate: u32, skip: &[&str]) -> PathBuf {
         }
         let file = format!("{name}.wav");
         write_wav_spec(&dir.join(&file), mono16(rate), &synth_unit(i, rate));
-        units.push(ManifestUnit { id: name.clone(), text: format!("{lang} {name}"), file });
+        units.push(ManifestUnit {
+            id: name.clone(),
+            text: format!("{lang} {name}"),
+            file,
+        });
     }
-    let m = Manifest { language: lang.into(), name: format!("test {lang}"), rate, generator: None, units };
-    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let m = Manifest {
+        language: lang.into(),
+        name: format!("test {lang}"),
+        rate,
+        generator: None,
+        units,
+    };
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
     dir
 }
 
@@ -267,7 +367,10 @@ fn golden_render_of_a_short_cid() {
     let len = |id: &str| synth_len(idx(id));
     let ms = |m: usize| m * 16;
 
-    let native = RenderOptions { rate: OutputRate::Native, pace: 1.0 };
+    let native = RenderOptions {
+        rate: OutputRate::Native,
+        pace: 1.0,
+    };
     let out = voice.render(&plan, &native);
     // Exact layout: unit, pause, unit... with pause lengths at 16 kHz.
     let layout: Vec<(Option<&str>, usize)> = vec![
@@ -291,7 +394,10 @@ fn golden_render_of_a_short_cid() {
                 let expect = voice.unit_samples(id.parse().unwrap(), OutputRate::Native);
                 assert_eq!(chunk, expect, "{id} at {at}");
                 // Faded edges, audible middle.
-                assert!(chunk[0].abs() < 50 && chunk[n - 1].abs() < 50, "{id} not faded");
+                assert!(
+                    chunk[0].abs() < 50 && chunk[n - 1].abs() < 50,
+                    "{id} not faded"
+                );
             }
             None => assert!(chunk.iter().all(|&x| x == 0), "pause at {at}"),
         }
@@ -299,16 +405,25 @@ fn golden_render_of_a_short_cid() {
     }
 
     // 8 kHz: every unit halves exactly; pace 0.5 doubles the pauses.
-    let slow = RenderOptions { rate: OutputRate::Hz8000, pace: 0.5 };
+    let slow = RenderOptions {
+        rate: OutputRate::Hz8000,
+        pace: 0.5,
+    };
     let out8 = voice.render(&plan, &slow);
-    let units8: usize = ["group_1", "digit_1", "digit_2", "group_2", "digit_3"].iter().map(|u| len(u) / 2).sum();
+    let units8: usize = ["group_1", "digit_1", "digit_2", "group_2", "digit_3"]
+        .iter()
+        .map(|u| len(u) / 2)
+        .sum();
     let pauses8 = (300 + 250 + 700 + 300) * 2 * 8;
     assert_eq!(out8.len(), units8 + pauses8);
     assert_eq!(voice.output_hz(OutputRate::Hz8000), 8000);
 
     // Out-of-range paces are clamped or ignored, never a panic.
     for pace in [0.0, -1.0, f32::NAN, f32::INFINITY, 100.0] {
-        let o = RenderOptions { rate: OutputRate::Hz8000, pace };
+        let o = RenderOptions {
+            rate: OutputRate::Hz8000,
+            pace,
+        };
         assert_eq!(voice.render(&plan, &o).len(), voice.rendered_len(&plan, &o));
     }
     assert!(RenderOptions::new(OutputRate::Hz8000, 0.1).is_err());
@@ -317,8 +432,13 @@ fn golden_render_of_a_short_cid() {
     // Huge pauses are capped.
     let p = Plan::new().pause(u32::MAX);
     assert_eq!(voice.render(&p, &RenderOptions::default()).len(), 80_000);
-    assert!(voice.render(&Plan::new(), &RenderOptions::default()).is_empty());
-    assert_eq!(voice.transcript(&plan), "en group_1 en digit_1 en digit_2, en group_2 en digit_3");
+    assert!(voice
+        .render(&Plan::new(), &RenderOptions::default())
+        .is_empty());
+    assert_eq!(
+        voice.transcript(&plan),
+        "en group_1 en digit_1 en digit_2, en group_2 en digit_3"
+    );
 }
 
 #[test]
@@ -337,7 +457,12 @@ fn loudness_is_normalized_across_units() {
             assert!((l - -20.0).abs() < 0.3, "{rate}: {levels:?}");
         }
         for id in UnitId::all() {
-            let peak = voice.unit_samples(id, rate).iter().map(|x| i32::from(*x).abs()).max().unwrap();
+            let peak = voice
+                .unit_samples(id, rate)
+                .iter()
+                .map(|x| i32::from(*x).abs())
+                .max()
+                .unwrap();
             assert!(peak < 32767, "{id} clips");
         }
     }
@@ -346,7 +471,9 @@ fn loudness_is_normalized_across_units() {
 #[test]
 fn real_voice_reads_a_full_signed_id() {
     let voice = Voice::load(packs_root().join("en")).unwrap();
-    let groups: Vec<String> = (0..20).map(|g| format!("{:07}", (g * 7_654_321 + 1_234_567) % 10_000_000)).collect();
+    let groups: Vec<String> = (0..20)
+        .map(|g| format!("{:07}", (g * 7_654_321 + 1_234_567) % 10_000_000))
+        .collect();
     let plan = Plan::confirmation_id(&groups, &PlanOptions::default()).unwrap();
     let out = voice.render(&plan, &RenderOptions::default());
     let secs = out.len() as f64 / 8000.0;
@@ -354,9 +481,21 @@ fn real_voice_reads_a_full_signed_id() {
     let peak = out.iter().map(|x| i32::from(*x).abs()).max().unwrap();
     assert!(peak > 8000 && peak < 32767, "peak {peak}");
     assert!(voice.transcript(&plan).starts_with("first group "));
-    let slow = voice.render(&plan, &RenderOptions { rate: OutputRate::Hz8000, pace: 0.7 });
+    let slow = voice.render(
+        &plan,
+        &RenderOptions {
+            rate: OutputRate::Hz8000,
+            pace: 0.7,
+        },
+    );
     assert!(slow.len() > out.len());
-    let wide = voice.render(&plan, &RenderOptions { rate: OutputRate::Hz16000, pace: 1.0 });
+    let wide = voice.render(
+        &plan,
+        &RenderOptions {
+            rate: OutputRate::Hz16000,
+            pace: 1.0,
+        },
+    );
     assert!((wide.len() as i64 - 2 * out.len() as i64).abs() < 200);
 }
 
@@ -376,49 +515,98 @@ fn broken(f: impl FnOnce(&Path)) -> (VoiceError, String) {
 #[test]
 fn loading_is_all_or_nothing_with_clear_errors() {
     let (e, m) = broken(|d| std::fs::remove_file(d.join("digit_3.wav")).unwrap());
-    assert!(matches!(e, VoiceError::UnitFile { .. }) && m.contains("digit_3.wav"), "{m}");
+    assert!(
+        matches!(e, VoiceError::UnitFile { .. }) && m.contains("digit_3.wav"),
+        "{m}"
+    );
 
     let (e, m) = broken(|d| std::fs::write(d.join("welcome.wav"), "not audio").unwrap());
-    assert!(matches!(e, VoiceError::UnitFile { .. }) && m.contains("welcome.wav") && m.contains("not a valid WAV"), "{m}");
+    assert!(
+        matches!(e, VoiceError::UnitFile { .. })
+            && m.contains("welcome.wav")
+            && m.contains("not a valid WAV"),
+        "{m}"
+    );
 
     let (_, m) = broken(|d| std::fs::write(d.join("welcome.wav"), [0u8; 0]).unwrap());
     assert!(m.contains("welcome.wav"), "{m}");
 
     let (e, m) = broken(|d| {
-        let spec = hound::WavSpec { channels: 2, ..mono16(RATE) };
+        let spec = hound::WavSpec {
+            channels: 2,
+            ..mono16(RATE)
+        };
         write_wav_spec(&d.join("goodbye.wav"), spec, &synth_unit(1, RATE));
     });
     assert!(matches!(e, VoiceError::UnitFormat { .. }), "{m}");
-    assert!(m.contains("goodbye.wav") && m.contains("stereo 16-bit PCM at 16000 Hz") && m.contains("expected mono 16-bit PCM at 16000 Hz"), "{m}");
+    assert!(
+        m.contains("goodbye.wav")
+            && m.contains("stereo 16-bit PCM at 16000 Hz")
+            && m.contains("expected mono 16-bit PCM at 16000 Hz"),
+        "{m}"
+    );
 
     let (_, m) = broken(|d| {
-        let spec = hound::WavSpec { bits_per_sample: 8, ..mono16(RATE) };
+        let spec = hound::WavSpec {
+            bits_per_sample: 8,
+            ..mono16(RATE)
+        };
         write_wav_spec(&d.join("digit_0.wav"), spec, &synth_unit(1, RATE));
     });
-    assert!(m.contains("digit_0.wav") && m.contains("mono 8-bit PCM"), "{m}");
+    assert!(
+        m.contains("digit_0.wav") && m.contains("mono 8-bit PCM"),
+        "{m}"
+    );
 
     let (_, m) = broken(|d| {
-        let spec = hound::WavSpec { bits_per_sample: 32, sample_format: hound::SampleFormat::Float, ..mono16(RATE) };
+        let spec = hound::WavSpec {
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+            ..mono16(RATE)
+        };
         write_wav_spec(&d.join("digit_0.wav"), spec, &synth_unit(1, RATE));
     });
     assert!(m.contains("mono 32-bit float"), "{m}");
 
-    let (_, m) = broken(|d| write_wav_spec(&d.join("group_4.wav"), mono16(22_050), &synth_unit(1, 22_050)));
+    let (_, m) = broken(|d| {
+        write_wav_spec(
+            &d.join("group_4.wav"),
+            mono16(22_050),
+            &synth_unit(1, 22_050),
+        )
+    });
     assert!(m.contains("group_4.wav") && m.contains("22050 Hz"), "{m}");
 
     let (e, m) = broken(|d| write_wav_spec(&d.join("digit_9.wav"), mono16(RATE), &[0i16; 4000]));
-    assert!(matches!(e, VoiceError::SilentUnit { .. }) && m.contains("digit_9.wav"), "{m}");
+    assert!(
+        matches!(e, VoiceError::SilentUnit { .. }) && m.contains("digit_9.wav"),
+        "{m}"
+    );
 
-    let (_, m) = broken(|d| write_wav_spec(&d.join("digit_9.wav"), mono16(RATE), &vec![100i16; 31 * 16_000]));
+    let (_, m) = broken(|d| {
+        write_wav_spec(
+            &d.join("digit_9.wav"),
+            mono16(RATE),
+            &vec![100i16; 31 * 16_000],
+        )
+    });
     assert!(m.contains("31.0 s long"), "{m}");
 
     let (e, m) = broken(|d| std::fs::write(d.join("manifest.json"), "{\"language\": ").unwrap());
-    assert!(matches!(e, VoiceError::Manifest { .. }) && m.contains("manifest.json"), "{m}");
+    assert!(
+        matches!(e, VoiceError::Manifest { .. }) && m.contains("manifest.json"),
+        "{m}"
+    );
 
     let (_, m) = broken(|d| edit_manifest(d, |m| m.units[0].id = "digit_x".into()));
     assert!(m.contains("unknown unit id 'digit_x'"), "{m}");
 
-    let (_, m) = broken(|d| edit_manifest(d, |m| { let u = m.units[5].clone(); m.units.push(u); }));
+    let (_, m) = broken(|d| {
+        edit_manifest(d, |m| {
+            let u = m.units[5].clone();
+            m.units.push(u);
+        })
+    });
     assert!(m.contains("listed twice"), "{m}");
 
     for evil in ["../en/digit_1.wav", "/etc/passwd", "", "./x/../../y.wav"] {
@@ -432,7 +620,11 @@ fn loading_is_all_or_nothing_with_clear_errors() {
     let (_, m) = broken(|d| edit_manifest(d, |m| m.rate = 12_345));
     assert!(m.contains("rate 12345"), "{m}");
 
-    let (e, m) = broken(|d| edit_manifest(d, |m| m.units.retain(|u| u.id != "goodbye" && u.id != "digit_4")));
+    let (e, m) = broken(|d| {
+        edit_manifest(d, |m| {
+            m.units.retain(|u| u.id != "goodbye" && u.id != "digit_4")
+        })
+    });
     assert!(matches!(e, VoiceError::MissingUnits { .. }), "{m}");
     assert_eq!(m, "voice 'en' lacks required units: digit_4, goodbye");
 }
@@ -443,7 +635,10 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
     let en = Voice::load(synth_pack(tmp.path(), "en", RATE, &[])).unwrap();
     // An 8 kHz German pack without two prompts.
     let de_dir = synth_pack(tmp.path(), "de", 8000, &["goodbye", "reason_seats"]);
-    assert!(matches!(Voice::load(&de_dir), Err(VoiceError::MissingUnits { .. })));
+    assert!(matches!(
+        Voice::load(&de_dir),
+        Err(VoiceError::MissingUnits { .. })
+    ));
     let (de, warnings) = Voice::load_with_fallback(&de_dir, &en).unwrap();
     let w: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -456,14 +651,28 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
     let goodbye = UnitId::prompt(Prompt::Goodbye);
     assert_eq!(de.borrowed().len(), 2);
     assert_eq!(de.text(goodbye), "en goodbye");
-    assert_eq!(de.unit_samples(goodbye, OutputRate::Hz8000), en.unit_samples(goodbye, OutputRate::Hz8000));
-    assert_eq!(de.unit_samples(goodbye, OutputRate::Native), en.unit_samples(goodbye, OutputRate::Hz8000));
-    let out = de.render(&Plan::prompt(Prompt::Goodbye), &RenderOptions { rate: OutputRate::Hz16000, pace: 1.0 });
+    assert_eq!(
+        de.unit_samples(goodbye, OutputRate::Hz8000),
+        en.unit_samples(goodbye, OutputRate::Hz8000)
+    );
+    assert_eq!(
+        de.unit_samples(goodbye, OutputRate::Native),
+        en.unit_samples(goodbye, OutputRate::Hz8000)
+    );
+    let out = de.render(
+        &Plan::prompt(Prompt::Goodbye),
+        &RenderOptions {
+            rate: OutputRate::Hz16000,
+            pace: 1.0,
+        },
+    );
     assert_eq!(out, en.unit_samples(goodbye, OutputRate::Hz16000));
 
     // Digits and ordinals are never borrowed.
     let fr_dir = synth_pack(tmp.path(), "fr", RATE, &["digit_7", "group_20"]);
-    let m = Voice::load_with_fallback(&fr_dir, &en).unwrap_err().to_string();
+    let m = Voice::load_with_fallback(&fr_dir, &en)
+        .unwrap_err()
+        .to_string();
     assert_eq!(m, "voice 'fr' lacks required units: digit_7, group_20");
 
     // The set loads English first, then the rest; one broken pack fails the set.
@@ -472,7 +681,10 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
     assert_eq!(set.languages().collect::<Vec<_>>(), vec!["de", "en"]);
     assert_eq!(set.warnings().len(), 2);
     assert_eq!(set.get("de").unwrap().rate(), 8000);
-    assert!(matches!(set.get("xx"), Err(VoiceError::UnknownVoice { .. })));
+    assert!(matches!(
+        set.get("xx"),
+        Err(VoiceError::UnknownVoice { .. })
+    ));
     let (de2, w2) = load_language(tmp.path(), "de").unwrap();
     assert_eq!((de2.language(), w2.len()), ("de", 2));
 
@@ -486,7 +698,10 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
     assert_eq!(by("de").problem, None);
     assert_eq!(by("it").missing_required, s(&["digit_2"]));
     assert!(by("it").problem.unwrap().contains("welcome.wav"));
-    assert!(VoiceSet::load(tmp.path()).unwrap_err().to_string().contains("welcome.wav"));
+    assert!(VoiceSet::load(tmp.path())
+        .unwrap_err()
+        .to_string()
+        .contains("welcome.wav"));
 }
 
 #[test]
@@ -501,7 +716,9 @@ fn voice_lookup() {
         assert!(e.to_string().contains("de, en, fr"));
     }
     let e = load_language(Path::new("/nonexistent/voices"), "en").unwrap_err();
-    assert!(matches!(e, VoiceError::VoicesDir { .. }) && e.to_string().contains("/nonexistent/voices"));
+    assert!(
+        matches!(e, VoiceError::VoicesDir { .. }) && e.to_string().contains("/nonexistent/voices")
+    );
     let set = VoiceSet::load(&root).unwrap();
     assert!(set.warnings().is_empty());
     assert_eq!(set.english().language(), "en");
@@ -511,7 +728,9 @@ fn voice_lookup() {
 
 #[test]
 fn wav_output_is_readable_by_hound() {
-    let samples: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.1).sin() * 10_000.0) as i16).collect();
+    let samples: Vec<i16> = (0..8000)
+        .map(|i| ((i as f64 * 0.1).sin() * 10_000.0) as i16)
+        .collect();
     let bytes = encode_wav(&samples, 8000).unwrap();
     let r = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
     assert_eq!(r.spec(), mono16(8000));
@@ -521,11 +740,23 @@ fn wav_output_is_readable_by_hound() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("x.wav");
     write_wav(&path, &samples, 16_000).unwrap();
-    assert_eq!(hound::WavReader::open(&path).unwrap().spec().sample_rate, 16_000);
-    assert_eq!(encode(OutputFormat::Ulaw, &samples, 8000).unwrap(), g711::encode_ulaw(&samples));
-    assert_eq!(encode(OutputFormat::Alaw, &samples, 8000).unwrap(), g711::encode_alaw(&samples));
+    assert_eq!(
+        hound::WavReader::open(&path).unwrap().spec().sample_rate,
+        16_000
+    );
+    assert_eq!(
+        encode(OutputFormat::Ulaw, &samples, 8000).unwrap(),
+        g711::encode_ulaw(&samples)
+    );
+    assert_eq!(
+        encode(OutputFormat::Alaw, &samples, 8000).unwrap(),
+        g711::encode_alaw(&samples)
+    );
     let e = encode(OutputFormat::Alaw, &samples, 16_000).unwrap_err();
-    assert_eq!(e.to_string(), "alaw output is 8000 Hz only (asked for 16000 Hz); use --rate 8000 or --format wav");
+    assert_eq!(
+        e.to_string(),
+        "alaw output is 8000 Hz only (asked for 16000 Hz); use --rate 8000 or --format wav"
+    );
     let e = write_wav(&tmp.path().join("no/such/dir.wav"), &samples, 8000).unwrap_err();
     assert!(matches!(e, VoiceError::Output { .. }));
     assert_eq!("ULAW".parse::<OutputFormat>().unwrap(), OutputFormat::Ulaw);
@@ -553,14 +784,23 @@ fn soxi_reads_a_rendered_wav() {
     let samples = voice.render(&plan, &RenderOptions::default());
     let path = tmp.path().join("cid.wav");
     write_wav(&path, &samples, 8000).unwrap();
-    let Some(out) = tool("soxi", &[path.to_str().unwrap()]) else { return };
-    assert!(out.status.success(), "soxi failed: {}", String::from_utf8_lossy(&out.stderr));
+    let Some(out) = tool("soxi", &[path.to_str().unwrap()]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "soxi failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Channels       : 1"), "{text}");
     assert!(text.contains("Sample Rate    : 8000"), "{text}");
     assert!(text.contains("Precision      : 16-bit"), "{text}");
     assert!(text.contains("16-bit Signed Integer PCM"), "{text}");
-    assert!(text.contains(&format!("= {} samples", samples.len())), "{text}");
+    assert!(
+        text.contains(&format!("= {} samples", samples.len())),
+        "{text}"
+    );
 }
 
 #[test]
@@ -569,18 +809,56 @@ fn sox_agrees_with_our_g711() {
     let tmp = tempfile::tempdir().unwrap();
     let all: Vec<i16> = (i16::MIN..=i16::MAX).collect();
     for (kind, bytes, decode) in [
-        ("ul", g711::encode_ulaw(&all), g711::ulaw_to_linear as fn(u8) -> i16),
-        ("al", g711::encode_alaw(&all), g711::alaw_to_linear as fn(u8) -> i16),
+        (
+            "ul",
+            g711::encode_ulaw(&all),
+            g711::ulaw_to_linear as fn(u8) -> i16,
+        ),
+        (
+            "al",
+            g711::encode_alaw(&all),
+            g711::alaw_to_linear as fn(u8) -> i16,
+        ),
     ] {
         let input = tmp.path().join(format!("x.{kind}"));
         let output = tmp.path().join(format!("x.{kind}.s16"));
         std::fs::write(&input, &bytes).unwrap();
-        let args = ["-t", kind, "-r", "8000", "-c", "1", input.to_str().unwrap(), "-t", "s16", "-L", output.to_str().unwrap()];
-        let Some(out) = tool("sox", &args) else { return };
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let args = [
+            "-t",
+            kind,
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            input.to_str().unwrap(),
+            "-t",
+            "s16",
+            "-L",
+            output.to_str().unwrap(),
+        ];
+        let Some(out) = tool("sox", &args) else {
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let raw = std::fs::read(&output).unwrap();
-        let sox: Vec<i16> = raw.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+        let sox: Vec<i16> = raw
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
         let ours: Vec<i16> = bytes.iter().map(|&b| decode(b)).collect();
         assert_eq!(sox, ours, "{kind}");
     }
+}
+
+#[test]
+fn voices_are_shareable_across_call_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Voice>();
+    assert_send_sync::<VoiceSet>();
+    assert_send_sync::<Plan>();
+    assert_send_sync::<VoiceError>();
 }

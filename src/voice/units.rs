@@ -74,7 +74,9 @@ impl FromStr for Prompt {
             .iter()
             .copied()
             .find(|p| p.id() == s)
-            .ok_or_else(|| VoiceError::UnknownPrompt { name: s.to_string() })
+            .ok_or_else(|| VoiceError::UnknownPrompt {
+                name: s.to_string(),
+            })
     }
 }
 
@@ -193,18 +195,29 @@ impl FromStr for UnitId {
         let unknown = || VoiceError::UnknownUnit { id: s.to_string() };
         let number = |rest: &str| -> Option<usize> {
             // Canonical decimal only: no sign, no leading zero.
-            if rest.is_empty() || rest.len() > 2 || (rest.len() > 1 && rest.starts_with('0')) {
+            if rest.is_empty()
+                || rest.len() > 2
+                || !rest.bytes().all(|b| b.is_ascii_digit())
+                || (rest.len() > 1 && rest.starts_with('0'))
+            {
                 return None;
             }
             rest.parse::<usize>().ok()
         };
+        // Prompt ids come first: some start with "group_" (group_invalid).
+        if let Ok(p) = s.parse::<Prompt>() {
+            return Ok(UnitId::prompt(p));
+        }
         if let Some(rest) = s.strip_prefix("digit_") {
             let n = number(rest).ok_or_else(unknown)?;
-            return u8::try_from(n).ok().and_then(UnitId::digit).ok_or_else(unknown);
+            return u8::try_from(n)
+                .ok()
+                .and_then(UnitId::digit)
+                .ok_or_else(unknown);
         }
         if let Some(rest) = s.strip_prefix("group_") {
             return number(rest).and_then(UnitId::group).ok_or_else(unknown);
         }
-        s.parse::<Prompt>().map(UnitId::prompt).map_err(|_| unknown())
+        Err(unknown())
     }
 }

@@ -3,6 +3,7 @@
 mod activation;
 mod bad_input;
 mod concurrency;
+mod fuzz_regressions;
+mod ivr;
 mod rules;
 mod support;
-mod fuzz_regressions;

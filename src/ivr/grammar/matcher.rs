@@ -18,6 +18,11 @@ use super::{InvalidKind, MatchState};
 
 /// Upper bound on NFA states before epsilon removal.
 const MAX_STATES: usize = 20_000;
+/// Upper bound on rule definitions (bounds the depth of rule inlining and of
+/// the recursion checks).
+const MAX_RULES: usize = 1000;
+/// Deepest chain of rule references (`$a` uses `$b` uses `$c` ...).
+const MAX_DEPTH: usize = 64;
 /// Upper bound on edges after epsilon removal.
 const MAX_EDGES: usize = 2_000_000;
 
@@ -44,7 +49,11 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
         match d {
             Decl::Mode { dtmf, at } => {
                 if mode.is_some() {
-                    return Err((*at, InvalidKind::Duplicate, "duplicate mode declaration".into()));
+                    return Err((
+                        *at,
+                        InvalidKind::Duplicate,
+                        "duplicate mode declaration".into(),
+                    ));
                 }
                 if !dtmf {
                     return Err((
@@ -57,7 +66,11 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
             }
             Decl::Root { name, at } => {
                 if root.is_some() {
-                    return Err((*at, InvalidKind::Duplicate, "duplicate root declaration".into()));
+                    return Err((
+                        *at,
+                        InvalidKind::Duplicate,
+                        "duplicate root declaration".into(),
+                    ));
                 }
                 root = Some((name.clone(), *at));
             }
@@ -72,18 +85,38 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
         ));
     }
     let Some((root, root_at)) = root else {
-        return Err((0, InvalidKind::MissingRoot, "missing root declaration 'root $name;'".into()));
+        return Err((
+            0,
+            InvalidKind::MissingRoot,
+            "missing root declaration 'root $name;'".into(),
+        ));
     };
 
     // --- rules --------------------------------------------------------------
+    if doc.rules.len() > MAX_RULES {
+        let at = doc.rules[MAX_RULES].at;
+        return Err((
+            at,
+            InvalidKind::TooLarge,
+            format!("more than {MAX_RULES} rules"),
+        ));
+    }
     let mut rules: HashMap<&str, &RuleDef> = HashMap::new();
     for r in &doc.rules {
         if rules.insert(r.name.as_str(), r).is_some() {
-            return Err((r.at, InvalidKind::Duplicate, format!("rule ${} is defined twice", r.name)));
+            return Err((
+                r.at,
+                InvalidKind::Duplicate,
+                format!("rule ${} is defined twice", r.name),
+            ));
         }
     }
     if !rules.contains_key(root.as_str()) {
-        return Err((root_at, InvalidKind::UndefinedRule, format!("root rule ${root} is not defined")));
+        return Err((
+            root_at,
+            InvalidKind::UndefinedRule,
+            format!("root rule ${root} is not defined"),
+        ));
     }
     for r in &doc.rules {
         check_refs(&r.body, &rules)?;
@@ -95,19 +128,29 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
     }
 
     // --- compilation --------------------------------------------------------
-    let mut b = Builder { rules: &rules, states: Vec::new(), stack: Vec::new() };
+    let mut b = Builder {
+        rules: &rules,
+        states: Vec::new(),
+        stack: Vec::new(),
+    };
     let (s, e) = b.rule(&root, root_at, 0)?;
     let auto = b.finish(s, e).ok_or_else(|| {
-        (root_at, InvalidKind::TooLarge, "grammar is too large to compile".to_string())
+        (
+            root_at,
+            InvalidKind::TooLarge,
+            "grammar is too large to compile".to_string(),
+        )
     })?;
     Ok((root, auto))
 }
 
 fn check_refs(e: &Expr, rules: &HashMap<&str, &RuleDef>) -> Result<(), Problem> {
     match e {
-        Expr::Ref { name, at } if !rules.contains_key(name.as_str()) => {
-            Err((*at, InvalidKind::UndefinedRule, format!("reference to undefined rule ${name}")))
-        }
+        Expr::Ref { name, at } if !rules.contains_key(name.as_str()) => Err((
+            *at,
+            InvalidKind::UndefinedRule,
+            format!("reference to undefined rule ${name}"),
+        )),
         Expr::Repeat { inner, .. } => check_refs(inner, rules),
         Expr::Seq(v) | Expr::Alt(v) => v.iter().try_for_each(|x| check_refs(x, rules)),
         _ => Ok(()),
@@ -123,9 +166,9 @@ fn nullable(e: &Expr, rules: &HashSet<String>) -> bool {
         Expr::Void => false,
         Expr::Seq(v) => v.iter().all(|x| nullable(x, rules)),
         Expr::Alt(v) => v.iter().any(|x| nullable(x, rules)),
-        Expr::Repeat { inner, min, max, .. } => {
-            *min == 0 || *max == Some(0) || nullable(inner, rules)
-        }
+        Expr::Repeat {
+            inner, min, max, ..
+        } => *min == 0 || *max == Some(0) || nullable(inner, rules),
     }
 }
 
@@ -179,17 +222,30 @@ fn check_left_recursion(
         if done.contains(name) {
             return Ok(());
         }
-        let Some(rule) = rules.get(name) else { return Ok(()) };
+        let Some(rule) = rules.get(name) else {
+            return Ok(());
+        };
         let mut refs = Vec::new();
         left_refs(&rule.body, nullable_set, &mut refs);
         for (target, at) in refs {
+            if path.len() > MAX_DEPTH {
+                return Err((
+                    at,
+                    InvalidKind::TooLarge,
+                    format!("rule references nested more than {MAX_DEPTH} deep"),
+                ));
+            }
             if let Some(pos) = path.iter().position(|(n, _)| *n == target) {
-                let mut cycle: Vec<String> = path[pos..].iter().map(|(n, _)| format!("${n}")).collect();
+                let mut cycle: Vec<String> =
+                    path[pos..].iter().map(|(n, _)| format!("${n}")).collect();
                 cycle.push(format!("${target}"));
                 return Err((
                     at,
                     InvalidKind::LeftRecursion,
-                    format!("left recursion: {} (it would loop forever)", cycle.join(" -> ")),
+                    format!(
+                        "left recursion: {} (it would loop forever)",
+                        cycle.join(" -> ")
+                    ),
                 ));
             }
             path.push((target, at));
@@ -209,7 +265,12 @@ fn check_left_recursion(
 
 fn check_repeats(e: &Expr, nullable_set: &HashSet<String>) -> Result<(), Problem> {
     match e {
-        Expr::Repeat { inner, max: None, at, .. } if nullable(inner, nullable_set) => Err((
+        Expr::Repeat {
+            inner,
+            max: None,
+            at,
+            ..
+        } if nullable(inner, nullable_set) => Err((
             *at,
             InvalidKind::InfiniteLoop,
             "unbounded repeat of an expansion that can match nothing would loop forever".into(),
@@ -257,8 +318,19 @@ impl<'r> Builder<'r> {
     /// of the rules `stack[tail_from..]`.
     fn rule(&mut self, name: &str, at: usize, tail_from: usize) -> Result<Frag, Problem> {
         let Some(&rule) = self.rules.get(name) else {
-            return Err((at, InvalidKind::UndefinedRule, format!("reference to undefined rule ${name}")));
+            return Err((
+                at,
+                InvalidKind::UndefinedRule,
+                format!("reference to undefined rule ${name}"),
+            ));
         };
+        if self.stack.len() >= MAX_DEPTH {
+            return Err((
+                at,
+                InvalidKind::TooLarge,
+                format!("rule references nested more than {MAX_DEPTH} deep"),
+            ));
+        }
         let start = self.new_state(at)?;
         self.stack.push((rule.name.as_str(), start));
         let (s, e) = self.expr(&rule.body, tail_from)?;
@@ -316,7 +388,11 @@ impl<'r> Builder<'r> {
                 let s = self.new_state(0)?;
                 let mut cur = s;
                 for (n, x) in items.iter().enumerate() {
-                    let t = if n + 1 == items.len() { tail_from } else { none };
+                    let t = if n + 1 == items.len() {
+                        tail_from
+                    } else {
+                        none
+                    };
                     let (xs, xe) = self.expr(x, t)?;
                     self.eps(cur, xs);
                     cur = xe;
@@ -333,7 +409,12 @@ impl<'r> Builder<'r> {
                 }
                 Ok((s, end))
             }
-            Expr::Repeat { inner, min, max, at } => {
+            Expr::Repeat {
+                inner,
+                min,
+                max,
+                at,
+            } => {
                 let t = if *max == Some(1) { tail_from } else { none };
                 let s = self.new_state(*at)?;
                 let mut cur = s;
@@ -434,8 +515,11 @@ impl<'r> Builder<'r> {
         }
         stamp += 1;
         closure(start, stamp, &mut buf);
-        let mut start_set: Vec<u32> =
-            buf.iter().filter(|&&u| important[u as usize]).map(|&u| new_id[u as usize]).collect();
+        let mut start_set: Vec<u32> = buf
+            .iter()
+            .filter(|&&u| important[u as usize])
+            .map(|&u| new_id[u as usize])
+            .collect();
         let mut accepting = vec![false; count as usize];
         accepting[new_id[accept as usize] as usize] = true;
 
@@ -462,7 +546,11 @@ impl<'r> Builder<'r> {
         start_set.retain(|&s| live[s as usize]);
         start_set.sort_unstable();
         start_set.dedup();
-        Some(Automaton { start: start_set, edges, accepting })
+        Some(Automaton {
+            start: start_set,
+            edges,
+            accepting,
+        })
     }
 }
 
@@ -548,6 +636,10 @@ impl Run {
                 mask |= ks;
             }
         }
-        KEYS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, &c)| c).collect()
+        KEYS.iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, &c)| c)
+            .collect()
     }
 }

@@ -135,9 +135,8 @@ impl GrammarError {
     /// `(line, column)` of the problem, when it has one.
     pub fn position(&self) -> Option<(usize, usize)> {
         match self {
-            GrammarError::Syntax { line, column, .. } | GrammarError::Invalid { line, column, .. } => {
-                Some((*line, *column))
-            }
+            GrammarError::Syntax { line, column, .. }
+            | GrammarError::Invalid { line, column, .. } => Some((*line, *column)),
             GrammarError::Io { .. } => None,
         }
     }
@@ -173,21 +172,38 @@ impl Grammar {
     pub fn parse(src: &str, name: &str) -> Result<Grammar, GrammarError> {
         let doc = parser::parse_document(src).map_err(|(offset, message)| {
             let (line, column) = line_col(src, offset);
-            GrammarError::Syntax { file: name.to_string(), line, column, message }
+            GrammarError::Syntax {
+                file: name.to_string(),
+                line,
+                column,
+                message,
+            }
         })?;
         let (root, auto) = matcher::compile(&doc).map_err(|(offset, kind, message)| {
             let (line, column) = line_col(src, offset);
-            GrammarError::Invalid { file: name.to_string(), line, column, kind, message }
+            GrammarError::Invalid {
+                file: name.to_string(),
+                line,
+                column,
+                kind,
+                message,
+            }
         })?;
-        Ok(Grammar { name: name.to_string(), root, auto: Arc::new(auto) })
+        Ok(Grammar {
+            name: name.to_string(),
+            root,
+            auto: Arc::new(auto),
+        })
     }
 
     /// Reads and parses a grammar file; errors name the path.
     pub fn load(path: impl AsRef<Path>) -> Result<Grammar, GrammarError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let src = std::fs::read_to_string(path)
-            .map_err(|source| GrammarError::Io { file: name.clone(), source })?;
+        let src = std::fs::read_to_string(path).map_err(|source| GrammarError::Io {
+            file: name.clone(),
+            source,
+        })?;
         Grammar::parse(&src, &name)
     }
 
@@ -203,7 +219,10 @@ impl Grammar {
 
     /// A fresh incremental matcher positioned before the first key.
     pub fn matcher(&self) -> Matcher {
-        Matcher { run: matcher::Run::new(self.auto.clone()), keys: String::new() }
+        Matcher {
+            run: matcher::Run::new(self.auto.clone()),
+            keys: String::new(),
+        }
     }
 
     /// Matches a whole key string. Every character is one key; a character

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{char, satisfy};
+use nom::character::complete::char;
 use nom::combinator::{map, opt};
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
@@ -53,9 +53,15 @@ impl<'a> ParseError<&'a str> for PErr<'a> {
 
 type Res<'a, T> = IResult<&'a str, T, PErr<'a>>;
 
+/// Deepest nesting of `( )` and `[ ]` accepted.
+pub(crate) const MAX_NESTING: usize = 100;
+
 /// A committed failure at `input` with `msg`.
 fn fail<'a, T>(input: &'a str, msg: impl Into<Cow<'static, str>>) -> Res<'a, T> {
-    Err(nom::Err::Failure(PErr { input, msg: Some(msg.into()) }))
+    Err(nom::Err::Failure(PErr {
+        input,
+        msg: Some(msg.into()),
+    }))
 }
 
 /// Runs `p`; a recoverable error becomes a committed failure with `msg`,
@@ -175,21 +181,24 @@ fn rule_ref(i: &str) -> Res<'_, Expr> {
         "NULL" => Expr::Null,
         "VOID" => Expr::Void,
         "GARBAGE" => Expr::Garbage,
-        _ => Expr::Ref { name: name.to_string(), at: 0 },
+        _ => Expr::Ref {
+            name: name.to_string(),
+            at: 0,
+        },
     };
     Ok((i, expr))
 }
 
 /// Converts a run of DTMF characters to keys; fails at the first character
 /// that is not a DTMF key.
-fn keys_of<'a>(word: &'a str) -> Result<Vec<KeyIndex>, (&'a str, String)> {
+fn keys_of(word: &str) -> Result<Vec<KeyIndex>, (usize, String)> {
     let mut keys = Vec::with_capacity(word.len());
     for (pos, c) in word.char_indices() {
         match key_index(c) {
             Some(k) if !c.is_ascii_lowercase() => keys.push(k),
             _ => {
                 return Err((
-                    &word[pos..],
+                    pos,
                     format!("'{c}' is not a DTMF token (expected 0-9, *, #, A-D)"),
                 ))
             }
@@ -204,11 +213,14 @@ fn dtmf_word(i: &str) -> Res<'_, Expr> {
     let (rest, word) = take_while1(is_word_char)(i)?;
     if word == "public" || word == "private" {
         // Most likely a missing ';' before the next rule definition.
-        return Err(nom::Err::Error(PErr { input: i, msg: None }));
+        return Err(nom::Err::Error(PErr {
+            input: i,
+            msg: None,
+        }));
     }
     match keys_of(word) {
         Ok(keys) => Ok((ws(rest)?.0, Expr::Keys(keys))),
-        Err((at, msg)) => fail(at, msg),
+        Err((at, msg)) => fail(&i[at..], msg),
     }
 }
 
@@ -226,7 +238,7 @@ fn quoted(i: &str) -> Res<'_, Expr> {
         offset = pos + piece.len();
         match keys_of(piece) {
             Ok(k) => keys.extend(k),
-            Err((at, msg)) => return fail(at, msg),
+            Err((at, msg)) => return fail(&body[pos + at..], msg),
         }
     }
     if keys.is_empty() {
@@ -248,8 +260,20 @@ fn optional(i: &str) -> Res<'_, Expr> {
     let at = i;
     let (i, _) = lex(char('[')).parse(i)?;
     let (i, e) = alternatives(i)?;
-    let (i, _) = lex(expect(char(']'), "expected ']' to close the optional group")).parse(i)?;
-    Ok((i, Expr::Repeat { inner: Box::new(e), min: 0, max: Some(1), at: at.len() }))
+    let (i, _) = lex(expect(
+        char(']'),
+        "expected ']' to close the optional group",
+    ))
+    .parse(i)?;
+    Ok((
+        i,
+        Expr::Repeat {
+            inner: Box::new(e),
+            min: 0,
+            max: Some(1),
+            at: at.len(),
+        },
+    ))
 }
 
 // repeat = "<" ws count ws [ "-" ws [ count ws ] ] [ weight ] ">" ws
@@ -266,7 +290,10 @@ fn repeat(i: &str) -> Res<'_, (u32, Option<u32>)> {
     let (i, _) = lex(expect(char('>'), "expected '>' to close the repeat")).parse(i)?;
     if let Some(max) = max {
         if min > max {
-            return fail(start, format!("repeat <{min}-{max}>: minimum exceeds maximum"));
+            return fail(
+                start,
+                format!("repeat <{min}-{max}>: minimum exceeds maximum"),
+            );
         }
     }
     Ok((i, (min, max)))
@@ -294,7 +321,10 @@ fn item(i: &str) -> Res<'_, Expr> {
 fn rule_ref_not_definition(i: &str) -> Res<'_, Expr> {
     let (rest, e) = rule_ref(i)?;
     if rest.starts_with('=') {
-        return Err(nom::Err::Error(PErr { input: i, msg: None }));
+        return Err(nom::Err::Error(PErr {
+            input: i,
+            msg: None,
+        }));
     }
     Ok((rest, e))
 }
@@ -306,7 +336,12 @@ fn element(i: &str) -> Res<'_, Expr> {
     let (i, rep) = opt(repeat).parse(i)?;
     let e = match rep {
         None => e,
-        Some((min, max)) => Expr::Repeat { inner: Box::new(e), min, max, at: rep_at },
+        Some((min, max)) => Expr::Repeat {
+            inner: Box::new(e),
+            min,
+            max,
+            at: rep_at,
+        },
     };
     Ok((i, e))
 }
@@ -325,7 +360,11 @@ fn sequence(i: &str) -> Res<'_, Expr> {
             Err(e) => return Err(e),
         }
     }
-    let e = if items.len() == 1 { items.pop().unwrap_or(Expr::Null) } else { Expr::Seq(items) };
+    let e = if items.len() == 1 {
+        items.pop().unwrap_or(Expr::Null)
+    } else {
+        Expr::Seq(items)
+    };
     Ok((i, e))
 }
 
@@ -340,7 +379,11 @@ fn alternatives(i: &str) -> Res<'_, Expr> {
         alts.push(e);
         i = rest;
     }
-    let e = if alts.len() == 1 { alts.pop().unwrap_or(Expr::Null) } else { Expr::Alt(alts) };
+    let e = if alts.len() == 1 {
+        alts.pop().unwrap_or(Expr::Null)
+    } else {
+        Expr::Alt(alts)
+    };
     Ok((i, e))
 }
 
@@ -397,7 +440,13 @@ fn root_decl(i: &str) -> Res<'_, Decl> {
     let (i, _) = expect(char('$'), "expected '$rule' after 'root'")(i)?;
     let (i, name) = lex(expect(rule_name, "expected a rule name after '$'")).parse(i)?;
     let (i, _) = lex(expect(char(';'), "expected ';' after the root declaration")).parse(i)?;
-    Ok((i, Decl::Root { name: name.to_string(), at: at.len() }))
+    Ok((
+        i,
+        Decl::Root {
+            name: name.to_string(),
+            at: at.len(),
+        },
+    ))
 }
 
 // other-decl = ( "language" / "tag-format" / "base" / "lexicon" / "meta" / "http-equiv" )
@@ -446,7 +495,10 @@ fn header(i: &str) -> Res<'_, ()> {
     let (i, version) = take_while1(|c: char| c.is_ascii_digit() || c == '.')(i)
         .or_else(|_: nom::Err<PErr>| fail(i, "expected the version '1.0'"))?;
     if version != "1.0" {
-        return fail(at, format!("unsupported ABNF version '{version}' (expected 1.0)"));
+        return fail(
+            at,
+            format!("unsupported ABNF version '{version}' (expected 1.0)"),
+        );
     }
     let (i, _) = take_while(|c: char| c == ' ' || c == '\t')(i)?;
     let (i, _encoding) = opt(take_while1(|c: char| !c.is_whitespace() && c != ';')).parse(i)?;
@@ -460,7 +512,10 @@ fn document(src: &str) -> Res<'_, Document> {
     let i = src.strip_prefix('\u{feff}').unwrap_or(src);
     let (i, _) = ws(i)?;
     let (mut i, _) = header(i)?;
-    let mut doc = Document { decls: Vec::new(), rules: Vec::new() };
+    let mut doc = Document {
+        decls: Vec::new(),
+        rules: Vec::new(),
+    };
     while !i.is_empty() {
         match declaration(i) {
             Ok((rest, d)) => {
@@ -479,7 +534,10 @@ fn document(src: &str) -> Res<'_, Document> {
                 i = rest;
             }
             Err(nom::Err::Error(_)) => {
-                return fail(i, "expected a declaration or a rule definition ($name = ...;)")
+                return fail(
+                    i,
+                    "expected a declaration or a rule definition ($name = ...;)",
+                )
             }
             Err(e) => return Err(e),
         }
@@ -490,6 +548,21 @@ fn document(src: &str) -> Res<'_, Document> {
 /// Parses a whole grammar. On failure returns the byte offset of the problem
 /// and a message.
 pub(crate) fn parse_document(src: &str) -> Result<Document, (usize, String)> {
+    // The parser is recursive descent: bound the nesting before parsing so
+    // that no input can exhaust the stack.
+    let mut depth = 0usize;
+    for (i, c) in src.char_indices() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err((i, format!("groups nested more than {MAX_NESTING} deep")));
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
     match document(src) {
         Ok((_, mut doc)) => {
             // Offsets inside expressions were recorded as "remaining length";
@@ -507,7 +580,10 @@ pub(crate) fn parse_document(src: &str) -> Result<Document, (usize, String)> {
         }
         Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => {
             let offset = src.len() - e.input.len();
-            let msg = e.msg.map(Cow::into_owned).unwrap_or_else(|| "syntax error".to_string());
+            let msg = e
+                .msg
+                .map(Cow::into_owned)
+                .unwrap_or_else(|| "syntax error".to_string());
             Err((offset, msg))
         }
         Err(nom::Err::Incomplete(_)) => Err((src.len(), "unexpected end of input".to_string())),

@@ -43,8 +43,10 @@ fn w3c_digit_and_pin() {
 #[test]
 fn w3c_pin_with_terminator_or_star() {
     // Alternatives of sequences, quoted "#" and "*".
-    let gr = g("root $pin;\n$digit = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 0;\n\
-                $pin = $digit <4> \"#\" | \"*\" 9;\n");
+    let gr = g(
+        "root $pin;\n$digit = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 0;\n\
+                $pin = $digit <4> \"#\" | \"*\" 9;\n",
+    );
     assert_eq!(gr.matches("1234#"), Complete);
     assert_eq!(gr.matches("1234"), Partial);
     assert_eq!(gr.matches("*9"), Complete);
@@ -194,7 +196,10 @@ fn error_missing_semicolon_names_line_and_column() {
     let src = "#ABNF 1.0;\nmode dtmf;\n$menu = 1 | 2 )\n";
     let e = err(src);
     assert_eq!(pos(&e), (3, 15));
-    assert!(e.to_string().contains("expected ';' after rule $menu"), "{e}");
+    assert!(
+        e.to_string().contains("expected ';' after rule $menu"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -202,30 +207,126 @@ fn error_messages_and_positions() {
     let cases: &[(&str, (usize, usize), &str)] = &[
         ("mode dtmf;", (1, 1), "expected the '#ABNF 1.0;' header"),
         ("#ABNF 2.0;", (1, 7), "unsupported ABNF version"),
-        ("#ABNF 1.0\nmode dtmf;", (2, 1), "expected ';' after the header"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 x;", (4, 8), "'x' is not a DTMF token"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 12E;", (4, 8), "'E' is not a DTMF token"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = (1 2;", (4, 10), "expected ')'"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = [1;", (4, 8), "expected ']'"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<4-2>;", (4, 7), "minimum exceeds maximum"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<x>;", (4, 8), "expected a repeat count"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<2;", (4, 9), "expected '>'"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = ;", (4, 6), "expected a DTMF token"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 | ;", (4, 10), "expected a DTMF token"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r 1;", (4, 4), "expected '='"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"1;", (4, 6), "unterminated quoted"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"\";", (4, 6), "empty quoted token"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 {x;", (4, 8), "unterminated tag"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n/* x", (4, 1), "unterminated /* comment"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = $<a.gram#x>;", (4, 6), "external rule"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$NULL = 1;", (4, 1), "special rule $NULL"),
-        ("#ABNF 1.0;\nmode speech;", (2, 6), "expected 'dtmf' or 'voice'"),
-        ("#ABNF 1.0;\nmode dtmf;\nbogus x;", (3, 1), "expected a declaration or a rule"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot r;", (3, 6), "expected '$rule' after 'root'"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = /x/ 1;", (4, 7), "expected a number"),
-        ("#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<99999999999>;", (4, 8), "too large"),
-        ("#ABNF 1.0;\n\u{e9}t\u{e9} ;", (2, 1), "expected a declaration"),
-        ("#ABNF 1.0;\nmode dtmf;\n$a = 1 2 3 4\npublic $b = 5;", (4, 1), "expected ';' after rule $a"),
+        (
+            "#ABNF 1.0\nmode dtmf;",
+            (2, 1),
+            "expected ';' after the header",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 x;",
+            (4, 8),
+            "'x' is not a DTMF token",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 12E;",
+            (4, 8),
+            "'E' is not a DTMF token",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = (1 2;",
+            (4, 10),
+            "expected ')'",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = [1;",
+            (4, 8),
+            "expected ']'",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<4-2>;",
+            (4, 7),
+            "minimum exceeds maximum",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<x>;",
+            (4, 8),
+            "expected a repeat count",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<2;",
+            (4, 9),
+            "expected '>'",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = ;",
+            (4, 6),
+            "expected a DTMF token",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 | ;",
+            (4, 10),
+            "expected a DTMF token",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r 1;",
+            (4, 4),
+            "expected '='",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"1;",
+            (4, 6),
+            "unterminated quoted",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = \"\";",
+            (4, 6),
+            "empty quoted token",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1 {x;",
+            (4, 8),
+            "unterminated tag",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n/* x",
+            (4, 1),
+            "unterminated /* comment",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = $<a.gram#x>;",
+            (4, 6),
+            "external rule",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$NULL = 1;",
+            (4, 1),
+            "special rule $NULL",
+        ),
+        (
+            "#ABNF 1.0;\nmode speech;",
+            (2, 6),
+            "expected 'dtmf' or 'voice'",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nbogus x;",
+            (3, 1),
+            "expected a declaration or a rule",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot r;",
+            (3, 6),
+            "expected '$rule' after 'root'",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = /x/ 1;",
+            (4, 7),
+            "expected a number",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\nroot $r;\n$r = 1<99999999999>;",
+            (4, 8),
+            "too large",
+        ),
+        (
+            "#ABNF 1.0;\n\u{e9}t\u{e9} ;",
+            (2, 1),
+            "expected a declaration",
+        ),
+        (
+            "#ABNF 1.0;\nmode dtmf;\n$a = 1 2 3 4\npublic $b = 5;",
+            (4, 1),
+            "expected ';' after rule $a",
+        ),
     ];
     for (src, want_pos, want_msg) in cases {
         let e = err(src);
@@ -239,46 +340,163 @@ fn error_messages_and_positions() {
 #[test]
 fn validation_errors() {
     let h = "#ABNF 1.0;\nmode dtmf;\n";
-    assert_eq!(invalid_kind(&format!("{h}$r = 1;")), InvalidKind::MissingRoot);
-    assert_eq!(invalid_kind(&format!("{h}root $x;\n$r = 1;")), InvalidKind::UndefinedRule);
+    assert_eq!(
+        invalid_kind(&format!("{h}$r = 1;")),
+        InvalidKind::MissingRoot
+    );
+    assert_eq!(
+        invalid_kind(&format!("{h}root $x;\n$r = 1;")),
+        InvalidKind::UndefinedRule
+    );
     let e = err(&format!("{h}root $r;\n$r = 1 $nope;"));
-    assert_eq!(e.to_string(), "t.gram:4:8: reference to undefined rule $nope");
-    assert_eq!(invalid_kind(&format!("{h}root $r;\n$r = 1;\n$r = 2;")), InvalidKind::Duplicate);
-    assert_eq!(invalid_kind(&format!("{h}mode dtmf;\nroot $r;\n$r = 1;")), InvalidKind::Duplicate);
-    assert_eq!(invalid_kind("#ABNF 1.0;\nmode voice;\nroot $r;\n$r = 1;"), InvalidKind::Unsupported);
-    assert_eq!(invalid_kind("#ABNF 1.0;\nroot $r;\n$r = 1;"), InvalidKind::Unsupported);
+    assert_eq!(
+        e.to_string(),
+        "t.gram:4:8: reference to undefined rule $nope"
+    );
+    assert_eq!(
+        invalid_kind(&format!("{h}root $r;\n$r = 1;\n$r = 2;")),
+        InvalidKind::Duplicate
+    );
+    assert_eq!(
+        invalid_kind(&format!("{h}mode dtmf;\nroot $r;\n$r = 1;")),
+        InvalidKind::Duplicate
+    );
+    assert_eq!(
+        invalid_kind("#ABNF 1.0;\nmode voice;\nroot $r;\n$r = 1;"),
+        InvalidKind::Unsupported
+    );
+    assert_eq!(
+        invalid_kind("#ABNF 1.0;\nroot $r;\n$r = 1;"),
+        InvalidKind::Unsupported
+    );
 
     // Left recursion, direct and indirect, also through nullable prefixes.
     let e = err(&format!("{h}root $r;\n$r = $r 1 | 2;"));
-    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::LeftRecursion, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::LeftRecursion,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(pos(&e), (4, 6));
     assert!(e.to_string().contains("$r -> $r"), "{e}");
-    let e = err(&format!("{h}root $a;\n$a = $b 1;\n$b = [2] $c;\n$c = $a | 3;"));
-    assert!(e.to_string().contains("left recursion: $a -> $b -> $c -> $a"), "{e}");
-    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $NULL $a 1;")), InvalidKind::LeftRecursion);
+    let e = err(&format!(
+        "{h}root $a;\n$a = $b 1;\n$b = [2] $c;\n$c = $a | 3;"
+    ));
+    assert!(
+        e.to_string()
+            .contains("left recursion: $a -> $b -> $c -> $a"),
+        "{e}"
+    );
+    assert_eq!(
+        invalid_kind(&format!("{h}root $a;\n$a = $NULL $a 1;")),
+        InvalidKind::LeftRecursion
+    );
 
     // Non-tail recursion.
     let e = err(&format!("{h}root $a;\n$a = 1 $a 2 | 3;"));
-    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::Recursion, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::Recursion,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(pos(&e), (4, 8));
-    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = 1 ($a)<2> | 3;")), InvalidKind::Recursion);
+    assert_eq!(
+        invalid_kind(&format!("{h}root $a;\n$a = 1 ($a)<2> | 3;")),
+        InvalidKind::Recursion
+    );
 
     // Unbounded repeats of nullable expansions.
     let e = err(&format!("{h}root $a;\n$a = 1 ([2])<1->;"));
-    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::InfiniteLoop, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::InfiniteLoop,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(pos(&e), (4, 13));
-    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $GARBAGE<0->;")), InvalidKind::InfiniteLoop);
-    assert_eq!(invalid_kind(&format!("{h}root $a;\n$a = $e<2->;\n$e = {{x}};")), InvalidKind::InfiniteLoop);
+    assert_eq!(
+        invalid_kind(&format!("{h}root $a;\n$a = $GARBAGE<0->;")),
+        InvalidKind::InfiniteLoop
+    );
+    assert_eq!(
+        invalid_kind(&format!("{h}root $a;\n$a = $e<2->;\n$e = {{x}};")),
+        InvalidKind::InfiniteLoop
+    );
 
     // Size limit.
     let e = err(&format!("{h}root $a;\n$a = (0|1|2|3|4|5|6|7|8|9)<100000>;"));
-    assert!(matches!(e, GrammarError::Invalid { kind: InvalidKind::TooLarge, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::TooLarge,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn pathological_sizes_are_refused_not_crashed() {
+    let deep = format!(
+        "{HEAD}root $r;\n$r = {}1{};",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let e = err(&deep);
+    assert!(e.to_string().contains("nested more than 100 deep"), "{e}");
+    let ok = format!(
+        "{HEAD}root $r;\n$r = {}1{};",
+        "[".repeat(90),
+        "]".repeat(90)
+    );
+    assert_eq!(Grammar::parse(&ok, "t").unwrap().matches("1"), Complete);
+    // A chain of 2000 rules, each referring to the next.
+    let mut chain = format!("{HEAD}root $r0;\n");
+    for i in 0..2000 {
+        chain.push_str(&format!("$r{i} = $r{};\n", i + 1));
+    }
+    chain.push_str("$r2000 = 1;\n");
+    assert_eq!(invalid_kind(&chain), InvalidKind::TooLarge);
+    let chain = |n: usize, body: &str| {
+        let mut g = format!("{HEAD}root $r0;\n");
+        for i in 0..n {
+            g.push_str(&format!("$r{i} = {body}$r{};\n", i + 1));
+        }
+        g + &format!("$r{n} = 1;\n")
+    };
+    assert_eq!(
+        Grammar::parse(&chain(60, "1 "), "t")
+            .unwrap()
+            .matches(&"1".repeat(61)),
+        Complete
+    );
+    assert_eq!(invalid_kind(&chain(100, "1 ")), InvalidKind::TooLarge);
+    assert_eq!(invalid_kind(&chain(900, "")), InvalidKind::TooLarge);
 }
 
 #[test]
 fn load_reports_missing_file() {
     let e = Grammar::load("/nonexistent/dir/x.gram").unwrap_err();
-    assert!(e.to_string().starts_with("/nonexistent/dir/x.gram: "), "{e}");
+    assert!(
+        e.to_string().starts_with("/nonexistent/dir/x.gram: "),
+        "{e}"
+    );
 }
 
 // ------------------------------------------------------------ grammar files
@@ -327,7 +545,9 @@ mod props {
             Some(m) => format!("<{min}-{m}>"),
             None => format!("<{min}->"),
         };
-        g(&format!("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d{rep};\n"))
+        g(&format!(
+            "root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d{rep};\n"
+        ))
     }
 
     fn keys() -> impl Strategy<Value = String> {
@@ -417,4 +637,17 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn grammar_and_matcher_are_send_and_sync() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<Grammar>();
+    check::<Matcher>();
+    fn errors<T: Send + Sync + std::error::Error + 'static>() {}
+    errors::<GrammarError>();
+    errors::<crate::ivr::dtmf::DtmfError>();
+    errors::<crate::ivr::timeline::TimelineError>();
+    fn send<T: Send>() {}
+    send::<crate::ivr::dtmf::Detector>();
 }

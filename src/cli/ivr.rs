@@ -1,0 +1,173 @@
+//! `actline ivr` (a whole call from audio or a key timeline) and
+//! `actline dtmf` (decode and encode tones).
+
+use super::bad;
+use actline::home::Home;
+use actline::ivr::call::{Caller, Engine, LedgerDesk, RATE};
+use actline::ivr::dtmf::{self, GenOptions};
+use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
+use actline::ivr::timeline::Timeline;
+use actline::voice::{self, Voice};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct IvrArgs {
+    /// The caller's recorded audio (WAV, 16-bit mono; any rate).
+    #[arg(long, conflicts_with = "dtmf", required_unless_present = "dtmf")]
+    audio: Option<PathBuf>,
+    /// A scripted key timeline instead of audio, e.g. "2s 1234567 500ms 2345678 ... 60s".
+    #[arg(long)]
+    dtmf: Option<String>,
+    /// Write the IVR's side of the call here (8 kHz WAV, time-aligned with the caller's).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the transcript (JSON) here; default: standard output.
+    #[arg(long)]
+    transcript: Option<PathBuf>,
+    /// Voice pack language.
+    #[arg(long, default_value = "en")]
+    voice: String,
+    /// Voice packs directory.
+    #[arg(long, env = "ACTLINE_VOICES", default_value = voice::DEFAULT_VOICES_DIR)]
+    voices: PathBuf,
+    /// Grammars directory.
+    #[arg(long, env = "ACTLINE_GRAMMARS", default_value = DEFAULT_GRAMMARS_DIR)]
+    grammars: PathBuf,
+    /// First-digit timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    first_digit_timeout: u64,
+    /// Inter-digit timeout in milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    inter_digit_timeout: u64,
+    /// The call's identifier (in the transcript, the ledger and hand-overs).
+    #[arg(long, default_value = "call-1")]
+    call: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DtmfCmd {
+    /// Print the keys heard in a recording, on one line.
+    Decode {
+        /// WAV file (16-bit mono, any rate).
+        file: PathBuf,
+    },
+    /// Write tones for keys (0-9 * # A-D) to a WAV file.
+    Encode {
+        /// The keys.
+        keys: String,
+        /// Output WAV (8 kHz, 16-bit mono).
+        #[arg(long)]
+        out: PathBuf,
+        /// Tone length in milliseconds.
+        #[arg(long, default_value_t = 80)]
+        tone_ms: u32,
+        /// Gap between tones in milliseconds.
+        #[arg(long, default_value_t = 80)]
+        gap_ms: u32,
+    },
+}
+
+/// Loads the voice for a language, borrowing missing prompts from English
+/// (and saying so).
+pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
+    let (v, warnings) = voice::load_language(dir, language).map_err(|e| bad(e.to_string()))?;
+    for w in warnings {
+        eprintln!("actline: {w}");
+    }
+    Ok(v)
+}
+
+pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
+    let caller = match (&a.audio, &a.dtmf) {
+        (Some(path), _) => {
+            let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
+            let events = dtmf::decode_all(&samples, rate).map_err(|e| bad(e.to_string()))?;
+            Caller {
+                keys: events
+                    .iter()
+                    .map(|e| (e.start_ms + e.duration_ms as u64, e.key))
+                    .collect(),
+                hangup_ms: samples.len() as u64 * 1000 / rate.max(1) as u64,
+            }
+        }
+        (None, Some(script)) => {
+            let t = Timeline::parse(script).map_err(|e| bad(format!("--dtmf: {e}")))?;
+            Caller {
+                keys: t
+                    .events
+                    .iter()
+                    .map(|e| (e.at_ms + e.tone_ms as u64, e.key))
+                    .collect(),
+                hangup_ms: t.total_ms,
+            }
+        }
+        (None, None) => return Err(bad("give --audio FILE or --dtmf TIMELINE")),
+    };
+    let grammars = Grammars::load(&a.grammars).map_err(|e| bad(e.to_string()))?;
+    let voice = load_voice(&a.voices, &a.voice)?;
+    let secrets = home.secrets()?;
+    let ledger = super::vendor::open(home)?;
+    let desk = LedgerDesk::new(ledger, secrets, actline::days::today());
+    let config = FlowConfig {
+        first_digit_timeout_ms: a.first_digit_timeout,
+        inter_digit_timeout_ms: a.inter_digit_timeout,
+        ..FlowConfig::default()
+    };
+    let engine = Engine::new(Arc::new(voice), grammars, config);
+    let (transcript, audio) = engine.run(&a.call, &caller, &desk);
+    if let Some(out) = &a.out {
+        voice::write_wav(out, &audio, RATE).map_err(|e| bad(e.to_string()))?;
+    }
+    let json = serde_json::to_string_pretty(&transcript)?;
+    match &a.transcript {
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| bad(format!("{}: {e}", p.display())))?
+        }
+        None => println!("{json}"),
+    }
+    eprintln!(
+        "{}: {:?} after {:.1} s{}{}",
+        transcript.call,
+        transcript.outcome,
+        transcript.duration_ms as f64 / 1000.0,
+        transcript
+            .installation_id
+            .as_ref()
+            .map(|i| format!("; installation ID {i}"))
+            .unwrap_or_default(),
+        transcript
+            .confirmation_id
+            .as_ref()
+            .map(|c| format!("; confirmation ID {c}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
+    match cmd {
+        DtmfCmd::Decode { file } => {
+            let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
+            let events = dtmf::decode_all(&samples, rate).map_err(|e| bad(e.to_string()))?;
+            println!("{}", dtmf::keys_of(&events));
+        }
+        DtmfCmd::Encode {
+            keys,
+            out,
+            tone_ms,
+            gap_ms,
+        } => {
+            let opts = GenOptions {
+                tone_ms,
+                gap_ms,
+                ..GenOptions::default()
+            };
+            let samples = dtmf::generate(&keys, &opts).map_err(|e| bad(e.to_string()))?;
+            dtmf::write_wav(&out, &samples, 8_000).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(())
+}

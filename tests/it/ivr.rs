@@ -1,0 +1,302 @@
+//! Whole calls: from caller audio through the real binary for every
+//! outcome, and many calls at once on one engine.
+
+use crate::support::*;
+use actline::confirm::{self, Terms};
+use actline::ids::InstallationId;
+use actline::ivr::call::{Caller, Desk, Engine};
+use actline::ivr::dtmf::{self, GenOptions};
+use actline::ivr::flow::{CallDecision, FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
+use actline::keys::KeyKind;
+use actline::voice::{self, Voice};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Caller audio: each (time in ms, keys) run typed at 100 ms tone + 100 ms gap.
+fn caller_audio(runs: &[(u64, &str)], total_ms: u64) -> Vec<i16> {
+    let mut buf = vec![0i16; (total_ms * 8) as usize];
+    let opts = GenOptions::default();
+    for (at, keys) in runs {
+        for (i, k) in keys.chars().enumerate() {
+            let start = ((at + i as u64 * 200) * 8) as usize;
+            dtmf::add_key(&mut buf, start, 800, k, &opts).unwrap();
+        }
+    }
+    buf
+}
+
+/// Typing the groups one after another, a second apart, from 1 s.
+fn typing(groups: &[&str]) -> Vec<(u64, String)> {
+    let mut t = 1000;
+    groups
+        .iter()
+        .map(|g| {
+            let run = (t, g.to_string());
+            t += g.len() as u64 * 200 + 1000;
+            run
+        })
+        .collect()
+}
+
+fn call(
+    env: &Env,
+    name: &str,
+    runs: &[(u64, String)],
+    total_ms: u64,
+) -> (std::process::Output, serde_json::Value, PathBuf) {
+    let runs: Vec<(u64, &str)> = runs.iter().map(|(t, k)| (*t, k.as_str())).collect();
+    let wav = env.dir.path().join(format!("{name}-caller.wav"));
+    dtmf::write_wav(&wav, &caller_audio(&runs, total_ms), 8000).unwrap();
+    let out = env.dir.path().join(format!("{name}-ivr.wav"));
+    let tr = env.dir.path().join(format!("{name}.json"));
+    let o = env.vendor(&[
+        "ivr",
+        "--audio",
+        wav.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--transcript",
+        tr.to_str().unwrap(),
+        "--call",
+        name,
+    ]);
+    let v = std::fs::read(&tr)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (o, v, out)
+}
+
+fn notes_iid(env: &Env, activations: &str) -> String {
+    let key = env.issue(&["--product", "notes", "--activations", activations]);
+    env.iid("c", &sample("fingerprint-a.json"), &key, "notes")
+}
+
+fn events(v: &serde_json::Value, kind: &str) -> usize {
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == kind)
+        .count()
+}
+
+#[test]
+fn a_call_from_audio_activates_and_the_confirmation_id_verifies() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "5");
+    let groups: Vec<&str> = iid.split('-').collect();
+    let (o, v, out) = call(&env, "ok", &typing(&groups), 150_000);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "activated", "{v:#}");
+    assert_eq!(v["installation_id"], iid.as_str());
+    assert_eq!(events(&v, "group_accepted"), 9);
+    let cid = v["confirmation_id"].as_str().unwrap();
+    assert!(env
+        .client("c", &sample("fingerprint-a.json"), &["confirm", cid])
+        .status
+        .success());
+    // The IVR's side is real audio, readable by hound, as long as the caller's.
+    let r = hound::WavReader::open(&out).unwrap();
+    assert_eq!((r.spec().sample_rate, r.spec().channels), (8000, 1));
+    assert!(r.duration() >= 150 * 8000 - 8000);
+}
+
+#[test]
+fn a_call_with_no_seats_left_is_denied_and_transferred() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "0");
+    let groups: Vec<&str> = iid.split('-').collect();
+    let (o, v, _) = call(&env, "denied", &typing(&groups), 60_000);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "denied", "{v:#}");
+    assert_eq!(events(&v, "transfer"), 1);
+    let h = env.vendor(&["activation", "show", "1", "--json"]);
+    assert!(text(&h).contains("denied"), "{}", text(&h));
+}
+
+#[test]
+fn garbage_groups_are_refused_and_the_caller_transferred_with_what_they_entered() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "5");
+    let first = iid.split('-').next().unwrap();
+    let runs = typing(&[first, "1111111", "2222222", "3333333"]);
+    let (o, v, _) = call(&env, "garbage", &runs, 60_000);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "transferred", "{v:#}");
+    assert_eq!(events(&v, "group_refused"), 3);
+    let t = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "transfer")
+        .unwrap();
+    assert_eq!(t["groups"][0], first);
+    // The desk sees the hand-over.
+    let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
+    assert_eq!(
+        ledger.handovers(true).unwrap()[0].groups,
+        vec![first.to_string()]
+    );
+}
+
+#[test]
+fn a_caller_who_hangs_up_mid_group_abandons() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "5");
+    let first = iid.split('-').next().unwrap();
+    let (o, v, _) = call(&env, "hangup", &typing(&[first, "123"]), 4_500);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "abandoned", "{v:#}");
+}
+
+#[test]
+fn a_silent_caller_is_reprompted_then_transferred() {
+    let env = Env::demo();
+    let (o, v, _) = call(&env, "silent", &[], 90_000);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "transferred", "{v:#}");
+    assert_eq!(events(&v, "no_input"), 3);
+}
+
+#[test]
+fn audio_that_is_not_usable_is_refused_with_the_file_name() {
+    let env = Env::demo();
+    let junk = env.dir.path().join("junk.wav");
+    std::fs::write(&junk, b"RIFF....not really").unwrap();
+    let o = env.vendor(&["ivr", "--audio", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("junk.wav"), "{}", err(&o));
+    let stereo = env.dir.path().join("stereo.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&stereo, spec).unwrap();
+    for _ in 0..1600 {
+        w.write_sample(0i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let o = env.vendor(&["ivr", "--audio", stereo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("channels"), "{}", err(&o));
+}
+
+/// Grants everything with a compact confirmation ID: deterministic, no ledger.
+struct FakeDesk;
+
+impl Desk for FakeDesk {
+    fn decide(&self, _call: &str, iid: &InstallationId) -> CallDecision {
+        let cid = confirm::issue_compact(
+            b"fake",
+            iid,
+            Terms {
+                kind: KeyKind::Mak,
+                reactivation: false,
+            },
+        );
+        CallDecision {
+            granted: true,
+            confirmation_id: Some(cid),
+            reasons: vec!["granted by the fake desk".into()],
+            short_reason: None,
+        }
+    }
+    fn hand_over(&self, _: &str, _: &str, _: &[String], _: Option<&str>, _: &[String]) {}
+}
+
+#[test]
+fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
+    let voice = Voice::load(Path::new(voice::DEFAULT_VOICES_DIR).join("en")).unwrap();
+    let engine = Engine::new(
+        Arc::new(voice),
+        Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
+        FlowConfig::default(),
+    );
+    let callers: Vec<Caller> = (0..100u64)
+        .map(|n| {
+            let key = actline::keys::ProductKey::issue(b"k", KeyKind::Mak, n);
+            let iid = InstallationId::new(
+                201,
+                &key,
+                actline::fingerprint::HardwareHash::default(),
+                2500,
+            );
+            let text: String = iid.to_string().replace('-', "");
+            // Vary the calls: some hang up early, some type a wrong digit.
+            let cut = if n % 7 == 0 { 20 } else { text.len() };
+            let mut keys: Vec<(u64, char)> = text
+                .chars()
+                .take(cut)
+                .enumerate()
+                .map(|(i, c)| (1000 + i as u64 * 300 + n, c))
+                .collect();
+            if n % 5 == 0 {
+                keys[3].1 = if keys[3].1 == '9' {
+                    '0'
+                } else {
+                    (keys[3].1 as u8 + 1) as char
+                };
+            }
+            // Those who stop typing hang up soon after.
+            let hangup_ms = if cut < text.len() {
+                1000 + cut as u64 * 300 + 500
+            } else {
+                120_000 + n * 10
+            };
+            Caller { keys, hangup_ms }
+        })
+        .collect();
+    let alone: Vec<String> = callers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            serde_json::to_string(&engine.run(&format!("call-{i}"), c, &FakeDesk).0).unwrap()
+        })
+        .collect();
+    let together: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = callers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let e = &engine;
+                s.spawn(move || {
+                    serde_json::to_string(&e.run(&format!("call-{i}"), c, &FakeDesk).0).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(alone, together);
+    assert!(alone
+        .iter()
+        .any(|t| t.contains("\"outcome\":\"activated\"")));
+    assert!(alone
+        .iter()
+        .any(|t| t.contains("\"outcome\":\"abandoned\"")));
+}
+
+#[test]
+fn talk_off_no_digits_from_any_voice_pack_speech() {
+    for lang in ["en", "de", "fr"] {
+        let (v, _) = voice::load_language(Path::new(voice::DEFAULT_VOICES_DIR), lang).unwrap();
+        let mut plan = voice::Plan::new();
+        for p in voice::Prompt::ALL {
+            plan = plan.then(voice::Plan::prompt(*p)).pause(300);
+        }
+        let cid: Vec<String> = (0..20)
+            .map(|g| format!("{:07}", g * 1_234_567 % 10_000_000))
+            .collect();
+        plan =
+            plan.then(voice::Plan::confirmation_id(&cid, &voice::PlanOptions::default()).unwrap());
+        let speech = v.render(&plan, &voice::RenderOptions::default());
+        let heard = dtmf::decode_all(&speech, 8000).unwrap();
+        assert!(
+            heard.is_empty(),
+            "{lang}: digits heard in speech: {}",
+            dtmf::keys_of(&heard)
+        );
+    }
+}
