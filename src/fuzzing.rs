@@ -26,9 +26,17 @@ pub fn typed_ids(data: &[u8]) {
     }
 }
 
-/// File contents: catalog, agreements, fingerprint JSON.
+/// File contents: catalog, agreements, fingerprint JSON, SRGS grammars,
+/// key timelines.
 pub fn files(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Ok(g) = crate::ivr::grammar::Grammar::parse(s, "fuzz.gram") {
+        let mut m = g.matcher();
+        for k in "0123456789*#".chars().cycle().take(40) {
+            let _ = m.push(k);
+        }
+    }
+    let _ = crate::ivr::timeline::Timeline::parse(s);
     if let Ok(c) = Catalog::parse("fuzz.toml", s) {
         for p in &c.products {
             assert!(c.by_code(p.code).is_some());

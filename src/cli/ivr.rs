@@ -85,24 +85,11 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
         (Some(path), _) => {
             let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
             let events = dtmf::decode_all(&samples, rate).map_err(|e| bad(e.to_string()))?;
-            Caller {
-                keys: events
-                    .iter()
-                    .map(|e| (e.start_ms + e.duration_ms as u64, e.key))
-                    .collect(),
-                hangup_ms: samples.len() as u64 * 1000 / rate.max(1) as u64,
-            }
+            Caller::from_dtmf(&events, samples.len() as u64 * 1000 / rate.max(1) as u64)
         }
         (None, Some(script)) => {
             let t = Timeline::parse(script).map_err(|e| bad(format!("--dtmf: {e}")))?;
-            Caller {
-                keys: t
-                    .events
-                    .iter()
-                    .map(|e| (e.at_ms + e.tone_ms as u64, e.key))
-                    .collect(),
-                hangup_ms: t.total_ms,
-            }
+            Caller::from_timeline(&t)
         }
         (None, None) => return Err(bad("give --audio FILE or --dtmf TIMELINE")),
     };

@@ -1,14 +1,14 @@
 //! The installation ID: what the customer's machine shows and the caller reads
 //! out. 9 groups of 7 digits (63 digits, 54 of payload).
 //!
-//! Payload, 174 bits, most significant first:
+//! Payload, 179 bits (all that 54 digits hold), most significant first:
 //!
 //! | bits | field |
 //! |-----:|-------|
 //! | 3  | format version (1) |
 //! | 14 | product code from the catalog |
 //! | 36 | product key serial number |
-//! | 24 | proof of knowing the whole key: HMAC-SHA-256(key, product, hardware, day), truncated |
+//! | 29 | proof of knowing the whole key: HMAC-SHA-256(key, product, hardware, day), truncated |
 //! | 48 | hardware fingerprint: 8 components × 6 bits |
 //! | 1  | virtual-machine flag |
 //! | 16 | day of creation, counted from 2020-01-01 |
@@ -16,7 +16,7 @@
 //!
 //! The payload is read as one number and written as 54 decimal digits. Any
 //! single wrong digit fails its group's check digit; anything else fails the
-//! CRC (one in four billion slips through) or leaves the 174-bit range.
+//! CRC (one in four billion slips through) or leaves the 179-bit range.
 
 use super::bits::{from_decimal, to_bytes, to_decimal, BitReader, BitWriter};
 use super::groups::{join_groups, GroupError, GroupErrorKind, Layout};
@@ -31,7 +31,7 @@ pub const LAYOUT: Layout = Layout {
 };
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
-const BODY_BITS: usize = 3 + 14 + 36 + 24 + 48 + 1 + 16;
+const BODY_BITS: usize = 3 + 14 + 36 + 29 + 48 + 1 + 16;
 const PAYLOAD_BITS: usize = BODY_BITS + 32;
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
@@ -42,7 +42,7 @@ pub struct InstallationId {
     pub product: u16,
     /// Serial number of the product key (36 bits).
     pub key_serial: u64,
-    /// Proof that the machine knows the whole key (24 bits).
+    /// Proof that the machine knows the whole key (29 bits).
     pub key_proof: u32,
     /// The machine's hardware fingerprint.
     pub hardware: HardwareHash,
@@ -106,7 +106,7 @@ impl InstallationId {
         w.push(FORMAT_VERSION as u64, 3)
             .push(self.product as u64, 14)
             .push(self.key_serial, 36)
-            .push(self.key_proof as u64 & 0xFF_FFFF, 24);
+            .push(self.key_proof as u64 & 0x1FFF_FFFF, 29);
         self.hardware.write_bits(&mut w);
         w.push(self.day as u64, 16);
         w.finish()
@@ -128,7 +128,7 @@ impl InstallationId {
 
     /// The 54 payload digits.
     pub fn payload_digits(&self) -> Vec<u8> {
-        // 2^174 < 10^54, so this always fits.
+        // 2^179 < 10^54, so this always fits.
         to_decimal(&self.payload_bits(), LAYOUT.payload_digits()).unwrap_or_default()
     }
 
@@ -151,7 +151,7 @@ impl InstallationId {
         }
         let product = r.read(14) as u16;
         let key_serial = r.read(36);
-        let key_proof = r.read(24) as u32;
+        let key_proof = r.read(29) as u32;
         let hardware = HardwareHash::read_bits(&mut r);
         let day = r.read(16) as u16;
         Ok(Self {
@@ -238,7 +238,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn every_id_round_trips(serial in 0u64..(1 << 36), parts in proptest::array::uniform8(0u8..64), day in any::<u16>(), product in 0u16..(1 << 14), proof in 0u32..(1 << 24), vm in any::<bool>()) {
+        fn every_id_round_trips(serial in 0u64..(1 << 36), parts in proptest::array::uniform8(0u8..64), day in any::<u16>(), product in 0u16..(1 << 14), proof in 0u32..(1 << 29), vm in any::<bool>()) {
             let id = InstallationId { product, key_serial: serial, key_proof: proof, hardware: HardwareHash { parts, virtual_machine: vm }, day };
             let text = id.to_string();
             prop_assert_eq!(text.len(), 63 + 8);

@@ -44,6 +44,19 @@ pub struct Caller {
     pub hangup_ms: u64,
 }
 
+impl Caller {
+    /// A caller from keys detected in their recording of `duration_ms`: each
+    /// key counts when its tone ends, as a detector reports it.
+    pub fn from_dtmf(events: &[super::dtmf::DtmfEvent], duration_ms: u64) -> Self {
+        Self { keys: events.iter().map(|e| (e.start_ms + e.duration_ms as u64, e.key)).collect(), hangup_ms: duration_ms }
+    }
+
+    /// A caller from a scripted key timeline; they hang up where it ends.
+    pub fn from_timeline(t: &super::timeline::Timeline) -> Self {
+        Self { keys: t.events.iter().map(|e| (e.at_ms + e.tone_ms as u64, e.key)).collect(), hangup_ms: t.total_ms }
+    }
+}
+
 /// One timed transcript entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry {

@@ -245,14 +245,14 @@ impl ProductKey {
         (expected ^ self.mac) == 0
     }
 
-    /// A 24-bit proof of knowing the whole key, bound to `context`: what an
+    /// A 29-bit proof of knowing the whole key, bound to `context`: what an
     /// installation ID carries instead of the key.
     pub fn proof(&self, context: &[u8]) -> u32 {
         let mut m = <Hmac<Sha256>>::new_from_slice(&self.chars).expect("HMAC takes any key length");
         m.update(b"actline-iid-proof-v1");
         m.update(context);
         let out = m.finalize().into_bytes();
-        u32::from_be_bytes([0, out[0], out[1], out[2]])
+        u32::from_be_bytes([out[0], out[1], out[2], out[3]]) >> 3
     }
 
     /// A short form for traces and logs: the last group, which is enough for a
