@@ -4,7 +4,8 @@
 
 use actline::confirm::{self, SigningKey, Terms, Verifier};
 use actline::entitlement::rules::{Channel, Role};
-use actline::fingerprint::HardwareHash;
+mod common;
+use common::hw;
 use actline::home::Home;
 use actline::ids::InstallationId;
 use actline::keys::{KeyKind, ProductKey};
@@ -12,18 +13,6 @@ use actline::ledger::BatchItem;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 
-/// A machine per number, its digests spread like real ones.
-fn hw(n: u64) -> HardwareHash {
-    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    let n = z ^ (z >> 31);
-    let mut parts = [0u8; 8];
-    for (i, p) in parts.iter_mut().enumerate() {
-        *p = ((n >> (i * 6)) & 63) as u8;
-    }
-    HardwareHash { parts, virtual_machine: false }
-}
 
 fn ids(c: &mut Criterion) {
     let key = ProductKey::issue(b"bench", KeyKind::Mak, 123_456);

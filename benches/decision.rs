@@ -3,7 +3,8 @@
 
 use actline::entitlement::rules::{decide, Channel, KeyRecord, PriorActivation, Request, Role};
 use actline::entitlement::{Agreements, Catalog, Class, Product};
-use actline::fingerprint::HardwareHash;
+mod common;
+use common::hw;
 use actline::home::Home;
 use actline::ids::InstallationId;
 use actline::keys::{KeyKind, ProductKey};
@@ -25,18 +26,6 @@ fn catalog() -> Catalog {
     Catalog::new(products, Default::default(), Vec::new()).unwrap()
 }
 
-/// A machine per number, its digests spread like real ones.
-fn hw(n: u64) -> HardwareHash {
-    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    let n = z ^ (z >> 31);
-    let mut parts = [0u8; 8];
-    for (i, p) in parts.iter_mut().enumerate() {
-        *p = ((n >> (i * 6)) & 63) as u8;
-    }
-    HardwareHash { parts, virtual_machine: false }
-}
 
 fn pure_decision(c: &mut Criterion) {
     let cat = catalog();
@@ -70,7 +59,15 @@ fn ledger_decision(c: &mut Criterion) {
     }
     let channel = Channel::Staff { name: "bench".into(), role: Role::Agent };
     let mut n = 0u64;
-    c.bench_function("decision/ledger (10k products, 100k keys, recorded, no signature)", |b| {
+    c.bench_function("decision/ledger lookup + rules (10k products, 100k keys)", |b| {
+        b.iter(|| {
+            n += 1;
+            let (key, code) = &keys[(n % keys.len() as u64) as usize];
+            let iid = InstallationId::new(*code, key, hw(n * 7919), 2500);
+            ledger.preview(&iid, &channel, None, 2500).unwrap()
+        })
+    });
+    c.bench_function("decision/ledger decided and recorded with audit entry (no signature)", |b| {
         b.iter(|| {
             n += 1;
             let (key, code) = &keys[(n % keys.len() as u64) as usize];

@@ -2,6 +2,7 @@
 //! exit code (see `actline --help`).
 
 mod cli;
+mod console;
 
 fn main() {
     std::process::exit(cli::main());

@@ -24,7 +24,11 @@ command -v tmux >/dev/null || { echo "console_e2e: tmux is not installed (apt-ge
 T=$(mktemp -d)
 SOCK="actline-e2e-$$"
 tm() { tmux -L "$SOCK" "$@"; }
-cleanup() { tm kill-server 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+  tm kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+  rm -rf "$T"
+}
 trap cleanup EXIT
 
 PASS=0
@@ -49,7 +53,7 @@ HOME_DIR="$XDG_DATA_HOME/actline/demo-desk"
 # 1. Start the demo desk in a wide terminal (the plain line fits on one line).
 tm new-session -d -s desk -x 200 -y 50 \
   "env XDG_DATA_HOME='$XDG_DATA_HOME' '$DESK' agent --demo; echo DESK-EXIT=\$?; sleep 600"
-check "the demo desk starts" "actline desk  F2 Activation"
+check "the demo desk starts" "actline desk F2 Activation"
 check "the status bar names the user, role and ledger" "· supervisor · ledger $HOME_DIR/ledger.db"
 check "the IVR's calls are counted" "F4 Calls (2 waiting)"
 

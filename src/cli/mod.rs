@@ -62,6 +62,8 @@ enum Command {
     Client(client::ClientArgs),
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
     Demo(demo::DemoArgs),
+    /// The agent desk: activation, lookups, calls handed over by the IVR (terminal UI).
+    Agent(crate::console::AgentArgs),
     /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
     Ivr(ivr::IvrArgs),
     /// Decode or encode DTMF tones.
@@ -167,6 +169,7 @@ pub fn main() -> i32 {
         Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
+        Command::Agent(a) => crate::console::run(cli.home.clone(), &a),
         Command::Ivr(a) => ivr::ivr(&home(&cli.home), &a),
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),

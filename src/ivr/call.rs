@@ -139,6 +139,12 @@ struct Playing {
     samples: Vec<i16>,
 }
 
+/// Starts playing a prompt at `now`, noting it in the transcript.
+fn start(events: &mut Vec<Entry>, now: u64, name: String, samples: Vec<i16>) -> Playing {
+    events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptPlayed { prompt: name.clone(), duration_ms: samples_to_ms(samples.len()) }) });
+    Playing { name, start_ms: now, samples }
+}
+
 fn ms_to_samples(ms: u64) -> usize {
     (ms * RATE as u64 / 1000) as usize
 }
@@ -195,18 +201,7 @@ impl Engine {
                         Action::Play { name, plan } => {
                             let samples = self.voice.render(&plan, &opts);
                             if playing.is_none() {
-                                events.push(Entry {
-                                    t_ms: now,
-                                    what: What::Call(CallEvent::PromptPlayed {
-                                        prompt: name.clone(),
-                                        duration_ms: samples_to_ms(samples.len()),
-                                    }),
-                                });
-                                playing = Some(Playing {
-                                    name,
-                                    start_ms: now,
-                                    samples,
-                                });
+                                playing = Some(start(&mut events, now, name, samples));
                             } else {
                                 queue.push_back((name, samples));
                             }
@@ -273,18 +268,7 @@ impl Engine {
                     flush(p, now, &mut audio);
                 }
                 if let Some((name, samples)) = queue.pop_front() {
-                    events.push(Entry {
-                        t_ms: now,
-                        what: What::Call(CallEvent::PromptPlayed {
-                            prompt: name.clone(),
-                            duration_ms: samples_to_ms(samples.len()),
-                        }),
-                    });
-                    playing = Some(Playing {
-                        name,
-                        start_ms: now,
-                        samples,
-                    });
+                    playing = Some(start(&mut events, now, name, samples));
                 }
                 pending.push_back(Event::PromptEnded);
             } else if timer == Some(t) {

@@ -24,6 +24,7 @@ use crate::keys::{KeyKind, ProductKey};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Migrations, in order; index + 1 is the schema version they produce.
@@ -162,6 +163,53 @@ pub struct Handover {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// The catalog and agreements as last read, with their revision: a
+    /// decision re-reads them only when another process loaded new ones.
+    rules: Option<Rules>,
+}
+
+struct Rules {
+    revision: String,
+    catalog: Arc<Catalog>,
+    agreements: Arc<Agreements>,
+}
+
+/// The revision of the loaded catalog and agreements ("catalog/agreements").
+fn revision(conn: &Connection) -> Result<String, LedgerError> {
+    Ok(conn.query_row(
+        "SELECT coalesce((SELECT v FROM meta WHERE k = 'catalog_rev'), '0') || '/' || coalesce((SELECT v FROM meta WHERE k = 'agreements_rev'), '0')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn read_catalog(conn: &Connection, path: &Path) -> Result<Catalog, LedgerError> {
+    let json: Option<String> = conn.query_row("SELECT v FROM meta WHERE k = 'catalog'", [], |r| r.get(0)).optional()?;
+    match json {
+        None => Ok(Catalog::default()),
+        Some(json) => Catalog::from_json(&json).map_err(|e| corrupt(path, format!("stored catalog: {e}"))),
+    }
+}
+
+fn read_agreements(conn: &Connection, path: &Path) -> Result<Agreements, LedgerError> {
+    let json: Option<String> = conn.query_row("SELECT v FROM meta WHERE k = 'agreements'", [], |r| r.get(0)).optional()?;
+    match json {
+        None => Ok(Agreements::default()),
+        Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(path, format!("stored agreements: {e}"))),
+    }
+}
+
+/// The catalog and agreements current in `conn`'s transaction, from `cache`
+/// when their revision has not moved.
+fn current_rules(conn: &Connection, path: &Path, cache: &mut Option<Rules>) -> Result<(Arc<Catalog>, Arc<Agreements>), LedgerError> {
+    let rev = revision(conn)?;
+    if let Some(r) = cache.as_ref().filter(|r| r.revision == rev) {
+        return Ok((r.catalog.clone(), r.agreements.clone()));
+    }
+    let r = Rules { revision: rev, catalog: Arc::new(read_catalog(conn, path)?), agreements: Arc::new(read_agreements(conn, path)?) };
+    let out = (r.catalog.clone(), r.agreements.clone());
+    *cache = Some(r);
+    Ok(out)
 }
 
 fn corrupt(path: &Path, e: impl ToString) -> LedgerError {
@@ -215,6 +263,7 @@ impl Ledger {
         let mut ledger = Self {
             conn,
             path: path.to_path_buf(),
+            rules: None,
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -266,29 +315,14 @@ impl Ledger {
         &self.path
     }
 
-    fn meta(&self, k: &str) -> Result<Option<String>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
-            .optional()?)
-    }
-
     /// The loaded catalog (empty before any is loaded).
     pub fn catalog(&self) -> Result<Catalog, LedgerError> {
-        match self.meta("catalog")? {
-            None => Ok(Catalog::default()),
-            Some(json) => Catalog::from_json(&json)
-                .map_err(|e| corrupt(&self.path, format!("stored catalog: {e}"))),
-        }
+        read_catalog(&self.conn, &self.path)
     }
 
     /// The loaded agreements.
     pub fn agreements(&self) -> Result<Agreements, LedgerError> {
-        match self.meta("agreements")? {
-            None => Ok(Agreements::default()),
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| corrupt(&self.path, format!("stored agreements: {e}"))),
-        }
+        read_agreements(&self.conn, &self.path)
     }
 
     /// Replaces the catalog. Refused, with nothing changed, when a product
@@ -323,6 +357,7 @@ impl Ledger {
         let json =
             serde_json::to_string(catalog).map_err(|e| LedgerError::Refused(e.to_string()))?;
         tx.execute("INSERT INTO meta(k, v) VALUES ('catalog', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
             actor,
@@ -359,6 +394,7 @@ impl Ledger {
         let json =
             serde_json::to_string(agreements).map_err(|e| LedgerError::Refused(e.to_string()))?;
         tx.execute("INSERT INTO meta(k, v) VALUES ('agreements', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
             actor,
@@ -548,11 +584,10 @@ impl Ledger {
         today: u16,
         sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
     ) -> Result<Activation, LedgerError> {
-        let catalog = self.catalog()?;
-        let agreements = self.agreements()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
         let a = activate_in(
             &tx,
             &catalog,
@@ -568,6 +603,16 @@ impl Ledger {
         Ok(a)
     }
 
+    /// What the rules would decide for `iid` now, without recording anything
+    /// (the desk shows it while the agent is still talking to the caller).
+    pub fn preview(&mut self, iid: &InstallationId, channel: &Channel, caller_agreement: Option<&str>, today: u16) -> Result<Decision, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
+        let (decision, _) = decide_in(&tx, &catalog, &agreements, iid, channel, caller_agreement, today)?;
+        tx.finish()?;
+        Ok(decision)
+    }
+
     /// Decides many activations, one transaction per `chunk` items; `progress`
     /// is told after each chunk commits.
     #[allow(clippy::too_many_arguments)]
@@ -580,13 +625,12 @@ impl Ledger {
         sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
         progress: &mut dyn FnMut(&[Activation]),
     ) -> Result<Vec<Activation>, LedgerError> {
-        let catalog = self.catalog()?;
-        let agreements = self.agreements()?;
         let mut out = Vec::with_capacity(items.len());
         for part in items.chunks(chunk.max(1)) {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
             let mut done = Vec::with_capacity(part.len());
             for item in part {
                 done.push(activate_in(
@@ -902,6 +946,25 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Gathers the facts for `iid` (its key, the key's seats) and decides.
+fn decide_in(
+    conn: &Connection,
+    catalog: &Catalog,
+    agreements: &Agreements,
+    iid: &InstallationId,
+    channel: &Channel,
+    caller_agreement: Option<&str>,
+    today: u16,
+) -> Result<(Decision, Option<KeyRecord>), LedgerError> {
+    let key = key_by_serial(conn, iid.key_serial)?;
+    let prior = match &key {
+        Some(k) => prior(conn, k.serial)?,
+        None => Vec::new(),
+    };
+    let req = Request { catalog, agreements, iid, key: key.as_ref(), prior: &prior, channel, caller_agreement, today };
+    Ok((decide(&req), key))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn activate_in(
     tx: &Connection,
@@ -914,22 +977,7 @@ fn activate_in(
     today: u16,
     sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
 ) -> Result<Activation, LedgerError> {
-    let key = key_by_serial(tx, iid.key_serial)?;
-    let prior = match &key {
-        Some(k) => prior(tx, k.serial)?,
-        None => Vec::new(),
-    };
-    let req = Request {
-        catalog,
-        agreements,
-        iid,
-        key: key.as_ref(),
-        prior: &prior,
-        channel,
-        caller_agreement,
-        today,
-    };
-    let decision = decide(&req);
+    let (decision, key) = decide_in(tx, catalog, agreements, iid, channel, caller_agreement, today)?;
     let product = catalog.by_code(iid.product).cloned();
     let cid = match (&decision.outcome, &product) {
         (Ok(grant), Some(p)) => Some(sign(grant, p, iid)),

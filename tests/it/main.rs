@@ -5,5 +5,6 @@ mod bad_input;
 mod concurrency;
 mod fuzz_regressions;
 mod ivr;
+mod console;
 mod rules;
 mod support;

@@ -1,0 +1,217 @@
+//! How the activation screen changes: typing, pasting, deciding, reading back.
+
+use super::{ActivationState, Phase, IID_DIGITS};
+use crate::console::msg::{Intent, Msg, ReadBack, Reply, Ui};
+use crate::console::view_model::CallView;
+
+/// The hint for refused characters.
+pub fn refused_hint(c: char) -> String {
+    let shown = if c.is_control() {
+        format!("{:?}", c)
+    } else {
+        format!("'{c}'")
+    };
+    format!(
+        "{shown} refused: an installation ID is digits only — 9 groups of 7; spaces and dashes are optional"
+    )
+}
+
+/// Applies a UI message for this screen.
+pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
+    match ui {
+        Ui::Digit(_) | Ui::Paste(_) if s.phase == Phase::Deciding => {
+            s.hint = Some("deciding — the answer comes in a moment".into());
+            None
+        }
+        Ui::Digit(d) => {
+            if s.phase != Phase::Entry {
+                // A new caller: a digit after a decision starts a new ID.
+                s.clear();
+            }
+            if s.digits.len() >= IID_DIGITS {
+                s.hint = Some(
+                    "all 9 groups are in — Enter decides, Backspace corrects, Ctrl-U clears".into(),
+                );
+                return None;
+            }
+            s.digits.push(d.min(9));
+            s.hint = None;
+            preview(s)
+        }
+        Ui::Refused(c) => {
+            s.hint = Some(refused_hint(c));
+            None
+        }
+        Ui::Backspace => {
+            if s.phase == Phase::Deciding {
+                return None;
+            }
+            reopen(s);
+            s.digits.pop();
+            s.hint = None;
+            preview(s)
+        }
+        Ui::ClearIid => {
+            s.clear();
+            None
+        }
+        Ui::Paste(text) => {
+            if s.phase != Phase::Entry {
+                s.clear();
+            }
+            let digits: Vec<u8> = text
+                .chars()
+                .filter_map(|c| c.to_digit(10).map(|d| d as u8))
+                .collect();
+            let junk = text
+                .chars()
+                .find(|c| !c.is_ascii_digit() && !c.is_whitespace() && *c != '-');
+            if digits.len() == IID_DIGITS {
+                s.digits = digits; // a whole ID replaces what was there
+            } else {
+                let room = IID_DIGITS - s.digits.len();
+                if digits.len() > room {
+                    s.hint = Some(format!(
+                        "the paste has {} digits but only {room} more fit; the rest was dropped",
+                        digits.len()
+                    ));
+                }
+                s.digits.extend(digits.into_iter().take(room));
+            }
+            s.hint = match junk {
+                Some(c) => Some(format!("{} (ignored in the paste)", refused_hint(c))),
+                None => s.hint.take(),
+            };
+            preview(s)
+        }
+        Ui::Submit => match (&s.iid, s.phase) {
+            (Some(iid), Phase::Entry) => {
+                s.phase = Phase::Deciding;
+                s.hint = None;
+                Some(Msg::Intent(Intent::Decide { iid: iid.clone() }))
+            }
+            (_, Phase::Deciding) => None,
+            (_, Phase::Decided) => {
+                s.focus_decision = true;
+                None
+            }
+            (None, Phase::Entry) => {
+                s.hint = Some(if s.digits.len() < IID_DIGITS {
+                    format!(
+                        "{} of 63 digits — the decision needs the whole installation ID",
+                        s.digits.len()
+                    )
+                } else {
+                    s.error
+                        .clone()
+                        .unwrap_or_else(|| "this is not a valid installation ID".into())
+                });
+                None
+            }
+        },
+        Ui::NewEntry => {
+            s.clear();
+            None
+        }
+        Ui::FocusEntry => {
+            s.focus_decision = false;
+            None
+        }
+        Ui::FocusDecision => {
+            s.focus_decision = s.decision.is_some();
+            None
+        }
+        Ui::ReadBack(m) => {
+            let n = s.cid_groups();
+            if n == 0 {
+                return None;
+            }
+            s.readback = match (m, s.readback) {
+                (ReadBack::Toggle, Some(_)) => None,
+                (ReadBack::Toggle, None) => Some(0),
+                (ReadBack::Next, None) => Some(0),
+                (ReadBack::Next, Some(g)) => Some((g + 1).min(n)),
+                (ReadBack::Prev, None) => None,
+                (ReadBack::Prev, Some(g)) => Some(g.saturating_sub(1)),
+            };
+            None
+        }
+        Ui::ScrollTrace(d) => {
+            s.scroll = (s.scroll as i32 + d as i32).max(0) as u16;
+            None
+        }
+        _ => None,
+    }
+}
+
+/// After a decision, editing the ID goes back to entry.
+fn reopen(s: &mut ActivationState) {
+    if s.phase == Phase::Decided {
+        s.phase = Phase::Entry;
+        s.decision = None;
+        s.readback = None;
+        s.played = None;
+        s.scroll = 0;
+        s.focus_decision = false;
+    }
+}
+
+/// Re-reads the digits; a complete ID asks the domain what it names.
+fn preview(s: &mut ActivationState) -> Option<Msg> {
+    let iid = s.reparse()?;
+    if s.preview.is_some() {
+        return None;
+    }
+    Some(Msg::Intent(Intent::Preview { iid }))
+}
+
+/// A request failed: back to entry so the agent can try again.
+pub fn failed(s: &mut ActivationState) {
+    if s.phase == Phase::Deciding {
+        s.phase = Phase::Entry;
+    }
+}
+
+/// Applies a domain reply for this screen.
+pub fn reply(s: &mut ActivationState, reply: Reply) -> Option<Msg> {
+    match reply {
+        Reply::Preview(p) => {
+            if s.iid.as_deref() == Some(p.iid.as_str()) {
+                s.preview = Some(p);
+            }
+            None
+        }
+        Reply::Decided(d) => {
+            if s.phase == Phase::Deciding && s.iid.as_deref() == Some(d.iid.as_str()) {
+                s.phase = Phase::Decided;
+                s.readback = None;
+                s.scroll = 0;
+                s.played = None;
+                s.focus_decision = true;
+                s.decision = Some(*d);
+            }
+            None
+        }
+        Reply::Played(what) => {
+            s.played = Some(what);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// A taken call: the groups the caller entered fill the ID.
+pub fn continue_call(s: &mut ActivationState, call: CallView) -> Option<Msg> {
+    *s = ActivationState::default();
+    let text = call
+        .installation_id
+        .clone()
+        .unwrap_or_else(|| call.groups.concat());
+    s.digits = text
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| d as u8))
+        .take(IID_DIGITS)
+        .collect();
+    s.call = Some(call);
+    preview(s)
+}

@@ -1,0 +1,384 @@
+//! The desk's model: the state of every screen and the `update` that turns a
+//! message into a new state and, maybe, the next message. No terminal here,
+//! so the whole behaviour is testable with plain values; domain intents go to
+//! a [`Domain`] (inline in tests, a worker thread at the desk).
+
+use super::activation::ActivationState;
+use super::calls::CallsState;
+use super::lookup::LookupState;
+use super::msg::{Id, Intent, Msg, Reply, Screen, Ui};
+use super::session::Domain;
+use super::supervisor::Dialog;
+use super::view_model::SessionInfo;
+
+/// The ledger connection as the desk sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Conn {
+    /// Opening the ledger.
+    #[default]
+    Connecting,
+    /// Open.
+    Ready(SessionInfo),
+    /// Missing, locked, damaged, or the secrets are unreadable: the message.
+    Unavailable(String),
+}
+
+/// A one-line message under the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// An error (red) rather than information.
+    pub error: bool,
+}
+
+/// Seconds a request may take before the desk says it is waiting.
+const PATIENCE_TICKS: u32 = 2;
+
+/// The desk's state.
+pub struct Desk {
+    /// The screen shown.
+    pub screen: Screen,
+    /// The help overlay is open.
+    pub help: bool,
+    /// How far the help is scrolled.
+    pub help_scroll: u16,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// The ledger connection.
+    pub conn: Conn,
+    /// The notice line.
+    pub notice: Option<Notice>,
+    /// Requests sent and not yet answered.
+    pub pending: u32,
+    /// Ticks the oldest request has waited.
+    pub waited: u32,
+    /// The activation screen.
+    pub activation: ActivationState,
+    /// The lookup screen.
+    pub lookup: LookupState,
+    /// The calls screen.
+    pub calls: CallsState,
+    /// The supervisor dialog, when open.
+    pub dialog: Option<Dialog>,
+    /// Leave the desk.
+    pub quit: bool,
+    /// Bumped on every change, so the terminal knows what to redraw.
+    pub rev: u64,
+    domain: Box<dyn Domain>,
+}
+
+impl Desk {
+    /// A desk whose intents go to `domain`.
+    pub fn new(domain: Box<dyn Domain>) -> Self {
+        Self {
+            screen: Screen::Activation,
+            help: false,
+            help_scroll: 0,
+            size: (0, 0),
+            conn: Conn::Connecting,
+            notice: None,
+            pending: 0,
+            waited: 0,
+            activation: ActivationState::default(),
+            lookup: LookupState::default(),
+            calls: CallsState::default(),
+            dialog: None,
+            quit: false,
+            rev: 0,
+            domain,
+        }
+    }
+
+    /// The session, when open.
+    pub fn info(&self) -> Option<&SessionInfo> {
+        match &self.conn {
+            Conn::Ready(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Supervisor actions are offered.
+    pub fn supervisor(&self) -> bool {
+        self.info().is_some_and(|i| i.supervisor)
+    }
+
+    /// The component that gets the keys.
+    pub fn focus(&self) -> Id {
+        if self.help {
+            Id::Help
+        } else if self.dialog.is_some() {
+            Id::Dialog
+        } else {
+            match self.screen {
+                Screen::Activation if self.activation.focus_decision => Id::Decision,
+                Screen::Activation => Id::IidInput,
+                Screen::Lookup => Id::Lookup,
+                Screen::Calls => Id::Calls,
+            }
+        }
+    }
+
+    /// Sets the notice line.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// Applies `msg` to the state and returns the message that follows, if
+    /// any. Call it again with that message until it returns `None`
+    /// ([`Desk::dispatch`] does).
+    pub fn update(&mut self, msg: Msg) -> Option<Msg> {
+        self.rev += 1;
+        match msg {
+            Msg::Quit => {
+                self.quit = true;
+                None
+            }
+            Msg::Ui(ui) => self.ui(ui),
+            Msg::Intent(intent) => {
+                if intent != Intent::Handovers {
+                    self.pending += 1;
+                }
+                self.domain.request(intent).map(Msg::Reply)
+            }
+            Msg::Reply(reply) => {
+                if !matches!(reply, Reply::Handovers(_)) {
+                    self.pending = self.pending.saturating_sub(1);
+                    self.waited = 0;
+                    if self
+                        .notice
+                        .as_ref()
+                        .is_some_and(|n| n.text.starts_with(WAITING))
+                    {
+                        self.notice = None;
+                    }
+                }
+                self.reply(reply)
+            }
+        }
+    }
+
+    /// Runs `update` until nothing more follows.
+    pub fn dispatch(&mut self, msg: Msg) {
+        let mut next = Some(msg);
+        while let Some(m) = next {
+            next = self.update(m);
+        }
+    }
+
+    fn ui(&mut self, ui: Ui) -> Option<Msg> {
+        match ui {
+            Ui::Show(screen) => {
+                if self.dialog.is_some() {
+                    return None;
+                }
+                self.help = false;
+                self.screen = screen;
+                match screen {
+                    Screen::Calls if self.info().is_some() => Some(Msg::Intent(Intent::Handovers)),
+                    Screen::Lookup => self.lookup.refresh(),
+                    _ => None,
+                }
+            }
+            Ui::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+                None
+            }
+            Ui::HelpScroll(d) => {
+                self.help_scroll = (self.help_scroll as i32 + d as i32).clamp(0, 200) as u16;
+                None
+            }
+            Ui::Resize(w, h) => {
+                self.size = (w, h);
+                None
+            }
+            Ui::Tick => {
+                if self.pending > 0 {
+                    self.waited += 1;
+                    if self.waited >= PATIENCE_TICKS && self.notice.is_none() {
+                        self.notify(
+                            format!("{WAITING} (locked by another process?) — the answer will show here"),
+                            true,
+                        );
+                    }
+                } else {
+                    self.waited = 0;
+                    self.rev -= 1; // a quiet tick changes nothing on screen
+                }
+                None
+            }
+            Ui::Refresh => {
+                if !matches!(self.conn, Conn::Ready(_)) {
+                    self.conn = Conn::Connecting;
+                    return Some(Msg::Intent(Intent::Connect));
+                }
+                match self.screen {
+                    Screen::Calls => Some(Msg::Intent(Intent::Handovers)),
+                    Screen::Lookup => self.lookup.refresh(),
+                    Screen::Activation => None,
+                }
+            }
+            Ui::OpenDialog(action) => {
+                if !self.supervisor() {
+                    self.notify("supervisor actions are for supervisors", true);
+                    return None;
+                }
+                let info = self.info().cloned().unwrap_or_default();
+                self.help = false;
+                self.dialog = Some(Dialog::open(action, &info, self.context()));
+                None
+            }
+            Ui::DialogChar(_)
+            | Ui::DialogPaste(_)
+            | Ui::DialogBackspace
+            | Ui::DialogNext
+            | Ui::DialogPrev
+            | Ui::DialogConfirm
+            | Ui::DialogCancel => {
+                let dialog = self.dialog.as_mut()?;
+                match dialog.update(ui) {
+                    super::supervisor::Outcome::Stay => None,
+                    super::supervisor::Outcome::Close => {
+                        self.dialog = None;
+                        None
+                    }
+                    super::supervisor::Outcome::Do(intent) => Some(Msg::Intent(intent)),
+                }
+            }
+            Ui::LookupChar(_)
+            | Ui::LookupPaste(_)
+            | Ui::LookupBackspace
+            | Ui::LookupMode
+            | Ui::LookupMove(_)
+            | Ui::LookupOpen
+            | Ui::LookupBack => self.lookup.update(ui),
+            Ui::CallsMove(_) | Ui::CallsTake => self.calls.update(ui),
+            other => {
+                if matches!(other, Ui::ClearIid | Ui::NewEntry) {
+                    self.notice = None;
+                }
+                let follow = super::activation::update::update(&mut self.activation, other);
+                if matches!(follow, Some(Msg::Intent(Intent::Decide { .. }))) {
+                    self.notice = None;
+                }
+                follow
+            }
+        }
+    }
+
+    /// What a supervisor dialog is about: the key on screen, the selected
+    /// activation.
+    fn context(&self) -> super::supervisor::Context {
+        let mut c = super::supervisor::Context::default();
+        match self.screen {
+            Screen::Activation => {
+                if let Some(k) = self
+                    .activation
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.key.as_ref())
+                {
+                    c.key = Some(k.key.clone());
+                    c.limit = Some(k.limit);
+                }
+                if let Some(d) = &self.activation.decision {
+                    c.activation = d
+                        .machine_history
+                        .iter()
+                        .find(|a| a.holds_seat)
+                        .map(|a| a.id);
+                }
+            }
+            Screen::Lookup => {
+                if let Some(super::lookup::Detail::Key(k)) = &self.lookup.detail {
+                    c.key = Some(k.key.key.clone());
+                    c.limit = Some(k.key.limit);
+                    c.activation = k
+                        .activations
+                        .get(self.lookup.detail_selected)
+                        .filter(|a| a.holds_seat)
+                        .map(|a| a.id);
+                }
+            }
+            Screen::Calls => {}
+        }
+        c
+    }
+
+    fn reply(&mut self, reply: Reply) -> Option<Msg> {
+        match reply {
+            Reply::Connected(info) => {
+                self.conn = Conn::Ready(info);
+                if self.notice.as_ref().is_some_and(|n| n.error) {
+                    self.notice = None;
+                }
+                // The tab bar counts the waiting calls from the start.
+                Some(Msg::Intent(Intent::Handovers))
+            }
+            Reply::Unavailable(e) => {
+                self.conn = Conn::Unavailable(e);
+                super::activation::update::failed(&mut self.activation);
+                None
+            }
+            Reply::Failed { what, error } => {
+                if let Some(d) = self.dialog.as_mut().filter(|d| d.busy) {
+                    d.busy = false;
+                    d.confirming = false;
+                    d.error = Some(error);
+                } else {
+                    super::activation::update::failed(&mut self.activation);
+                    self.notify(format!("{what}: {error}"), true);
+                }
+                None
+            }
+            Reply::Done(text) => {
+                self.dialog = None;
+                self.notify(text, false);
+                // Show the change where the agent is looking.
+                match (&self.screen, &self.lookup.detail) {
+                    (Screen::Lookup, Some(super::lookup::Detail::Key(k))) => {
+                        Some(Msg::Intent(Intent::KeyDetail {
+                            serial: k.key.serial,
+                        }))
+                    }
+                    (Screen::Lookup, _) => self.lookup.refresh(),
+                    _ => None,
+                }
+            }
+            Reply::Preview(_) | Reply::Decided(_) | Reply::Played(_) => {
+                super::activation::update::reply(&mut self.activation, reply)
+            }
+            Reply::Found(_) | Reply::Audit(_) | Reply::Key(_) | Reply::Agreement(_) => {
+                self.lookup.reply(reply);
+                None
+            }
+            Reply::Handovers(calls) => {
+                self.calls.set(calls);
+                None
+            }
+            Reply::CallTaken(call) => {
+                self.screen = Screen::Activation;
+                self.notify(
+                    format!(
+                        "you took call {} — continue where the caller left off",
+                        call.call
+                    ),
+                    false,
+                );
+                let follow = super::activation::update::continue_call(&mut self.activation, call);
+                // The list no longer shows the call.
+                let id = self.activation.call.as_ref().map(|c| c.id);
+                self.calls.list.retain(|c| Some(c.id) != id);
+                self.calls.clamp();
+                follow
+            }
+        }
+    }
+}
+
+/// How the waiting notice starts.
+pub const WAITING: &str = "waiting for the ledger";

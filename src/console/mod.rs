@@ -1,0 +1,138 @@
+//! The agent desk (`actline agent`): a keyboard-first terminal UI for
+//! call-center agents, built with tui-realm 4. The only module of actline
+//! that imports tuirealm, ratatui or crossterm.
+//!
+//! - [`desk`]: the model — every screen's state and `update(msg) -> Option<Msg>`;
+//!   no terminal, so it is tested with plain values.
+//! - [`msg`]: the messages — UI changes, domain intents, domain replies.
+//! - [`session`]: the domain — thin calls into the library (ledger, secrets,
+//!   voice), run on a worker thread so a locked ledger never blocks typing.
+//! - one folder per screen, each with `components/` (key maps), `update.rs`
+//!   and `view.rs`: [`activation`], [`lookup`], [`calls`], plus the
+//!   [`supervisor`] dialogs and [`help`].
+//! - [`app`]: the tui-realm application — mounting, focus, drawing, the loop;
+//!   replies and the IVR's handovers enter through a port.
+//!
+//! The terminal is always restored on exit, panics included.
+
+pub mod activation;
+pub mod app;
+pub mod bind;
+pub mod calls;
+pub mod demo;
+pub mod desk;
+pub mod global;
+pub mod help;
+pub mod lookup;
+pub mod msg;
+pub mod play;
+pub mod session;
+pub mod supervisor;
+pub mod view_model;
+pub mod widgets;
+
+#[cfg(test)]
+mod tests;
+
+use actline::home::Home;
+use anyhow::{bail, Context, Result};
+use app::{Model, ReplyPort};
+use desk::Desk;
+use msg::{Intent, Msg};
+use session::{Lazy, Worker};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+use tuirealm::listener::EventListenerCfg;
+use tuirealm::ratatui::crossterm::event::DisableBracketedPaste;
+use tuirealm::ratatui::crossterm::{cursor, execute};
+use tuirealm::terminal::{CrosstermInputListener, CrosstermTerminalAdapter, TerminalAdapter};
+
+/// `actline agent`: the agent desk.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AgentArgs {
+    /// Use the demo desk ($XDG_DATA_HOME/actline/demo-desk), created on first
+    /// use with the demo catalog, agreements, keys (listed in its
+    /// demo-keys.txt) and two handed-over calls.
+    #[arg(long)]
+    pub demo: bool,
+    /// Command that plays a WAV file, `{}` standing for the file (e.g.
+    /// `aplay -q {}`); by default a player is looked for when the machine
+    /// has a sound device, else the readout is saved and its path shown.
+    #[arg(long, env = "ACTLINE_PLAYER", value_name = "CMD")]
+    pub player: Option<String>,
+    /// Directory of voice packs for the play key.
+    #[arg(long, env = "ACTLINE_VOICES", value_name = "DIR")]
+    pub voices: Option<PathBuf>,
+}
+
+/// Seconds between checks for calls the IVR handed over.
+const HANDOVER_POLL: Duration = Duration::from_secs(2);
+
+/// Opens the desk against `home`'s ledger (or the demo desk) and runs it
+/// until the agent quits.
+pub fn run(home: Option<PathBuf>, args: &AgentArgs) -> Result<()> {
+    let home = if args.demo {
+        demo::ensure()?
+    } else {
+        Home::at(home.unwrap_or_else(Home::default_dir))
+    };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the agent desk needs a terminal (stdin and stdout)");
+    }
+
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::start(
+        Lazy::new(home, args.player.clone(), args.voices.clone()),
+        tx,
+        HANDOVER_POLL,
+    );
+    let mut desk = Desk::new(Box::new(worker));
+    desk.dispatch(Msg::Intent(Intent::Connect));
+
+    // Keys are read as soon as they arrive: the input port blocks up to
+    // 20 ms waiting for one and is polled again at once.
+    let listener = EventListenerCfg::default()
+        .add_port(
+            Box::new(CrosstermInputListener::new(Duration::from_millis(40))),
+            Duration::ZERO,
+            64,
+        )
+        .add_port(Box::new(ReplyPort(rx)), Duration::ZERO, 16)
+        .tick_interval(Duration::from_secs(1));
+
+    let terminal = open_terminal()?;
+    let size = terminal.raw().size().unwrap_or_default();
+    desk.size = (size.width, size.height);
+    let result = Model::new(desk, terminal, listener).and_then(|mut m| m.run());
+    close_terminal();
+    result
+}
+
+/// Raw mode, alternate screen, bracketed paste; a panic hook that undoes
+/// them before the message is printed (the adapter's own hook restores raw
+/// mode and the screen; this one adds paste and the cursor).
+fn open_terminal() -> Result<CrosstermTerminalAdapter> {
+    let mut t = CrosstermTerminalAdapter::new().context("cannot open the terminal")?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        close_terminal();
+        previous(info);
+    }));
+    t.enable_raw_mode().context("cannot enter raw mode")?;
+    t.enter_alternate_screen()
+        .context("cannot use the alternate screen")?;
+    // Without bracketed paste a paste arrives as typed keys, which works too.
+    let _ = t.enable_bracketed_paste();
+    // No clear: the alternate screen starts blank, and ratatui's clear asks
+    // the terminal for the cursor position (a round trip at start-up).
+    Ok(t)
+}
+
+/// Undoes what the adapter does not: bracketed paste and a hidden cursor.
+fn close_terminal() {
+    let mut out = std::io::stdout();
+    let _ = execute!(out, DisableBracketedPaste, cursor::Show);
+    let _ = out.flush();
+}

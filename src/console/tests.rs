@@ -1,0 +1,769 @@
+//! Tests of the desk: the update logic without a terminal, key maps through
+//! tui-realm's event routing, and the rendered text of every screen through
+//! tui-realm's test terminal adapter. Each test gets its own demo home.
+
+use super::activation::components::{ActivationData, IidInput};
+use super::activation::Phase;
+use super::app::Model;
+use super::bind::{payload, DATA};
+use super::desk::{Conn, Desk, WAITING};
+use super::global::{Global, GlobalData};
+use super::lookup::Mode;
+use super::msg::{Action, DeskEvent, Intent, Msg, ReadBack, Reply, Screen, Ui};
+use super::session::{Domain, Lazy, Session};
+use actline::client::{Client, Trust};
+use actline::entitlement::rules::Role;
+use actline::fingerprint::Components;
+use actline::home::{os_user, Home};
+use actline::ledger::Ledger;
+use std::sync::mpsc;
+use std::time::Duration;
+use tuirealm::component::{AppComponent, Component};
+use tuirealm::event::{Event, Key, KeyEvent, KeyModifiers};
+use tuirealm::listener::EventListenerCfg;
+use tuirealm::ratatui::layout::Size;
+use tuirealm::terminal::{TerminalAdapter, TestEventListener, TestTerminalAdapter};
+use tuirealm::testing::buffer_to_string;
+
+const MACHINE_A: &str = include_str!("../../samples/fingerprint-a.json");
+const MACHINE_B: &str = include_str!("../../samples/fingerprint-b.json");
+
+/// A demo home in a temp dir.
+struct Demo {
+    dir: tempfile::TempDir,
+    home: Home,
+}
+
+impl Demo {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("vendor"));
+        super::demo::create(&home).unwrap();
+        Self { dir, home }
+    }
+
+    /// The demo key for `product` under `agreement`.
+    fn key(&self, product: &str, agreement: &str) -> String {
+        let text = std::fs::read_to_string(self.home.dir().join(super::demo::KEYS_FILE)).unwrap();
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|f| f.len() == 3 && f[0] == product && f[1] == agreement)
+            .map(|f| f[2].to_string())
+            .expect("demo key")
+    }
+
+    fn client(&self, name: &str) -> Client {
+        let trust = Trust::load(&self.home.trust_path()).unwrap();
+        Client::new(self.dir.path().join(name), trust)
+    }
+
+    /// An installation ID for `product` with `key` on `machine`.
+    fn iid(&self, key: &str, product: &str, machine: &str) -> String {
+        let m: Components = serde_json::from_str(machine).unwrap();
+        self.client(machine_name(machine))
+            .make_iid(key, product, &m, actline::days::today())
+            .unwrap()
+            .unwrap()
+            .to_string()
+    }
+
+    fn session(&self) -> Session {
+        Session::open(&self.home).unwrap()
+    }
+
+    fn desk(&self) -> Desk {
+        desk_with(self.session())
+    }
+}
+
+fn machine_name(json: &str) -> &'static str {
+    if json == MACHINE_A {
+        "client-a"
+    } else {
+        "client-b"
+    }
+}
+
+fn desk_with(session: Session) -> Desk {
+    let mut d = Desk::new(Box::new(session));
+    d.dispatch(Msg::Intent(Intent::Connect));
+    d
+}
+
+fn ui(d: &mut Desk, u: Ui) {
+    d.dispatch(Msg::Ui(u));
+}
+
+fn type_text(d: &mut Desk, text: &str) {
+    for c in text.chars() {
+        if let Some(n) = c.to_digit(10) {
+            ui(d, Ui::Digit(n as u8));
+        }
+    }
+}
+
+/// Renders the desk at `w` × `h` and returns the screen's text.
+fn render(desk: Desk, w: u16, h: u16) -> (Model<TestTerminalAdapter>, String) {
+    let mut m = Model::new(
+        desk,
+        TestTerminalAdapter::new(Size::new(w, h)).unwrap(),
+        EventListenerCfg::default(),
+    )
+    .unwrap();
+    m.view().unwrap();
+    let text = buffer_to_string(m.terminal.raw().backend().buffer());
+    (m, text)
+}
+
+fn screen(m: &mut Model<TestTerminalAdapter>) -> String {
+    m.view().unwrap();
+    buffer_to_string(m.terminal.raw().backend().buffer())
+}
+
+fn key(code: Key) -> Event<DeskEvent> {
+    Event::Keyboard(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+// ---------------------------------------------------------------- update logic
+
+#[test]
+fn typing_fills_the_groups_and_each_group_checks_when_complete() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut d = demo.desk();
+    let digits: String = iid.chars().filter(|c| c.is_ascii_digit()).collect();
+    // The first group with its check digit wrong.
+    let mut wrong = digits[..7].to_string();
+    let last = wrong.pop().unwrap().to_digit(10).unwrap();
+    wrong.push(char::from(b'0' + ((last + 1) % 10) as u8));
+    type_text(&mut d, &wrong);
+    assert_eq!(d.activation.groups()[0].valid, Some(false));
+    assert_eq!(d.activation.groups()[1].valid, None);
+    ui(&mut d, Ui::Backspace);
+    type_text(&mut d, &digits[6..7]);
+    assert_eq!(d.activation.groups()[0].valid, Some(true));
+    type_text(&mut d, &digits[7..60]);
+    assert!(
+        d.activation.preview.is_none(),
+        "nothing to name before 63 digits"
+    );
+    type_text(&mut d, &digits[60..]);
+    let p = d
+        .activation
+        .preview
+        .as_ref()
+        .expect("the ID names its product once complete");
+    assert_eq!(p.product, "studio 7");
+    assert!(p.key.contains("agreement 4711"), "{}", p.key);
+    type_text(&mut d, "5");
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("all 9 groups are in"));
+}
+
+#[test]
+fn letters_are_refused_with_a_hint_and_separators_are_ignored() {
+    let mut input = IidInput::default();
+    let m = input.on(&key(Key::Char('x')));
+    assert_eq!(m, Some(Msg::Ui(Ui::Refused('x'))));
+    assert_eq!(input.on(&key(Key::Char('-'))), None);
+    assert_eq!(input.on(&key(Key::Char(' '))), None);
+    assert_eq!(input.on(&key(Key::Char('7'))), Some(Msg::Ui(Ui::Digit(7))));
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    d.dispatch(m.unwrap());
+    let hint = d.activation.hint.clone().unwrap();
+    assert!(
+        hint.contains("'x' refused") && hint.contains("digits only"),
+        "{hint}"
+    );
+    assert!(d.activation.digits.is_empty());
+}
+
+#[test]
+fn one_wrong_digit_shows_the_likely_correction_and_tab_takes_it() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut digits: Vec<u8> = iid
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect();
+    digits[23] = (digits[23] + 3) % 10; // group 4, digit 3
+    let mut d = demo.desk();
+    for x in &digits {
+        ui(&mut d, Ui::Digit(*x));
+    }
+    let c = d
+        .activation
+        .correction
+        .clone()
+        .expect("a single wrong digit is corrected");
+    assert_eq!((c.group, c.position), (4, 3));
+    assert_eq!(c.iid, iid);
+    // The field's Tab takes the correction.
+    let mut input = IidInput::default();
+    input.attr(
+        DATA,
+        payload(ActivationData {
+            state: d.activation.clone(),
+            supervisor: false,
+            focus: true,
+        }),
+    );
+    let tab = input.on(&key(Key::Tab)).unwrap();
+    d.dispatch(tab);
+    assert_eq!(d.activation.iid.as_deref(), Some(iid.as_str()));
+    assert!(d.activation.correction.is_none());
+}
+
+#[test]
+fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() {
+    let demo = Demo::new();
+    let key = demo.key("studio", "4711");
+    let iid = demo.iid(&key, "studio", MACHINE_A);
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Submit);
+    assert!(d.activation.hint.as_deref().unwrap().contains("0 of 63"));
+    ui(&mut d, Ui::Paste(format!("Installation ID: {iid}\n")));
+    assert_eq!(d.activation.iid.as_deref(), Some(iid.as_str()));
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap_or("")
+        .contains("ignored in the paste"));
+    ui(&mut d, Ui::Submit);
+    assert_eq!(d.activation.phase, Phase::Decided);
+    let dec = d.activation.decision.clone().unwrap();
+    assert!(dec.granted, "{:?}", dec.trace);
+    let a = dec.agreement.as_ref().unwrap();
+    assert_eq!(
+        (a.id.as_str(), a.customer.as_str(), a.program.as_str()),
+        ("4711", "Northwind Labs", "Enterprise")
+    );
+    let k = dec.key.as_ref().unwrap();
+    assert_eq!((k.kind.as_str(), k.used, k.left), ("mak", 1, 9));
+    assert!(dec.trace.len() >= 5);
+    assert_eq!(dec.cid_groups().len(), 20);
+    assert!(d.activation.focus_decision);
+
+    ui(&mut d, Ui::ReadBack(ReadBack::Toggle));
+    assert_eq!(d.activation.readback, Some(0));
+    ui(&mut d, Ui::ReadBack(ReadBack::Next));
+    ui(&mut d, Ui::ReadBack(ReadBack::Next));
+    ui(&mut d, Ui::ReadBack(ReadBack::Prev));
+    assert_eq!(d.activation.readback, Some(1));
+
+    let m: Components = serde_json::from_str(MACHINE_A).unwrap();
+    let terms = demo
+        .client("client-a")
+        .confirm(dec.cid.as_deref().unwrap(), &m, actline::days::today())
+        .expect("the desk's confirmation ID verifies on the machine");
+    assert!(!terms.reactivation);
+
+    // The same machine again: a reactivation, and the earlier activation shows.
+    ui(&mut d, Ui::NewEntry);
+    ui(&mut d, Ui::Paste(iid.clone()));
+    ui(&mut d, Ui::Submit);
+    let again = d.activation.decision.clone().unwrap();
+    assert!(again.granted);
+    assert_eq!(again.machine_history.len(), 1);
+    assert!(again.seat.contains("reactivation"), "{}", again.seat);
+}
+
+#[test]
+fn a_denial_says_why_and_what_would_make_it_succeed() {
+    let demo = Demo::new();
+    let key = demo.key("studio", "5002"); // one activation
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_A)));
+    ui(&mut d, Ui::Submit);
+    assert!(d.activation.decision.as_ref().unwrap().granted);
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_B)));
+    assert_eq!(
+        d.activation.phase,
+        Phase::Entry,
+        "a paste after a decision starts anew"
+    );
+    ui(&mut d, Ui::Submit);
+    let dec = d.activation.decision.clone().unwrap();
+    assert!(!dec.granted);
+    assert!(dec.cid.is_none());
+    assert!(
+        dec.remedy.as_deref().unwrap_or("").len() > 5,
+        "{:?}",
+        dec.remedy
+    );
+    assert!(dec.trace.last().unwrap().contains("denied"));
+}
+
+#[test]
+fn agents_are_not_offered_supervisor_actions() {
+    let demo = Demo::new();
+    Ledger::open(&demo.home.ledger_path())
+        .unwrap()
+        .add_staff(&os_user(), "agent7", Role::Agent)
+        .unwrap();
+    let mut d = desk_with(demo.session().acting_as("agent7"));
+    assert!(!d.supervisor());
+    assert_eq!(d.info().unwrap().role, "agent");
+    // The key is not mapped...
+    let mut g = Global::default();
+    g.attr(DATA, payload(GlobalData { supervisor: false }));
+    assert_eq!(g.on(&key(Key::Function(6))), None);
+    // ...the desk refuses the message...
+    ui(&mut d, Ui::OpenDialog(Action::RaiseLimit));
+    assert!(d.dialog.is_none());
+    // ...and the session refuses the intent.
+    d.dispatch(Msg::Intent(Intent::ReleaseSeat {
+        activation: 1,
+        reason: "x".into(),
+    }));
+    assert!(d.notice.as_ref().unwrap().text.contains("only supervisors"));
+    // A supervisor's F6 opens the dialog.
+    g.attr(DATA, payload(GlobalData { supervisor: true }));
+    assert_eq!(
+        g.on(&key(Key::Function(6))),
+        Some(Msg::Ui(Ui::OpenDialog(Action::RaiseLimit)))
+    );
+}
+
+#[test]
+fn a_supervisor_raises_a_limit_with_a_reason_after_confirming() {
+    let demo = Demo::new();
+    let key = demo.key("studio", "5002");
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_A)));
+    ui(&mut d, Ui::Submit);
+    ui(&mut d, Ui::OpenDialog(Action::RaiseLimit));
+    let dlg = d.dialog.clone().expect("supervisors get the dialog");
+    assert_eq!(dlg.fields[0].value, key, "prefilled with the key on screen");
+    assert_eq!(dlg.fields[1].value, "2", "prefilled with one more");
+    assert_eq!(dlg.at, 2, "the reason is asked for");
+    ui(&mut d, Ui::DialogNext);
+    assert!(d
+        .dialog
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("Reason is needed"));
+    ui(&mut d, Ui::DialogPaste("customer bought 1 more".into()));
+    ui(&mut d, Ui::DialogNext);
+    assert!(d.dialog.as_ref().unwrap().confirming);
+    assert!(d.dialog.as_ref().unwrap().summary().contains("to 2?"));
+    ui(&mut d, Ui::DialogConfirm);
+    assert!(d.dialog.is_none());
+    assert!(d.notice.as_ref().unwrap().text.contains("is now 2"));
+    let ledger = Ledger::open(&demo.home.ledger_path()).unwrap();
+    let serial = actline::keys::ProductKey::parse(&key).unwrap().serial();
+    assert_eq!(ledger.key(serial).unwrap().unwrap().limit, 2);
+    let audit = ledger.audit_entries().unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.action, "key.limit");
+    assert!(last.detail.contains("customer bought 1 more"));
+}
+
+#[test]
+fn a_supervisor_moves_a_seat_and_issues_a_partner_key() {
+    let demo = Demo::new();
+    let key = demo.key("studio", "5002");
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_A)));
+    ui(&mut d, Ui::Submit);
+    let first = d.activation.decision.as_ref().unwrap().activation;
+    ui(&mut d, Ui::OpenDialog(Action::MoveSeat));
+    ui(&mut d, Ui::DialogChar('x'));
+    assert!(d
+        .dialog
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("refused"));
+    ui(&mut d, Ui::DialogPaste(first.to_string()));
+    ui(&mut d, Ui::DialogNext);
+    ui(&mut d, Ui::DialogPaste("motherboard replaced".into()));
+    ui(&mut d, Ui::DialogNext);
+    ui(&mut d, Ui::DialogConfirm);
+    assert!(
+        d.notice.as_ref().unwrap().text.contains("released"),
+        "{:?}",
+        d.notice
+    );
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_B)));
+    ui(&mut d, Ui::Submit);
+    assert!(
+        d.activation.decision.as_ref().unwrap().granted,
+        "the replacement takes the seat"
+    );
+
+    ui(&mut d, Ui::OpenDialog(Action::IssuePartnerKey));
+    let dlg = d.dialog.clone().unwrap();
+    assert_eq!(dlg.fields[1].value, "9001");
+    ui(&mut d, Ui::DialogPaste("partner demo".into()));
+    ui(&mut d, Ui::DialogConfirm);
+    ui(&mut d, Ui::DialogConfirm);
+    let text = d.notice.as_ref().unwrap().text.clone();
+    assert!(text.starts_with("issued partner key"), "{text}");
+}
+
+#[test]
+fn taking_a_handed_over_call_fills_the_groups_the_caller_entered() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Calls));
+    assert_eq!(d.calls.list.len(), 2);
+    let partial = d
+        .calls
+        .list
+        .iter()
+        .position(|c| c.installation_id.is_none())
+        .unwrap();
+    ui(&mut d, Ui::CallsMove(partial as i32));
+    ui(&mut d, Ui::CallsTake);
+    assert_eq!(d.screen, Screen::Activation);
+    assert_eq!(d.activation.digits.len(), 21);
+    assert_eq!(d.activation.call.as_ref().unwrap().call, "demo-call-1");
+    assert_eq!(d.calls.list.len(), 1);
+    // The complete one can be decided at once.
+    ui(&mut d, Ui::Show(Screen::Calls));
+    ui(&mut d, Ui::CallsTake);
+    assert!(d.activation.iid.is_some());
+    ui(&mut d, Ui::Submit);
+    assert!(d.activation.decision.as_ref().unwrap().granted);
+    ui(&mut d, Ui::Show(Screen::Calls));
+    assert!(d.calls.list.is_empty());
+}
+
+#[test]
+fn lookup_finds_by_any_part_and_the_audit_trail_filters() {
+    let demo = Demo::new();
+    let key = demo.key("notes", "5001");
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Lookup));
+    for c in "bakery".chars() {
+        ui(&mut d, Ui::LookupChar(c));
+    }
+    assert_eq!(d.lookup.hits[0].title, "5001 Contoso Bakery");
+    assert!(
+        d.lookup.hits.iter().any(|h| h.title == key),
+        "the customer's keys too"
+    );
+    ui(&mut d, Ui::LookupOpen);
+    assert!(matches!(
+        d.lookup.detail,
+        Some(super::lookup::Detail::Agreement(_))
+    ));
+    ui(&mut d, Ui::LookupOpen);
+    assert!(matches!(
+        d.lookup.detail,
+        Some(super::lookup::Detail::Key(_))
+    ));
+    ui(&mut d, Ui::LookupBack);
+    assert!(
+        matches!(d.lookup.detail, Some(super::lookup::Detail::Agreement(_))),
+        "back to the agreement"
+    );
+    // A part of a key.
+    ui(&mut d, Ui::LookupBack);
+    for _ in 0..6 {
+        ui(&mut d, Ui::LookupBackspace);
+    }
+    ui(&mut d, Ui::LookupPaste(key[6..17].to_string()));
+    assert_eq!(d.lookup.hits.len(), 1);
+    assert_eq!(d.lookup.hits[0].title, key);
+    ui(&mut d, Ui::LookupMode);
+    assert_eq!(d.lookup.mode, Mode::Audit);
+    assert!(d.lookup.audit.len() >= 6);
+    for c in "handover".chars() {
+        ui(&mut d, Ui::LookupChar(c));
+    }
+    assert_eq!(d.lookup.audit.len(), 2);
+    assert!(d.lookup.audit.iter().all(|e| e.action == "call.handover"));
+}
+
+#[test]
+fn a_missing_ledger_is_a_message_on_screen_and_f5_tries_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().join("nothing"));
+    let mut d = Desk::new(Box::new(Lazy::new(home.clone(), None, None)));
+    d.dispatch(Msg::Intent(Intent::Connect));
+    let Conn::Unavailable(e) = &d.conn else {
+        panic!("{:?}", d.conn)
+    };
+    assert!(e.contains("no ledger here"), "{e}");
+    // Typing still works: the group checks need no ledger.
+    type_text(&mut d, "1234567");
+    assert_eq!(d.activation.digits.len(), 7);
+    let (_, text) = render(d, 100, 30);
+    assert!(text.contains("The ledger is not available."), "{text}");
+    assert!(text.contains("F5 tries again"));
+    // Once the ledger exists, F5 connects.
+    super::demo::create(&home).unwrap();
+    let mut d = Desk::new(Box::new(Lazy::new(home, None, None)));
+    d.dispatch(Msg::Intent(Intent::Connect));
+    assert!(matches!(d.conn, Conn::Ready(_)));
+}
+
+/// A domain that never answers, like a ledger held locked by another process.
+struct Stuck;
+
+impl Domain for Stuck {
+    fn request(&mut self, _: Intent) -> Option<Reply> {
+        None
+    }
+}
+
+#[test]
+fn a_locked_ledger_gives_a_message_while_typing_goes_on() {
+    let mut d = Desk::new(Box::new(Stuck));
+    d.dispatch(Msg::Intent(Intent::Connect));
+    ui(&mut d, Ui::Tick);
+    assert!(d.notice.is_none());
+    ui(&mut d, Ui::Tick);
+    assert!(d.notice.as_ref().unwrap().text.starts_with(WAITING));
+    type_text(&mut d, "12");
+    assert_eq!(d.activation.digits, vec![1, 2]);
+    // A decision that does not come back keeps the ID on screen.
+    d.activation.phase = Phase::Deciding;
+    type_text(&mut d, "3");
+    assert_eq!(d.activation.digits, vec![1, 2]);
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap()
+        .starts_with("deciding"));
+    // The answer clears the notice.
+    d.dispatch(Msg::Reply(Reply::Unavailable("locked".into())));
+    assert!(d.notice.is_none());
+}
+
+// ------------------------------------------------------------ tui-realm routing
+
+#[test]
+fn keys_reach_the_focused_component_and_f_keys_the_global_listener() {
+    let demo = Demo::new();
+    let (tx, rx) = mpsc::channel();
+    let listener = EventListenerCfg::default().add_port(
+        Box::new(TestEventListener::new(rx)),
+        Duration::from_millis(1),
+        1,
+    );
+    let mut m = Model::new(
+        demo.desk(),
+        TestTerminalAdapter::new(Size::new(100, 30)).unwrap(),
+        listener,
+    )
+    .unwrap();
+    let press = |m: &mut Model<TestTerminalAdapter>, ev: Event<DeskEvent>| {
+        tx.send(ev).unwrap();
+        let msgs = m
+            .app
+            .tick(tuirealm::application::PollStrategy::Once(
+                Duration::from_secs(5),
+            ))
+            .unwrap();
+        m.process(msgs);
+        m.sync().unwrap();
+    };
+    press(&mut m, key(Key::Char('4')));
+    press(&mut m, key(Key::Char('a')));
+    assert_eq!(m.desk.activation.digits, vec![4]);
+    assert!(m.desk.activation.hint.is_some());
+    press(&mut m, key(Key::Function(3)));
+    assert_eq!(m.desk.screen, Screen::Lookup);
+    press(&mut m, key(Key::Char('4')));
+    assert_eq!(
+        m.desk.lookup.query, "4",
+        "digits go to the lookup query now"
+    );
+    press(&mut m, key(Key::Function(1)));
+    assert!(m.desk.help);
+    press(&mut m, key(Key::Esc));
+    assert!(!m.desk.help);
+    press(
+        &mut m,
+        Event::Keyboard(KeyEvent::new(Key::Char('q'), KeyModifiers::CONTROL)),
+    );
+    assert!(m.desk.quit);
+}
+
+// ------------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_activation_while_typing() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    type_text(&mut d, "0030111 71558");
+    ui(&mut d, Ui::Refused('o'));
+    let (_, text) = render(d, 100, 30);
+    assert!(
+        text.contains(
+            " actline desk F2 Activation  F3 Lookup  F4 Calls (2 waiting)  F1 Help  F10 Quit"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("│ 0030111   71558··   ·······"), "{text}");
+    assert!(
+        text.contains("'o' refused: an installation ID is digits only"),
+        "{text}"
+    );
+    assert!(text.contains("the product, version and key appear when all 63 digits are in"));
+    assert!(
+        text.contains(&format!(" {} · supervisor · ledger ", os_user())),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshot_grant_with_labelled_groups_plain_line_and_read_back() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(iid.clone()));
+    ui(&mut d, Ui::Submit);
+    let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
+    let groups: Vec<&str> = cid.split('-').collect();
+    ui(&mut d, Ui::ReadBack(ReadBack::Toggle));
+    ui(&mut d, Ui::ReadBack(ReadBack::Next));
+    let (_, text) = render(d, 180, 50);
+    for g in iid.split('-') {
+        assert!(text.contains(&format!(" {g} ")), "{g} in {text}");
+    }
+    assert!(
+        text.contains("GRANTED   activation #1 · studio 7 · a new seat"),
+        "{text}"
+    );
+    assert!(text.contains("Customer  Northwind Labs · agreement 4711 · Enterprise · level B"));
+    assert!(text.contains("seats 1 used, 9 left of 10"));
+    assert!(text.contains("Machine   no earlier activations of this machine"));
+    assert!(
+        text.contains(&format!("  1  {}     2  {} ", groups[0], groups[1])),
+        "{text}"
+    );
+    assert!(text.contains(&format!(" 20  {} ", groups[19])));
+    assert!(
+        text.contains(&format!("│{cid}")),
+        "the plain line fits on one line at 180 columns"
+    );
+    assert!(text.contains("Read group 2 of 20 to the caller:"));
+    let big = super::widgets::big_digits(groups[1]);
+    assert!(text.contains(big[1].trim_end()), "{text}");
+    assert!(text.contains("Why (every rule consulted, in order):"));
+    assert!(text.contains(" 1. "));
+}
+
+#[test]
+fn snapshot_denial_shows_remedy() {
+    let demo = Demo::new();
+    let key = demo.key("studio", "5002");
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_A)));
+    ui(&mut d, Ui::Submit);
+    ui(&mut d, Ui::Paste(demo.iid(&key, "studio", MACHINE_B)));
+    ui(&mut d, Ui::Submit);
+    let remedy = d
+        .activation
+        .decision
+        .as_ref()
+        .unwrap()
+        .remedy
+        .clone()
+        .unwrap();
+    let (_, text) = render(d, 120, 40);
+    assert!(text.contains("DENIED   activation #2"), "{text}");
+    assert!(text.contains(&format!("To succeed: {remedy}")), "{text}");
+    assert!(text.contains("Customer  Fabrikam Shipping · agreement 5002"));
+    assert!(!text.contains("Confirmation ID"));
+}
+
+#[test]
+fn snapshot_lookup_calls_dialog_help_and_too_small() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Lookup));
+    for c in "north".chars() {
+        ui(&mut d, Ui::LookupChar(c));
+    }
+    let (mut m, text) = render(d, 100, 30);
+    assert!(text.contains("Find: north"), "{text}");
+    assert!(text.contains("agreement  4711 Northwind Labs"), "{text}");
+    assert!(text.contains("agreement  4712 Northwind Marine            Select affiliate of 4711"));
+
+    m.desk.dispatch(Msg::Ui(Ui::Show(Screen::Calls)));
+    let text = screen(&mut m);
+    assert!(text.contains("Calls handed over by the IVR"), "{text}");
+    assert!(
+        text.contains("demo-call-1    3/9 groups  the caller asked for an agent after group 3"),
+        "{text}"
+    );
+    assert!(text.contains("What the caller entered:"));
+
+    m.desk
+        .dispatch(Msg::Ui(Ui::OpenDialog(Action::IssuePartnerKey)));
+    let text = screen(&mut m);
+    assert!(text.contains("Issue a partner key"), "{text}");
+    assert!(text.contains("Agreement: 9001"), "{text}");
+    assert!(text.contains("Esc cancel"));
+    m.desk.dispatch(Msg::Ui(Ui::DialogCancel));
+
+    m.desk.dispatch(Msg::Ui(Ui::ToggleHelp));
+    let text = screen(&mut m);
+    assert!(text.contains("Help — every key"), "{text}");
+    assert!(text.contains("F1                    show or hide this help"));
+    m.desk.dispatch(Msg::Ui(Ui::HelpScroll(100)));
+    let text = screen(&mut m);
+    assert!(
+        text.contains("F8                    issue a partner key"),
+        "{text}"
+    );
+    assert!(text.contains("Nothing needs a mouse."));
+
+    let (_, text) = render(demo.desk(), 60, 20);
+    assert!(
+        text.contains("needs at least 80 columns × 24 rows; this one is 60 × 20"),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshot_help_for_agents_lists_no_supervisor_keys() {
+    let demo = Demo::new();
+    Ledger::open(&demo.home.ledger_path())
+        .unwrap()
+        .add_staff(&os_user(), "agent7", Role::Agent)
+        .unwrap();
+    let mut d = desk_with(demo.session().acting_as("agent7"));
+    ui(&mut d, Ui::ToggleHelp);
+    ui(&mut d, Ui::HelpScroll(100));
+    let (_, text) = render(d, 100, 30);
+    assert!(text.contains("Nothing needs a mouse."), "{text}");
+    assert!(!text.contains("F6"), "{text}");
+    assert!(text.contains(" agent7 · agent · ledger "));
+}
+
+#[test]
+fn the_play_key_says_the_confirmation_id_or_saves_it() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("notes", "5001"), "notes", MACHINE_A);
+    let mut d = desk_with(demo.session().with_audio(Some("true {}".into()), None));
+    ui(&mut d, Ui::Paste(iid));
+    ui(&mut d, Ui::Submit);
+    let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
+    assert_eq!(cid.split('-').count(), 8, "notes uses compact IDs");
+    d.dispatch(Msg::Intent(Intent::Play { cid }));
+    let played = d.activation.played.clone().expect("the play key answers");
+    assert!(played.contains("through `true {}`"), "{played}");
+    let wav = played.rsplit("saved as ").next().unwrap();
+    let bytes = std::fs::read(wav).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert!(bytes.len() > 16_000, "seconds of speech");
+    std::fs::remove_file(wav).unwrap();
+}
