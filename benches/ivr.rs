@@ -18,8 +18,20 @@ struct Grant;
 
 impl Desk for Grant {
     fn decide(&self, _: &str, iid: &InstallationId) -> CallDecision {
-        let cid = confirm::issue_compact(b"bench", iid, Terms { kind: KeyKind::Mak, reactivation: false });
-        CallDecision { granted: true, confirmation_id: Some(cid), reasons: vec![], short_reason: None }
+        let cid = confirm::issue_compact(
+            b"bench",
+            iid,
+            Terms {
+                kind: KeyKind::Mak,
+                reactivation: false,
+            },
+        );
+        CallDecision {
+            granted: true,
+            confirmation_id: Some(cid),
+            reasons: vec![],
+            short_reason: None,
+        }
     }
     fn hand_over(&self, _: &str, _: &str, _: &[String], _: Option<&str>, _: &[String]) {}
 }
@@ -45,15 +57,18 @@ fn whole_call(c: &mut Criterion) {
         Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
         FlowConfig::default(),
     );
-    c.bench_function("ivr/whole 3-minute call from audio (detect + flow + render)", |b| {
-        b.iter(|| {
-            let events = dtmf::decode_all(&audio, 8000).unwrap();
-            let caller = Caller::from_dtmf(&events, 180_000);
-            let (t, out) = engine.run("bench", &caller, &Grant);
-            assert!(t.confirmation_id.is_some());
-            out.len()
-        })
-    });
+    c.bench_function(
+        "ivr/whole 3-minute call from audio (detect + flow + render)",
+        |b| {
+            b.iter(|| {
+                let events = dtmf::decode_all(&audio, 8000).unwrap();
+                let caller = Caller::from_dtmf(&events, 180_000);
+                let (t, out) = engine.run("bench", &caller, &Grant);
+                assert!(t.confirmation_id.is_some());
+                out.len()
+            })
+        },
+    );
 }
 
 criterion_group! {

@@ -11,7 +11,9 @@ use crate::keys::{KeyKind, ProductKey};
 
 /// Typed input: installation IDs, product keys, confirmation IDs.
 pub fn typed_ids(data: &[u8]) {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(iid) = InstallationId::parse(s) {
         assert_eq!(InstallationId::parse(&iid.to_string()), Ok(iid));
     }
@@ -29,7 +31,9 @@ pub fn typed_ids(data: &[u8]) {
 /// File contents: catalog, agreements, fingerprint JSON, SRGS grammars,
 /// key timelines.
 pub fn files(data: &[u8]) {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(g) = crate::ivr::grammar::Grammar::parse(s, "fuzz.gram") {
         let mut m = g.matcher();
         for k in "0123456789*#".chars().cycle().take(40) {

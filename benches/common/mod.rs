@@ -12,5 +12,8 @@ pub fn hw(n: u64) -> HardwareHash {
     for (i, p) in parts.iter_mut().enumerate() {
         *p = ((n >> (i * 6)) & 63) as u8;
     }
-    HardwareHash { parts, virtual_machine: false }
+    HardwareHash {
+        parts,
+        virtual_machine: false,
+    }
 }

@@ -464,11 +464,7 @@ pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
         }
         if tty {
             let width = 30;
-            let filled = if total == 0 {
-                width
-            } else {
-                done * width / total
-            };
+            let filled = (done * width).checked_div(total).unwrap_or(width);
             eprint!(
                 "\r[{}{}] {done}/{total}",
                 "#".repeat(filled),

@@ -153,6 +153,9 @@ pub enum DenyReason {
 
 /// A granted activation. Only [`decide`] makes one, so nothing can issue a
 /// confirmation ID without a decision that granted it.
+// A private field, not `#[non_exhaustive]`: that would still let the rest of
+// the crate build one.
+#[allow(clippy::manual_non_exhaustive)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     /// The key's kind.

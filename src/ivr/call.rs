@@ -48,12 +48,25 @@ impl Caller {
     /// A caller from keys detected in their recording of `duration_ms`: each
     /// key counts when its tone ends, as a detector reports it.
     pub fn from_dtmf(events: &[super::dtmf::DtmfEvent], duration_ms: u64) -> Self {
-        Self { keys: events.iter().map(|e| (e.start_ms + e.duration_ms as u64, e.key)).collect(), hangup_ms: duration_ms }
+        Self {
+            keys: events
+                .iter()
+                .map(|e| (e.start_ms + e.duration_ms as u64, e.key))
+                .collect(),
+            hangup_ms: duration_ms,
+        }
     }
 
     /// A caller from a scripted key timeline; they hang up where it ends.
     pub fn from_timeline(t: &super::timeline::Timeline) -> Self {
-        Self { keys: t.events.iter().map(|e| (e.at_ms + e.tone_ms as u64, e.key)).collect(), hangup_ms: t.total_ms }
+        Self {
+            keys: t
+                .events
+                .iter()
+                .map(|e| (e.at_ms + e.tone_ms as u64, e.key))
+                .collect(),
+            hangup_ms: t.total_ms,
+        }
     }
 }
 
@@ -141,8 +154,39 @@ struct Playing {
 
 /// Starts playing a prompt at `now`, noting it in the transcript.
 fn start(events: &mut Vec<Entry>, now: u64, name: String, samples: Vec<i16>) -> Playing {
-    events.push(Entry { t_ms: now, what: What::Call(CallEvent::PromptPlayed { prompt: name.clone(), duration_ms: samples_to_ms(samples.len()) }) });
-    Playing { name, start_ms: now, samples }
+    events.push(Entry {
+        t_ms: now,
+        what: What::Call(CallEvent::PromptPlayed {
+            prompt: name.clone(),
+            duration_ms: samples_to_ms(samples.len()),
+        }),
+    });
+    Playing {
+        name,
+        start_ms: now,
+        samples,
+    }
+}
+
+/// Writes what was played of a prompt, up to `until_ms`, into the call audio.
+fn flush(p: Playing, until_ms: u64, audio: &mut Vec<i16>) {
+    let start = ms_to_samples(p.start_ms);
+    let n = ms_to_samples(until_ms.saturating_sub(p.start_ms)).min(p.samples.len());
+    if audio.len() < start + n {
+        audio.resize(start + n, 0);
+    }
+    audio[start..start + n].copy_from_slice(&p.samples[..n]);
+}
+
+/// Cuts a prompt short at `now`, noting it in the transcript.
+fn stop(p: Playing, now: u64, events: &mut Vec<Entry>, audio: &mut Vec<i16>) {
+    events.push(Entry {
+        t_ms: now,
+        what: What::Call(CallEvent::PromptStopped {
+            prompt: p.name.clone(),
+        }),
+    });
+    flush(p, now, audio);
 }
 
 fn ms_to_samples(ms: u64) -> usize {
@@ -182,16 +226,6 @@ impl Engine {
             what: What::Call(CallEvent::Answered),
         });
 
-        // Writes what was played of a prompt into the call audio.
-        let flush = |p: Playing, until_ms: u64, audio: &mut Vec<i16>| {
-            let start = ms_to_samples(p.start_ms);
-            let n = ms_to_samples(until_ms.saturating_sub(p.start_ms)).min(p.samples.len());
-            if audio.len() < start + n {
-                audio.resize(start + n, 0);
-            }
-            audio[start..start + n].copy_from_slice(&p.samples[..n]);
-        };
-
         let mut guard = 0u32;
         while !flow.is_done() && guard < 100_000 {
             guard += 1;
@@ -208,13 +242,7 @@ impl Engine {
                         }
                         Action::StopPlayback => {
                             if let Some(p) = playing.take() {
-                                events.push(Entry {
-                                    t_ms: now,
-                                    what: What::Call(CallEvent::PromptStopped {
-                                        prompt: p.name.clone(),
-                                    }),
-                                });
-                                flush(p, now, &mut audio);
+                                stop(p, now, &mut events, &mut audio);
                             }
                             queue.clear();
                         }
@@ -276,13 +304,7 @@ impl Engine {
                 pending.push_back(Event::Timeout);
             } else {
                 if let Some(p) = playing.take() {
-                    events.push(Entry {
-                        t_ms: now,
-                        what: What::Call(CallEvent::PromptStopped {
-                            prompt: p.name.clone(),
-                        }),
-                    });
-                    flush(p, now, &mut audio);
+                    stop(p, now, &mut events, &mut audio);
                 }
                 hung_up_by = Some("caller");
                 pending.push_back(Event::HangUp);

@@ -184,29 +184,46 @@ fn revision(conn: &Connection) -> Result<String, LedgerError> {
 }
 
 fn read_catalog(conn: &Connection, path: &Path) -> Result<Catalog, LedgerError> {
-    let json: Option<String> = conn.query_row("SELECT v FROM meta WHERE k = 'catalog'", [], |r| r.get(0)).optional()?;
+    let json: Option<String> = conn
+        .query_row("SELECT v FROM meta WHERE k = 'catalog'", [], |r| r.get(0))
+        .optional()?;
     match json {
         None => Ok(Catalog::default()),
-        Some(json) => Catalog::from_json(&json).map_err(|e| corrupt(path, format!("stored catalog: {e}"))),
+        Some(json) => {
+            Catalog::from_json(&json).map_err(|e| corrupt(path, format!("stored catalog: {e}")))
+        }
     }
 }
 
 fn read_agreements(conn: &Connection, path: &Path) -> Result<Agreements, LedgerError> {
-    let json: Option<String> = conn.query_row("SELECT v FROM meta WHERE k = 'agreements'", [], |r| r.get(0)).optional()?;
+    let json: Option<String> = conn
+        .query_row("SELECT v FROM meta WHERE k = 'agreements'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
     match json {
         None => Ok(Agreements::default()),
-        Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(path, format!("stored agreements: {e}"))),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| corrupt(path, format!("stored agreements: {e}"))),
     }
 }
 
 /// The catalog and agreements current in `conn`'s transaction, from `cache`
 /// when their revision has not moved.
-fn current_rules(conn: &Connection, path: &Path, cache: &mut Option<Rules>) -> Result<(Arc<Catalog>, Arc<Agreements>), LedgerError> {
+fn current_rules(
+    conn: &Connection,
+    path: &Path,
+    cache: &mut Option<Rules>,
+) -> Result<(Arc<Catalog>, Arc<Agreements>), LedgerError> {
     let rev = revision(conn)?;
     if let Some(r) = cache.as_ref().filter(|r| r.revision == rev) {
         return Ok((r.catalog.clone(), r.agreements.clone()));
     }
-    let r = Rules { revision: rev, catalog: Arc::new(read_catalog(conn, path)?), agreements: Arc::new(read_agreements(conn, path)?) };
+    let r = Rules {
+        revision: rev,
+        catalog: Arc::new(read_catalog(conn, path)?),
+        agreements: Arc::new(read_agreements(conn, path)?),
+    };
     let out = (r.catalog.clone(), r.agreements.clone());
     *cache = Some(r);
     Ok(out)
@@ -605,10 +622,26 @@ impl Ledger {
 
     /// What the rules would decide for `iid` now, without recording anything
     /// (the desk shows it while the agent is still talking to the caller).
-    pub fn preview(&mut self, iid: &InstallationId, channel: &Channel, caller_agreement: Option<&str>, today: u16) -> Result<Decision, LedgerError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    pub fn preview(
+        &mut self,
+        iid: &InstallationId,
+        channel: &Channel,
+        caller_agreement: Option<&str>,
+        today: u16,
+    ) -> Result<Decision, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
         let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
-        let (decision, _) = decide_in(&tx, &catalog, &agreements, iid, channel, caller_agreement, today)?;
+        let (decision, _) = decide_in(
+            &tx,
+            &catalog,
+            &agreements,
+            iid,
+            channel,
+            caller_agreement,
+            today,
+        )?;
         tx.finish()?;
         Ok(decision)
     }
@@ -961,7 +994,16 @@ fn decide_in(
         Some(k) => prior(conn, k.serial)?,
         None => Vec::new(),
     };
-    let req = Request { catalog, agreements, iid, key: key.as_ref(), prior: &prior, channel, caller_agreement, today };
+    let req = Request {
+        catalog,
+        agreements,
+        iid,
+        key: key.as_ref(),
+        prior: &prior,
+        channel,
+        caller_agreement,
+        today,
+    };
     Ok((decide(&req), key))
 }
 
@@ -977,7 +1019,15 @@ fn activate_in(
     today: u16,
     sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
 ) -> Result<Activation, LedgerError> {
-    let (decision, key) = decide_in(tx, catalog, agreements, iid, channel, caller_agreement, today)?;
+    let (decision, key) = decide_in(
+        tx,
+        catalog,
+        agreements,
+        iid,
+        channel,
+        caller_agreement,
+        today,
+    )?;
     let product = catalog.by_code(iid.product).cloned();
     let cid = match (&decision.outcome, &product) {
         (Ok(grant), Some(p)) => Some(sign(grant, p, iid)),

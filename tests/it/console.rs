@@ -24,5 +24,8 @@ fn the_agent_desk_grants_in_a_real_terminal_and_the_machine_accepts_it() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the desk's end-to-end test failed:\n{text}");
+    assert!(
+        out.status.success(),
+        "the desk's end-to-end test failed:\n{text}"
+    );
 }

@@ -3,8 +3,8 @@
 mod activation;
 mod bad_input;
 mod concurrency;
+mod console;
 mod fuzz_regressions;
 mod ivr;
-mod console;
 mod rules;
 mod support;

@@ -96,7 +96,7 @@ pub fn machine(n: u32) -> Components {
         nic: format!("nic-{n}"),
         gpu: "gpu".into(),
         volume: format!("volume-{n}"),
-        virtual_machine: n % 2 == 0,
+        virtual_machine: n.is_multiple_of(2),
     }
 }
 
