@@ -17,8 +17,6 @@ use crate::entitlement::{Agreements, Catalog, FileError, Product};
 use crate::ids::InstallationId;
 use crate::keys::KeyKind;
 use crate::ledger::{Ledger, LedgerError};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -129,11 +127,7 @@ pub struct Secrets {
 
 impl Secrets {
     fn derive(&self, label: &str, code: u16) -> Vec<u8> {
-        let mut m =
-            <Hmac<Sha256>>::new_from_slice(&self.master).expect("HMAC takes any key length");
-        m.update(label.as_bytes());
-        m.update(&code.to_be_bytes());
-        m.finalize().into_bytes().to_vec()
+        crate::mac::hmac(&self.master, &[label.as_bytes(), &code.to_be_bytes()]).to_vec()
     }
 
     /// The authenticator secret for keys of `kind` for product `code`. Setup

@@ -22,4 +22,5 @@ pub mod ids;
 pub mod ivr;
 pub mod keys;
 pub mod ledger;
+mod mac;
 pub mod voice;

@@ -6,7 +6,7 @@ use actline::home::Home;
 use actline::ivr::call::{Caller, Engine, LedgerDesk, RATE};
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
-use actline::ivr::timeline::Timeline;
+use actline::ivr::timeline::{Timeline, TimelineOptions};
 use actline::voice::{self, Voice};
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -54,9 +54,10 @@ pub enum DtmfCmd {
         /// WAV file (16-bit mono, any rate).
         file: PathBuf,
     },
-    /// Write tones for keys (0-9 * # A-D) to a WAV file.
+    /// Write tones to a WAV file: keys (0-9 * # A-D) or a whole key timeline
+    /// ("2s 1234567 1s 2345678 ... 60s"), for caller audio to feed `actline ivr --audio`.
     Encode {
-        /// The keys.
+        /// The keys, or a timeline of keys and pauses.
         keys: String,
         /// Output WAV (8 kHz, 16-bit mono).
         #[arg(long)]
@@ -64,7 +65,7 @@ pub enum DtmfCmd {
         /// Tone length in milliseconds.
         #[arg(long, default_value_t = 80)]
         tone_ms: u32,
-        /// Gap between tones in milliseconds.
+        /// Gap after each tone in milliseconds.
         #[arg(long, default_value_t = 80)]
         gap_ms: u32,
     },
@@ -147,12 +148,11 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
             tone_ms,
             gap_ms,
         } => {
-            let opts = GenOptions {
-                tone_ms,
-                gap_ms,
-                ..GenOptions::default()
-            };
-            let samples = dtmf::generate(&keys, &opts).map_err(|e| bad(e.to_string()))?;
+            let timeline = Timeline::parse_with(&keys, &TimelineOptions { tone_ms, gap_ms })
+                .map_err(|e| bad(e.to_string()))?;
+            let samples = timeline
+                .render(&GenOptions::default())
+                .map_err(|e| bad(e.to_string()))?;
             dtmf::write_wav(&out, &samples, 8_000).map_err(|e| bad(e.to_string()))?;
         }
     }

@@ -17,9 +17,7 @@ use crate::fingerprint::Components;
 use crate::home::{hex, unhex, write_private};
 use crate::ids::{IidError, InstallationId};
 use crate::keys::{KeyError, KeyKind, ProductKey};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -269,15 +267,11 @@ impl Client {
     fn seal_of(&self, s: &State) -> String {
         let mut unsealed = s.clone();
         unsealed.seal.clear();
-        let mut m =
-            <Hmac<Sha256>>::new_from_slice(&self.trust.salt()).expect("HMAC takes any key length");
-        m.update(b"actline-client-state-v1");
-        m.update(
-            serde_json::to_string(&unsealed)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        hex(&m.finalize().into_bytes())
+        let json = serde_json::to_string(&unsealed).unwrap_or_default();
+        hex(&crate::mac::hmac(
+            &self.trust.salt(),
+            &[b"actline-client-state-v1", json.as_bytes()],
+        ))
     }
 
     fn load(&self) -> Result<Option<State>, ClientError> {

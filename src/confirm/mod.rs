@@ -24,9 +24,7 @@ use crate::ids::bits::{from_decimal, to_bytes, to_decimal, BitReader, BitWriter}
 use crate::ids::groups::{join_groups, GroupError};
 use crate::ids::{InstallationId, Layout};
 use crate::keys::KeyKind;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::fmt;
 
 /// Grouping of signed confirmation IDs.
@@ -169,11 +167,9 @@ fn message(iid: &InstallationId, terms: u16) -> Vec<u8> {
 }
 
 fn compact_mac(secret: &[u8], iid: &InstallationId, terms: u16) -> Vec<bool> {
-    let mut m = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes any key length");
-    m.update(b"actline-cid-compact-v1");
-    m.update(&message(iid, terms));
+    let digest = crate::mac::hmac(secret, &[b"actline-cid-compact-v1", &message(iid, terms)]);
     let mut w = BitWriter::new();
-    w.push_bytes(&m.finalize().into_bytes(), COMPACT_MAC_BITS);
+    w.push_bytes(&digest, COMPACT_MAC_BITS);
     w.finish()
 }
 

@@ -30,9 +30,7 @@ mod collect;
 pub use collect::collect;
 
 use crate::ids::bits::{BitReader, BitWriter};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::path::Path;
 
 /// The components, in ID order, with their weights.
@@ -170,12 +168,16 @@ impl Components {
     pub fn hash(&self, salt: &[u8], product: u16) -> HardwareHash {
         let mut parts = [0u8; 8];
         for (i, (value, (name, _))) in self.values().iter().zip(COMPONENTS).enumerate() {
-            let mut mac = <Hmac<Sha256>>::new_from_slice(salt).expect("HMAC takes any key length");
-            mac.update(&product.to_be_bytes());
-            mac.update(name.as_bytes());
-            mac.update(&[0]);
-            mac.update(value.trim().as_bytes());
-            parts[i] = mac.finalize().into_bytes()[0] & 0x3F;
+            let digest = crate::mac::hmac(
+                salt,
+                &[
+                    &product.to_be_bytes(),
+                    name.as_bytes(),
+                    &[0],
+                    value.trim().as_bytes(),
+                ],
+            );
+            parts[i] = digest[0] & 0x3F;
         }
         HardwareHash {
             parts,

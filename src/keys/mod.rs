@@ -17,9 +17,7 @@
 //! the secret, can tell a real key from a forged one with valid checksums:
 //! guessing a 59-bit authenticator is hopeless.
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -127,12 +125,13 @@ pub enum KeyError {
 }
 
 fn mac(secret: &[u8], kind: KeyKind, serial: u64) -> u64 {
-    let mut m = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes any key length");
-    m.update(b"actline-key-v1");
-    m.update(&[kind.code()]);
-    m.update(&serial.to_be_bytes());
-    let out = m.finalize().into_bytes();
-    u64::from_be_bytes(out[..8].try_into().expect("8 bytes")) >> (64 - MAC_BITS)
+    let out = crate::mac::hmac(
+        secret,
+        &[b"actline-key-v1", &[kind.code()], &serial.to_be_bytes()],
+    );
+    u64::from_be_bytes([
+        out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7],
+    ]) >> (64 - MAC_BITS)
 }
 
 fn crc_of(kind: KeyKind, serial: u64, mac: u64) -> u16 {
@@ -248,10 +247,7 @@ impl ProductKey {
     /// A 29-bit proof of knowing the whole key, bound to `context`: what an
     /// installation ID carries instead of the key.
     pub fn proof(&self, context: &[u8]) -> u32 {
-        let mut m = <Hmac<Sha256>>::new_from_slice(&self.chars).expect("HMAC takes any key length");
-        m.update(b"actline-iid-proof-v1");
-        m.update(context);
-        let out = m.finalize().into_bytes();
+        let out = crate::mac::hmac(&self.chars, &[b"actline-iid-proof-v1", context]);
         u32::from_be_bytes([out[0], out[1], out[2], out[3]]) >> 3
     }
 
