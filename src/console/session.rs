@@ -326,8 +326,8 @@ impl Session {
                 });
             }
         }
-        // Keys: a whole product key or serial finds any key; a part of one
-        // finds keys under agreements (the ledger lists keys by agreement).
+        // Keys: a whole product key or serial, or three or more characters of
+        // one, finds any key; a customer's name finds its agreements' keys.
         let mut seen = std::collections::BTreeSet::new();
         let exact = ProductKey::parse(query.trim())
             .map(|k| k.serial())
@@ -340,25 +340,28 @@ impl Session {
             }
         }
         let needle: String = q.chars().filter(|c| *c != '-').collect();
-        for a in self.agreements.0.values() {
-            let customer_match = a.customer.to_lowercase().contains(&q) || a.id.contains(&q);
-            for u in self.ledger.keys_of(&a.id).map_err(|e| describe(&e))? {
-                let compact: String = u
-                    .key
-                    .key
-                    .to_lowercase()
-                    .chars()
-                    .filter(|c| *c != '-')
-                    .collect();
-                let matches = customer_match
-                    || (needle.len() >= 3 && compact.contains(&needle))
-                    || u.key.serial.to_string().contains(&q);
-                if matches && seen.insert(u.key.serial) {
+        if needle.len() >= 3 {
+            for u in self
+                .ledger
+                .find_keys(&needle, MAX_ROWS)
+                .map_err(|e| describe(&e))?
+            {
+                if seen.insert(u.key.serial) {
                     hits.push(self.key_hit(&u));
                 }
             }
+        }
+        for a in self.agreements.0.values() {
             if hits.len() >= MAX_ROWS {
                 break;
+            }
+            if !(a.customer.to_lowercase().contains(&q) || a.id.contains(&q)) {
+                continue;
+            }
+            for u in self.ledger.keys_of(&a.id).map_err(|e| describe(&e))? {
+                if seen.insert(u.key.serial) {
+                    hits.push(self.key_hit(&u));
+                }
             }
         }
         hits.truncate(MAX_ROWS);

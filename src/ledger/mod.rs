@@ -575,6 +575,36 @@ impl Ledger {
         }))
     }
 
+    /// Keys whose characters (dashes ignored, any case) or serial number
+    /// contain `fragment`, oldest first, at most `limit`.
+    pub fn find_keys(&self, fragment: &str, limit: usize) -> Result<Vec<KeyUsage>, LedgerError> {
+        let needle: String = fragment
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut stmt = self.conn.prepare(
+            "SELECT serial FROM keys WHERE replace(key, '-', '') LIKE ?1 ESCAPE '\\' OR CAST(serial AS TEXT) LIKE ?1 ESCAPE '\\' ORDER BY created_at, serial LIMIT ?2",
+        )?;
+        let serials: Vec<i64> = stmt
+            .query_map(params![pattern, limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        serials
+            .into_iter()
+            .filter_map(|s| self.key_usage(s as u64).transpose())
+            .collect()
+    }
+
     /// Keys of an agreement.
     pub fn keys_of(&self, agreement: &str) -> Result<Vec<KeyUsage>, LedgerError> {
         let mut stmt = self

@@ -423,3 +423,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn lookup_finds_keys_by_any_part_of_the_key_or_serial_even_without_an_agreement() {
+    let mut d = Desk::new();
+    let direct = d.key("studio", KeyKind::Mak, None, 5);
+    let other = d.key("notes", KeyKind::Mak, Some("4711"), 5);
+    let text = direct.to_string();
+    for fragment in [
+        &text[6..11],
+        &text[6..14].to_lowercase(),
+        &direct.serial().to_string()[..4],
+    ] {
+        let found: Vec<u64> = d
+            .ledger
+            .find_keys(fragment, 50)
+            .unwrap()
+            .iter()
+            .map(|u| u.key.serial)
+            .collect();
+        assert!(
+            found.contains(&direct.serial()),
+            "{fragment:?} finds the key"
+        );
+    }
+    let found: Vec<u64> = d
+        .ledger
+        .find_keys("%", 50)
+        .unwrap()
+        .iter()
+        .map(|u| u.key.serial)
+        .collect();
+    assert!(
+        !found.contains(&other.serial()),
+        "LIKE wildcards are literal"
+    );
+}
