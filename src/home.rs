@@ -288,6 +288,11 @@ impl Home {
     /// supervisor, and with `demo` the demo catalog and agreements; writes
     /// the trust file.
     pub fn init(&self, user: &str, demo: bool) -> Result<(Secrets, Ledger, Catalog), HomeError> {
+        // Check everything before writing anything: a half-made home (new
+        // secrets beside an old ledger) would issue IDs no client can check.
+        if self.secrets_dir().join("master.key").exists() || self.ledger_path().exists() {
+            return Err(HomeError::Exists(self.dir.clone()));
+        }
         let secrets = self.create()?;
         let mut ledger = Ledger::create(&self.ledger_path())?;
         ledger.add_staff(user, user, Role::Supervisor)?;

@@ -170,7 +170,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     );
     println!(
         "   audit trail intact: {} entries chain",
-        ledger.verify_audit()?
+        ledger.verify_audit()?.0
     );
     println!("\ndone. Try it yourself with the commands above, or `actline --help`.");
     Ok(())

@@ -36,11 +36,11 @@ pub struct IvrArgs {
     /// Grammars directory.
     #[arg(long, env = "ACTLINE_GRAMMARS", default_value = DEFAULT_GRAMMARS_DIR)]
     grammars: PathBuf,
-    /// First-digit timeout in milliseconds.
-    #[arg(long, default_value_t = 10_000)]
+    /// First-digit timeout in milliseconds (100 to 600000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     first_digit_timeout: u64,
-    /// Inter-digit timeout in milliseconds.
-    #[arg(long, default_value_t = 5_000)]
+    /// Inter-digit timeout in milliseconds (100 to 600000).
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     inter_digit_timeout: u64,
     /// The call's identifier (in the transcript, the ledger and hand-overs).
     #[arg(long, default_value = "call-1")]

@@ -150,12 +150,31 @@ fn home(cli_home: &Option<PathBuf>) -> actline::home::Home {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line: clap's message up to its usage block.
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect();
+            eprintln!(
+                "actline: {} (see actline --help)",
+                message.join(" ").trim_start_matches("error: ")
+            );
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
+    if let Ok(v) = std::env::var("ACTLINE_TODAY") {
+        if actline::days::parse(&v).is_none() {
+            eprintln!("actline: ACTLINE_TODAY={v:?} is not a date YYYY-MM-DD between 2020-01-01 and 2199-06-06");
+            return 2;
+        }
+    }
     let result = match cli.command {
         Command::Init(a) => vendor::init(&home(&cli.home), &a),
         Command::Key(c) => vendor::key(&home(&cli.home), c),

@@ -375,6 +375,8 @@ pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
 fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    // Spreadsheets write a byte-order mark first.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -384,16 +386,39 @@ fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
         {
             continue;
         }
-        let (label, iid) = match line.split_once(',') {
-            Some((l, r)) => (
-                Some(l.trim().trim_matches('"').to_string()),
-                r.trim().trim_matches('"').to_string(),
-            ),
-            None => (None, line.to_string()),
-        };
+        let (label, iid) = split_label(line);
         out.push((i + 1, label, iid));
     }
     Ok(out)
+}
+
+/// Splits a batch line into an optional CSV label (quoted with `"` and `""`
+/// when it holds commas) and the installation ID.
+fn split_label(line: &str) -> (Option<String>, String) {
+    if let Some(rest) = line.strip_prefix('"') {
+        let mut label = String::new();
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().map(|p| p.1) == Some('"') {
+                    chars.next();
+                    label.push('"');
+                    continue;
+                }
+                let after = rest[i + 1..].trim_start();
+                let iid = after.strip_prefix(',').unwrap_or(after);
+                return (Some(label), iid.trim().trim_matches('"').to_string());
+            }
+            label.push(c);
+        }
+    }
+    match line.split_once(',') {
+        Some((l, r)) => (
+            Some(l.trim().to_string()),
+            r.trim().trim_matches('"').to_string(),
+        ),
+        None => (None, line.to_string()),
+    }
 }
 
 fn csv(s: &str) -> String {
@@ -659,7 +684,9 @@ pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
     let ledger = open(home)?;
     match cmd {
         AuditCmd::Verify => match ledger.verify_audit() {
-            Ok(n) => println!("audit trail intact: {n} entries chain"),
+            Ok((n, head)) => {
+                println!("audit trail intact: {n} entries chain; newest entry's hash {head}")
+            }
             Err(e) => return Err(failed(e.to_string())),
         },
         AuditCmd::Show { filter } => {
@@ -672,9 +699,20 @@ pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
                         continue;
                     }
                 }
+                // Reasons are free text: never let them drive the terminal.
+                let clean = |s: &str| {
+                    s.chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect::<String>()
+                };
                 println!(
                     "{:>5} {} {:<12} {:<16} {} {}",
-                    e.id, e.at, e.actor, e.action, e.subject, e.detail
+                    e.id,
+                    e.at,
+                    clean(&e.actor),
+                    e.action,
+                    clean(&e.subject),
+                    clean(&e.detail)
                 );
             }
         }
@@ -686,6 +724,9 @@ pub fn advise(home: &Home, a: &AdviseArgs) -> Result<()> {
     let ledger = open(home)?;
     let catalog = ledger.catalog()?;
     let p = product(&catalog, &a.product)?;
+    if a.machines == 0 {
+        return Err(bad("--machines must be at least 1"));
+    }
     let adv = advice::recommend(&catalog, p, a.machines);
     println!("{}: {}", adv.kind, adv.reason);
     Ok(())

@@ -86,6 +86,9 @@ pub enum ClientError {
     /// The activation was ended by a failed check.
     #[error("{0}")]
     Ended(String),
+    /// A new installation ID was asked for while the activation still holds.
+    #[error("{0}")]
+    AlreadyActivated(String),
 }
 
 impl ClientError {
@@ -316,8 +319,20 @@ impl Client {
         let tp = self.trust.product(product)?.clone();
         let key = ProductKey::parse(key)?;
         let prev = self.load()?;
+        if prev
+            .as_ref()
+            .is_some_and(|s| s.product == product && s.activation.is_some())
+        {
+            if let Status::Activated { since, .. } = self.status(machine, today)? {
+                return Err(ClientError::AlreadyActivated(format!(
+                    "{product} is already activated on this machine (since {since}); a new installation ID is only needed once `status` says the activation ended"
+                )));
+            }
+        }
         let installed_day = match &prev {
-            Some(s) if s.product == product && self.seal_of(s) == s.seal => s.installed_day,
+            Some(s) if s.product == product && self.seal_of(s) == s.seal => {
+                s.installed_day.min(today)
+            }
             _ => today,
         };
         let mut state = State {
@@ -413,6 +428,15 @@ impl Client {
             return Ok(Status::Notification {
                 product: product.clone(),
                 ended: Some("the state file was modified outside actline".into()),
+            });
+        }
+        if state.installed_day > today.saturating_add(1) {
+            return Ok(Status::Notification {
+                product: product.clone(),
+                ended: Some(format!(
+                    "the install date {} lies in the future: the clock was set back or forward",
+                    crate::days::format(state.installed_day)
+                )),
             });
         }
         if state.unlocked_by_setup_key {

@@ -22,6 +22,16 @@ pub struct Advice {
 /// the threshold, and one host activates any number of machines locally.
 pub fn recommend(catalog: &Catalog, product: &Product, machines: u32) -> Advice {
     let threshold = catalog.threshold(product);
+    let hosted = catalog
+        .hosts
+        .iter()
+        .any(|h| h.activates.iter().any(|a| *a == product.name));
+    if !hosted {
+        return Advice {
+            kind: KeyKind::Mak,
+            reason: format!("no site activation host in the catalog activates {}: use mak keys, {machines} activations in all", product.name),
+        };
+    }
     if machines < threshold {
         return Advice {
             kind: KeyKind::Mak,

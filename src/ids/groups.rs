@@ -120,9 +120,9 @@ fn digit(input: &str) -> IResult<&str, u8> {
     .parse(input)
 }
 
-// blank = SP / HTAB / %x3000           ; ideographic space too
+// blank = SP / HTAB / CR / LF / %xA0 / %x3000   ; pasted line ends, ideographic space
 fn blank(input: &str) -> IResult<&str, char> {
-    satisfy(|c| matches!(c, ' ' | '\t' | '\u{3000}' | '\u{A0}')).parse(input)
+    satisfy(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}' | '\u{A0}')).parse(input)
 }
 
 // separator = 1*(blank / "-" / "." / full-width and Unicode dashes and dots)

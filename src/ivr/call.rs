@@ -246,7 +246,7 @@ impl Engine {
                             }
                             queue.clear();
                         }
-                        Action::StartTimer(ms) => timer = Some(now + ms),
+                        Action::StartTimer(ms) => timer = Some(now.saturating_add(ms)),
                         Action::CancelTimer => timer = None,
                         Action::Decide(iid) => {
                             pending.push_back(Event::Decision(desk.decide(call, &iid)))

@@ -337,6 +337,12 @@ impl Flow {
             Event::Start => self.start(&mut out),
             Event::HangUp => {
                 out.push(Action::CancelTimer);
+                // Hung up before the transfer happened: nobody was handed over.
+                if matches!(self.after, Some(After::Transfer(_)))
+                    && self.outcome == Some(Outcome::Transferred)
+                {
+                    self.outcome = None;
+                }
                 self.finish(if self.cid_read {
                     Outcome::Activated
                 } else {

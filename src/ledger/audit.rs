@@ -84,7 +84,7 @@ pub(super) fn entries(conn: &Connection) -> Result<Vec<AuditEntry>, LedgerError>
 }
 
 /// Recomputes the chain.
-pub(super) fn verify(conn: &Connection) -> Result<usize, LedgerError> {
+pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> {
     let mut stmt = conn.prepare(
         "SELECT id, at, actor, action, subject, detail, prev, hash FROM audit ORDER BY id",
     )?;
@@ -125,5 +125,17 @@ pub(super) fn verify(conn: &Connection) -> Result<usize, LedgerError> {
         expect_id += 1;
         n += 1;
     }
-    Ok(n)
+    // The chain cannot show entries cut from its end; the activations table
+    // can: every decision wrote one entry.
+    let unaudited: Option<i64> = conn.query_row(
+        "SELECT min(id) FROM activations WHERE ('activation #' || id) NOT IN (SELECT subject FROM audit WHERE action = 'activate')",
+        [],
+        |r| r.get(0),
+    )?;
+    if let Some(id) = unaudited {
+        return Err(LedgerError::Refused(format!(
+            "activation #{id} has no audit entry: entries were removed from the trail"
+        )));
+    }
+    Ok((n, prev))
 }

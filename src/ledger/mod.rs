@@ -258,6 +258,14 @@ impl Ledger {
 
     fn open_inner(path: &Path, create: bool) -> Result<Self, LedgerError> {
         use rusqlite::OpenFlags;
+        // SQLite would happily turn an empty file into a new database.
+        if !create
+            && std::fs::metadata(path)
+                .map(|m| m.len() == 0)
+                .unwrap_or(false)
+        {
+            return Err(corrupt(path, "the file is empty"));
+        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -358,7 +366,17 @@ impl Ledger {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         drop(stmt);
+        let old = read_catalog(&tx, &self.path)?;
         for (code, name) in used {
+            if let (Some(was), Some(now)) = (old.by_code(code), catalog.by_code(code)) {
+                if was.profile != now.profile {
+                    return Err(LedgerError::Refused(format!(
+                        "{source}: product {name} is used by keys or activations; changing its confirmation profile from {} to {} would invalidate every activation",
+                        was.profile.name(),
+                        now.profile.name()
+                    )));
+                }
+            }
             match catalog.by_code(code) {
                 None => return Err(LedgerError::Refused(format!("{source}: product {name} (code {code}) is used by keys or activations and cannot be dropped"))),
                 Some(p) if p.name != name => {
@@ -435,6 +453,22 @@ impl Ledger {
                 "only supervisors add staff, and {actor} is not one"
             )));
         }
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            return Err(LedgerError::Refused(format!("{name:?} is not a user name")));
+        }
+        let supervisors: i64 = tx.query_row(
+            "SELECT count(*) FROM staff WHERE role = 'supervisor' AND name != ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        if role != Role::Supervisor
+            && staff_role(&tx, name)? == Some(Role::Supervisor)
+            && supervisors == 0
+        {
+            return Err(LedgerError::Refused(format!(
+                "{name} is the last supervisor; add another supervisor first"
+            )));
+        }
         tx.execute(
             "INSERT INTO staff(name, role, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
             params![name, role.name(), crate::days::now_rfc3339()],
@@ -494,6 +528,13 @@ impl Ledger {
         limit: u32,
         secret: &dyn Fn(KeyKind, u16) -> Vec<u8>,
     ) -> Result<KeyRecord, LedgerError> {
+        check_limit(kind, limit)?;
+        if kind == KeyKind::SiteHost && self.catalog()?.hosted_by(&product.name).is_empty() {
+            return Err(LedgerError::Refused(format!(
+                "{} cannot be a site activation host (it is not a host in the catalog's host table), so a site-host key for it would never activate",
+                product.name
+            )));
+        }
         let agreements = self.agreements()?;
         if let Some(id) = agreement {
             let a = agreements
@@ -731,6 +772,7 @@ impl Ledger {
         let key = key_by_serial(&tx, serial)?
             .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
         let used = prior(&tx, serial)?.iter().filter(|p| !p.released).count() as u32;
+        check_limit(key.kind, limit)?;
         if limit < used {
             return Err(LedgerError::Refused(format!(
                 "{used} seats are in use; the limit cannot go below that"
@@ -771,9 +813,16 @@ impl Ledger {
         }
         let n = tx.execute("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", [activation])?;
         if n == 0 {
-            return Err(LedgerError::NotFound(format!(
-                "activation #{activation} holds no seat"
-            )));
+            let exists: bool = tx.query_row(
+                "SELECT count(*) > 0 FROM activations WHERE id = ?1",
+                [activation],
+                |r| r.get(0),
+            )?;
+            return Err(LedgerError::NotFound(if exists {
+                format!("activation #{activation} holds no seat (denied, a reactivation, or already released)")
+            } else {
+                format!("there is no activation #{activation}")
+            }));
         }
         audit::append(
             &tx,
@@ -915,9 +964,11 @@ impl Ledger {
         Ok(())
     }
 
-    /// Recomputes the audit chain; returns the number of entries, or the
-    /// first entry that does not chain.
-    pub fn verify_audit(&self) -> Result<usize, LedgerError> {
+    /// Recomputes the audit chain and checks every activation has its entry;
+    /// returns the number of entries and the newest entry's hash (record it
+    /// elsewhere to detect entries cut from the end later), or the first
+    /// problem found.
+    pub fn verify_audit(&self) -> Result<(usize, String), LedgerError> {
         audit::verify(&self.conn)
     }
 }
@@ -942,6 +993,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivationRow> {
         actor: r.get(12)?,
         created_at: r.get(13)?,
     })
+}
+
+/// The limits each key kind allows: retail and setup keys are for one
+/// machine; site-host keys activate at most six hosts.
+fn check_limit(kind: KeyKind, limit: u32) -> Result<(), LedgerError> {
+    use crate::entitlement::rules::SITE_HOSTS_MAX;
+    match kind {
+        KeyKind::Retail | KeyKind::Setup if limit != 1 => Err(LedgerError::Refused(format!(
+            "{kind} keys are for one machine; the limit must be 1, not {limit}"
+        ))),
+        KeyKind::SiteHost if limit > SITE_HOSTS_MAX => Err(LedgerError::Refused(format!(
+            "site-host keys activate at most {SITE_HOSTS_MAX} hosts, not {limit}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError> {

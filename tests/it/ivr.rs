@@ -304,8 +304,22 @@ fn talk_off_no_digits_from_any_voice_pack_speech() {
 #[test]
 fn clipped_caller_audio_still_gives_every_digit() {
     // +6 dBm0 per tone: thousands of samples hit full scale.
-    let o = GenOptions { level_dbm0: 6.0, tone_ms: 100, gap_ms: 100, ..GenOptions::default() };
+    let o = GenOptions {
+        level_dbm0: 6.0,
+        tone_ms: 100,
+        gap_ms: 100,
+        ..GenOptions::default()
+    };
     let audio = dtmf::generate("0123456789*#", &o).unwrap();
-    assert!(audio.iter().filter(|s| **s == i16::MAX || **s == i16::MIN).count() > 1000);
-    assert_eq!(dtmf::keys_of(&dtmf::decode_all(&audio, 8000).unwrap()), "0123456789*#");
+    assert!(
+        audio
+            .iter()
+            .filter(|s| **s == i16::MAX || **s == i16::MIN)
+            .count()
+            > 1000
+    );
+    assert_eq!(
+        dtmf::keys_of(&dtmf::decode_all(&audio, 8000).unwrap()),
+        "0123456789*#"
+    );
 }

@@ -6,5 +6,6 @@ mod concurrency;
 mod console;
 mod fuzz_regressions;
 mod ivr;
+mod regressions;
 mod rules;
 mod support;

@@ -239,10 +239,16 @@ fn rule_table() {
             says: "setup key",
         },
         Row {
-            rule: "site-host: only a host product may be a host",
+            rule: "site-host: only a product in the host table may be a host",
             run: |d| {
-                let k = d.key("studio", KeyKind::SiteHost, None, 6);
-                d.activate(&k, "studio", 1)
+                // Issued while vault was a host; the catalog no longer says so.
+                let k = d.key("vault", KeyKind::SiteHost, None, 6);
+                let mut c = d.catalog.clone();
+                c.hosts.clear();
+                d.ledger
+                    .set_catalog(&c, "boss", "catalog without hosts")
+                    .unwrap();
+                d.activate(&k, "vault", 1)
             },
             granted: false,
             says: "may not act as a site activation host",
@@ -259,7 +265,7 @@ fn rule_table() {
         Row {
             rule: "site-host: at most 6 hosts",
             run: |d| {
-                let k = d.key("vault", KeyKind::SiteHost, None, 50);
+                let k = d.key("vault", KeyKind::SiteHost, None, 6);
                 for m in 1..=6 {
                     d.activate(&k, "vault", m);
                 }
@@ -457,5 +463,35 @@ fn lookup_finds_keys_by_any_part_of_the_key_or_serial_even_without_an_agreement(
     assert!(
         !found.contains(&other.serial()),
         "LIKE wildcards are literal"
+    );
+}
+
+#[test]
+fn rule_key_kinds_bound_their_limits_at_issue() {
+    let mut d = Desk::new();
+    let s = &d.secrets;
+    let studio = d.catalog.by_name("studio").unwrap().clone();
+    let vault = d.catalog.by_name("vault").unwrap().clone();
+    let issue = |l: &mut Ledger, p: &actline::entitlement::Product, kind, limit| {
+        l.issue_key("boss", p, kind, None, limit, &|k, c| s.key_secret(k, c))
+    };
+    assert!(
+        issue(&mut d.ledger, &studio, KeyKind::SiteHost, 6).is_err(),
+        "studio is not a host product"
+    );
+    assert!(
+        issue(&mut d.ledger, &vault, KeyKind::SiteHost, 7).is_err(),
+        "at most 6 hosts"
+    );
+    assert!(
+        issue(&mut d.ledger, &studio, KeyKind::Retail, 5).is_err(),
+        "retail is one machine"
+    );
+    let host = issue(&mut d.ledger, &vault, KeyKind::SiteHost, 6).unwrap();
+    assert!(
+        d.ledger
+            .set_limit("boss", host.serial, 100, "more")
+            .is_err(),
+        "no raising past 6 hosts"
     );
 }
