@@ -25,7 +25,7 @@ pub fn recommend(catalog: &Catalog, product: &Product, machines: u32) -> Advice 
     let hosted = catalog
         .hosts
         .iter()
-        .any(|h| h.activates.iter().any(|a| *a == product.name));
+        .any(|h| h.activates.contains(&product.name));
     if !hosted {
         return Advice {
             kind: KeyKind::Mak,
