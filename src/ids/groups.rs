@@ -147,9 +147,9 @@ fn run(input: &str) -> IResult<&str, Run> {
     map(many1(digit), |digits| Run { digits }).parse(input)
 }
 
-// typed-id = *blank [run *(separator run)] *(blank / separator)
+// typed-id = [separator] [run *(separator run)] [separator]
 fn typed_id(input: &str) -> IResult<&str, Vec<Run>> {
-    let (input, _) = many0(blank).parse(input)?;
+    let (input, _) = opt(separator).parse(input)?;
     let (input, first) = opt(run).parse(input)?;
     let Some(first) = first else {
         return Ok((input, Vec::new()));
@@ -187,6 +187,12 @@ fn tokenize(input: &str) -> Result<Vec<Run>, GroupError> {
             kind: GroupErrorKind::Empty,
         }),
     }
+}
+
+/// Reads typed digit groups as they were typed, whatever their number and
+/// lengths (for readouts of any ID): each separated run is one group.
+pub fn read_groups(input: &str) -> Result<Vec<Vec<u8>>, GroupError> {
+    Ok(tokenize(input)?.into_iter().map(|r| r.digits).collect())
 }
 
 impl Layout {

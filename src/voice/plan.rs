@@ -258,32 +258,16 @@ fn describe_char(c: char) -> String {
 /// [`VoiceError::InvalidId`] naming the group and the offending character (e.g.
 /// letters mixed with digits).
 pub fn parse_groups(text: &str) -> Result<Vec<String>, VoiceError> {
-    let mut groups: Vec<String> = Vec::new();
-    let mut current = String::new();
-    // Dashes seen since the last group ended; two in a row mean an empty group.
-    let mut dashes = 0usize;
-    for c in text.chars() {
-        if c == '-' || c.is_whitespace() {
-            if !current.is_empty() {
-                groups.push(std::mem::take(&mut current));
-                dashes = 0;
-            }
-            if c == '-' {
-                dashes += 1;
-                if dashes > 1 && !groups.is_empty() {
-                    return Err(VoiceError::InvalidId {
-                        reason: format!("group {} is empty (two '-' in a row)", groups.len() + 1),
-                    });
-                }
-            }
-        } else {
-            current.push(c);
-        }
-    }
-    if !current.is_empty() {
-        groups.push(current);
-    }
-    // Validate digits, counts and lengths with the plan builder's rules.
+    // The same reading of typed groups as installation IDs get: spaces,
+    // dashes or dots, full-width digits.
+    let groups: Vec<String> = crate::ids::groups::read_groups(text)
+        .map_err(|e| VoiceError::InvalidId {
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(|g| g.iter().map(|d| char::from(b'0' + d)).collect())
+        .collect();
+    // Validate counts and lengths with the plan builder's rules.
     Plan::confirmation_id(&groups, &PlanOptions::default())?;
     Ok(groups)
 }

@@ -237,14 +237,15 @@ fn id_parsing_rules() {
     );
     assert_eq!(parse_groups("123 - 456").unwrap(), s(&["123", "456"]));
     assert_eq!(parse_groups("-123-456-").unwrap(), s(&["123", "456"]));
+    assert_eq!(parse_groups("123.456").unwrap(), s(&["123", "456"]));
+    assert_eq!(parse_groups("１２３ 456").unwrap(), s(&["123", "456"]));
     let cases: &[(&str, &str)] = &[
-        ("12a4-5678", "group 1 '12a4' contains 'a'"),
-        ("1234-56H8", "group 2 '56H8' contains 'H'"),
-        ("123--456", "group 2 is empty"),
+        ("12a4-5678", "group 1: 'a' at column 3 is not a digit"),
+        ("1234-56H8", "group 2: 'H' at column 8 is not a digit"),
         ("", "no digit groups"),
         (" - ", "no digit groups"),
-        ("١٢٣", "U+0661"),
-        ("12\u{7}3", "U+0007"),
+        ("١٢٣", "is not a digit"),
+        ("12\u{7}3", "'\\u{7}' at column 3"),
     ];
     for (input, want) in cases {
         let e = parse_groups(input).unwrap_err();
