@@ -85,7 +85,8 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
             let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            let events = dtmf::decode_all(&samples, rate)
+                .map_err(|e| bad(format!("{}: {e}", path.display())))?;
             Caller::from_dtmf(&events, samples.len() as u64 * 1000 / rate.max(1) as u64)
         }
         (None, Some(script)) => {
@@ -139,7 +140,8 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
     match cmd {
         DtmfCmd::Decode { file } => {
             let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+            let events = dtmf::decode_all(&samples, rate)
+                .map_err(|e| bad(format!("{}: {e}", file.display())))?;
             println!("{}", dtmf::keys_of(&events));
         }
         DtmfCmd::Encode {

@@ -439,27 +439,32 @@ pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
             .map_err(|e| bad(format!("{}: {e}", a.output.display())))?,
     );
     writeln!(out, "label,installation_id,decision,confirmation_id,reason")?;
+    // Results are written in input order: an unreadable line's row goes out
+    // just before the next decided line after it.
     let mut items = Vec::new();
-    let mut invalid = 0;
+    let mut item_lines = Vec::new();
+    let mut rejected = std::collections::VecDeque::new();
     for (line, label, text) in &lines {
         match InstallationId::parse(text) {
-            Ok(iid) => items.push(BatchItem {
-                iid,
-                label: label.clone(),
-            }),
-            Err(e) => {
-                invalid += 1;
-                writeln!(
-                    out,
+            Ok(iid) => {
+                items.push(BatchItem {
+                    iid,
+                    label: label.clone(),
+                });
+                item_lines.push(*line);
+            }
+            Err(e) => rejected.push_back((
+                *line,
+                format!(
                     "{},{},invalid,,{}",
                     csv(label.as_deref().unwrap_or("")),
                     csv(text),
                     csv(&format!("{}: line {line}: {e}", a.input.display()))
-                )?;
-            }
+                ),
+            )),
         }
     }
-    out.flush()?;
+    let invalid = rejected.len();
     let total = items.len();
     let tty = std::io::stderr().is_terminal();
     let (mut done, mut granted) = (0usize, 0usize);
@@ -467,6 +472,16 @@ pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
     let mut progress = |acts: &[Activation]| {
         for act in acts {
             let item = &items[done];
+            while rejected
+                .front()
+                .is_some_and(|(line, _)| *line < item_lines[done])
+            {
+                if let Some((_, row)) = rejected.pop_front() {
+                    if let Err(e) = writeln!(out, "{row}") {
+                        write_err.get_or_insert(e);
+                    }
+                }
+            }
             done += 1;
             granted += act.decision.outcome.is_ok() as usize;
             let reason = act.decision.trace.last().cloned().unwrap_or_default();
@@ -505,6 +520,10 @@ pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
         &|g, p, i| secrets.confirmation_id(g, p, i),
         &mut progress,
     );
+    for (_, row) in rejected {
+        writeln!(out, "{row}")?;
+    }
+    out.flush()?;
     if tty {
         eprintln!();
     }

@@ -139,12 +139,26 @@ fn batch_files_with_a_bom_or_quoted_labels_were_misread() {
     let iid = env.iid("b", &sample("fingerprint-a.json"), &key, "studio");
     let input = env.dir.path().join("in.csv");
     let output = env.dir.path().join("out.csv");
-    std::fs::write(&input, format!("\u{feff}\"Smith, John\",{iid}\r\n")).unwrap();
+    std::fs::write(
+        &input,
+        format!("\u{feff}\"Smith, John\",{iid}\r\nbroken,123\r\nagain,{iid}\r\n"),
+    )
+    .unwrap();
     let o = env.vendor(&["batch", input.to_str().unwrap(), output.to_str().unwrap()]);
     assert!(o.status.success(), "{}", err(&o));
     let out = std::fs::read_to_string(&output).unwrap();
     assert!(out.contains("\"Smith, John\","), "{out}");
     assert!(out.contains(",granted,"), "{out}");
+    let labels: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["\"Smith", "broken", "again"],
+        "results in input order: {out}"
+    );
 }
 
 #[test]
