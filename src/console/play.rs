@@ -6,8 +6,7 @@
 //! exists). Otherwise the desk shows the WAV's path.
 
 use actline::voice::{
-    load_language, write_wav, OutputRate, Plan, PlanOptions, RenderOptions, Voice,
-    DEFAULT_VOICES_DIR,
+    load_language, readout, write_wav, OutputRate, RenderOptions, Voice, DEFAULT_VOICES_DIR,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -40,15 +39,7 @@ impl Speaker {
             self.voice = Some(voice);
         }
         let voice = self.voice.as_ref().expect("loaded above");
-        let groups: Vec<&str> = cid.split('-').collect();
-        let plan = Plan::confirmation_id(
-            &groups,
-            &PlanOptions {
-                intro: true,
-                ..PlanOptions::default()
-            },
-        )
-        .map_err(|e| e.to_string())?;
+        let plan = readout(cid).map_err(|e| e.to_string())?;
         let opts = RenderOptions {
             rate: OutputRate::Hz16000,
             ..RenderOptions::default()

@@ -23,7 +23,7 @@ use super::grammar::{Grammar, GrammarError, MatchState, Matcher};
 use crate::ids::groups::digits_of;
 use crate::ids::install::LAYOUT;
 use crate::ids::{InstallationId, Layout};
-use crate::voice::{Plan, PlanOptions, Prompt};
+use crate::voice::{Plan, Prompt};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::Path;
@@ -633,15 +633,8 @@ impl Flow {
         let Some(cid) = self.confirmation_id().map(str::to_string) else {
             return;
         };
-        let groups: Vec<&str> = cid.split('-').collect();
-        let plan = Plan::confirmation_id(
-            &groups,
-            &PlanOptions {
-                intro: true,
-                ..PlanOptions::default()
-            },
-        )
-        .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
+        let plan =
+            crate::voice::readout(&cid).unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
         self.state = State::Reading;
         self.cid_read = true;
         out.push(Action::Note(Note::ConfirmationIdRead {

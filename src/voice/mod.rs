@@ -54,7 +54,8 @@ pub use pack::{
     FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
 };
 pub use plan::{
-    parse_groups, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS, MAX_PLAIN_DIGITS,
+    parse_groups, readout, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS,
+    MAX_PLAIN_DIGITS,
 };
 pub use units::{Prompt, UnitId, UnitKind, MAX_GROUPS, PROMPTS};
 

@@ -251,6 +251,20 @@ fn describe_char(c: char) -> String {
     }
 }
 
+/// How a confirmation ID is read to a caller, by the IVR and by the agent
+/// desk alike: "Your confirmation ID is", then each group announced by
+/// ordinal and read digit by digit. `cid` is typed digit groups.
+pub fn readout(cid: &str) -> Result<Plan, VoiceError> {
+    let groups = parse_groups(cid)?;
+    Plan::confirmation_id(
+        &groups,
+        &PlanOptions {
+            intro: true,
+            ..PlanOptions::default()
+        },
+    )
+}
+
 /// Splits a confirmation ID as typed or printed ("123456-789012 345678") into its
 /// digit groups. Groups are separated by `-` and/or whitespace; leading and
 /// trailing separators are ignored, but two dashes in a row (an empty group) are
