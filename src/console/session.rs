@@ -403,14 +403,6 @@ impl Session {
                         .any(|s| s.to_lowercase().contains(&f))
             })
             .take(MAX_ROWS)
-            .map(|e| AuditRow {
-                id: e.id,
-                at: e.at,
-                actor: e.actor,
-                action: e.action,
-                subject: e.subject,
-                detail: e.detail,
-            })
             .collect();
         rows.shrink_to_fit();
         Ok(rows)

@@ -145,22 +145,8 @@ pub struct Hit {
     pub target: Target,
 }
 
-/// One audit entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRow {
-    /// Sequence number.
-    pub id: i64,
-    /// UTC time.
-    pub at: String,
-    /// Who.
-    pub actor: String,
-    /// What.
-    pub action: String,
-    /// On what.
-    pub subject: String,
-    /// Details.
-    pub detail: String,
-}
+/// One audit entry, as the ledger keeps it.
+pub use actline::ledger::AuditEntry as AuditRow;
 
 /// A key with its activations.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
