@@ -56,6 +56,14 @@ pub enum KeyCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Revoke a key (a leaked key, a refund): it activates nothing more; existing activations stay (supervisors; audited).
+    Revoke {
+        /// The product key.
+        key: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -313,6 +321,12 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
             println!("limit of {} is now {}", rec.key, rec.limit);
             Ok(())
         }
+        KeyCmd::Revoke { key, reason } => {
+            let rec = parse_key(&ledger, &key)?;
+            ledger.revoke_key(&me, rec.serial, &reason)?;
+            println!("{} is revoked: it activates nothing more", rec.key);
+            Ok(())
+        }
     }
 }
 
@@ -421,7 +435,14 @@ fn split_label(line: &str) -> (Option<String>, String) {
     }
 }
 
+/// A CSV field. A field a spreadsheet would run as a formula (`=`, `+`,
+/// `-`, `@`) is prefixed with `'`.
 fn csv(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

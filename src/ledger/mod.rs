@@ -796,6 +796,35 @@ impl Ledger {
         Ok(KeyRecord { limit, ..key })
     }
 
+    /// Revokes a key: it activates nothing more (the rules deny it);
+    /// activations made before stay valid. Supervisors only; audited.
+    pub fn revoke_key(
+        &mut self,
+        actor: &str,
+        serial: u64,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "revoke keys")?;
+        if reason.trim().is_empty() {
+            return Err(LedgerError::Refused("a reason is required".into()));
+        }
+        let n = tx.execute(
+            "UPDATE keys SET revoked = 1 WHERE serial = ?1 AND revoked = 0",
+            [serial as i64],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::NotFound(format!(
+                "no unrevoked key with serial {serial}"
+            )));
+        }
+        audit::append(&tx, actor, "key.revoke", &serial.to_string(), reason)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Releases the seat an activation holds (its machine was replaced), so
     /// the key's next new machine can take it. Supervisors only; audited.
     pub fn release_seat(

@@ -184,3 +184,22 @@ fn an_id_pasted_with_its_line_end_was_refused() {
     let o = env.vendor(&["activate", &format!("{iid}\r\n")]);
     assert!(o.status.success(), "{}", err(&o));
 }
+
+#[test]
+fn batch_labels_could_inject_spreadsheet_formulas() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "1"]);
+    let iid = env.iid("f", &sample("fingerprint-a.json"), &key, "studio");
+    let input = env.dir.path().join("in.csv");
+    let output = env.dir.path().join("out.csv");
+    std::fs::write(&input, format!("=HYPERLINK(1),{iid}\n")).unwrap();
+    assert!(env
+        .vendor(&["batch", input.to_str().unwrap(), output.to_str().unwrap()])
+        .status
+        .success());
+    let out = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("'=HYPERLINK(1),"),
+        "{out}"
+    );
+}

@@ -495,3 +495,25 @@ fn rule_key_kinds_bound_their_limits_at_issue() {
         "no raising past 6 hosts"
     );
 }
+
+#[test]
+fn rule_a_revoked_key_activates_nothing_more_and_only_supervisors_revoke() {
+    let mut d = Desk::new();
+    let k = d.key("studio", KeyKind::Mak, None, 5);
+    assert!(d.activate(&k, "studio", 1).decision.outcome.is_ok());
+    assert!(
+        d.ledger.revoke_key("alice", k.serial(), "leaked").is_err(),
+        "agents cannot revoke"
+    );
+    d.ledger
+        .revoke_key("boss", k.serial(), "posted on a forum")
+        .unwrap();
+    let a = d.activate(&k, "studio", 2);
+    assert!(says(&a, "is revoked: denied"), "{:#?}", a.decision.trace);
+    assert!(d
+        .ledger
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "key.revoke" && e.detail == "posted on a forum"));
+}
