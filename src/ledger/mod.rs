@@ -600,10 +600,7 @@ impl Ledger {
         let Some(key) = self.key(serial)? else {
             return Ok(None);
         };
-        let used = prior(&self.conn, serial)?
-            .iter()
-            .filter(|p| !p.released)
-            .count() as u32;
+        let used = seats_in_use(&self.conn, serial)?;
         let limit = if key.kind == KeyKind::Retail {
             1
         } else {
@@ -768,18 +765,15 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "change a key's activation limit")?;
+        require_supervisor(&tx, actor, "change a key's activation limit", reason)?;
         let key = key_by_serial(&tx, serial)?
             .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
-        let used = prior(&tx, serial)?.iter().filter(|p| !p.released).count() as u32;
+        let used = seats_in_use(&tx, serial)?;
         check_limit(key.kind, limit)?;
         if limit < used {
             return Err(LedgerError::Refused(format!(
                 "{used} seats are in use; the limit cannot go below that"
             )));
-        }
-        if reason.trim().is_empty() {
-            return Err(LedgerError::Refused("a reason is required".into()));
         }
         tx.execute(
             "UPDATE keys SET activation_limit = ?1 WHERE serial = ?2",
@@ -807,10 +801,7 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "revoke keys")?;
-        if reason.trim().is_empty() {
-            return Err(LedgerError::Refused("a reason is required".into()));
-        }
+        require_supervisor(&tx, actor, "revoke keys", reason)?;
         let n = tx.execute(
             "UPDATE keys SET revoked = 1 WHERE serial = ?1 AND revoked = 0",
             [serial as i64],
@@ -836,10 +827,7 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "move a seat")?;
-        if reason.trim().is_empty() {
-            return Err(LedgerError::Refused("a reason is required".into()));
-        }
+        require_supervisor(&tx, actor, "move a seat", reason)?;
         let n = tx.execute("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", [activation])?;
         if n == 0 {
             let exists: bool = tx.query_row(
@@ -1054,11 +1042,20 @@ fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError
     }))
 }
 
-fn require_supervisor(conn: &Connection, actor: &str, what: &str) -> Result<(), LedgerError> {
+/// Every supervisor action needs a supervisor and a reason for the audit trail.
+fn require_supervisor(
+    conn: &Connection,
+    actor: &str,
+    what: &str,
+    reason: &str,
+) -> Result<(), LedgerError> {
     if staff_role(conn, actor)? != Some(Role::Supervisor) {
         return Err(LedgerError::Forbidden(format!(
             "only supervisors {what}, and {actor} is not one"
         )));
+    }
+    if reason.trim().is_empty() {
+        return Err(LedgerError::Refused("a reason is required".into()));
     }
     Ok(())
 }
@@ -1082,6 +1079,15 @@ fn key_by_serial(conn: &Connection, serial: u64) -> Result<Option<KeyRecord>, Le
             },
         )
         .optional()?)
+}
+
+/// Seats a key has in use: its seat-holding activations not released.
+fn seats_in_use(conn: &Connection, serial: u64) -> Result<u32, LedgerError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM activations WHERE key_serial = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0",
+        [serial as i64],
+        |r| r.get(0),
+    )?)
 }
 
 /// The seat-holding activations of a key, with their reactivation counts.
