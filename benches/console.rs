@@ -32,10 +32,7 @@ fn demo() -> (tempfile::TempDir, Home, String) {
         .and_then(|l| l.split_whitespace().nth(2))
         .unwrap();
     let key = ProductKey::parse(key).unwrap();
-    let hw = actline::fingerprint::HardwareHash {
-        parts: [1, 2, 3, 4, 5, 6, 7, 8],
-        virtual_machine: false,
-    };
+    let hw = actline::fingerprint::HardwareHash::numbered(1);
     let iid = InstallationId::new(101, &key, hw, actline::days::today()).to_string();
     (dir, home, iid)
 }

@@ -37,12 +37,18 @@ enum ClientCmd {
     Confirm {
         /// The confirmation ID (any grouping).
         cid: String,
+        /// The product (needed when several have state here).
+        #[arg(long)]
+        product: Option<String>,
     },
     /// Re-verify the activation: activated, grace (days left) or notification mode.
     Status {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// The product (needed when several have state here).
+        #[arg(long)]
+        product: Option<String>,
     },
     /// Print the hardware components this machine reports (they never leave it: only keyed digests do).
     Fingerprint,
@@ -75,8 +81,8 @@ pub fn run(a: ClientArgs) -> Result<()> {
             Some(iid) => println!("{iid}"),
             None => println!("{product}: unlocked by a setup key — no activation needed"),
         },
-        ClientCmd::Confirm { cid } => {
-            let terms = client.confirm(&cid, &m, today)?;
+        ClientCmd::Confirm { cid, product } => {
+            let terms = client.with_product(product).confirm(&cid, &m, today)?;
             println!(
                 "activated ({} key{})",
                 terms.kind,
@@ -87,8 +93,8 @@ pub fn run(a: ClientArgs) -> Result<()> {
                 }
             );
         }
-        ClientCmd::Status { json } => {
-            let s = client.status(&m, today)?;
+        ClientCmd::Status { json, product } => {
+            let s = client.with_product(product).status(&m, today)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {

@@ -1,7 +1,9 @@
 //! The customer's side: making installation IDs, verifying confirmation IDs,
 //! and keeping the activation state honest.
 //!
-//! The state lives in one JSON file, `STATE/state.json`, owner-only. At every
+//! The state lives in one JSON file, `STATE/state.json`, owner-only, with one
+//! entry per product, so activating a second product on a machine leaves the
+//! first one's activation alone. At every
 //! [`Client::status`] the activation is re-verified from scratch: the stored
 //! confirmation ID must verify against the stored installation ID with the
 //! vendor's public key (or the product's secret), and this machine's
@@ -89,6 +91,12 @@ pub enum ClientError {
     /// A new installation ID was asked for while the activation still holds.
     #[error("{0}")]
     AlreadyActivated(String),
+    /// Several products have state here and none was named.
+    #[error("several products have state in this directory ({0}): name one with --product")]
+    WhichProduct(String),
+    /// Nothing that identifies this machine could be read.
+    #[error("this machine reports no identifying hardware (machine-id, board serial, disk serial, network adapter, root volume): an installation ID made here would match no machine")]
+    NoHardware,
 }
 
 impl ClientError {
@@ -101,7 +109,16 @@ impl ClientError {
     }
 }
 
-/// The stored state.
+/// The state file: one [`State`] per product (format 2). A format 1 file,
+/// which held a single product's state, reads as a file with that entry.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: u32,
+    products: BTreeMap<String, State>,
+}
+
+/// One product's stored state.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 struct State {
@@ -136,8 +153,8 @@ pub enum Status {
         product: String,
         /// Day of activation (YYYY-MM-DD).
         since: String,
-        /// Fingerprint components still matching.
-        matching_components: usize,
+        /// Which identity components still match, and their weight.
+        matching: String,
     },
     /// Unlocked by a setup key: no activation needed.
     Unlocked {
@@ -166,8 +183,8 @@ impl Status {
     /// One line for people.
     pub fn describe(&self) -> String {
         match self {
-            Status::Activated { product, since, matching_components } => {
-                format!("{product}: activated since {since} (this machine matches on {matching_components} of 8 components)")
+            Status::Activated { product, since, matching } => {
+                format!("{product}: activated since {since} (this machine: {matching})")
             }
             Status::Unlocked { product } => format!("{product}: unlocked by a setup key (no activation needed)"),
             Status::Grace { product, days_left, ended } => format!(
@@ -241,6 +258,7 @@ impl Trust {
 pub struct Client {
     dir: PathBuf,
     trust: Trust,
+    product: Option<String>,
 }
 
 impl Client {
@@ -249,7 +267,40 @@ impl Client {
         Self {
             dir: dir.into(),
             trust,
+            product: None,
         }
+    }
+
+    /// Which product [`confirm`](Self::confirm) and [`status`](Self::status)
+    /// work on. Without one they take the only product with state here, and
+    /// refuse to guess when there are several.
+    pub fn with_product(mut self, product: Option<String>) -> Self {
+        self.product = product;
+        self
+    }
+
+    fn pick(&self, file: &StateFile) -> Result<String, ClientError> {
+        if let Some(p) = &self.product {
+            return if file.products.contains_key(p) {
+                Ok(p.clone())
+            } else {
+                Err(ClientError::NoPending)
+            };
+        }
+        match file.products.len() {
+            0 => Err(ClientError::NoPending),
+            1 => Ok(file.products.keys().next().cloned().unwrap_or_default()),
+            _ => Err(ClientError::WhichProduct(
+                file.products.keys().cloned().collect::<Vec<_>>().join(", "),
+            )),
+        }
+    }
+
+    fn load_one(&self) -> Result<(StateFile, String, State), ClientError> {
+        let file = self.load()?.unwrap_or_default();
+        let name = self.pick(&file)?;
+        let state = file.products.get(&name).cloned().ok_or(ClientError::NoPending)?;
+        Ok((file, name, state))
     }
 
     /// The per-user default state directory.
@@ -277,7 +328,7 @@ impl Client {
         ))
     }
 
-    fn load(&self) -> Result<Option<State>, ClientError> {
+    fn load(&self) -> Result<Option<StateFile>, ClientError> {
         let path = self.path();
         if !path.exists() {
             return Ok(None);
@@ -286,20 +337,34 @@ impl Client {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let state: State = serde_json::from_str(&text).map_err(|e| ClientError::File {
+        let corrupt = |e: serde_json::Error| ClientError::File {
             path: path.clone(),
             message: format!("corrupt state file ({e}); nothing was changed"),
-        })?;
-        Ok(Some(state))
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+        if value.get("format").and_then(|f| f.as_u64()) == Some(1) {
+            let one: State = serde_json::from_value(value).map_err(corrupt)?;
+            let mut file = StateFile {
+                format: 2,
+                products: BTreeMap::new(),
+            };
+            file.products.insert(one.product.clone(), one);
+            return Ok(Some(file));
+        }
+        Ok(Some(serde_json::from_value(value).map_err(corrupt)?))
     }
 
-    fn save(&self, mut s: State) -> Result<(), ClientError> {
+    /// Stores `s` as its product's entry, resealed, keeping every other
+    /// product's entry as it was.
+    fn save(&self, mut file: StateFile, mut s: State) -> Result<(), ClientError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| ClientError::File {
             path: self.dir.clone(),
             message: e.to_string(),
         })?;
         s.seal = self.seal_of(&s);
-        let json = serde_json::to_string_pretty(&s).unwrap_or_default();
+        file.format = 2;
+        file.products.insert(s.product.clone(), s);
+        let json = serde_json::to_string_pretty(&file).unwrap_or_default();
         write_private(&self.path(), json.as_bytes()).map_err(|e| ClientError::File {
             path: self.path(),
             message: e.to_string(),
@@ -318,22 +383,26 @@ impl Client {
     ) -> Result<Option<InstallationId>, ClientError> {
         let tp = self.trust.product(product)?.clone();
         let key = ProductKey::parse(key)?;
-        let prev = self.load()?;
-        if prev
-            .as_ref()
-            .is_some_and(|s| s.product == product && s.activation.is_some())
-        {
-            if let Status::Activated { since, .. } = self.status(machine, today)? {
+        let file = self.load()?.unwrap_or_default();
+        let prev = file.products.get(product);
+        if prev.is_some_and(|s| s.activation.is_some()) {
+            let scoped = Client::new(self.dir.clone(), self.trust.clone())
+                .with_product(Some(product.to_string()));
+            if let Status::Activated { since, .. } = scoped.status(machine, today)? {
                 return Err(ClientError::AlreadyActivated(format!(
                     "{product} is already activated on this machine (since {since}); a new installation ID is only needed once `status` says the activation ended"
                 )));
             }
         }
-        let installed_day = match &prev {
-            Some(s) if s.product == product && self.seal_of(s) == s.seal => {
+        // A new installation ID never restarts the grace period: it keeps the
+        // earliest install day on record for the product, and a state that
+        // was tampered with (bad seal, install day in the future) ends it.
+        let installed_day = match prev {
+            None => today,
+            Some(s) if self.seal_of(s) == s.seal && s.installed_day <= today.saturating_add(1) => {
                 s.installed_day.min(today)
             }
-            _ => today,
+            Some(_) => today.saturating_sub(GRACE_DAYS),
         };
         let mut state = State {
             format: 1,
@@ -353,13 +422,16 @@ impl Client {
                 )));
             }
             state.unlocked_by_setup_key = true;
-            self.save(state)?;
+            self.save(file, state)?;
             return Ok(None);
         }
-        let hw = machine.hash(&self.trust.salt(), tp.code);
+        let hw = machine.hash(&self.trust.salt(), key.serial());
+        if hw.is_empty() {
+            return Err(ClientError::NoHardware);
+        }
         let iid = InstallationId::new(tp.code, &key, hw, today);
         state.installation_id = Some(iid.to_string());
-        self.save(state)?;
+        self.save(file, state)?;
         Ok(Some(iid))
     }
 
@@ -371,7 +443,7 @@ impl Client {
         machine: &Components,
         today: u16,
     ) -> Result<Terms, ClientError> {
-        let mut state = self.load()?.ok_or(ClientError::NoPending)?;
+        let (file, _, mut state) = self.load_one()?;
         let iid_text = state
             .installation_id
             .clone()
@@ -380,12 +452,12 @@ impl Client {
         let tp = self.trust.product(&state.product)?;
         let terms = confirm::verify(typed, &iid, &self.trust.verifier(tp)?)?;
         let sim = machine
-            .hash(&self.trust.salt(), tp.code)
+            .hash(&self.trust.salt(), iid.key_serial)
             .compare(&iid.hardware);
         if !sim.same_machine() {
             return Err(ClientError::Ended(format!(
-                "this machine does not match the installation ID ({} of 8 components differ)",
-                8 - sim.matching
+                "this machine does not match the installation ID ({})",
+                sim.describe()
             )));
         }
         let cid = crate::ids::groups::join_groups(
@@ -400,14 +472,13 @@ impl Client {
             confirmation_id: cid,
             activated_day: today,
         });
-        self.save(state)?;
+        self.save(file, state)?;
         Ok(terms)
     }
 
     /// Re-verifies everything and says where the install stands.
     pub fn status(&self, machine: &Components, today: u16) -> Result<Status, ClientError> {
-        let state = self.load()?.ok_or(ClientError::NoPending)?;
-        let product = state.product.clone();
+        let (_, product, state) = self.load_one()?;
         let grace_left =
             (state.installed_day as u32 + GRACE_DAYS as u32).saturating_sub(today as u32) as u16;
         let unactivated = |ended: Option<String>| {
@@ -481,18 +552,18 @@ impl Client {
             ))));
         }
         let sim = machine
-            .hash(&self.trust.salt(), tp.code)
+            .hash(&self.trust.salt(), iid.key_serial)
             .compare(&iid.hardware);
         if !sim.same_machine() {
             return Ok(unactivated(Some(format!(
-                "the hardware changed beyond tolerance ({} of 8 components differ) or the state was copied from another machine — reactivate by phone",
-                8 - sim.matching
+                "the hardware changed beyond tolerance ({}) or the state was copied from another machine — reactivate by phone",
+                sim.describe()
             ))));
         }
         Ok(Status::Activated {
             product,
             since: crate::days::format(act.activated_day),
-            matching_components: sim.matching,
+            matching: sim.describe(),
         })
     }
 }

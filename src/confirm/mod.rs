@@ -266,15 +266,12 @@ mod tests {
     use super::*;
     use crate::fingerprint::HardwareHash;
 
-    fn iid(serial: u64, parts: [u8; 8]) -> InstallationId {
+    fn iid(serial: u64, machine: u64) -> InstallationId {
         InstallationId {
             product: 7,
             key_serial: serial,
             key_proof: 99,
-            hardware: HardwareHash {
-                parts,
-                virtual_machine: false,
-            },
+            hardware: HardwareHash::numbered(machine),
             day: 2500,
         }
     }
@@ -288,17 +285,17 @@ mod tests {
     fn a_signed_id_is_20_groups_and_verifies_only_for_its_installation() {
         let sk = SigningKey::generate().unwrap();
         let v = Verifier::signed(&sk.public_key()).unwrap();
-        let id = iid(1, [1; 8]);
+        let id = iid(1, 1);
         let cid = issue_signed(&sk, &id, TERMS);
         assert_eq!(cid.split('-').count(), 20);
         assert_eq!(verify(&cid, &id, &v), Ok(TERMS));
         assert_eq!(
-            verify(&cid, &iid(2, [1; 8]), &v),
+            verify(&cid, &iid(2, 1), &v),
             Err(ConfirmError::Invalid),
             "other key"
         );
         assert_eq!(
-            verify(&cid, &iid(1, [2; 8]), &v),
+            verify(&cid, &iid(1, 2), &v),
             Err(ConfirmError::Invalid),
             "other machine"
         );
@@ -312,13 +309,13 @@ mod tests {
 
     #[test]
     fn a_compact_id_is_8_groups_of_6_and_verifies_only_for_its_installation() {
-        let id = iid(5, [3; 8]);
+        let id = iid(5, 3);
         let cid = issue_compact(b"product secret", &id, TERMS);
         assert_eq!(cid.len(), 8 * 6 + 7);
         let v = Verifier::Compact(b"product secret".to_vec());
         assert_eq!(verify(&cid, &id, &v), Ok(TERMS));
         assert_eq!(
-            verify(&cid, &iid(5, [4; 8]), &v),
+            verify(&cid, &iid(5, 4), &v),
             Err(ConfirmError::Invalid)
         );
         assert_eq!(
@@ -329,7 +326,7 @@ mod tests {
 
     #[test]
     fn a_typo_in_a_confirmation_id_names_the_group() {
-        let id = iid(5, [3; 8]);
+        let id = iid(5, 3);
         let cid = issue_compact(b"k", &id, TERMS);
         let mut chars: Vec<char> = cid.chars().collect();
         chars[8] = if chars[8] == '0' { '1' } else { '0' };
@@ -342,7 +339,7 @@ mod tests {
     fn a_consistent_edit_of_a_signed_id_is_refused() {
         let sk = SigningKey::generate().unwrap();
         let v = Verifier::signed(&sk.public_key()).unwrap();
-        let id = iid(1, [1; 8]);
+        let id = iid(1, 1);
         let cid = issue_signed(&sk, &id, TERMS);
         let mut payload = SIGNED_LAYOUT.parse(&cid).unwrap();
         payload[50] = (payload[50] + 1) % 10;

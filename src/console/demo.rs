@@ -65,10 +65,7 @@ pub fn create(home: &Home) -> Result<()> {
     // A caller the IVR could not finish with: three groups entered.
     let (code, key) = &issued[0];
     let key = ProductKey::parse(key).context("the demo key parses")?;
-    let machine = HardwareHash {
-        parts: [11, 22, 33, 44, 55, 6, 17, 28],
-        virtual_machine: false,
-    };
+    let machine = HardwareHash::numbered(11);
     let iid = InstallationId::new(*code, &key, machine, actline::days::today());
     let groups: Vec<String> = iid.to_string().split('-').map(str::to_string).collect();
     ledger.hand_over(

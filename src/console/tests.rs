@@ -145,7 +145,7 @@ fn typing_fills_the_groups_and_each_group_checks_when_complete() {
     type_text(&mut d, &digits[7..60]);
     assert!(
         d.activation.preview.is_none(),
-        "nothing to name before 63 digits"
+        "nothing to name before 70 digits"
     );
     type_text(&mut d, &digits[60..]);
     let p = d
@@ -161,7 +161,7 @@ fn typing_fills_the_groups_and_each_group_checks_when_complete() {
         .hint
         .as_deref()
         .unwrap()
-        .contains("all 9 groups are in"));
+        .contains("all 10 groups are in"));
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
     let iid = demo.iid(&key, "studio", MACHINE_A);
     let mut d = demo.desk();
     ui(&mut d, Ui::Submit);
-    assert!(d.activation.hint.as_deref().unwrap().contains("0 of 63"));
+    assert!(d.activation.hint.as_deref().unwrap().contains("0 of 70"));
     ui(&mut d, Ui::Paste(format!("Installation ID: {iid}\n")));
     assert_eq!(d.activation.iid.as_deref(), Some(iid.as_str()));
     assert!(d
@@ -610,12 +610,12 @@ fn snapshot_activation_while_typing() {
         ),
         "{text}"
     );
-    assert!(text.contains("│ 0030111   71558··   ·······"), "{text}");
+    assert!(text.contains("│ 0030111  71558··  ·······"), "{text}");
     assert!(
         text.contains("'o' refused: an installation ID is digits only"),
         "{text}"
     );
-    assert!(text.contains("the product, version and key appear when all 63 digits are in"));
+    assert!(text.contains("the product, version and key appear when all 70 digits are in"));
     assert!(
         text.contains(&format!(" {} · supervisor · ledger ", os_user())),
         "{text}"
@@ -701,7 +701,7 @@ fn snapshot_lookup_calls_dialog_help_and_too_small() {
     let text = screen(&mut m);
     assert!(text.contains("Calls handed over by the IVR"), "{text}");
     assert!(
-        text.contains("demo-call-1    3/9 groups  the caller asked for an agent after group 3"),
+        text.contains("demo-call-1    3/10 groups  the caller asked for an agent after group 3"),
         "{text}"
     );
     assert!(text.contains("What the caller entered:"));

@@ -149,6 +149,8 @@ pub enum DenyReason {
     SeatsExhausted,
     /// A site host was reactivated too often.
     ReactivationLimit,
+    /// The installation ID carries no identity component.
+    NoHardware,
 }
 
 /// A granted activation. Only [`decide`] makes one, so nothing can issue a
@@ -390,6 +392,13 @@ pub fn decide(req: &Request<'_>) -> Decision {
             ));
         }
     }
+    if let (Some(caller), None) = (req.caller_agreement, key.agreement.as_deref()) {
+        return t.deny(
+            DenyReason::AgreementMismatch,
+            format!("the caller names agreement {caller}, but key {short} is under no agreement"),
+            "check the key, or activate without naming an agreement",
+        );
+    }
     if let (Some(caller), Some(owner)) = (req.caller_agreement, key.agreement.as_deref()) {
         if caller != owner {
             if req.agreements.may_use(caller, owner) {
@@ -430,12 +439,22 @@ pub fn decide(req: &Request<'_>) -> Decision {
     t.note("keys are not tied to a CPU architecture");
 
     // 7 and 8. kind and machine
+    if iid.hardware.is_empty() {
+        return t.deny(
+            DenyReason::NoHardware,
+            "the installation ID carries no hardware evidence (no machine-id, board, disk, network adapter or volume)".to_string(),
+            "make the installation ID on the machine itself with an unmodified client",
+        );
+    }
     let active: Vec<&PriorActivation> = req.prior.iter().filter(|p| !p.released).collect();
+    // The one rule for "same machine" (crate::fingerprint): the digests are
+    // keyed by the key's serial, so activations of every product the key
+    // covers (downgrades included) compare with each other.
     let same = active
         .iter()
         .map(|p| (p, p.hardware.compare(&iid.hardware)))
         .filter(|(_, s)| s.same_machine())
-        .max_by_key(|(p, s)| (s.weight, p.id));
+        .max_by_key(|(p, s)| (s.weight(), p.id));
     let vm = if iid.hardware.virtual_machine {
         "virtual"
     } else {
@@ -465,7 +484,7 @@ pub fn decide(req: &Request<'_>) -> Decision {
                 if p.reactivations >= SITE_HOST_REACTIVATIONS_MAX {
                     return t.deny(DenyReason::ReactivationLimit, format!("host activation #{} was reactivated {} times already (at most {SITE_HOST_REACTIVATIONS_MAX})", p.id, p.reactivations), "a supervisor can move the host to a new seat");
                 }
-                return t.grant(key.kind, false, Some(p.id), format!("machine matches host activation #{} on {} of 8 components: reactivation {} of {SITE_HOST_REACTIVATIONS_MAX}, no host seat used", p.id, s.matching, p.reactivations + 1));
+                return t.grant(key.kind, false, Some(p.id), format!("machine matches host activation #{}: {}: reactivation {} of {SITE_HOST_REACTIVATIONS_MAX}, no host seat used", p.id, s.describe(), p.reactivations + 1));
             }
             let used = active.len() as u32;
             if used >= limit {
@@ -487,7 +506,7 @@ pub fn decide(req: &Request<'_>) -> Decision {
         }
         KeyKind::Mak | KeyKind::Retail => {
             if let Some((p, s)) = same {
-                return t.grant(key.kind, false, Some(p.id), format!("machine matches activation #{} on {} of 8 components: reactivation, no seat used", p.id, s.matching));
+                return t.grant(key.kind, false, Some(p.id), format!("machine matches activation #{}: {}: reactivation, no seat used", p.id, s.describe()));
             }
             let limit = if key.kind == KeyKind::Retail {
                 1

@@ -1,6 +1,8 @@
 //! Reading the components on Linux. Every source is optional: what cannot be
 //! read (no permission, no such file, not Linux) becomes an empty component,
-//! which still hashes consistently from one run to the next.
+//! which is absent from the installation ID (see the [module
+//! rule](super#what-counts-as-evidence)). Nothing here substitutes a
+//! model-level or made-up value for a missing one.
 
 use super::Components;
 use std::fs;
@@ -35,9 +37,10 @@ fn machine_id() -> String {
 
 fn board() -> String {
     let d = "/sys/class/dmi/id";
-    // board_serial and product_uuid are root-only on most systems; the rest
-    // is world-readable.
-    ["board_vendor", "board_name", "board_serial", "product_uuid"]
+    // Only what tells one unit from another of the same model: the board's
+    // serial and the product UUID, both root-only on most systems. Vendor and
+    // model names are the same across a fleet and are left out.
+    ["board_serial", "product_uuid"]
         .iter()
         .map(|f| read(format!("{d}/{f}")))
         .filter(|s| !s.is_empty())
@@ -80,6 +83,8 @@ fn disk() -> String {
                 && !b.starts_with("ram")
                 && !b.starts_with("dm-")
                 && !b.starts_with("zram")
+                // A USB stick plugged in is not a new machine.
+                && read(format!("/sys/block/{b}/removable")) != "1"
         })
         .map(|b| {
             let serial = read(format!("/sys/block/{b}/device/serial"));
@@ -142,7 +147,8 @@ fn volume() -> String {
             return uuid;
         }
     }
-    source
+    // The device path (the same on every VM of a flavour) is not evidence.
+    String::new()
 }
 
 fn is_virtual() -> bool {

@@ -1,39 +1,44 @@
 //! The installation ID: what the customer's machine shows and the caller reads
-//! out. 9 groups of 7 digits (63 digits, 54 of payload).
+//! out. 10 groups of 7 digits (70 digits, 60 of payload).
 //!
-//! Payload, 179 bits (all that 54 digits hold), most significant first:
+//! Payload, 199 bits (all that 60 digits hold), most significant first:
 //!
 //! | bits | field |
 //! |-----:|-------|
-//! | 3  | format version (1) |
+//! | 3  | format version (2) |
 //! | 14 | product code from the catalog |
 //! | 36 | product key serial number |
 //! | 29 | proof of knowing the whole key: HMAC-SHA-256(key, product, hardware, day), truncated |
-//! | 48 | hardware fingerprint: 8 components × 6 bits |
-//! | 1  | virtual-machine flag |
+//! | 77 | hardware: virtual-machine flag, 5 presence bits, 71 digest bits ([`crate::fingerprint`]) |
 //! | 16 | day of creation, counted from 2020-01-01 |
-//! | 32 | CRC-32 (ISO-HDLC) of all the above |
+//! | 24 | CRC-24 (OpenPGP) of all the above |
 //!
-//! The payload is read as one number and written as 54 decimal digits. Any
+//! The payload is read as one number and written as 60 decimal digits. Any
 //! single wrong digit fails its group's check digit; anything else fails the
-//! CRC (one in four billion slips through) or leaves the 179-bit range.
+//! CRC (one in sixteen million slips through, and then the key proof at the
+//! vendor, one in half a billion) or leaves the 199-bit range.
+//!
+//! Format 1 (9 groups, 6-bit digests of eight components) carried too few
+//! hardware bits to keep one seat per machine on large keys; this build
+//! reads only format 2.
 
 use super::bits::{from_decimal, to_bytes, to_decimal, BitReader, BitWriter};
 use super::groups::{join_groups, GroupError, GroupErrorKind, Layout};
-use crate::fingerprint::HardwareHash;
+use crate::fingerprint::{HardwareHash, HARDWARE_BITS};
 use crate::keys::ProductKey;
 use std::fmt;
 
-/// The installation ID's grouping: 9 groups of 7 digits.
+/// The installation ID's grouping: 10 groups of 7 digits.
 pub const LAYOUT: Layout = Layout {
-    groups: 9,
+    groups: 10,
     group_len: 7,
 };
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
-const BODY_BITS: usize = 3 + 14 + 36 + 29 + 48 + 1 + 16;
-const PAYLOAD_BITS: usize = BODY_BITS + 32;
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub const FORMAT_VERSION: u8 = 2;
+const BODY_BITS: usize = 3 + 14 + 36 + 29 + HARDWARE_BITS as usize + 16;
+const CRC_BITS: u32 = 24;
+const PAYLOAD_BITS: usize = BODY_BITS + CRC_BITS as usize;
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_24_OPENPGP);
 
 /// A decoded installation ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,7 +117,7 @@ impl InstallationId {
         w.finish()
     }
 
-    /// The canonical binary form (22 bytes): what confirmation IDs sign.
+    /// The canonical binary form (25 bytes): what confirmation IDs sign.
     pub fn to_bytes(&self) -> Vec<u8> {
         to_bytes(&self.payload_bits())
     }
@@ -122,26 +127,26 @@ impl InstallationId {
         let crc = CRC.checksum(&to_bytes(&body));
         let mut w = BitWriter::new();
         w.push_bytes(&to_bytes(&body), BODY_BITS)
-            .push(crc as u64, 32);
+            .push(crc as u64, CRC_BITS);
         w.finish()
     }
 
-    /// The 54 payload digits.
+    /// The 60 payload digits.
     pub fn payload_digits(&self) -> Vec<u8> {
-        // 2^179 < 10^54, so this always fits.
+        // 2^199 < 10^60, so this always fits.
         to_decimal(&self.payload_bits(), LAYOUT.payload_digits()).unwrap_or_default()
     }
 
-    /// The ID as its 9 groups of 7 digits.
+    /// The ID as its 10 groups of 7 digits.
     pub fn groups(&self) -> Vec<Vec<u8>> {
         LAYOUT.encode(&self.payload_digits())
     }
 
-    /// Decodes the 54 payload digits (check digits already removed).
+    /// Decodes the 60 payload digits (check digits already removed).
     pub fn from_payload_digits(digits: &[u8]) -> Result<Self, IidError> {
         let bits = from_decimal(digits, PAYLOAD_BITS).ok_or(IidError::Integrity)?;
         let (body, crc) = bits.split_at(BODY_BITS);
-        if CRC.checksum(&to_bytes(body)) as u64 != BitReader::new(crc).read(32) {
+        if CRC.checksum(&to_bytes(body)) as u64 != BitReader::new(crc).read(CRC_BITS) {
             return Err(IidError::Integrity);
         }
         let mut r = BitReader::new(body);
@@ -152,7 +157,7 @@ impl InstallationId {
         let product = r.read(14) as u16;
         let key_serial = r.read(36);
         let key_proof = r.read(29) as u32;
-        let hardware = HardwareHash::read_bits(&mut r);
+        let hardware = HardwareHash::read_bits(&mut r).ok_or(IidError::Integrity)?;
         let day = r.read(16) as u16;
         Ok(Self {
             product,
@@ -223,31 +228,38 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn sample(serial: u64, parts: [u8; 8], day: u16) -> InstallationId {
+    fn hw(parts: [u64; 5], present: u8, vm: bool) -> HardwareHash {
+        let mut full = [None; 5];
+        for (i, d) in full.iter_mut().enumerate() {
+            if present >> i & 1 == 1 {
+                *d = Some(parts[i].wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            }
+        }
+        HardwareHash::new(full, vm)
+    }
+
+    fn sample(serial: u64, parts: [u64; 5], day: u16) -> InstallationId {
         InstallationId {
             product: 101,
             key_serial: serial,
             key_proof: 0xABCDEF,
-            hardware: HardwareHash {
-                parts,
-                virtual_machine: false,
-            },
+            hardware: hw(parts, 0b11111, false),
             day,
         }
     }
 
     proptest! {
         #[test]
-        fn every_id_round_trips(serial in 0u64..(1 << 36), parts in proptest::array::uniform8(0u8..64), day in any::<u16>(), product in 0u16..(1 << 14), proof in 0u32..(1 << 29), vm in any::<bool>()) {
-            let id = InstallationId { product, key_serial: serial, key_proof: proof, hardware: HardwareHash { parts, virtual_machine: vm }, day };
+        fn every_id_round_trips(serial in 0u64..(1 << 36), parts in proptest::array::uniform5(any::<u64>()), present in 0u8..32, day in any::<u16>(), product in 0u16..(1 << 14), proof in 0u32..(1 << 29), vm in any::<bool>()) {
+            let id = InstallationId { product, key_serial: serial, key_proof: proof, hardware: hw(parts, present, vm), day };
             let text = id.to_string();
-            prop_assert_eq!(text.len(), 63 + 8);
+            prop_assert_eq!(text.len(), 70 + 9);
             prop_assert_eq!(InstallationId::parse(&text), Ok(id));
         }
 
         #[test]
-        fn every_single_substitution_is_caught_and_corrected(serial in 0u64..(1 << 36), day in any::<u16>(), pos in 0usize..63, delta in 1u8..10) {
-            let id = sample(serial, [1, 2, 3, 4, 5, 6, 7, 8], day);
+        fn every_single_substitution_is_caught_and_corrected(serial in 0u64..(1 << 36), day in any::<u16>(), pos in 0usize..70, delta in 1u8..10) {
+            let id = sample(serial, [1, 2, 3, 4, 5], day);
             let mut digits: Vec<u8> = id.groups().concat();
             digits[pos] = (digits[pos] + delta) % 10;
             let typed: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
@@ -262,8 +274,8 @@ mod tests {
         }
 
         #[test]
-        fn every_adjacent_transposition_is_caught(serial in 0u64..(1 << 36), day in any::<u16>(), pos in 0usize..62) {
-            let id = sample(serial, [9, 8, 7, 6, 5, 4, 3, 2], day);
+        fn every_adjacent_transposition_is_caught(serial in 0u64..(1 << 36), day in any::<u16>(), pos in 0usize..69) {
+            let id = sample(serial, [9, 8, 7, 6, 5], day);
             let mut digits: Vec<u8> = id.groups().concat();
             prop_assume!(digits[pos] != digits[pos + 1]);
             digits.swap(pos, pos + 1);
@@ -274,7 +286,7 @@ mod tests {
 
     #[test]
     fn two_wrong_digits_in_different_groups_fail_without_a_guess() {
-        let id = sample(12345, [1; 8], 2000);
+        let id = sample(12345, [1; 5], 2000);
         let mut g = id.groups();
         g[0][0] = (g[0][0] + 1) % 10;
         g[5][3] = (g[5][3] + 1) % 10;
@@ -291,7 +303,7 @@ mod tests {
     fn a_consistent_forgery_of_groups_fails_the_crc() {
         // Change a payload digit and recompute that group's check digit: every
         // group checks, the CRC does not.
-        let id = sample(777, [3; 8], 2100);
+        let id = sample(777, [3; 5], 2100);
         let mut payload = id.payload_digits();
         payload[20] = (payload[20] + 1) % 10;
         let typed = LAYOUT.format(&payload);

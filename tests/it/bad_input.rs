@@ -40,7 +40,7 @@ fn installation_ids_with_typing_errors_name_the_group() {
     refused(
         &env.vendor(&["activate", "12345"]),
         2,
-        "found 5 digits, expected 63",
+        "found 5 digits, expected 70",
     );
     refused(&env.vendor(&["activate", "1234567-12x4567"]), 2, "group 2");
     refused(&env.vendor(&["activate", ""]), 2, "nothing was entered");

@@ -11,7 +11,7 @@ use std::process::Stdio;
 fn forty_processes_racing_for_a_10_seat_key_get_exactly_10_grants() {
     let env = Env::demo();
     let key = env.issue(&["--product", "studio", "--activations", "10"]);
-    let machines = distinct_machines(&env, 40, 101);
+    let machines = distinct_machines(40);
     let iids: Vec<String> = machines
         .iter()
         .enumerate()
@@ -63,7 +63,7 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
         .map(|n| {
             format!(
                 "pc-{n},{}",
-                InstallationId::new(201, &k, machine(n).hash(&salt, 201), actline::days::today())
+                InstallationId::new(201, &k, machine(n).hash(&salt, k.serial()), actline::days::today())
             )
         })
         .collect();

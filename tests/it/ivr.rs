@@ -90,7 +90,7 @@ fn a_call_from_audio_activates_and_the_confirmation_id_verifies() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(v["outcome"], "activated", "{v:#}");
     assert_eq!(v["installation_id"], iid.as_str());
-    assert_eq!(events(&v, "group_accepted"), 9);
+    assert_eq!(events(&v, "group_accepted"), 10);
     let cid = v["confirmation_id"].as_str().unwrap();
     assert!(env
         .client("c", &sample("fingerprint-a.json"), &["confirm", cid])

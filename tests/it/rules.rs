@@ -100,10 +100,7 @@ impl Desk {
 
 /// Machine `n`: distinct in every component from machine `m != n`.
 fn hw(n: u8) -> HardwareHash {
-    HardwareHash {
-        parts: [n % 64; 8],
-        virtual_machine: false,
-    }
+    HardwareHash::numbered(n as u64)
 }
 
 fn last(a: &Activation) -> &str {

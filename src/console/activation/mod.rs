@@ -59,13 +59,13 @@ pub struct Correction {
 /// The activation screen's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActivationState {
-    /// The digits typed, at most 63.
+    /// The digits typed, at most [`IID_DIGITS`].
     pub digits: Vec<u8>,
     /// A hint after refused input.
     pub hint: Option<String>,
-    /// The ID, when all 63 digits are in and it parses.
+    /// The ID, when all [`IID_DIGITS`] digits are in and it parses.
     pub iid: Option<String>,
-    /// Why the 63 digits are not an ID.
+    /// Why the typed digits are not an ID.
     pub error: Option<String>,
     /// The likely correction when exactly one digit is wrong.
     pub correction: Option<Correction>,
@@ -88,7 +88,7 @@ pub struct ActivationState {
 }
 
 impl ActivationState {
-    /// The nine groups as typed.
+    /// The groups as typed.
     pub fn groups(&self) -> Vec<GroupView> {
         (0..LAYOUT.groups)
             .map(|g| {
@@ -118,7 +118,7 @@ impl ActivationState {
             .collect()
     }
 
-    /// Re-reads the typed digits: when all 63 are in, parses them; returns
+    /// Re-reads the typed digits: when all are in, parses them; returns
     /// the ID when it parses (the desk then asks what it names).
     pub fn reparse(&mut self) -> Option<String> {
         self.iid = None;

@@ -1,6 +1,7 @@
 //! How the activation screen changes: typing, pasting, deciding, reading back.
 
 use super::{ActivationState, Phase, IID_DIGITS};
+use actline::ids::install::LAYOUT;
 use crate::console::msg::{Intent, Msg, ReadBack, Reply, Ui};
 use crate::console::view_model::CallView;
 
@@ -12,7 +13,8 @@ pub fn refused_hint(c: char) -> String {
         format!("'{c}'")
     };
     format!(
-        "{shown} refused: an installation ID is digits only — 9 groups of 7; spaces and dashes are optional"
+        "{shown} refused: an installation ID is digits only — {} groups of {}; spaces and dashes are optional",
+        LAYOUT.groups, LAYOUT.group_len
     )
 }
 
@@ -29,9 +31,10 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 s.clear();
             }
             if s.digits.len() >= IID_DIGITS {
-                s.hint = Some(
-                    "all 9 groups are in — Enter decides, Backspace corrects, Ctrl-U clears".into(),
-                );
+                s.hint = Some(format!(
+                    "all {} groups are in — Enter decides, Backspace corrects, Ctrl-U clears",
+                    LAYOUT.groups
+                ));
                 return None;
             }
             s.digits.push(d.min(9));
@@ -98,7 +101,7 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             (None, Phase::Entry) => {
                 s.hint = Some(if s.digits.len() < IID_DIGITS {
                     format!(
-                        "{} of 63 digits — the decision needs the whole installation ID",
+                        "{} of {IID_DIGITS} digits — the decision needs the whole installation ID",
                         s.digits.len()
                     )
                 } else {

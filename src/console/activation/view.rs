@@ -29,7 +29,10 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     let inner = b.inner(area);
     f.render_widget(b, area);
     let groups = s.groups();
-    let cell = (inner.width / LAYOUT.groups as u16).clamp(8, 12) as usize;
+    // Groups are spaced apart when the panel is wide enough; on a narrow
+    // terminal (80 columns) they sit side by side, told apart by the marks.
+    let cell = (inner.width / LAYOUT.groups as u16).clamp(LAYOUT.group_len as u16, 12) as usize;
+    let lead = usize::from(cell > LAYOUT.group_len);
     let typing = s.digits.len() / LAYOUT.group_len;
 
     let mut labels = Vec::new();
@@ -37,7 +40,7 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     let mut marks = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         labels.push(Span::styled(
-            format!("{:<cell$}", format!(" {}", i + 1)),
+            format!("{:<cell$}", format!("{}{}", " ".repeat(lead), i + 1)),
             dim(),
         ));
         let mut text: String = g.digits.clone();
@@ -52,8 +55,10 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
             }
             None => bold(),
         };
-        digits.push(Span::styled(format!(" {text}"), style));
-        digits.push(Span::raw(" ".repeat(cell.saturating_sub(8))));
+        digits.push(Span::styled(format!("{}{text}", " ".repeat(lead)), style));
+        digits.push(Span::raw(
+            " ".repeat(cell.saturating_sub(LAYOUT.group_len + lead)),
+        ));
         marks.push(match g.valid {
             Some(true) => Span::styled(format!("{:<cell$}", "   ✓"), good()),
             Some(false) => Span::styled(format!("{:<cell$}", "   ✗"), bad()),
@@ -93,7 +98,7 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     } else {
         Line::styled(
             format!(
-                "{} of 63 digits · spaces and dashes optional · paste works",
+                "{} of {IID_DIGITS} digits · spaces and dashes optional · paste works",
                 s.digits.len()
             ),
             dim(),
@@ -107,7 +112,7 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
         ]),
         (None, Some(_)) => Line::styled("reading the product and key…", dim()),
         (None, None) => Line::styled(
-            "the product, version and key appear when all 63 digits are in",
+            format!("the product, version and key appear when all {IID_DIGITS} digits are in"),
             dim(),
         ),
     };
@@ -124,7 +129,7 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     if focused && s.phase == Phase::Entry && s.digits.len() < IID_DIGITS {
         let g = s.digits.len() / LAYOUT.group_len;
         let p = s.digits.len() % LAYOUT.group_len;
-        let x = inner.x + (g * cell + 1 + p) as u16;
+        let x = inner.x + (g * cell + lead + p) as u16;
         if x < inner.right() && inner.height > 1 {
             f.set_cursor_position(Position::new(x, inner.y + 1));
         }

@@ -2,6 +2,7 @@
 
 use super::components::CallsData;
 use crate::console::widgets::{block, bold, dim, key};
+use actline::ids::install::LAYOUT;
 use tuirealm::ratatui::layout::Rect;
 use tuirealm::ratatui::style::{Color, Modifier, Style};
 use tuirealm::ratatui::text::{Line, Span};
@@ -32,11 +33,12 @@ pub fn draw(d: &CallsData, f: &mut Frame, area: Rect) {
     let start = s.selected.saturating_sub(list_height.saturating_sub(1));
     for (i, c) in s.list.iter().enumerate().skip(start).take(list_height) {
         let head = format!(
-            "#{:<4} {}  {:<14} {}/9 groups  ",
+            "#{:<4} {}  {:<14} {}/{} groups  ",
             c.id,
             c.at.get(11..16).unwrap_or(&c.at),
             c.call,
             c.groups.len(),
+            LAYOUT.groups,
         );
         let room = (inner.width as usize).saturating_sub(head.chars().count());
         let text = format!("{head}{}", c.reason.chars().take(room).collect::<String>());
