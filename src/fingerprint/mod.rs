@@ -55,6 +55,7 @@
 //! Two digests of different lengths are compared on their common prefix.
 
 mod collect;
+pub mod fleet;
 
 pub use collect::collect;
 

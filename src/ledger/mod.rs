@@ -1098,10 +1098,18 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
          FROM activations a WHERE a.key_serial = ?1 AND a.decision = 'granted' AND a.new_seat = 1 ORDER BY a.id",
     )?;
     let rows = stmt.query_map([serial as i64], |r| {
-        let hw: String = r.get(1)?;
+        let (id, hw): (i64, String) = (r.get(0)?, r.get(1)?);
+        // A damaged fingerprint must not read as a new machine (a free seat).
+        let hardware = HardwareHash::from_hex(&hw).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("activation #{id}: hardware {hw:?} is not a fingerprint").into(),
+            )
+        })?;
         Ok(PriorActivation {
-            id: r.get(0)?,
-            hardware: HardwareHash::from_hex(&hw).unwrap_or_default(),
+            id,
+            hardware,
             product: r.get(2)?,
             released: r.get(3)?,
             reactivations: r.get(4)?,

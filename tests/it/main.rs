@@ -3,6 +3,7 @@
 mod activation;
 mod bad_input;
 mod concurrency;
+mod fleet;
 mod console;
 mod fuzz_regressions;
 mod ivr;
