@@ -39,7 +39,7 @@ impl Desk for Grant {
 fn whole_call(c: &mut Criterion) {
     let key = ProductKey::issue(b"k", KeyKind::Mak, 77);
     let iid = InstallationId::new(201, &key, HardwareHash::default(), 2500);
-    // Three minutes of caller audio: the 9 groups typed a second apart, then
+    // Three minutes of caller audio: the 10 groups typed a second apart, then
     // listening to the readout and the menu until the IVR hangs up.
     let mut audio = vec![0i16; 180 * 8000];
     let opts = GenOptions::default();

@@ -11,6 +11,7 @@ use super::play::Speaker;
 use super::view_model::*;
 use actline::entitlement::rules::{Channel, Role};
 use actline::entitlement::{Agreement, Agreements, Catalog, Program};
+use actline::fingerprint::HardwareHash;
 use actline::home::{os_user, Home, Secrets};
 use actline::ids::InstallationId;
 use actline::keys::{KeyKind, ProductKey};
@@ -259,13 +260,16 @@ impl Session {
             .and_then(|u| u.key.agreement.as_deref())
             .and_then(|id| self.agreements.get(id))
             .map(|a| self.agreement_view(a));
-        let hardware = iid.hardware.to_hex();
+        // "This machine" by the one same-machine rule, not by equal digests.
+        let same_machine = |hex: &str| {
+            HardwareHash::from_hex(hex).is_some_and(|h| h.compare(&iid.hardware).same_machine())
+        };
         let machine_history = if usage.is_some() {
             self.ledger
                 .activations_of(iid.key_serial)
                 .map_err(|e| describe(&e))?
                 .iter()
-                .filter(|r| r.id != act.id && r.hardware == hardware)
+                .filter(|r| r.id != act.id && same_machine(&r.hardware))
                 .map(activation_line)
                 .collect()
         } else {
@@ -732,7 +736,7 @@ fn activation_line(r: &ActivationRow) -> ActivationLine {
         decision: r.decision.clone(),
         holds_seat,
         note,
-        machine: r.hardware.chars().take(8).collect(),
+        machine: r.hardware.trim_start_matches("h2:").chars().take(8).collect(),
         actor: r.actor.clone(),
     }
 }

@@ -174,7 +174,7 @@ impl Similarity {
         names_of(self.present & !self.matched)
     }
 
-    /// One phrase for traces: "machine_id, disk and nic match (7 of 11)".
+    /// One phrase for traces: "machine_id, disk and nic match, weight 7 of 11".
     pub fn describe(&self) -> String {
         let m = self.matching();
         let list = match m.len() {
@@ -182,7 +182,7 @@ impl Similarity {
             1 => format!("{} matches", m[0]),
             n => format!("{} and {} match", m[..n - 1].join(", "), m[n - 1]),
         };
-        format!("{list} ({} of {})", self.weight(), self.present_weight())
+        format!("{list}, weight {} of {}", self.weight(), self.present_weight())
     }
 }
 
