@@ -299,7 +299,11 @@ impl Client {
     fn load_one(&self) -> Result<(StateFile, String, State), ClientError> {
         let file = self.load()?.unwrap_or_default();
         let name = self.pick(&file)?;
-        let state = file.products.get(&name).cloned().ok_or(ClientError::NoPending)?;
+        let state = file
+            .products
+            .get(&name)
+            .cloned()
+            .ok_or(ClientError::NoPending)?;
         Ok((file, name, state))
     }
 

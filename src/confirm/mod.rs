@@ -314,10 +314,7 @@ mod tests {
         assert_eq!(cid.len(), 8 * 6 + 7);
         let v = Verifier::Compact(b"product secret".to_vec());
         assert_eq!(verify(&cid, &id, &v), Ok(TERMS));
-        assert_eq!(
-            verify(&cid, &iid(5, 4), &v),
-            Err(ConfirmError::Invalid)
-        );
+        assert_eq!(verify(&cid, &iid(5, 4), &v), Err(ConfirmError::Invalid));
         assert_eq!(
             verify(&cid, &id, &Verifier::Compact(b"other".to_vec())),
             Err(ConfirmError::Invalid)

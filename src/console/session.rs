@@ -736,7 +736,12 @@ fn activation_line(r: &ActivationRow) -> ActivationLine {
         decision: r.decision.clone(),
         holds_seat,
         note,
-        machine: r.hardware.trim_start_matches("h2:").chars().take(8).collect(),
+        machine: r
+            .hardware
+            .trim_start_matches("h2:")
+            .chars()
+            .take(8)
+            .collect(),
         actor: r.actor.clone(),
     }
 }

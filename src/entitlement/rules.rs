@@ -506,7 +506,16 @@ pub fn decide(req: &Request<'_>) -> Decision {
         }
         KeyKind::Mak | KeyKind::Retail => {
             if let Some((p, s)) = same {
-                return t.grant(key.kind, false, Some(p.id), format!("machine matches activation #{}: {}: reactivation, no seat used", p.id, s.describe()));
+                return t.grant(
+                    key.kind,
+                    false,
+                    Some(p.id),
+                    format!(
+                        "machine matches activation #{}: {}: reactivation, no seat used",
+                        p.id,
+                        s.describe()
+                    ),
+                );
             }
             let limit = if key.kind == KeyKind::Retail {
                 1

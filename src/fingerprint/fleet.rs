@@ -61,7 +61,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -72,7 +72,7 @@ impl Rng {
     fn hex(&mut self, n: usize) -> String {
         let mut s = String::new();
         while s.len() < n {
-            s.push_str(&format!("{:016x}", self.next()));
+            s.push_str(&format!("{:016x}", self.next_u64()));
         }
         s.truncate(n);
         s
@@ -80,12 +80,24 @@ impl Rng {
 
     fn uuid(&mut self) -> String {
         let h = self.hex(32);
-        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
     }
 
     fn mac(&mut self, oui: &str) -> String {
-        let v = self.next();
-        format!("{oui}:{:02x}:{:02x}:{:02x}", v as u8, (v >> 8) as u8, (v >> 16) as u8)
+        let v = self.next_u64();
+        format!(
+            "{oui}:{:02x}:{:02x}:{:02x}",
+            v as u8,
+            (v >> 8) as u8,
+            (v >> 16) as u8
+        )
     }
 }
 
@@ -143,7 +155,7 @@ pub fn with_changes(c: &Components, count: usize, rng: &mut Rng) -> Option<Compo
     }
     let mut out = c.clone();
     for _ in 0..count {
-        let i = (rng.next() % parts.len() as u64) as usize;
+        let i = (rng.next_u64() % parts.len() as u64) as usize;
         let name = parts.swap_remove(i);
         let fresh = format!("replaced-{}", rng.hex(16));
         match name {
@@ -187,7 +199,7 @@ pub fn simulate(
 ) -> Outcome {
     let mut rng = Rng::new(seed);
     let salt = rng.hex(64).into_bytes();
-    let serial = rng.next() & ((1 << 36) - 1);
+    let serial = rng.next_u64() & ((1 << 36) - 1);
     let mut held: Vec<(Components, HardwareHash)> = Vec::with_capacity(seats);
     let mut out = Outcome {
         new_machines,
@@ -209,7 +221,7 @@ pub fn simulate(
     }
     for changes in [1, 2] {
         for _ in 0..reactivations {
-            let own = (rng.next() % held.len() as u64) as usize;
+            let own = (rng.next_u64() % held.len() as u64) as usize;
             let Some(c) = with_changes(&held[own].0, changes, &mut rng) else {
                 continue;
             };

@@ -182,7 +182,11 @@ impl Similarity {
             1 => format!("{} matches", m[0]),
             n => format!("{} and {} match", m[..n - 1].join(", "), m[n - 1]),
         };
-        format!("{list}, weight {} of {}", self.weight(), self.present_weight())
+        format!(
+            "{list}, weight {} of {}",
+            self.weight(),
+            self.present_weight()
+        )
     }
 }
 
@@ -343,7 +347,10 @@ impl HardwareHash {
     /// 2^14 chance per component).
     pub fn numbered(n: u64) -> Self {
         let spread = |k: u64| {
-            let mut z = n.wrapping_mul(8).wrapping_add(k).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = n
+                .wrapping_mul(8)
+                .wrapping_add(k)
+                .wrapping_add(0x9E37_79B9_7F4A_7C15);
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
@@ -576,7 +583,13 @@ mod tests {
         assert_eq!(machine().hash(b"s", 1), other.hash(b"s", 1));
         // Two machines sharing only the fleet's cpu, memory and gpu differ.
         let stranger = changed(&machine(), &identity_names());
-        assert_eq!(machine().hash(b"s", 1).compare(&stranger.hash(b"s", 1)).matched, 0);
+        assert_eq!(
+            machine()
+                .hash(b"s", 1)
+                .compare(&stranger.hash(b"s", 1))
+                .matched,
+            0
+        );
     }
 
     #[test]
@@ -593,7 +606,10 @@ mod tests {
             ..Default::default()
         };
         let s = a.hash(b"s", 1).compare(&b.hash(b"s", 1));
-        assert_eq!(s.matched, 0, "empty board, disk, nic and volume are not a match");
+        assert_eq!(
+            s.matched, 0,
+            "empty board, disk, nic and volume are not a match"
+        );
         a.machine_id = "m-b".into();
         assert!(a.hash(b"s", 1).compare(&b.hash(b"s", 1)).same_machine());
     }
@@ -730,7 +746,15 @@ mod tests {
 
     #[test]
     fn hex_and_bits_round_trip() {
-        for c in [machine(), Components::default(), Components { virtual_machine: true, nic: "x".into(), ..Default::default() }] {
+        for c in [
+            machine(),
+            Components::default(),
+            Components {
+                virtual_machine: true,
+                nic: "x".into(),
+                ..Default::default()
+            },
+        ] {
             let h = c.hash(b"s", 3);
             assert_eq!(HardwareHash::from_hex(&h.to_hex()), Some(h));
             let mut w = BitWriter::new();
@@ -754,6 +778,9 @@ mod tests {
     fn nonzero_padding_is_refused() {
         let mut w = BitWriter::new();
         w.push(0, 1).push(0b00001, 5).push(7, 64).push(1, 7);
-        assert_eq!(HardwareHash::read_bits(&mut BitReader::new(&w.finish())), None);
+        assert_eq!(
+            HardwareHash::read_bits(&mut BitReader::new(&w.finish())),
+            None
+        );
     }
 }

@@ -63,7 +63,12 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
         .map(|n| {
             format!(
                 "pc-{n},{}",
-                InstallationId::new(201, &k, machine(n).hash(&salt, k.serial()), actline::days::today())
+                InstallationId::new(
+                    201,
+                    &k,
+                    machine(n).hash(&salt, k.serial()),
+                    actline::days::today()
+                )
             )
         })
         .collect();

@@ -3,8 +3,8 @@
 mod activation;
 mod bad_input;
 mod concurrency;
-mod fleet;
 mod console;
+mod fleet;
 mod fuzz_regressions;
 mod ivr;
 mod regressions;
