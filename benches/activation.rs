@@ -2,7 +2,7 @@
 //! verifying a confirmation ID of each profile, and activations per second
 //! through the ledger, single and batch.
 
-use actline::confirm::{self, SigningKey, Terms, Verifier};
+use actline::confirm;
 use actline::entitlement::rules::{Channel, Role};
 mod common;
 use actline::home::Home;
@@ -20,27 +20,46 @@ fn ids(c: &mut Criterion) {
     c.bench_function("iid/parse+validate", |b| {
         b.iter(|| InstallationId::parse(black_box(&text)).unwrap())
     });
-    let terms = Terms {
-        kind: KeyKind::Mak,
-        reactivation: false,
-    };
-    let sk = SigningKey::generate().unwrap();
-    let v = Verifier::signed(&sk.public_key()).unwrap();
-    let signed = confirm::issue_signed(&sk, &iid, terms);
-    c.bench_function("cid/signed/make", |b| {
-        b.iter(|| confirm::issue_signed(&sk, black_box(&iid), terms))
-    });
-    c.bench_function("cid/signed/verify", |b| {
-        b.iter(|| confirm::verify(black_box(&signed), &iid, &v).unwrap())
-    });
-    let compact = confirm::issue_compact(b"product secret", &iid, terms);
-    let cv = Verifier::Compact(b"product secret".to_vec());
-    c.bench_function("cid/compact/make", |b| {
-        b.iter(|| confirm::issue_compact(b"product secret", black_box(&iid), terms))
-    });
-    c.bench_function("cid/compact/verify", |b| {
-        b.iter(|| confirm::verify(black_box(&compact), &iid, &cv).unwrap())
-    });
+    // Confirmation IDs are made only from a granted decision, through the
+    // home's secrets: the one public way to make one.
+    let dir = tempfile::tempdir().unwrap();
+    let (secrets, _ledger, catalog) = Home::at(dir.path().join("h")).init("bench", true).unwrap();
+    let agreements = actline::entitlement::Agreements::default();
+    for (name, product) in [("signed", "studio"), ("compact", "notes")] {
+        let p = catalog.by_name(product).unwrap().clone();
+        let key = ProductKey::issue(&secrets.key_secret(KeyKind::Mak, p.code), KeyKind::Mak, 123_456);
+        let iid = InstallationId::new(p.code, &key, hw(42), 2500);
+        let record = actline::entitlement::KeyRecord {
+            serial: key.serial(),
+            key: key.to_string(),
+            kind: KeyKind::Mak,
+            product: p.code,
+            agreement: None,
+            limit: 10,
+            revoked: false,
+        };
+        let channel = Channel::SelfService;
+        let decision = actline::entitlement::rules::decide(&actline::entitlement::rules::Request {
+            catalog: &catalog,
+            agreements: &agreements,
+            iid: &iid,
+            key: Some(&record),
+            prior: &[],
+            channel: &channel,
+            caller_agreement: None,
+            today: 2500,
+        });
+        let grant = decision.outcome.expect("a fresh key grants");
+        let cid = secrets.confirmation_id(&grant, &p, &iid);
+        let trust = secrets.trust(&catalog);
+        let v = trust.verifier(&trust.products[product]).unwrap();
+        c.bench_function(&format!("cid/{name}/make"), |b| {
+            b.iter(|| secrets.confirmation_id(&grant, &p, black_box(&iid)))
+        });
+        c.bench_function(&format!("cid/{name}/verify"), |b| {
+            b.iter(|| confirm::verify(black_box(&cid), &iid, &v).unwrap())
+        });
+    }
 }
 
 fn ledger(c: &mut Criterion) {

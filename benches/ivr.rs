@@ -18,7 +18,7 @@ struct Grant;
 
 impl Desk for Grant {
     fn decide(&self, _: &str, iid: &InstallationId) -> CallDecision {
-        let cid = confirm::issue_compact(
+        let cid = confirm::encode_compact(
             b"bench",
             iid,
             Terms {

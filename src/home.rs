@@ -18,8 +18,7 @@ use crate::ids::InstallationId;
 use crate::keys::KeyKind;
 use crate::ledger::{Ledger, LedgerError};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Errors about the home directory and its secrets.
@@ -74,36 +73,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
     }
 }
 
-/// Hex encoding.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hex decoding.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
+pub use actline_formats::hex::{hex, unhex};
 
 /// Writes `contents` to a new owner-only file (mode 0600), atomically.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), HomeError> {
-    let tmp = path.with_extension("tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    f.write_all(contents).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
+    actline_client::files::write_private(path, contents).map_err(io(path))
 }
 
 /// Reads a secret file, refusing it when group or others have any access.

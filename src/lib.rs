@@ -8,19 +8,22 @@
 //! machine verifies offline ([client]). The [ledger] records keys,
 //! activations and an audit trail; the [vendor home](home) holds the secrets.
 //!
+//! The formats ([`ids`], [`keys`], [`fingerprint`], [`days`], the reading
+//! and verifying side of [`confirm`]) live in the `actline-formats` crate,
+//! and the customer's side ([`client`]) in `actline-client`, the library a
+//! vendor embeds in its product; both are re-exported here.
+//!
 //! This library never imports the command line or the terminal UI.
 #![deny(missing_docs)]
 
-pub mod client;
+pub use actline_client as client;
+pub use actline_formats::{days, fingerprint, ids, keys};
+use actline_formats::mac;
+
 pub mod confirm;
-pub mod days;
 pub mod entitlement;
-pub mod fingerprint;
 pub mod fuzzing;
 pub mod home;
-pub mod ids;
 pub mod ivr;
-pub mod keys;
 pub mod ledger;
-mod mac;
 pub mod voice;

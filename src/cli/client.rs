@@ -2,7 +2,7 @@
 
 use super::{bad, failed};
 use actline::client::{Client, Trust};
-use actline::fingerprint::{self, Components};
+use actline::fingerprint::Components;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -57,8 +57,8 @@ enum ClientCmd {
 /// The machine to act as: a posed fingerprint file or this machine.
 pub fn machine(file: &Option<PathBuf>) -> Result<Components> {
     match file {
-        Some(f) => Components::from_file(f).map_err(|e| bad(e.to_string())),
-        None => Ok(fingerprint::collect()),
+        Some(f) => actline::client::read_fingerprint(f).map_err(|e| bad(e.to_string())),
+        None => Ok(actline::client::collect()),
     }
 }
 

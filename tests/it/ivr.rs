@@ -189,7 +189,7 @@ struct FakeDesk;
 
 impl Desk for FakeDesk {
     fn decide(&self, _call: &str, iid: &InstallationId) -> CallDecision {
-        let cid = confirm::issue_compact(
+        let cid = confirm::encode_compact(
             b"fake",
             iid,
             Terms {

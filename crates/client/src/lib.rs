@@ -14,14 +14,34 @@
 //! secret-backed protection, since the client's code is public). Unactivated
 //! installs have a 30-day grace period, then notification mode.
 
-use crate::confirm::{self, ConfirmError, Profile, Terms, Verifier};
-use crate::fingerprint::Components;
-use crate::home::{hex, unhex, write_private};
-use crate::ids::{IidError, InstallationId};
-use crate::keys::{KeyError, KeyKind, ProductKey};
+#![deny(missing_docs)]
+
+mod collect;
+pub mod files;
+
+pub use collect::collect;
+
+use actline_formats::confirm::{self, ConfirmError, Profile, Terms, Verifier};
+use actline_formats::fingerprint::{Components, FingerprintError};
+use actline_formats::hex::{hex, unhex};
+use actline_formats::ids::{IidError, InstallationId};
+use actline_formats::keys::{KeyError, KeyKind, ProductKey};
+use actline_formats::{days, ids, mac};
+use files::write_private;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Reads a fingerprint posed in a JSON file (see
+/// [`Components::from_json`]).
+pub fn read_fingerprint(path: &Path) -> Result<Components, FingerprintError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| FingerprintError::Io {
+        path: origin.clone(),
+        source,
+    })?;
+    Components::from_json(&text, &origin)
+}
 
 /// Days an unactivated install runs before notification mode.
 pub const GRACE_DAYS: u16 = 30;
@@ -326,7 +346,7 @@ impl Client {
         let mut unsealed = s.clone();
         unsealed.seal.clear();
         let json = serde_json::to_string(&unsealed).unwrap_or_default();
-        hex(&crate::mac::hmac(
+        hex(&mac::hmac(
             &self.trust.salt(),
             &[b"actline-client-state-v1", json.as_bytes()],
         ))
@@ -464,7 +484,7 @@ impl Client {
                 sim.describe()
             )));
         }
-        let cid = crate::ids::groups::join_groups(
+        let cid = ids::groups::join_groups(
             &tp.profile
                 .layout()
                 .split(typed)
@@ -510,7 +530,7 @@ impl Client {
                 product: product.clone(),
                 ended: Some(format!(
                     "the install date {} lies in the future: the clock was set back or forward",
-                    crate::days::format(state.installed_day)
+                    days::format(state.installed_day)
                 )),
             });
         }
@@ -566,7 +586,7 @@ impl Client {
         }
         Ok(Status::Activated {
             product,
-            since: crate::days::format(act.activated_day),
+            since: days::format(act.activated_day),
             matching: sim.describe(),
         })
     }

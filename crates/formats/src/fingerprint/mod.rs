@@ -54,14 +54,10 @@
 //! virtual machine with few readable parts still carries long digests.
 //! Two digests of different lengths are compared on their common prefix.
 
-mod collect;
 pub mod fleet;
-
-pub use collect::collect;
 
 use crate::ids::bits::{BitReader, BitWriter};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// The identity components, in ID order, with their weights.
 pub const IDENTITY: [(&str, u8); 5] = [
@@ -262,17 +258,12 @@ fn evidence(value: &str) -> Option<String> {
 }
 
 impl Components {
-    /// Reads a fingerprint posed in a JSON file: an object with the string
-    /// fields `machine_id, board, cpu, memory, disk, nic, gpu, volume` and an
-    /// optional boolean `virtual`.
-    pub fn from_file(path: &Path) -> Result<Self, FingerprintError> {
-        let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FingerprintError::Io {
-            path: p.clone(),
-            source,
-        })?;
-        serde_json::from_str(&text).map_err(|e| FingerprintError::Json {
-            path: p,
+    /// Reads a fingerprint posed as JSON (from `origin`, named in errors):
+    /// an object with the string fields `machine_id, board, cpu, memory,
+    /// disk, nic, gpu, volume` and an optional boolean `virtual`.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self, FingerprintError> {
+        serde_json::from_str(text).map_err(|e| FingerprintError::Json {
+            path: origin.to_string(),
             line: e.line(),
             column: e.column(),
             message: e

@@ -1,10 +1,9 @@
 //! Reading the components on Linux. Every source is optional: what cannot be
 //! read (no permission, no such file, not Linux) becomes an empty component,
-//! which is absent from the installation ID (see the [module
-//! rule](super#what-counts-as-evidence)). Nothing here substitutes a
+//! which is absent from the installation ID (see [`actline_formats::fingerprint`]). Nothing here substitutes a
 //! model-level or made-up value for a missing one.
 
-use super::Components;
+use actline_formats::fingerprint::Components;
 use std::fs;
 use std::path::Path;
 
