@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod collect;
+pub mod ffi;
 pub mod files;
 
 pub use collect::collect;
@@ -234,8 +235,15 @@ impl Trust {
             path: path.into(),
             message: e.to_string(),
         })?;
-        serde_json::from_str(&text).map_err(|e| ClientError::File {
-            path: path.into(),
+        Self::from_json(&text, path)
+    }
+
+    /// Reads trust data the product carries itself (compiled in, so that
+    /// swapping a file on disk cannot change what verifies); `origin` names
+    /// it in errors.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Self, ClientError> {
+        serde_json::from_str(text).map_err(|e| ClientError::File {
+            path: origin.into(),
             message: format!("not a trust file: {e}"),
         })
     }

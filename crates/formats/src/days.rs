@@ -52,11 +52,19 @@ pub fn format(day: u16) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Today, in days since 2020-01-01 (or `ACTLINE_TODAY`).
+/// Today, in days since 2020-01-01 (or `ACTLINE_TODAY`, for tests and
+/// simulations).
 pub fn today() -> u16 {
     if let Some(d) = std::env::var("ACTLINE_TODAY").ok().and_then(|s| parse(&s)) {
         return d;
     }
+    clock_today()
+}
+
+/// Today by the system clock, in days since 2020-01-01, ignoring
+/// `ACTLINE_TODAY` (what the embedded client library uses: a product must
+/// not let an environment variable move its grace period).
+pub fn clock_today() -> u16 {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
