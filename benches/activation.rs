@@ -27,7 +27,11 @@ fn ids(c: &mut Criterion) {
     let agreements = actline::entitlement::Agreements::default();
     for (name, product) in [("signed", "studio"), ("compact", "notes")] {
         let p = catalog.by_name(product).unwrap().clone();
-        let key = ProductKey::issue(&secrets.key_secret(KeyKind::Mak, p.code), KeyKind::Mak, 123_456);
+        let key = ProductKey::issue(
+            &secrets.key_secret(KeyKind::Mak, p.code),
+            KeyKind::Mak,
+            123_456,
+        );
         let iid = InstallationId::new(p.code, &key, hw(42), 2500);
         let record = actline::entitlement::KeyRecord {
             serial: key.serial(),

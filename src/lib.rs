@@ -17,8 +17,8 @@
 #![deny(missing_docs)]
 
 pub use actline_client as client;
-pub use actline_formats::{days, fingerprint, ids, keys};
 use actline_formats::mac;
+pub use actline_formats::{days, fingerprint, ids, keys};
 
 pub mod confirm;
 pub mod entitlement;

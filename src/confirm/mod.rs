@@ -63,8 +63,8 @@ pub(crate) fn issue_compact(secret: &[u8], iid: &InstallationId, terms: Terms) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeyKind;
     use crate::fingerprint::HardwareHash;
+    use crate::keys::KeyKind;
 
     fn iid(serial: u64, machine: u64) -> InstallationId {
         InstallationId {

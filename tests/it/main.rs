@@ -2,6 +2,7 @@
 
 mod activation;
 mod bad_input;
+mod c_client;
 mod concurrency;
 mod console;
 mod fleet;

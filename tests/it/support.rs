@@ -49,10 +49,15 @@ impl Env {
     }
 
     pub fn client(&self, state: &str, fp: &Path, args: &[&str]) -> Output {
+        self.client_at(&self.dir.path().join(state), fp, args)
+    }
+
+    /// The client binary on a state directory anywhere.
+    pub fn client_at(&self, state: &Path, fp: &Path, args: &[&str]) -> Output {
         bin()
             .arg("client")
             .arg("--state")
-            .arg(self.dir.path().join(state))
+            .arg(state)
             .arg("--trust")
             .arg(self.home().join("trust.json"))
             .arg("--fingerprint")

@@ -167,10 +167,12 @@ fn with_client<T>(
     let Some(handle) = (unsafe { client.as_ref() }) else {
         return Err(bad("client: a handle is required, got NULL"));
     };
-    let guard = handle
-        .inner
-        .lock()
-        .map_err(|_| (ActlineCode::ActlineInternal, "client handle poisoned by an earlier panic".to_string()))?;
+    let guard = handle.inner.lock().map_err(|_| {
+        (
+            ActlineCode::ActlineInternal,
+            "client handle poisoned by an earlier panic".to_string(),
+        )
+    })?;
     let c = Client::new(guard.0.clone(), guard.1.clone()).with_product(product.map(str::to_string));
     f(&c).map_err(client_err)
 }
@@ -342,5 +344,65 @@ pub unsafe extern "C" fn actline_string_free(s: *mut c_char) {
     if !s.is_null() {
         // SAFETY: made by CString::into_raw in `give`, freed once.
         drop(unsafe { CString::from_raw(s) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last() -> String {
+        // SAFETY: actline_last_error returns a live NUL-terminated string.
+        unsafe { CStr::from_ptr(actline_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn null_arguments_are_bad_input_with_a_message() {
+        let mut out = std::ptr::null_mut();
+        // SAFETY: null strings are allowed and refused.
+        let code = unsafe { actline_client_new(std::ptr::null(), std::ptr::null(), &mut out) };
+        assert_eq!(code, ActlineCode::ActlineBadInput);
+        assert!(out.is_null());
+        assert!(last().contains("state_dir"), "{}", last());
+        let mut status = ActlineStatus {
+            state: ActlineState::ActlineGrace,
+            days_left: 0,
+            ended: false,
+        };
+        let p = CString::new("studio").unwrap();
+        // SAFETY: a null handle is refused.
+        let code = unsafe {
+            actline_client_status(
+                std::ptr::null(),
+                p.as_ptr(),
+                std::ptr::null(),
+                &mut status,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(code, ActlineCode::ActlineBadInput);
+        assert!(last().contains("handle"), "{}", last());
+    }
+
+    #[test]
+    fn bad_trust_data_is_bad_input_and_no_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = CString::new(dir.path().to_str().unwrap()).unwrap();
+        let t = CString::new("{not json").unwrap();
+        let mut out = std::ptr::null_mut();
+        // SAFETY: valid strings and out-pointer.
+        let code = unsafe { actline_client_new(d.as_ptr(), t.as_ptr(), &mut out) };
+        assert_eq!(code, ActlineCode::ActlineBadInput);
+        assert!(out.is_null());
+        assert!(last().contains("not a trust file"), "{}", last());
+    }
+
+    #[test]
+    fn a_caught_panic_is_internal() {
+        let code = guard(|| panic!("boom"));
+        assert_eq!(code, ActlineCode::ActlineInternal);
+        assert!(last().contains("internal error"));
     }
 }

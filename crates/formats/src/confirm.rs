@@ -144,7 +144,10 @@ fn message_bits(iid: &InstallationId, terms: u16) -> Vec<u8> {
 }
 
 fn compact_mac(secret: &[u8], iid: &InstallationId, terms: u16) -> Vec<bool> {
-    let digest = crate::mac::hmac(secret, &[b"actline-cid-compact-v1", &message_bits(iid, terms)]);
+    let digest = crate::mac::hmac(
+        secret,
+        &[b"actline-cid-compact-v1", &message_bits(iid, terms)],
+    );
     let mut w = BitWriter::new();
     w.push_bytes(&digest, COMPACT_MAC_BITS);
     w.finish()
@@ -233,5 +236,3 @@ pub fn verify(
     }
     Ok(terms)
 }
-
-
