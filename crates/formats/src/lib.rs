@@ -6,12 +6,17 @@
 //! - [`fingerprint`]: hardware digests and the one rule that says whether two
 //!   fingerprints are the same machine;
 //! - [`confirm`]: confirmation IDs (reading, verifying, writing);
-//! - [`days`], [`hex`], [`mac`]: the small pieces they share.
+//! - [`bits`], [`days`], [`hex`], [`mac`]: the small pieces they share.
+//!
+//! Modules depend on each other in one direction only: `bits`, `mac`, `hex`
+//! and `days` on nothing; `keys` on `mac`; `fingerprint` on `bits` and
+//! `mac`; `ids` on those; `confirm` on `ids`.
 //!
 //! Both `actline` (the vendor's engine) and `actline-client` (the library a
 //! vendor embeds in its product) build on this crate.
 #![deny(missing_docs)]
 
+pub mod bits;
 pub mod confirm;
 pub mod days;
 pub mod fingerprint;

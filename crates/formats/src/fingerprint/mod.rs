@@ -56,7 +56,7 @@
 
 pub mod fleet;
 
-use crate::ids::bits::{BitReader, BitWriter};
+use crate::bits::{BitReader, BitWriter};
 use serde::{Deserialize, Serialize};
 
 /// The identity components, in ID order, with their weights.
@@ -445,7 +445,7 @@ impl HardwareHash {
     pub fn to_hex(&self) -> String {
         let mut w = BitWriter::new();
         self.write_bits(&mut w);
-        let bytes = crate::ids::bits::to_bytes(&w.finish());
+        let bytes = crate::bits::to_bytes(&w.finish());
         let mut s = String::from("h2:");
         for b in bytes {
             s.push_str(&format!("{b:02x}"));

@@ -12,7 +12,7 @@
 //! - [`groups`]: group layouts, formatting, and the nom parser for typed input.
 //! - [`install`]: the installation ID layout.
 
-pub mod bits;
+pub use crate::bits;
 pub mod damm;
 pub mod groups;
 pub mod install;
