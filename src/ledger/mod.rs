@@ -1522,6 +1522,13 @@ fn activate_in(
         crate::days::now_rfc3339(),
     ])?;
     let id = tx.last_insert_rowid();
+    #[cfg(test)]
+    tests::GRANT_SYNC.with(|c| {
+        c.set(
+            tx.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap_or(-1),
+        )
+    });
     audit::append(
         tx,
         &actor,
@@ -1541,6 +1548,132 @@ fn activate_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// `PRAGMA synchronous` as the last activation saw it in its
+        /// transaction (2 is FULL).
+        pub(super) static GRANT_SYNC: std::cell::Cell<i64> = const { std::cell::Cell::new(-1) };
+    }
+
+    /// A fresh demo ledger with a supervisor "sue" and a studio key.
+    fn demo() -> (tempfile::TempDir, Ledger, crate::home::Secrets, KeyRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::home::Home::at(dir.path().join("h"));
+        let (secrets, mut l, catalog) = home.init("sue", true).unwrap();
+        let studio = catalog.by_name("studio").unwrap().clone();
+        let key = l
+            .issue_key("sue", &studio, KeyKind::Mak, None, 100, &|k, c| {
+                secrets.key_secret(k, c)
+            })
+            .unwrap();
+        (dir, l, secrets, key)
+    }
+
+    fn iid_for(key: &KeyRecord, n: u8) -> InstallationId {
+        let k = ProductKey::parse(&key.key).unwrap();
+        let hw = HardwareHash {
+            parts: [n % 64, (n / 64) + 1, 3, 4, 5, 6, 7, n % 61],
+            virtual_machine: false,
+        };
+        InstallationId::new(key.product, &k, hw, 2500)
+    }
+
+    #[test]
+    fn grants_were_committed_with_synchronous_normal() {
+        let (_d, mut l, secrets, key) = demo();
+        let staff = Channel::Staff {
+            name: "sue".into(),
+            role: Role::Supervisor,
+        };
+        let sign = |g: &Grant, p: &Product, i: &InstallationId| secrets.confirmation_id(g, p, i);
+        GRANT_SYNC.with(|c| c.set(-1));
+        let a = l
+            .activate(&iid_for(&key, 1), &staff, None, None, 2500, &sign)
+            .unwrap();
+        assert!(a.decision.outcome.is_ok());
+        assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL while the grant commits");
+        GRANT_SYNC.with(|c| c.set(-1));
+        let items = [BatchItem {
+            iid: iid_for(&key, 2),
+            label: None,
+        }];
+        l.activate_batch(&items, 10, &staff, 2500, &sign, &mut |_| {})
+            .unwrap();
+        assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL in a batch too");
+        let after: i64 = l
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(after, 1, "NORMAL again for everything else");
+    }
+
+    #[test]
+    fn a_full_disk_was_reported_as_not_a_usable_ledger() {
+        let (_d, mut l, secrets, key) = demo();
+        let staff = Channel::Staff {
+            name: "sue".into(),
+            role: Role::Supervisor,
+        };
+        let sign = |g: &Grant, p: &Product, i: &InstallationId| secrets.confirmation_id(g, p, i);
+        // A real SQLITE_FULL: the database may not grow by another page.
+        let pages: i64 = l
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        l.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap();
+        let before = l.counts().unwrap();
+        let items: Vec<BatchItem> = (0..200)
+            .map(|n| BatchItem {
+                iid: iid_for(&key, n),
+                label: Some("x".repeat(400)),
+            })
+            .collect();
+        let e = l
+            .activate_batch(&items, 200, &staff, 2500, &sign, &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(e, LedgerError::DiskFull), "{e:?}");
+        assert!(e.to_string().contains("disk holding the ledger is full"), "{e}");
+        assert_eq!(l.counts().unwrap(), before, "nothing half-written");
+        l.verify_audit().unwrap();
+        assert!(matches!(
+            open_err(
+                Path::new("x"),
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    None
+                )
+            ),
+            LedgerError::DiskFull
+        ));
+    }
+
+    #[test]
+    fn corrupt_hand_over_json_was_read_as_empty() {
+        let (_d, mut l, _, _) = demo();
+        let id = l
+            .hand_over("c", "pressed 0", &["1234567".into()], None, &[])
+            .unwrap();
+        l.conn
+            .execute("UPDATE handovers SET groups = '{' WHERE id = ?1", [id])
+            .unwrap();
+        let e = l.handovers(false).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("handovers row {id}, column groups")),
+            "{e}"
+        );
+        // The CHECK constraint keeps SQL honest; a damaged file does not.
+        l.conn
+            .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE staff SET role = 'owner'")
+            .unwrap();
+        let e = l.staff().unwrap_err();
+        assert!(e.to_string().contains("staff row sue, column role"), "{e}");
+        assert!(l.role("sue").is_err(), "an unknown role is not an agent");
+    }
 
     #[test]
     fn a_version_1_ledger_upgrades_and_keeps_its_data() {
