@@ -105,11 +105,24 @@ pub enum LedgerError {
     Sql(#[source] rusqlite::Error),
 }
 
+/// SQLite's word for a full disk: `SQLITE_FULL` when a write finds no
+/// space, `SQLITE_IOERR_SHMSIZE` when the WAL index (`-shm`) cannot grow,
+/// which is what opening a ledger on a disk with no space left gives.
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+                || f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+        }
+        _ => false,
+    }
+}
+
 impl From<rusqlite::Error> for LedgerError {
-    /// `SQLITE_FULL` becomes [`LedgerError::DiskFull`]; everything else is
+    /// A full disk becomes [`LedgerError::DiskFull`]; everything else is
     /// [`LedgerError::Sql`].
     fn from(e: rusqlite::Error) -> Self {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        if is_disk_full(&e) {
             LedgerError::DiskFull
         } else {
             LedgerError::Sql(e)
@@ -122,8 +135,10 @@ impl From<rusqlite::Error> for LedgerError {
 /// usable ledger.
 fn open_err(path: &Path, e: rusqlite::Error) -> LedgerError {
     use rusqlite::ErrorCode as C;
+    if is_disk_full(&e) {
+        return LedgerError::DiskFull;
+    }
     match e.sqlite_error_code() {
-        Some(C::DiskFull) => LedgerError::DiskFull,
         Some(C::DatabaseBusy | C::DatabaseLocked) => LedgerError::Sql(e),
         Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => LedgerError::Inaccessible {
             path: path.to_path_buf(),
