@@ -43,6 +43,19 @@ pub enum HomeError {
         /// Its mode.
         mode: u32,
     },
+    /// The home or its secrets directory is open to others: anyone else
+    /// who can write the home can swap the ledger or the trust file, and
+    /// anyone who can enter the secrets directory is one step from the
+    /// signing key.
+    #[error("{path}: {what} (mode {mode:o}); refusing to use it — run `chmod 700 {path}`")]
+    Unsafe {
+        /// The directory.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+        /// Who can do what.
+        what: &'static str,
+    },
     /// A secret file with the wrong contents.
     #[error("{0}: not a valid key file")]
     BadKey(PathBuf),
@@ -286,12 +299,48 @@ impl Home {
         Ok((secrets, ledger, catalog))
     }
 
-    /// Loads the secrets, refusing files others can read.
+    /// Refuses a home that others can write (group or other write bit) and
+    /// a secrets directory others can write or enter (any group write or
+    /// any access for others), naming the directory and the fix. A
+    /// directory that cannot be examined (permissions) is an
+    /// [`HomeError::Io`] naming it. A home that does not exist passes: the
+    /// caller reports the missing ledger.
+    pub fn check_permissions(&self) -> Result<(), HomeError> {
+        let sdir = self.secrets_dir();
+        for (dir, forbidden, what) in [
+            (&self.dir, 0o022, "writable by others"),
+            (&sdir, 0o027, "open to others"),
+        ] {
+            match fs::metadata(dir) {
+                Ok(m) => {
+                    let mode = m.permissions().mode() & 0o777;
+                    if mode & forbidden != 0 {
+                        return Err(HomeError::Unsafe {
+                            path: dir.clone(),
+                            mode,
+                            what,
+                        });
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(dir)(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the secrets, refusing files others can read and directories
+    /// others can write (see [`Home::check_permissions`]).
     pub fn secrets(&self) -> Result<Secrets, HomeError> {
+        self.check_permissions()?;
         let sdir = self.secrets_dir();
         let mpath = sdir.join("master.key");
-        if !mpath.exists() {
-            return Err(HomeError::NotInitialised(self.dir.clone()));
+        match fs::metadata(&mpath) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(HomeError::NotInitialised(self.dir.clone()))
+            }
+            Err(e) => return Err(io(&mpath)(e)),
         }
         let master = unhex(&read_private(&mpath)?)
             .filter(|m| m.len() == 32)

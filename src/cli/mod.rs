@@ -127,9 +127,16 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
             return c.exit_code();
         }
-        if let Some(l) = cause.downcast_ref::<LedgerError>() {
+        let ledger = cause.downcast_ref::<LedgerError>().or_else(|| {
+            match cause.downcast_ref::<actline::home::HomeError>() {
+                Some(actline::home::HomeError::Ledger(l)) => Some(l),
+                _ => None,
+            }
+        });
+        if let Some(l) = ledger {
             return match l {
-                LedgerError::Sql(_) => 1,
+                LedgerError::Sql(_) | LedgerError::DiskFull => 1,
+                LedgerError::Unverified(_) => 4,
                 _ => 2,
             };
         }

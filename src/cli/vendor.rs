@@ -7,7 +7,7 @@ use actline::entitlement::{advice, Agreements, Catalog, Product};
 use actline::home::{os_user, Home};
 use actline::ids::InstallationId;
 use actline::keys::{KeyKind, ProductKey};
-use actline::ledger::{Activation, BatchItem, Ledger};
+use actline::ledger::{Activation, BatchItem, Ledger, LedgerError};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -177,16 +177,70 @@ pub struct AdviseArgs {
     machines: u32,
 }
 
-/// Opens the ledger of a home.
+/// Opens the ledger of a home, after refusing a home or secrets directory
+/// others can write (and reporting one that cannot be examined).
 pub fn open(home: &Home) -> Result<Ledger> {
-    if !home.ledger_path().exists() {
-        return Err(bad(format!(
+    home.check_permissions()?;
+    match Ledger::open(&home.ledger_path()) {
+        Err(LedgerError::Missing(_)) => Err(bad(format!(
             "{}: no ledger here — run `actline --home {} init --demo` first",
             home.dir().display(),
             home.dir().display()
-        )));
+        ))),
+        other => Ok(other?),
     }
-    Ok(Ledger::open(&home.ledger_path())?)
+}
+
+/// Refuses a batch output path that is the ledger or any other file of the
+/// home, before anything is opened for writing: paths are compared
+/// canonicalised (a file that does not exist yet by its canonical parent),
+/// and an existing file also by device and inode, so symbolic and hard
+/// links are caught too.
+fn refuse_home_output(home: &Home, output: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = || {
+        bad(format!(
+            "{}: that is inside the vendor home {}; write the results somewhere else",
+            output.display(),
+            home.dir().display()
+        ))
+    };
+    let Ok(home_dir) = home.dir().canonicalize() else {
+        return Ok(()); // no home: opening the ledger reports it
+    };
+    let target = match output.canonicalize() {
+        Ok(p) => p,
+        Err(_) => {
+            let parent = match output.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let name = output
+                .file_name()
+                .ok_or_else(|| bad(format!("{}: not a file name", output.display())))?;
+            match parent.canonicalize() {
+                Ok(p) => p.join(name),
+                Err(e) => return Err(bad(format!("{}: {e}", parent.display()))),
+            }
+        }
+    };
+    if target.starts_with(&home_dir) {
+        return Err(refuse());
+    }
+    if let Ok(meta) = std::fs::metadata(&target) {
+        let mut dirs = vec![home_dir];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let Ok(m) = entry.metadata() else { continue };
+                if m.is_dir() {
+                    dirs.push(entry.path());
+                } else if m.dev() == meta.dev() && m.ino() == meta.ino() {
+                    return Err(refuse());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
@@ -295,13 +349,17 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
                     "agreement  {}",
                     rec.agreement.as_deref().unwrap_or("(direct)")
                 );
-                println!(
-                    "seats      {} used, {} left of {}{}",
-                    usage.used,
-                    usage.left,
-                    rec.limit,
-                    if rec.revoked { " (revoked)" } else { "" }
-                );
+                if rec.revoked {
+                    println!(
+                        "seats      revoked: {} used, 0 left (the limit was {})",
+                        usage.used, rec.limit
+                    );
+                } else {
+                    println!(
+                        "seats      {} used, {} left of {}",
+                        usage.used, usage.left, rec.limit
+                    );
+                }
                 for a in acts {
                     println!(
                         "  #{:<5} {} {:<8} {}{}",
@@ -451,6 +509,7 @@ fn csv(s: &str) -> String {
 }
 
 pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
+    refuse_home_output(home, &a.output)?;
     let lines = read_batch(&a.input)?;
     let secrets = home.secrets()?;
     let mut ledger = open(home)?;
@@ -654,11 +713,12 @@ pub fn agreement(home: &Home, cmd: AgreementCmd) -> Result<()> {
                 }
                 for k in &keys {
                     println!(
-                        "  {} {:<9} {} used, {} left",
+                        "  {} {:<9} {} used, {} left{}",
                         k.key.key,
                         k.key.kind.name(),
                         k.used,
-                        k.left
+                        k.left,
+                        if k.key.revoked { " (revoked)" } else { "" }
                     );
                 }
                 println!("{} activations recorded", acts.len());
@@ -683,6 +743,9 @@ pub fn activation(home: &Home, cmd: ActivationCmd) -> Result<()> {
                     a.id, a.decision, a.actor, a.created_at
                 );
                 println!("installation ID  {}", a.installation_id);
+                if a.released {
+                    println!("seat             released (the machine was replaced; the key's next new machine takes the seat)");
+                }
                 if let Some(c) = &a.confirmation_id {
                     println!("confirmation ID  {c}");
                 }
@@ -721,7 +784,20 @@ pub fn staff(home: &Home, cmd: StaffCmd) -> Result<()> {
 }
 
 pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
-    let ledger = open(home)?;
+    // A ledger too damaged to open fails verification too.
+    let ledger = match open(home) {
+        Err(e)
+            if e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<LedgerError>(),
+                    Some(LedgerError::Corrupt { .. } | LedgerError::CorruptRow { .. })
+                )
+            }) =>
+        {
+            return Err(failed(format!("{e:#}")))
+        }
+        other => other?,
+    };
     match cmd {
         AuditCmd::Verify => match ledger.verify_audit() {
             Ok((n, head)) => {

@@ -1,9 +1,22 @@
-//! The audit trail: append-only, hash-chained.
+//! The audit trail: append-only, hash-chained, and replayable.
+//!
+//! Every entry written since schema version 3 carries `data`: a JSON object
+//! with what the change did (a key's serial, kind and limit; an
+//! activation's key and whether it took a seat; a staff member's role; a
+//! digest of the loaded catalog). [`verify`] replays those entries and
+//! compares the result with the tables, so a row changed, added or deleted
+//! outside actline shows. A ledger upgraded from an older schema gets one
+//! `ledger.upgrade` entry holding the state it had then; replay starts there.
+//!
+//! The chain is plain SHA-256, not keyed: it shows edits that did not also
+//! forge entries; record the newest hash elsewhere to catch those that did.
 
 use super::LedgerError;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// One audit entry.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -24,8 +37,33 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// Actions whose entries [`verify`] replays; [`super::Ledger::audit`]
+/// refuses to write them by hand.
+pub(super) const REPLAYED: &[&str] = &[
+    "activate",
+    "key.issue",
+    "key.limit",
+    "key.revoke",
+    "seat.release",
+    "staff.add",
+    "catalog.load",
+    "agreements.load",
+    "ledger.upgrade",
+];
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Lower-case hex SHA-256 of `s`.
+pub(super) fn digest(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The entry hash. Entries from before schema version 3 have no `data`
+/// and hash as they always did.
+#[allow(clippy::too_many_arguments)]
 fn hash(
     prev: &str,
     id: i64,
@@ -34,22 +72,28 @@ fn hash(
     action: &str,
     subject: &str,
     detail: &str,
+    data: Option<&str>,
 ) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &id.to_string(), at, actor, action, subject, detail] {
+    let id = id.to_string();
+    let mut parts = vec![prev, &id, at, actor, action, subject, detail];
+    parts.extend(data);
+    for part in parts {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends an entry inside the caller's transaction.
+/// Appends an entry inside the caller's transaction; `data` is what replay
+/// needs (see the module doc).
 pub(super) fn append(
     conn: &Connection,
     actor: &str,
     action: &str,
     subject: &str,
     detail: &str,
+    data: &Value,
 ) -> Result<(), LedgerError> {
     let last: Option<(i64, String)> = conn
         .prepare_cached("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")?
@@ -59,9 +103,10 @@ pub(super) fn append(
         .map(|(i, h)| (i + 1, h))
         .unwrap_or((1, GENESIS.to_string()));
     let at = crate::days::now_rfc3339();
-    let h = hash(&prev, id, &at, actor, action, subject, detail);
-    conn.prepare_cached("INSERT INTO audit(id, at, actor, action, subject, detail, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
-        .execute(params![id, at, actor, action, subject, detail, prev, h])?;
+    let data = data.to_string();
+    let h = hash(&prev, id, &at, actor, action, subject, detail, Some(&data));
+    conn.prepare_cached("INSERT INTO audit(id, at, actor, action, subject, detail, prev, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+        .execute(params![id, at, actor, action, subject, detail, prev, h, data])?;
     Ok(())
 }
 
@@ -83,15 +128,262 @@ pub(super) fn entries(conn: &Connection) -> Result<Vec<AuditEntry>, LedgerError>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Recomputes the chain.
-pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> {
+/// A key as replay sees it: kind, product, agreement, limit, revoked.
+type KeyState = (String, i64, Option<String>, i64, bool);
+
+/// An activation as replay sees it: key, granted, new seat, released.
+type ActState = (Option<i64>, bool, bool, bool);
+
+/// What the tables should hold.
+#[derive(Default, Serialize, serde::Deserialize, PartialEq, Debug)]
+struct State {
+    keys: BTreeMap<i64, KeyState>,
+    staff: BTreeMap<String, String>,
+    /// Activations recorded since the baseline.
+    activations: BTreeMap<i64, ActState>,
+    /// Activations up to this id predate the trail's data: only their count
+    /// and the seats they hold are known.
+    base_max_id: i64,
+    base_count: i64,
+    /// Seats per key held by activations up to `base_max_id`.
+    base_seats: BTreeMap<i64, i64>,
+    catalog: Option<String>,
+    agreements: Option<String>,
+}
+
+/// The state of the tables now.
+fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
+    let mut s = State {
+        base_max_id,
+        ..State::default()
+    };
     let mut stmt = conn.prepare(
-        "SELECT id, at, actor, action, subject, detail, prev, hash FROM audit ORDER BY id",
+        "SELECT serial, kind, product, agreement, activation_limit, revoked FROM keys",
+    )?;
+    for r in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+        ))
+    })? {
+        let (serial, k) = r?;
+        s.keys.insert(serial, k);
+    }
+    let mut stmt = conn.prepare("SELECT name, role FROM staff")?;
+    for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (n, role) = r?;
+        s.staff.insert(n, role);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, key_serial, decision = 'granted', new_seat, released FROM activations",
+    )?;
+    for r in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+        ))
+    })? {
+        let (id, a): (i64, ActState) = r?;
+        if id <= base_max_id {
+            s.base_count += 1;
+            if let (Some(k), true, true, false) = a {
+                *s.base_seats.entry(k).or_default() += 1;
+            }
+        } else {
+            s.activations.insert(id, a);
+        }
+    }
+    let meta = |k: &str| -> Result<Option<String>, LedgerError> {
+        Ok(conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|v| digest(&v)))
+    };
+    s.catalog = meta("catalog")?;
+    s.agreements = meta("agreements")?;
+    Ok(s)
+}
+
+/// The `ledger.upgrade` entry's data: the state as it was when the trail
+/// started carrying data.
+pub(super) fn baseline(conn: &Connection) -> Result<(), LedgerError> {
+    let max_id: i64 =
+        conn.query_row("SELECT coalesce(max(id), 0) FROM activations", [], |r| r.get(0))?;
+    let s = tables(conn, max_id)?;
+    let data = serde_json::to_value(&s)
+        .map_err(|e| LedgerError::Refused(format!("cannot record the upgrade baseline: {e}")))?;
+    append(
+        conn,
+        "actline",
+        "ledger.upgrade",
+        &format!("schema version {}", super::SCHEMA_VERSION),
+        "the state of keys, staff, seats, catalog and agreements when the trail began to carry replay data",
+        &data,
+    )
+}
+
+fn bad(id: i64, what: &str) -> LedgerError {
+    LedgerError::Unverified(format!("audit entry {id} ({what}) carries unreadable replay data"))
+}
+
+/// Applies one entry to the replayed state.
+fn apply(s: &mut State, id: i64, action: &str, d: &Value) -> Result<(), LedgerError> {
+    let int = |k: &str| d.get(k).and_then(Value::as_i64).ok_or_else(|| bad(id, action));
+    let text = |k: &str| {
+        d.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| bad(id, action))
+    };
+    let flag = |k: &str| d.get(k).and_then(Value::as_bool).ok_or_else(|| bad(id, action));
+    match action {
+        "ledger.upgrade" => {
+            *s = serde_json::from_value(d.clone()).map_err(|_| bad(id, action))?;
+        }
+        "key.issue" => {
+            let agreement = d.get("agreement").and_then(Value::as_str).map(str::to_string);
+            s.keys.insert(
+                int("serial")?,
+                (text("kind")?, int("product")?, agreement, int("limit")?, false),
+            );
+        }
+        "key.limit" | "key.revoke" => {
+            let serial = int("serial")?;
+            let k = s.keys.get_mut(&serial).ok_or_else(|| {
+                LedgerError::Unverified(format!(
+                    "audit entry {id} ({action}) names key serial {serial}, which no entry issued"
+                ))
+            })?;
+            if action == "key.limit" {
+                k.3 = int("limit")?;
+            } else {
+                k.4 = true;
+            }
+        }
+        "staff.add" => {
+            s.staff.insert(text("name")?, text("role")?);
+        }
+        "activate" => {
+            let key = d.get("key").and_then(Value::as_i64);
+            let granted = text("decision")? == "granted";
+            s.activations
+                .insert(int("id")?, (key, granted, flag("new_seat")?, false));
+        }
+        "seat.release" => {
+            let a = int("activation")?;
+            if a <= s.base_max_id {
+                let key = int("key")?;
+                *s.base_seats.entry(key).or_default() -= 1;
+            } else {
+                let act = s.activations.get_mut(&a).ok_or_else(|| {
+                    LedgerError::Unverified(format!(
+                        "audit entry {id} releases activation #{a}, which no entry records"
+                    ))
+                })?;
+                act.3 = true;
+            }
+        }
+        "catalog.load" => s.catalog = Some(text("sha256")?),
+        "agreements.load" => s.agreements = Some(text("sha256")?),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The first difference between what the trail explains and the tables.
+fn compare(want: &State, have: &State) -> Option<String> {
+    for (serial, k) in &have.keys {
+        match want.keys.get(serial) {
+            None => return Some(format!("key serial {serial} is in the keys table but no audit entry issued it")),
+            Some(w) if w != k => {
+                return Some(format!(
+                    "key serial {serial} differs from the trail: the table says limit {}{}, the trail limit {}{}",
+                    k.3,
+                    if k.4 { ", revoked" } else { "" },
+                    w.3,
+                    if w.4 { ", revoked" } else { "" },
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(serial) = want.keys.keys().find(|s| !have.keys.contains_key(s)) {
+        return Some(format!("key serial {serial} was issued (audited) but is gone from the keys table"));
+    }
+    for (name, role) in &have.staff {
+        match want.staff.get(name) {
+            None => return Some(format!("staff member {name} is in the staff table but no audit entry added them")),
+            Some(w) if w != role => {
+                return Some(format!("staff member {name} is {role} in the staff table but {w} by the trail"))
+            }
+            _ => {}
+        }
+    }
+    if let Some(name) = want.staff.keys().find(|n| !have.staff.contains_key(*n)) {
+        return Some(format!("staff member {name} was added (audited) but is gone from the staff table"));
+    }
+    for (id, a) in &have.activations {
+        match want.activations.get(id) {
+            None => return Some(format!("activation #{id} has no audit entry: entries were removed from the trail, or the row was added outside actline")),
+            Some(w) if w != a => return Some(format!("activation #{id} differs from its audit entry (key, decision, seat or release)")),
+            _ => {}
+        }
+    }
+    if let Some(id) = want.activations.keys().find(|i| !have.activations.contains_key(i)) {
+        return Some(format!("activation #{id} is in the audit trail but gone from the activations table"));
+    }
+    if want.base_count != have.base_count {
+        return Some(format!(
+            "{} activations up to #{} were on record when the trail began to carry data; {} are now",
+            want.base_count, want.base_max_id, have.base_count
+        ));
+    }
+    let seats = |m: &BTreeMap<i64, i64>| -> BTreeMap<i64, i64> {
+        m.iter().filter(|(_, n)| **n != 0).map(|(k, n)| (*k, *n)).collect()
+    };
+    if seats(&want.base_seats) != seats(&have.base_seats) {
+        return Some(format!(
+            "seats held by activations up to #{} differ from the trail",
+            want.base_max_id
+        ));
+    }
+    if want.catalog != have.catalog {
+        return Some("the stored catalog is not the one the trail says was loaded".into());
+    }
+    if want.agreements != have.agreements {
+        return Some("the stored agreements are not the ones the trail says were loaded".into());
+    }
+    None
+}
+
+/// Checks the file (`PRAGMA integrity_check`), recomputes the chain,
+/// replays the entries' data and compares the result with the keys, staff,
+/// activations (seats, releases), catalog and agreements. Returns the
+/// number of entries and the newest hash, or the first problem found as
+/// [`LedgerError::Unverified`].
+pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> {
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| LedgerError::Unverified(format!("the ledger file is damaged: {e}")))?;
+    if integrity != ["ok"] {
+        return Err(LedgerError::Unverified(format!(
+            "the ledger file is damaged (SQLite integrity check: {})",
+            integrity.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        )));
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, at, actor, action, subject, detail, prev, hash, data FROM audit ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
     let mut prev = GENESIS.to_string();
     let mut expect_id = 1;
     let mut n = 0;
+    let mut state = State::default();
+    // Entries before the baseline (or on a ledger that never had one) that
+    // carry no data: replay cannot use them, and after the start none may
+    // lack it.
+    let mut undata: Option<i64> = None;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let (at, actor, action, subject, detail, p, h): (
@@ -111,31 +403,59 @@ pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> 
             r.get(6)?,
             r.get(7)?,
         );
+        let data: Option<String> = r.get(8)?;
         if id != expect_id {
-            return Err(LedgerError::Refused(format!(
+            return Err(LedgerError::Unverified(format!(
                 "audit entry {expect_id} is missing (next is {id})"
             )));
         }
-        if p != prev || hash(&prev, id, &at, &actor, &action, &subject, &detail) != h {
-            return Err(LedgerError::Refused(format!(
+        if p != prev
+            || hash(&prev, id, &at, &actor, &action, &subject, &detail, data.as_deref()) != h
+        {
+            return Err(LedgerError::Unverified(format!(
                 "audit entry {id} does not chain: the trail was altered at or before entry {id}"
             )));
+        }
+        match data {
+            None => {
+                undata.get_or_insert(id);
+            }
+            Some(d) => {
+                let d: Value = serde_json::from_str(&d).map_err(|_| bad(id, &action))?;
+                if action == "ledger.upgrade" {
+                    undata = None;
+                } else if let Some(u) = undata {
+                    return Err(LedgerError::Unverified(format!(
+                        "audit entry {u} carries no replay data, yet no upgrade baseline follows it"
+                    )));
+                }
+                apply(&mut state, id, &action, &d)?;
+            }
         }
         prev = h;
         expect_id += 1;
         n += 1;
     }
-    // The chain cannot show entries cut from its end; the activations table
-    // can: every decision wrote one entry.
-    let unaudited: Option<i64> = conn.query_row(
-        "SELECT min(id) FROM activations WHERE ('activation #' || id) NOT IN (SELECT subject FROM audit WHERE action = 'activate')",
-        [],
-        |r| r.get(0),
-    )?;
-    if let Some(id) = unaudited {
-        return Err(LedgerError::Refused(format!(
-            "activation #{id} has no audit entry: entries were removed from the trail"
+    if let Some(u) = undata {
+        return Err(LedgerError::Unverified(format!(
+            "audit entry {u} and those after it carry no replay data, and no upgrade baseline follows them"
+        )));
+    }
+    let have = tables(conn, state.base_max_id)?;
+    if let Some(problem) = compare(&state, &have) {
+        return Err(LedgerError::Unverified(format!(
+            "the ledger does not match its audit trail: {problem}"
         )));
     }
     Ok((n, prev))
+}
+
+/// The replay data of an activation entry.
+pub(super) fn activation_data(
+    id: i64,
+    key: Option<u64>,
+    decision: &str,
+    new_seat: bool,
+) -> Value {
+    json!({"id": id, "key": key, "decision": decision, "new_seat": new_seat})
 }

@@ -28,7 +28,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Migrations, in order; index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql"), include_str!("sql/v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sql/v1.sql"),
+    include_str!("sql/v2.sql"),
+    include_str!("sql/v3.sql"),
+];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -66,9 +70,117 @@ pub enum LedgerError {
     /// Something was not found.
     #[error("{0}")]
     NotFound(String),
+    /// A stored row holds a value this build cannot read: the ledger was
+    /// damaged or edited outside actline. Never read as a default.
+    #[error("ledger: {table} row {row}, column {column}: {reason} (the row is corrupt; restore the ledger from a backup)")]
+    CorruptRow {
+        /// The table.
+        table: &'static str,
+        /// The row's identifier (id, serial or name).
+        row: String,
+        /// The column.
+        column: &'static str,
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// The disk (or the file system holding the ledger) is full. SQLite
+    /// rolled the change back: nothing was half-written.
+    #[error("the disk holding the ledger is full: the change was rolled back and nothing was written; free some space and try again")]
+    DiskFull,
+    /// The ledger or its directory could not be reached (permissions, a
+    /// missing mount).
+    #[error("{path}: cannot use the ledger: {reason}")]
+    Inaccessible {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system or SQLite said.
+        reason: String,
+    },
+    /// [`Ledger::verify_audit`] found the tables, the trail or the file
+    /// itself not as the trail explains them.
+    #[error("{0}")]
+    Unverified(String),
     /// Any other SQLite failure.
     #[error("ledger: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[source] rusqlite::Error),
+}
+
+/// SQLite's word for a full disk: `SQLITE_FULL` when a write finds no
+/// space, `SQLITE_IOERR_SHMSIZE` when the WAL index (`-shm`) cannot grow,
+/// which is what opening a ledger on a disk with no space left gives.
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+                || f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+        }
+        _ => false,
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    /// A full disk becomes [`LedgerError::DiskFull`]; everything else is
+    /// [`LedgerError::Sql`].
+    fn from(e: rusqlite::Error) -> Self {
+        if is_disk_full(&e) {
+            LedgerError::DiskFull
+        } else {
+            LedgerError::Sql(e)
+        }
+    }
+}
+
+/// An error while opening `path`: a full disk, an unreachable file, a
+/// locked ledger (kept as [`LedgerError::Sql`]) or a file that is not a
+/// usable ledger.
+fn open_err(path: &Path, e: rusqlite::Error) -> LedgerError {
+    use rusqlite::ErrorCode as C;
+    if is_disk_full(&e) {
+        return LedgerError::DiskFull;
+    }
+    match e.sqlite_error_code() {
+        Some(C::DatabaseBusy | C::DatabaseLocked) => LedgerError::Sql(e),
+        Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => LedgerError::Inaccessible {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+        _ => corrupt(path, e),
+    }
+}
+
+/// A value serialised for storage; a failure is an error, never `""`.
+fn to_json<T: Serialize + ?Sized>(what: &str, value: &T) -> Result<String, LedgerError> {
+    serde_json::to_string(value)
+        .map_err(|e| LedgerError::Refused(format!("cannot record {what}: {e}")))
+}
+
+/// A stored JSON array of strings; anything else is a corrupt row.
+fn strings_column(
+    table: &'static str,
+    row: i64,
+    column: &'static str,
+    json: &str,
+) -> Result<Vec<String>, LedgerError> {
+    serde_json::from_str(json).map_err(|e| LedgerError::CorruptRow {
+        table,
+        row: row.to_string(),
+        column,
+        reason: format!("not a JSON list of strings ({e})"),
+    })
+}
+
+/// A stored role name; anything else is a corrupt row.
+fn role_column(name: &str, role: &str) -> Result<Role, LedgerError> {
+    match role {
+        "supervisor" => Ok(Role::Supervisor),
+        "agent" => Ok(Role::Agent),
+        other => Err(LedgerError::CorruptRow {
+            table: "staff",
+            row: name.to_string(),
+            column: "role",
+            reason: format!("unknown role {other:?}"),
+        }),
+    }
 }
 
 /// The result of an activation request.
@@ -133,7 +245,7 @@ pub struct KeyUsage {
     pub key: KeyRecord,
     /// Seats in use.
     pub used: u32,
-    /// Seats left.
+    /// Seats left: 0 for a revoked key, whatever its limit.
     pub left: u32,
 }
 
@@ -236,6 +348,63 @@ fn corrupt(path: &Path, e: impl ToString) -> LedgerError {
     }
 }
 
+/// Refuses a schema newer than this build, or an SQLite database with
+/// tables but no ledger schema version. Reads only.
+fn check_version(conn: &Connection, path: &Path, version: i64) -> Result<(), LedgerError> {
+    if version > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if version == 0 {
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| open_err(path, e))?;
+        if tables > 0 {
+            return Err(corrupt(path, "an SQLite database, but not an actline ledger"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the file's 100-byte SQLite header before SQLite opens it: not
+/// SQLite, a newer schema version (offset 60) or a foreign schema (version
+/// 0 with a schema cookie, offset 40) is refused without SQLite touching
+/// the file (it would otherwise make `-wal`/`-shm` files for a WAL-mode
+/// database just to read it). A ledger whose newest commits still sit in
+/// its WAL may have an older header; [`check_version`] then reads the truth.
+fn precheck(path: &Path) -> Result<(), LedgerError> {
+    use std::io::Read;
+    let mut header = Vec::with_capacity(100);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(100).read_to_end(&mut header))
+        .map_err(|e| LedgerError::Inaccessible {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    if header.is_empty() {
+        return Err(corrupt(path, "the file is empty"));
+    }
+    if header.len() < 100 || !header.starts_with(b"SQLite format 3\0") {
+        return Err(corrupt(path, "not an SQLite database"));
+    }
+    let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let version = i64::from(word(60) as i32);
+    if version > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if version == 0 && word(40) != 0 {
+        return Err(corrupt(path, "an SQLite database, but not an actline ledger"));
+    }
+    Ok(())
+}
+
 impl Ledger {
     /// Creates a new ledger file (refuses to overwrite one).
     pub fn create(path: &Path) -> Result<Self, LedgerError> {
@@ -249,42 +418,60 @@ impl Ledger {
     }
 
     /// Opens an existing ledger, upgrading its schema when it is older.
+    ///
+    /// A file that is not a ledger, or a ledger from a newer actline, is
+    /// refused before anything is written: its bytes stay as they were and
+    /// no `-wal`/`-shm` file is left beside it. A path that cannot be
+    /// reached (permissions) is [`LedgerError::Inaccessible`], not
+    /// [`LedgerError::Missing`].
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        if !path.exists() {
-            return Err(LedgerError::Missing(path.to_path_buf()));
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LedgerError::Missing(path.to_path_buf()))
+            }
+            Err(e) => {
+                return Err(LedgerError::Inaccessible {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })
+            }
         }
+        precheck(path)?;
         Self::open_inner(path, false)
     }
 
     fn open_inner(path: &Path, create: bool) -> Result<Self, LedgerError> {
         use rusqlite::OpenFlags;
-        // SQLite would happily turn an empty file into a new database.
-        if !create
-            && std::fs::metadata(path)
-                .map(|m| m.len() == 0)
-                .unwrap_or(false)
-        {
-            return Err(corrupt(path, "the file is empty"));
-        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| corrupt(path, e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(path, e))?;
         conn.busy_timeout(Duration::from_secs(120))
-            .map_err(|e| corrupt(path, e))?;
-        // Pragmas outside migrations. A file that is not a database fails here.
+            .map_err(|e| open_err(path, e))?;
+        // Read-only checks before the first write (the WAL switch): a file
+        // refused here is left exactly as it was.
+        if !create {
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| open_err(path, e))?;
+            check_version(&conn, path, version)?;
+        }
+        // Pragmas outside migrations.
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| corrupt(path, e))?;
+            .map_err(|e| open_err(path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(corrupt(
                 path,
                 format!("cannot use WAL journaling (got {mode})"),
             ));
         }
+        // NORMAL between grants; every commit that records a grant switches
+        // to FULL (see `Ledger::durably`).
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| corrupt(path, e))?;
+            .map_err(|e| open_err(path, e))?;
         let mut ledger = Self {
             conn,
             path: path.to_path_buf(),
@@ -294,31 +481,29 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// Runs `f` with `synchronous = FULL`, so the commits it makes survive a
+    /// power cut (WAL with NORMAL may lose the newest commits, and with
+    /// them confirmation IDs already read to callers). The setting cannot
+    /// change inside a transaction, so it wraps the whole call.
+    fn durably<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        let out = f(self);
+        let back = self.conn.execute_batch("PRAGMA synchronous = NORMAL");
+        let out = out?;
+        back?;
+        Ok(out)
+    }
+
     fn migrate(&mut self) -> Result<(), LedgerError> {
         let path = self.path.clone();
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| corrupt(&path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(LedgerError::TooNew {
-                path,
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            let tables: i64 = self
-                .conn
-                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-                .map_err(|e| corrupt(&path, e))?;
-            if tables > 0 {
-                return Err(corrupt(
-                    &path,
-                    "an SQLite database, but not an actline ledger",
-                ));
-            }
-        }
+            .map_err(|e| open_err(&path, e))?;
+        check_version(&self.conn, &path, version)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self
                 .conn
@@ -329,6 +514,11 @@ impl Ledger {
                 continue;
             }
             tx.execute_batch(sql)?;
+            // Version 3 starts replay data; an existing ledger's state so far
+            // becomes the baseline replay starts from.
+            if i + 1 == 3 && version > 0 {
+                audit::baseline(&tx)?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
@@ -350,8 +540,9 @@ impl Ledger {
         read_agreements(&self.conn, &self.path)
     }
 
-    /// Replaces the catalog. Refused, with nothing changed, when a product
-    /// that keys or activations refer to would disappear or change its code.
+    /// Replaces the catalog. Supervisors only; audited. Refused, with
+    /// nothing changed, when a product that keys or activations refer to
+    /// would disappear or change its code.
     pub fn set_catalog(
         &mut self,
         catalog: &Catalog,
@@ -361,6 +552,7 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "load the catalog", None)?;
         let mut stmt = tx.prepare("SELECT DISTINCT code, name FROM products WHERE code IN (SELECT product FROM keys UNION SELECT product FROM activations)")?;
         let used: Vec<(u16, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -391,7 +583,7 @@ impl Ledger {
         }
         let json =
             serde_json::to_string(catalog).map_err(|e| LedgerError::Refused(e.to_string()))?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [&json])?;
         tx.execute("INSERT INTO meta(k, v) VALUES ('catalog_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
@@ -399,13 +591,14 @@ impl Ledger {
             "catalog.load",
             source,
             &format!("{} products", catalog.products.len()),
+            &serde_json::json!({"sha256": audit::digest(&json)}),
         )?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Replaces the agreements. Refused when keys refer to an agreement the
-    /// new set lacks.
+    /// Replaces the agreements. Supervisors only; audited. Refused when keys
+    /// refer to an agreement the new set lacks.
     pub fn set_agreements(
         &mut self,
         agreements: &Agreements,
@@ -415,6 +608,7 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "load agreements", None)?;
         let mut stmt =
             tx.prepare("SELECT DISTINCT agreement FROM keys WHERE agreement IS NOT NULL")?;
         let used: Vec<String> = stmt
@@ -428,7 +622,7 @@ impl Ledger {
         }
         let json =
             serde_json::to_string(agreements).map_err(|e| LedgerError::Refused(e.to_string()))?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [json])?;
+        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [&json])?;
         tx.execute("INSERT INTO meta(k, v) VALUES ('agreements_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
@@ -436,22 +630,26 @@ impl Ledger {
             "agreements.load",
             source,
             &format!("{} agreements", agreements.0.len()),
+            &serde_json::json!({"sha256": audit::digest(&json)}),
         )?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Adds or changes a staff member (the first one may be added by anyone
-    /// running `init`; afterwards only supervisors).
+    /// Adds or changes a staff member. The first one, on a ledger that never
+    /// had staff, may be added by anyone (that is `init`), and only as
+    /// themselves and a supervisor; afterwards only supervisors.
     pub fn add_staff(&mut self, actor: &str, name: &str, role: Role) -> Result<(), LedgerError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let count: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
-        if count > 0 && staff_role(&tx, actor)? != Some(Role::Supervisor) {
-            return Err(LedgerError::Forbidden(format!(
-                "only supervisors add staff, and {actor} is not one"
-            )));
+        let bootstrap: bool = tx.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM staff) AND NOT EXISTS (SELECT 1 FROM audit WHERE action = 'staff.add')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !(bootstrap && actor == name && role == Role::Supervisor) {
+            require_supervisor(&tx, actor, "change staff", None)?;
         }
         if name.trim().is_empty() || name.chars().any(char::is_control) {
             return Err(LedgerError::Refused(format!("{name:?} is not a user name")));
@@ -473,7 +671,14 @@ impl Ledger {
             "INSERT INTO staff(name, role, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
             params![name, role.name(), crate::days::now_rfc3339()],
         )?;
-        audit::append(&tx, actor, "staff.add", name, role.name())?;
+        audit::append(
+            &tx,
+            actor,
+            "staff.add",
+            name,
+            role.name(),
+            &serde_json::json!({"name": name, "role": role.name()}),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -488,20 +693,15 @@ impl Ledger {
         let mut stmt = self
             .conn
             .prepare("SELECT name, role FROM staff ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        Ok(rows
-            .filter_map(|r| r.ok())
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
             .map(|(n, r)| {
-                (
-                    n,
-                    if r == "supervisor" {
-                        Role::Supervisor
-                    } else {
-                        Role::Agent
-                    },
-                )
+                let role = role_column(&n, &r)?;
+                Ok((n, role))
             })
-            .collect())
+            .collect()
     }
 
     /// The channel a user acts through: staff with their role, or
@@ -516,9 +716,9 @@ impl Ledger {
         })
     }
 
-    /// Issues a key. `secret` gives the authenticator secret for a kind and
-    /// product. Partner-program keys need a supervisor. The serial is random
-    /// and unique.
+    /// Issues a key. Supervisors only (so partner-program keys too);
+    /// audited. `secret` gives the authenticator secret for a kind and
+    /// product. The serial is random and unique.
     pub fn issue_key(
         &mut self,
         actor: &str,
@@ -535,22 +735,15 @@ impl Ledger {
                 product.name
             )));
         }
-        let agreements = self.agreements()?;
-        if let Some(id) = agreement {
-            let a = agreements
-                .get(id)
-                .ok_or_else(|| LedgerError::NotFound(format!("agreement {id} is not on file")))?;
-            if a.program == crate::entitlement::Program::Partner
-                && self.role(actor)? != Some(Role::Supervisor)
-            {
-                return Err(LedgerError::Forbidden(format!(
-                    "partner-program keys are issued by supervisors only, and {actor} is not one"
-                )));
-            }
-        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "issue keys", None)?;
+        if let Some(id) = agreement {
+            read_agreements(&tx, &self.path)?
+                .get(id)
+                .ok_or_else(|| LedgerError::NotFound(format!("agreement {id} is not on file")))?;
+        }
         loop {
             let mut b = [0u8; 8];
             getrandom::fill(&mut b)
@@ -575,6 +768,10 @@ impl Ledger {
                             .map(|a| format!(", agreement {a}"))
                             .unwrap_or_default()
                     ),
+                    &serde_json::json!({
+                        "serial": serial, "kind": kind.name(), "product": product.code,
+                        "agreement": agreement, "limit": limit,
+                    }),
                 )?;
                 tx.commit()?;
                 return Ok(KeyRecord {
@@ -607,7 +804,11 @@ impl Ledger {
             key.limit
         };
         Ok(Some(KeyUsage {
-            left: limit.saturating_sub(used),
+            left: if key.revoked {
+                0
+            } else {
+                limit.saturating_sub(used)
+            },
             used,
             key,
         }))
@@ -660,6 +861,8 @@ impl Ledger {
     /// Decides one activation and records it, in one immediate transaction.
     /// On a grant `sign` makes the confirmation ID, which is stored before the
     /// transaction commits: every confirmation ID ever shown is in the ledger.
+    /// The commit is durable (`synchronous = FULL`): once this returns, a
+    /// power cut does not lose the grant.
     pub fn activate(
         &mut self,
         iid: &InstallationId,
@@ -669,23 +872,25 @@ impl Ledger {
         today: u16,
         sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
     ) -> Result<Activation, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
-        let a = activate_in(
-            &tx,
-            &catalog,
-            &agreements,
-            iid,
-            channel,
-            caller_agreement,
-            label,
-            today,
-            sign,
-        )?;
-        tx.commit()?;
-        Ok(a)
+        self.durably(|l| {
+            let tx = l
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (catalog, agreements) = current_rules(&tx, &l.path, &mut l.rules)?;
+            let a = activate_in(
+                &tx,
+                &catalog,
+                &agreements,
+                iid,
+                channel,
+                caller_agreement,
+                label,
+                today,
+                sign,
+            )?;
+            tx.commit()?;
+            Ok(a)
+        })
     }
 
     /// What the rules would decide for `iid` now, without recording anything
@@ -715,9 +920,21 @@ impl Ledger {
     }
 
     /// Decides many activations, one transaction per `chunk` items; `progress`
-    /// is told after each chunk commits.
+    /// is told after each chunk commits, durably (`synchronous = FULL`).
     #[allow(clippy::too_many_arguments)]
     pub fn activate_batch(
+        &mut self,
+        items: &[BatchItem],
+        chunk: usize,
+        channel: &Channel,
+        today: u16,
+        sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
+        progress: &mut dyn FnMut(&[Activation]),
+    ) -> Result<Vec<Activation>, LedgerError> {
+        self.durably(|l| l.activate_chunks(items, chunk, channel, today, sign, progress))
+    }
+
+    fn activate_chunks(
         &mut self,
         items: &[BatchItem],
         chunk: usize,
@@ -765,9 +982,16 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "change a key's activation limit", reason)?;
+        require_supervisor(&tx, actor, "change a key's activation limit", Some(reason))?;
         let key = key_by_serial(&tx, serial)?
             .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
+        if key.revoked {
+            return Err(LedgerError::Refused(format!(
+                "key {} is revoked: {}; a revoked key activates nothing, whatever its limit",
+                key.key,
+                revocation(&tx, serial)?
+            )));
+        }
         let used = seats_in_use(&tx, serial)?;
         check_limit(key.kind, limit)?;
         if limit < used {
@@ -785,6 +1009,7 @@ impl Ledger {
             "key.limit",
             &serial.to_string(),
             &format!("{} -> {limit}: {reason}", key.limit),
+            &serde_json::json!({"serial": serial, "limit": limit}),
         )?;
         tx.commit()?;
         Ok(KeyRecord { limit, ..key })
@@ -801,17 +1026,28 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "revoke keys", reason)?;
+        require_supervisor(&tx, actor, "revoke keys", Some(reason))?;
         let n = tx.execute(
             "UPDATE keys SET revoked = 1 WHERE serial = ?1 AND revoked = 0",
             [serial as i64],
         )?;
         if n == 0 {
-            return Err(LedgerError::NotFound(format!(
-                "no unrevoked key with serial {serial}"
+            let key = key_by_serial(&tx, serial)?
+                .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
+            return Err(LedgerError::Refused(format!(
+                "key {} is already revoked: {}",
+                key.key,
+                revocation(&tx, serial)?
             )));
         }
-        audit::append(&tx, actor, "key.revoke", &serial.to_string(), reason)?;
+        audit::append(
+            &tx,
+            actor,
+            "key.revoke",
+            &serial.to_string(),
+            reason,
+            &serde_json::json!({"serial": serial}),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -827,8 +1063,16 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "move a seat", reason)?;
+        require_supervisor(&tx, actor, "move a seat", Some(reason))?;
         let n = tx.execute("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", [activation])?;
+        let key: Option<i64> = tx
+            .query_row(
+                "SELECT key_serial FROM activations WHERE id = ?1",
+                [activation],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
         if n == 0 {
             let exists: bool = tx.query_row(
                 "SELECT count(*) > 0 FROM activations WHERE id = ?1",
@@ -847,6 +1091,7 @@ impl Ledger {
             "seat.release",
             &format!("activation #{activation}"),
             reason,
+            &serde_json::json!({"activation": activation, "key": key}),
         )?;
         tx.commit()?;
         Ok(())
@@ -854,10 +1099,11 @@ impl Ledger {
 
     /// One activation record.
     pub fn activation(&self, id: i64) -> Result<Option<ActivationRow>, LedgerError> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(&format!("{ROW_SELECT} WHERE id = ?1"), [id], row)
-            .optional()?)
+            .optional()?
+            .map(finish_row)
+            .transpose()
     }
 
     /// Activation records of a key, oldest first.
@@ -867,8 +1113,8 @@ impl Ledger {
             .prepare(&format!("{ROW_SELECT} WHERE key_serial = ?1 ORDER BY id"))?;
         let rows = stmt
             .query_map([serial as i64], row)?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_row).collect()
     }
 
     /// Counts of granted seat-taking activations and of all grants (for
@@ -886,7 +1132,9 @@ impl Ledger {
         audit::entries(&self.conn)
     }
 
-    /// Appends an audit entry in its own transaction.
+    /// Appends a note to the audit trail in its own transaction (staff only;
+    /// the actions replayed by [`Ledger::verify_audit`] are refused: only
+    /// the change they record writes them).
     pub fn audit(
         &mut self,
         actor: &str,
@@ -894,10 +1142,16 @@ impl Ledger {
         subject: &str,
         detail: &str,
     ) -> Result<(), LedgerError> {
+        if audit::REPLAYED.contains(&action) {
+            return Err(LedgerError::Refused(format!(
+                "{action} entries are written by the change they record, not by hand"
+            )));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit::append(&tx, actor, action, subject, detail)?;
+        require_role(&tx, actor, Role::Agent, "add notes to the audit trail", None)?;
+        audit::append(&tx, actor, action, subject, detail, &serde_json::json!({}))?;
         tx.commit()?;
         Ok(())
     }
@@ -920,9 +1174,9 @@ impl Ledger {
                 crate::days::now_rfc3339(),
                 call,
                 reason,
-                serde_json::to_string(groups).unwrap_or_default(),
+                to_json("the groups entered", groups)?,
                 installation_id,
-                serde_json::to_string(trace).unwrap_or_default()
+                to_json("the decision trace", trace)?
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -932,6 +1186,7 @@ impl Ledger {
             "call.handover",
             &format!("handover #{id}"),
             &format!("call {call}: {reason}"),
+            &serde_json::json!({}),
         )?;
         tx.commit()?;
         Ok(id)
@@ -945,28 +1200,42 @@ impl Ledger {
             if waiting_only { "WHERE taken_by IS NULL" } else { "" }
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| {
-            let groups: String = r.get(4)?;
-            let trace: String = r.get(6)?;
-            Ok(Handover {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                call: r.get(2)?,
-                reason: r.get(3)?,
-                groups: serde_json::from_str(&groups).unwrap_or_default(),
-                installation_id: r.get(5)?,
-                trace: serde_json::from_str(&trace).unwrap_or_default(),
-                taken_by: r.get(7)?,
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    Handover {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        call: r.get(2)?,
+                        reason: r.get(3)?,
+                        groups: Vec::new(),
+                        installation_id: r.get(5)?,
+                        trace: Vec::new(),
+                        taken_by: r.get(7)?,
+                    },
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(h, groups, trace)| {
+                Ok(Handover {
+                    groups: strings_column("handovers", h.id, "groups", &groups)?,
+                    trace: strings_column("handovers", h.id, "trace", &trace)?,
+                    ..h
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
-    /// An agent takes a handed-over call; refused when someone already has.
+    /// An agent (or supervisor) takes a handed-over call; refused when
+    /// someone already has, or when `agent` is not staff.
     pub fn take_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_role(&tx, agent, Role::Agent, "take calls", None)?;
         let n = tx.execute(
             "UPDATE handovers SET taken_by = ?1, taken_at = ?2 WHERE id = ?3 AND taken_by IS NULL",
             params![agent, crate::days::now_rfc3339(), id],
@@ -976,15 +1245,24 @@ impl Ledger {
                 "handover #{id} does not exist or was already taken"
             )));
         }
-        audit::append(&tx, agent, "call.take", &format!("handover #{id}"), "")?;
+        audit::append(
+            &tx,
+            agent,
+            "call.take",
+            &format!("handover #{id}"),
+            "",
+            &serde_json::json!({}),
+        )?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Recomputes the audit chain and checks every activation has its entry;
-    /// returns the number of entries and the newest entry's hash (record it
-    /// elsewhere to detect entries cut from the end later), or the first
-    /// problem found.
+    /// Checks the file with SQLite's `integrity_check`, recomputes the audit
+    /// chain, replays the entries and compares keys, limits, revocations,
+    /// staff roles, activations and seats, catalog and agreements with the
+    /// tables. Returns the number of entries and the newest entry's hash
+    /// (record it elsewhere to detect entries cut from the end later), or
+    /// the first problem found as [`LedgerError::Unverified`].
     pub fn verify_audit(&self) -> Result<(usize, String), LedgerError> {
         audit::verify(&self.conn)
     }
@@ -992,9 +1270,11 @@ impl Ledger {
 
 const ROW_SELECT: &str = "SELECT id, key_serial, product, iid, hardware, decision, new_seat, reactivation_of, released, confirmation_id, trace, label, actor, created_at FROM activations";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivationRow> {
+/// An activation row as stored, its trace still JSON: [`finish_row`]
+/// decodes it, refusing a corrupt one.
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ActivationRow, String)> {
     let trace: String = r.get(10)?;
-    Ok(ActivationRow {
+    let row = ActivationRow {
         id: r.get(0)?,
         key_serial: r.get::<_, Option<i64>>(1)?.map(|s| s as u64),
         product: r.get(2)?,
@@ -1005,10 +1285,18 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivationRow> {
         reactivation_of: r.get(7)?,
         released: r.get(8)?,
         confirmation_id: r.get(9)?,
-        reasons: serde_json::from_str(&trace).unwrap_or_else(|_| vec![trace]),
+        reasons: Vec::new(),
         label: r.get(11)?,
         actor: r.get(12)?,
         created_at: r.get(13)?,
+    };
+    Ok((row, trace))
+}
+
+fn finish_row((row, trace): (ActivationRow, String)) -> Result<ActivationRow, LedgerError> {
+    Ok(ActivationRow {
+        reasons: strings_column("activations", row.id, "trace", &trace)?,
+        ..row
     })
 }
 
@@ -1033,52 +1321,109 @@ fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError
             r.get(0)
         })
         .optional()?;
-    Ok(role.map(|r| {
-        if r == "supervisor" {
-            Role::Supervisor
-        } else {
-            Role::Agent
-        }
-    }))
+    role.map(|r| role_column(name, &r)).transpose()
 }
 
-/// Every supervisor action needs a supervisor and a reason for the audit trail.
-fn require_supervisor(
+/// The one role check of the ledger, made inside the caller's
+/// transaction. Every change to keys, limits, seats, the catalog, the
+/// agreements and staff needs a supervisor ([`require_supervisor`]); taking
+/// an IVR call needs staff ([`Role::Agent`] or above). Someone who is not on
+/// the staff list changes nothing (activations they ask for are decided as
+/// self-service by the rules). `reason`, when the action records one, must
+/// not be blank.
+fn require_role(
     conn: &Connection,
     actor: &str,
+    need: Role,
     what: &str,
-    reason: &str,
+    reason: Option<&str>,
 ) -> Result<(), LedgerError> {
-    if staff_role(conn, actor)? != Some(Role::Supervisor) {
-        return Err(LedgerError::Forbidden(format!(
-            "only supervisors {what}, and {actor} is not one"
-        )));
+    let rank = |r: Role| match r {
+        Role::Agent => 1,
+        Role::Supervisor => 2,
+    };
+    match staff_role(conn, actor)? {
+        Some(have) if rank(have) >= rank(need) => {}
+        Some(have) => {
+            return Err(LedgerError::Forbidden(format!(
+                "only supervisors {what}, and {actor} is {} {}",
+                if have == Role::Agent { "an" } else { "a" },
+                have.name()
+            )))
+        }
+        None => {
+            return Err(LedgerError::Forbidden(format!(
+                "only {} {what}, and {actor} is not on the staff list",
+                if need == Role::Supervisor {
+                    "supervisors"
+                } else {
+                    "staff"
+                }
+            )))
+        }
     }
-    if reason.trim().is_empty() {
+    if reason.is_some_and(|r| r.trim().is_empty()) {
         return Err(LedgerError::Refused("a reason is required".into()));
     }
     Ok(())
 }
 
+/// A supervisor action: see [`require_role`].
+fn require_supervisor(
+    conn: &Connection,
+    actor: &str,
+    what: &str,
+    reason: Option<&str>,
+) -> Result<(), LedgerError> {
+    require_role(conn, actor, Role::Supervisor, what, reason)
+}
+
 fn key_by_serial(conn: &Connection, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
-    Ok(conn
+    let raw = conn
         .query_row(
             "SELECT serial, key, kind, product, agreement, activation_limit, revoked FROM keys WHERE serial = ?1",
             [serial as i64],
             |r| {
-                let kind: String = r.get(2)?;
-                Ok(KeyRecord {
-                    serial: r.get::<_, i64>(0)? as u64,
-                    key: r.get(1)?,
-                    kind: kind.parse().unwrap_or(KeyKind::Mak),
-                    product: r.get(3)?,
-                    agreement: r.get(4)?,
-                    limit: r.get(5)?,
-                    revoked: r.get(6)?,
-                })
+                Ok((
+                    KeyRecord {
+                        serial: r.get::<_, i64>(0)? as u64,
+                        key: r.get(1)?,
+                        kind: KeyKind::Mak,
+                        product: r.get(3)?,
+                        agreement: r.get(4)?,
+                        limit: r.get(5)?,
+                        revoked: r.get(6)?,
+                    },
+                    r.get::<_, String>(2)?,
+                ))
             },
         )
-        .optional()?)
+        .optional()?;
+    raw.map(|(rec, kind)| {
+        let kind = kind.parse().map_err(|e: String| LedgerError::CorruptRow {
+            table: "keys",
+            row: serial.to_string(),
+            column: "kind",
+            reason: e,
+        })?;
+        Ok(KeyRecord { kind, ..rec })
+    })
+    .transpose()
+}
+
+/// When and by whom a key was revoked, from the audit trail.
+fn revocation(conn: &Connection, serial: u64) -> Result<String, LedgerError> {
+    let entry: Option<(String, String, String)> = conn
+        .query_row(
+            "SELECT at, actor, detail FROM audit WHERE action = 'key.revoke' AND subject = ?1 ORDER BY id DESC LIMIT 1",
+            [serial.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match entry {
+        Some((at, actor, reason)) => format!("revoked at {at} by {actor} ({reason})"),
+        None => "no audit entry says when or by whom (run `actline audit verify`)".into(),
+    })
 }
 
 /// Seats a key has in use: its seat-holding activations not released.
@@ -1180,7 +1525,7 @@ fn activate_in(
         Channel::SelfService => "self-service".to_string(),
         Channel::Staff { name, .. } => name.clone(),
     };
-    let trace = serde_json::to_string(&decision.trace).unwrap_or_default();
+    let trace = to_json("the decision trace", &decision.trace)?;
     tx.prepare_cached(
         "INSERT INTO activations(key_serial, product, iid, hardware, decision, new_seat, reactivation_of, confirmation_id, trace, label, actor, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -1200,12 +1545,20 @@ fn activate_in(
         crate::days::now_rfc3339(),
     ])?;
     let id = tx.last_insert_rowid();
+    #[cfg(test)]
+    tests::GRANT_SYNC.with(|c| {
+        c.set(
+            tx.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap_or(-1),
+        )
+    });
     audit::append(
         tx,
         &actor,
         "activate",
         &format!("activation #{id}"),
         decision.word(),
+        &audit::activation_data(id, key.as_ref().map(|k| k.serial), decision.word(), new_seat),
     )?;
     Ok(Activation {
         id,
@@ -1218,6 +1571,132 @@ fn activate_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// `PRAGMA synchronous` as the last activation saw it in its
+        /// transaction (2 is FULL).
+        pub(super) static GRANT_SYNC: std::cell::Cell<i64> = const { std::cell::Cell::new(-1) };
+    }
+
+    /// A fresh demo ledger with a supervisor "sue" and a studio key.
+    fn demo() -> (tempfile::TempDir, Ledger, crate::home::Secrets, KeyRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::home::Home::at(dir.path().join("h"));
+        let (secrets, mut l, catalog) = home.init("sue", true).unwrap();
+        let studio = catalog.by_name("studio").unwrap().clone();
+        let key = l
+            .issue_key("sue", &studio, KeyKind::Mak, None, 100, &|k, c| {
+                secrets.key_secret(k, c)
+            })
+            .unwrap();
+        (dir, l, secrets, key)
+    }
+
+    fn iid_for(key: &KeyRecord, n: u8) -> InstallationId {
+        let k = ProductKey::parse(&key.key).unwrap();
+        let hw = HardwareHash {
+            parts: [n % 64, (n / 64) + 1, 3, 4, 5, 6, 7, n % 61],
+            virtual_machine: false,
+        };
+        InstallationId::new(key.product, &k, hw, 2500)
+    }
+
+    #[test]
+    fn grants_were_committed_with_synchronous_normal() {
+        let (_d, mut l, secrets, key) = demo();
+        let staff = Channel::Staff {
+            name: "sue".into(),
+            role: Role::Supervisor,
+        };
+        let sign = |g: &Grant, p: &Product, i: &InstallationId| secrets.confirmation_id(g, p, i);
+        GRANT_SYNC.with(|c| c.set(-1));
+        let a = l
+            .activate(&iid_for(&key, 1), &staff, None, None, 2500, &sign)
+            .unwrap();
+        assert!(a.decision.outcome.is_ok());
+        assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL while the grant commits");
+        GRANT_SYNC.with(|c| c.set(-1));
+        let items = [BatchItem {
+            iid: iid_for(&key, 2),
+            label: None,
+        }];
+        l.activate_batch(&items, 10, &staff, 2500, &sign, &mut |_| {})
+            .unwrap();
+        assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL in a batch too");
+        let after: i64 = l
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(after, 1, "NORMAL again for everything else");
+    }
+
+    #[test]
+    fn a_full_disk_was_reported_as_not_a_usable_ledger() {
+        let (_d, mut l, secrets, key) = demo();
+        let staff = Channel::Staff {
+            name: "sue".into(),
+            role: Role::Supervisor,
+        };
+        let sign = |g: &Grant, p: &Product, i: &InstallationId| secrets.confirmation_id(g, p, i);
+        // A real SQLITE_FULL: the database may not grow by another page.
+        let pages: i64 = l
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        l.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap();
+        let before = l.counts().unwrap();
+        let items: Vec<BatchItem> = (0..200)
+            .map(|n| BatchItem {
+                iid: iid_for(&key, n),
+                label: Some("x".repeat(400)),
+            })
+            .collect();
+        let e = l
+            .activate_batch(&items, 200, &staff, 2500, &sign, &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(e, LedgerError::DiskFull), "{e:?}");
+        assert!(e.to_string().contains("disk holding the ledger is full"), "{e}");
+        assert_eq!(l.counts().unwrap(), before, "nothing half-written");
+        l.verify_audit().unwrap();
+        assert!(matches!(
+            open_err(
+                Path::new("x"),
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    None
+                )
+            ),
+            LedgerError::DiskFull
+        ));
+    }
+
+    #[test]
+    fn corrupt_hand_over_json_was_read_as_empty() {
+        let (_d, mut l, _, _) = demo();
+        let id = l
+            .hand_over("c", "pressed 0", &["1234567".into()], None, &[])
+            .unwrap();
+        l.conn
+            .execute("UPDATE handovers SET groups = '{' WHERE id = ?1", [id])
+            .unwrap();
+        let e = l.handovers(false).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("handovers row {id}, column groups")),
+            "{e}"
+        );
+        // The CHECK constraint keeps SQL honest; a damaged file does not.
+        l.conn
+            .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE staff SET role = 'owner'")
+            .unwrap();
+        let e = l.staff().unwrap_err();
+        assert!(e.to_string().contains("staff row sue, column role"), "{e}");
+        assert!(l.role("sue").is_err(), "an unknown role is not an agent");
+    }
 
     #[test]
     fn a_version_1_ledger_upgrades_and_keeps_its_data() {
@@ -1256,8 +1735,19 @@ mod tests {
             l.handovers(true).unwrap()[0].groups,
             vec!["1234567".to_string()]
         );
+        l.add_staff("alice", "alice", Role::Supervisor).unwrap();
+        l.add_staff("alice", "bob", Role::Agent).unwrap();
         l.take_handover(id, "alice").unwrap();
         assert!(l.take_handover(id, "bob").is_err(), "a call is taken once");
         assert!(l.handovers(true).unwrap().is_empty());
+        // The upgrade's baseline explains the key made before the trail
+        // carried replay data; what came after replays on top of it.
+        l.verify_audit().unwrap();
+        l.set_limit("alice", 7, 5, "more machines").unwrap();
+        l.verify_audit().unwrap();
+        l.conn
+            .execute("UPDATE keys SET activation_limit = 999", [])
+            .unwrap();
+        assert!(matches!(l.verify_audit(), Err(LedgerError::Unverified(_))));
     }
 }

@@ -9,5 +9,6 @@ mod fleet;
 mod fuzz_regressions;
 mod ivr;
 mod regressions;
+mod regressions_ledger;
 mod rules;
 mod support;
