@@ -127,11 +127,11 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
             return c.exit_code();
         }
-        let ledger = cause.downcast_ref::<LedgerError>().or_else(|| {
-            match cause.downcast_ref::<actline::home::HomeError>() {
-                Some(actline::home::HomeError::Ledger(l)) => Some(l),
-                _ => None,
-            }
+        let ledger = cause.downcast_ref::<LedgerError>().or_else(|| match cause
+            .downcast_ref::<actline::home::HomeError>(
+        ) {
+            Some(actline::home::HomeError::Ledger(l)) => Some(l),
+            _ => None,
         });
         if let Some(l) = ledger {
             return match l {

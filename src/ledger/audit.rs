@@ -157,9 +157,8 @@ fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
         base_max_id,
         ..State::default()
     };
-    let mut stmt = conn.prepare(
-        "SELECT serial, kind, product, agreement, activation_limit, revoked FROM keys",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT serial, kind, product, agreement, activation_limit, revoked FROM keys")?;
     for r in stmt.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -195,7 +194,9 @@ fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
     }
     let meta = |k: &str| -> Result<Option<String>, LedgerError> {
         Ok(conn
-            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get::<_, String>(0))
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()?
             .map(|v| digest(&v)))
     };
@@ -207,8 +208,9 @@ fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
 /// The `ledger.upgrade` entry's data: the state as it was when the trail
 /// started carrying data.
 pub(super) fn baseline(conn: &Connection) -> Result<(), LedgerError> {
-    let max_id: i64 =
-        conn.query_row("SELECT coalesce(max(id), 0) FROM activations", [], |r| r.get(0))?;
+    let max_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM activations", [], |r| {
+        r.get(0)
+    })?;
     let s = tables(conn, max_id)?;
     let data = serde_json::to_value(&s)
         .map_err(|e| LedgerError::Refused(format!("cannot record the upgrade baseline: {e}")))?;
@@ -223,28 +225,47 @@ pub(super) fn baseline(conn: &Connection) -> Result<(), LedgerError> {
 }
 
 fn bad(id: i64, what: &str) -> LedgerError {
-    LedgerError::Unverified(format!("audit entry {id} ({what}) carries unreadable replay data"))
+    LedgerError::Unverified(format!(
+        "audit entry {id} ({what}) carries unreadable replay data"
+    ))
 }
 
 /// Applies one entry to the replayed state.
 fn apply(s: &mut State, id: i64, action: &str, d: &Value) -> Result<(), LedgerError> {
-    let int = |k: &str| d.get(k).and_then(Value::as_i64).ok_or_else(|| bad(id, action));
+    let int = |k: &str| {
+        d.get(k)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad(id, action))
+    };
     let text = |k: &str| {
         d.get(k)
             .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| bad(id, action))
     };
-    let flag = |k: &str| d.get(k).and_then(Value::as_bool).ok_or_else(|| bad(id, action));
+    let flag = |k: &str| {
+        d.get(k)
+            .and_then(Value::as_bool)
+            .ok_or_else(|| bad(id, action))
+    };
     match action {
         "ledger.upgrade" => {
             *s = serde_json::from_value(d.clone()).map_err(|_| bad(id, action))?;
         }
         "key.issue" => {
-            let agreement = d.get("agreement").and_then(Value::as_str).map(str::to_string);
+            let agreement = d
+                .get("agreement")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             s.keys.insert(
                 int("serial")?,
-                (text("kind")?, int("product")?, agreement, int("limit")?, false),
+                (
+                    text("kind")?,
+                    int("product")?,
+                    agreement,
+                    int("limit")?,
+                    false,
+                ),
             );
         }
         "key.limit" | "key.revoke" => {
@@ -308,19 +329,29 @@ fn compare(want: &State, have: &State) -> Option<String> {
         }
     }
     if let Some(serial) = want.keys.keys().find(|s| !have.keys.contains_key(s)) {
-        return Some(format!("key serial {serial} was issued (audited) but is gone from the keys table"));
+        return Some(format!(
+            "key serial {serial} was issued (audited) but is gone from the keys table"
+        ));
     }
     for (name, role) in &have.staff {
         match want.staff.get(name) {
-            None => return Some(format!("staff member {name} is in the staff table but no audit entry added them")),
+            None => {
+                return Some(format!(
+                    "staff member {name} is in the staff table but no audit entry added them"
+                ))
+            }
             Some(w) if w != role => {
-                return Some(format!("staff member {name} is {role} in the staff table but {w} by the trail"))
+                return Some(format!(
+                    "staff member {name} is {role} in the staff table but {w} by the trail"
+                ))
             }
             _ => {}
         }
     }
     if let Some(name) = want.staff.keys().find(|n| !have.staff.contains_key(*n)) {
-        return Some(format!("staff member {name} was added (audited) but is gone from the staff table"));
+        return Some(format!(
+            "staff member {name} was added (audited) but is gone from the staff table"
+        ));
     }
     for (id, a) in &have.activations {
         match want.activations.get(id) {
@@ -329,8 +360,14 @@ fn compare(want: &State, have: &State) -> Option<String> {
             _ => {}
         }
     }
-    if let Some(id) = want.activations.keys().find(|i| !have.activations.contains_key(i)) {
-        return Some(format!("activation #{id} is in the audit trail but gone from the activations table"));
+    if let Some(id) = want
+        .activations
+        .keys()
+        .find(|i| !have.activations.contains_key(i))
+    {
+        return Some(format!(
+            "activation #{id} is in the audit trail but gone from the activations table"
+        ));
     }
     if want.base_count != have.base_count {
         return Some(format!(
@@ -339,7 +376,10 @@ fn compare(want: &State, have: &State) -> Option<String> {
         ));
     }
     let seats = |m: &BTreeMap<i64, i64>| -> BTreeMap<i64, i64> {
-        m.iter().filter(|(_, n)| **n != 0).map(|(k, n)| (*k, *n)).collect()
+        m.iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(k, n)| (*k, *n))
+            .collect()
     };
     if seats(&want.base_seats) != seats(&have.base_seats) {
         return Some(format!(
@@ -410,7 +450,16 @@ pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> 
             )));
         }
         if p != prev
-            || hash(&prev, id, &at, &actor, &action, &subject, &detail, data.as_deref()) != h
+            || hash(
+                &prev,
+                id,
+                &at,
+                &actor,
+                &action,
+                &subject,
+                &detail,
+                data.as_deref(),
+            ) != h
         {
             return Err(LedgerError::Unverified(format!(
                 "audit entry {id} does not chain: the trail was altered at or before entry {id}"
@@ -451,11 +500,6 @@ pub(super) fn verify(conn: &Connection) -> Result<(usize, String), LedgerError> 
 }
 
 /// The replay data of an activation entry.
-pub(super) fn activation_data(
-    id: i64,
-    key: Option<u64>,
-    decision: &str,
-    new_seat: bool,
-) -> Value {
+pub(super) fn activation_data(id: i64, key: Option<u64>, decision: &str, new_seat: bool) -> Value {
     json!({"id": id, "key": key, "decision": decision, "new_seat": new_seat})
 }

@@ -363,7 +363,10 @@ fn check_version(conn: &Connection, path: &Path, version: i64) -> Result<(), Led
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
             .map_err(|e| open_err(path, e))?;
         if tables > 0 {
-            return Err(corrupt(path, "an SQLite database, but not an actline ledger"));
+            return Err(corrupt(
+                path,
+                "an SQLite database, but not an actline ledger",
+            ));
         }
     }
     Ok(())
@@ -390,7 +393,9 @@ fn precheck(path: &Path) -> Result<(), LedgerError> {
     if header.len() < 100 || !header.starts_with(b"SQLite format 3\0") {
         return Err(corrupt(path, "not an SQLite database"));
     }
-    let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
     let version = i64::from(word(60) as i32);
     if version > SCHEMA_VERSION {
         return Err(LedgerError::TooNew {
@@ -400,7 +405,10 @@ fn precheck(path: &Path) -> Result<(), LedgerError> {
         });
     }
     if version == 0 && word(40) != 0 {
-        return Err(corrupt(path, "an SQLite database, but not an actline ledger"));
+        return Err(corrupt(
+            path,
+            "an SQLite database, but not an actline ledger",
+        ));
     }
     Ok(())
 }
@@ -1150,7 +1158,13 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(&tx, actor, Role::Agent, "add notes to the audit trail", None)?;
+        require_role(
+            &tx,
+            actor,
+            Role::Agent,
+            "add notes to the audit trail",
+            None,
+        )?;
         audit::append(&tx, actor, action, subject, detail, &serde_json::json!({}))?;
         tx.commit()?;
         Ok(())
@@ -1443,24 +1457,33 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
          FROM activations a WHERE a.key_serial = ?1 AND a.decision = 'granted' AND a.new_seat = 1 ORDER BY a.id",
     )?;
     let rows = stmt.query_map([serial as i64], |r| {
-        let (id, hw): (i64, String) = (r.get(0)?, r.get(1)?);
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, hw, product, released, reactivations) = row?;
         // A damaged fingerprint must not read as a new machine (a free seat).
-        let hardware = HardwareHash::from_hex(&hw).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                1,
-                rusqlite::types::Type::Text,
-                format!("activation #{id}: hardware {hw:?} is not a fingerprint").into(),
-            )
+        let hardware = HardwareHash::from_hex(&hw).ok_or_else(|| LedgerError::CorruptRow {
+            table: "activations",
+            row: id.to_string(),
+            column: "hardware",
+            reason: format!("{hw:?} is not a fingerprint"),
         })?;
-        Ok(PriorActivation {
+        out.push(PriorActivation {
             id,
             hardware,
-            product: r.get(2)?,
-            released: r.get(3)?,
-            reactivations: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+            product,
+            released,
+            reactivations,
+        });
+    }
+    Ok(out)
 }
 
 /// Gathers the facts for `iid` (its key, the key's seats) and decides.
@@ -1558,7 +1581,12 @@ fn activate_in(
         "activate",
         &format!("activation #{id}"),
         decision.word(),
-        &audit::activation_data(id, key.as_ref().map(|k| k.serial), decision.word(), new_seat),
+        &audit::activation_data(
+            id,
+            key.as_ref().map(|k| k.serial),
+            decision.word(),
+            new_seat,
+        ),
     )?;
     Ok(Activation {
         id,
@@ -1594,10 +1622,7 @@ mod tests {
 
     fn iid_for(key: &KeyRecord, n: u8) -> InstallationId {
         let k = ProductKey::parse(&key.key).unwrap();
-        let hw = HardwareHash {
-            parts: [n % 64, (n / 64) + 1, 3, 4, 5, 6, 7, n % 61],
-            virtual_machine: false,
-        };
+        let hw = HardwareHash::numbered(n as u64);
         InstallationId::new(key.product, &k, hw, 2500)
     }
 
@@ -1614,7 +1639,11 @@ mod tests {
             .activate(&iid_for(&key, 1), &staff, None, None, 2500, &sign)
             .unwrap();
         assert!(a.decision.outcome.is_ok());
-        assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL while the grant commits");
+        assert_eq!(
+            GRANT_SYNC.with(|c| c.get()),
+            2,
+            "FULL while the grant commits"
+        );
         GRANT_SYNC.with(|c| c.set(-1));
         let items = [BatchItem {
             iid: iid_for(&key, 2),
@@ -1659,7 +1688,10 @@ mod tests {
             .activate_batch(&items, 200, &staff, 2500, &sign, &mut |_| {})
             .unwrap_err();
         assert!(matches!(e, LedgerError::DiskFull), "{e:?}");
-        assert!(e.to_string().contains("disk holding the ledger is full"), "{e}");
+        assert!(
+            e.to_string().contains("disk holding the ledger is full"),
+            "{e}"
+        );
         assert_eq!(l.counts().unwrap(), before, "nothing half-written");
         l.verify_audit().unwrap();
         assert!(matches!(

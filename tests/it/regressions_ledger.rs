@@ -62,7 +62,14 @@ fn refused(o: &std::process::Output, what: &str) {
 fn an_agent_issued_a_key_for_a_million_activations() {
     let env = staffed_home(Some(Role::Agent));
     let key = boss_key(&env, 3);
-    let o = env.vendor(&["key", "issue", "--product", "studio", "--activations", "1000000"]);
+    let o = env.vendor(&[
+        "key",
+        "issue",
+        "--product",
+        "studio",
+        "--activations",
+        "1000000",
+    ]);
     refused(&o, "key issue");
     assert!(err(&o).contains("supervisors"), "{}", err(&o));
     let catalog = sample("catalog.toml");
@@ -145,7 +152,14 @@ fn assert_unverified(o: &std::process::Output, what: &str) {
 /// A demo home with a granted activation and an agent, verified intact.
 fn busy_demo() -> (Env, String) {
     let env = Env::demo();
-    let key = env.issue(&["--product", "studio", "--activations", "5", "--agreement", "4711"]);
+    let key = env.issue(&[
+        "--product",
+        "studio",
+        "--activations",
+        "5",
+        "--agreement",
+        "4711",
+    ]);
     let iid = env.iid("m", &sample("fingerprint-a.json"), &key, "studio");
     assert!(env.vendor(&["activate", &iid]).status.success());
     assert!(env
@@ -245,7 +259,11 @@ fn audit_verify_passed_corrupted_ledgers_that_integrity_check_calls_malformed() 
         let o = verify(&env);
         if says_malformed {
             malformed += 1;
-            assert!(!o.status.success(), "a malformed ledger verified: {}", text(&o));
+            assert!(
+                !o.status.success(),
+                "a malformed ledger verified: {}",
+                text(&o)
+            );
             assert!(!text(&o).contains("intact"), "{}", text(&o));
             caught += (o.status.code() == Some(4)) as usize;
         }
@@ -254,7 +272,10 @@ fn audit_verify_passed_corrupted_ledgers_that_integrity_check_calls_malformed() 
         }
     }
     assert!(malformed > 10, "only {malformed} of 60 were malformed");
-    assert_eq!(caught, malformed, "every malformed ledger fails with exit 4");
+    assert_eq!(
+        caught, malformed,
+        "every malformed ledger fails with exit 4"
+    );
 }
 
 #[test]
@@ -285,7 +306,11 @@ fn batch_into_the_ledger_truncated_it() {
         assert!(err(&o).contains("inside the vendor home"), "{}", err(&o));
     }
     assert!(!env.home().join("new-results.csv").exists());
-    assert_eq!(std::fs::read(&ledger).unwrap(), before, "the ledger is untouched");
+    assert_eq!(
+        std::fs::read(&ledger).unwrap(),
+        before,
+        "the ledger is untouched"
+    );
     assert!(verify(&env).status.success());
     let out = env.dir.path().join("out.csv");
     let o = env.vendor(&["batch", input.to_str().unwrap(), out.to_str().unwrap()]);
@@ -300,7 +325,11 @@ fn refused_untouched(env: &Env, what: &str, needle: &str) {
     let o = env.vendor(&["catalog", "show"]);
     assert_eq!(o.status.code(), Some(2), "{what}: {}", err(&o));
     assert!(err(&o).contains(needle), "{what}: {}", err(&o));
-    assert_eq!(std::fs::read(&path).unwrap(), before, "{what}: bytes changed");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "{what}: bytes changed"
+    );
     for f in ["ledger.db-wal", "ledger.db-shm", "ledger.db-journal"] {
         assert!(!env.home().join(f).exists(), "{what}: {f} left behind");
     }
@@ -335,8 +364,10 @@ fn a_foreign_or_newer_ledger_was_switched_to_wal_before_being_refused() {
     let env = Env::demo();
     {
         let c = db(&env);
-        c.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0))
-            .unwrap();
+        c.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap();
         c.execute_batch("PRAGMA user_version = 99").unwrap();
     }
     refused_untouched(&env, "a newer ledger", "newer than this actline");
@@ -346,7 +377,11 @@ fn a_foreign_or_newer_ledger_was_switched_to_wal_before_being_refused() {
         let c = db(&env);
         c.execute_batch("PRAGMA user_version = 99").unwrap();
     }
-    refused_untouched(&env, "a newer ledger in WAL mode", "newer than this actline");
+    refused_untouched(
+        &env,
+        "a newer ledger in WAL mode",
+        "newer than this actline",
+    );
 }
 
 #[test]
@@ -355,7 +390,9 @@ fn a_corrupt_row_was_read_as_a_permissive_default() {
     let key = env.issue(&["--product", "studio", "--activations", "5"]);
     let iid = env.iid("m", &sample("fingerprint-a.json"), &key, "studio");
     assert!(env.vendor(&["activate", &iid]).status.success());
-    db(&env).execute("UPDATE keys SET kind = 'gold'", []).unwrap();
+    db(&env)
+        .execute("UPDATE keys SET kind = 'gold'", [])
+        .unwrap();
     let serial: i64 = db(&env)
         .query_row("SELECT serial FROM keys", [], |r| r.get(0))
         .unwrap();
@@ -367,7 +404,12 @@ fn a_corrupt_row_was_read_as_a_permissive_default() {
         err(&o)
     );
     let o = env.vendor(&["activate", &iid]);
-    assert_eq!(o.status.code(), Some(2), "no decision on a corrupt key: {}", err(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no decision on a corrupt key: {}",
+        err(&o)
+    );
     db(&env)
         .execute("UPDATE activations SET trace = 'not json'", [])
         .unwrap();
@@ -383,12 +425,22 @@ fn a_corrupt_row_was_read_as_a_permissive_default() {
 #[test]
 fn a_revoked_key_showed_seats_left_and_took_a_new_limit() {
     let env = Env::demo();
-    let key = env.issue(&["--product", "studio", "--activations", "5", "--agreement", "4711"]);
+    let key = env.issue(&[
+        "--product",
+        "studio",
+        "--activations",
+        "5",
+        "--agreement",
+        "4711",
+    ]);
     let o = env.vendor(&["key", "revoke", &key, "--reason", "leaked"]);
     assert!(o.status.success(), "{}", err(&o));
     let o = env.vendor(&["key", "show", &key]);
     assert!(text(&o).contains("revoked: 0 used, 0 left"), "{}", text(&o));
-    assert_eq!(json(&env.vendor(&["key", "show", &key, "--json"]))["left"], 0);
+    assert_eq!(
+        json(&env.vendor(&["key", "show", &key, "--json"]))["left"],
+        0
+    );
     let o = env.vendor(&["agreement", "show", "4711"]);
     let line = text(&o)
         .lines()
@@ -402,7 +454,11 @@ fn a_revoked_key_showed_seats_left_and_took_a_new_limit() {
     let o = env.vendor(&["key", "revoke", &key, "--reason", "again"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("already revoked"), "{}", err(&o));
-    assert!(err(&o).contains(&format!("by {} (leaked)", os_user())), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("by {} (leaked)", os_user())),
+        "{}",
+        err(&o)
+    );
     assert!(!err(&o).contains("no unrevoked key"), "{}", err(&o));
 }
 
@@ -418,21 +474,32 @@ fn activation_show_did_not_say_released() {
         .status
         .success());
     let o = env.vendor(&["activation", "show", "1"]);
-    assert!(text(&o).contains("seat             released"), "{}", text(&o));
+    assert!(
+        text(&o).contains("seat             released"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
 fn a_world_writable_home_or_secrets_directory_was_accepted() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::demo();
-    let chmod = |p: &Path, m: u32| {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
-    };
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
     let home = env.home();
     let secrets = home.join("secrets");
-    for (dir, mode) in [(&home, 0o777), (&home, 0o720), (&secrets, 0o755), (&secrets, 0o770)] {
+    for (dir, mode) in [
+        (&home, 0o777),
+        (&home, 0o720),
+        (&secrets, 0o755),
+        (&secrets, 0o770),
+    ] {
         chmod(dir, mode);
-        for args in [&["catalog", "show"][..], &["key", "issue", "--product", "studio", "--activations", "1"]] {
+        for args in [
+            &["catalog", "show"][..],
+            &["key", "issue", "--product", "studio", "--activations", "1"],
+        ] {
             let o = env.vendor(args);
             assert_eq!(o.status.code(), Some(2), "{mode:o}: {}", err(&o));
             assert!(
@@ -457,7 +524,11 @@ fn a_permission_error_on_the_home_said_no_ledger_here() {
     let o = if root {
         // Root reads everything: run as nobody instead (the home is 0700 and
         // owned by root).
-        if std::process::Command::new("setpriv").arg("--version").output().is_err() {
+        if std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
             eprintln!("skipped: root without setpriv");
             return;
         }
@@ -479,7 +550,11 @@ fn a_permission_error_on_the_home_said_no_ledger_here() {
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(!err(&o).contains("no ledger here"), "{}", err(&o));
     assert!(err(&o).contains("ermission denied"), "{}", err(&o));
-    assert!(err(&o).contains(&env.home().display().to_string()), "{}", err(&o));
+    assert!(
+        err(&o).contains(&env.home().display().to_string()),
+        "{}",
+        err(&o)
+    );
 }
 
 /// A small tmpfs, unmounted when dropped.
@@ -521,7 +596,13 @@ fn a_full_disk_was_reported_as_not_a_usable_ledger() {
             .arg(&mnt)
             .output()
             .unwrap();
-        text(&o).lines().last().unwrap().trim().parse::<u64>().unwrap()
+        text(&o)
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
     };
     // No space at all (the WAL index cannot be made), then a little (the
     // WAL cannot take the commit).
@@ -538,7 +619,11 @@ fn a_full_disk_was_reported_as_not_a_usable_ledger() {
         let _ = w.into_inner().map(|f| f.sync_all());
         let o = env.vendor(&["activate", &iid]);
         assert_eq!(o.status.code(), Some(1), "{spare_kib} KiB: {}", err(&o));
-        assert!(err(&o).contains("disk holding the ledger is full"), "{}", err(&o));
+        assert!(
+            err(&o).contains("disk holding the ledger is full"),
+            "{}",
+            err(&o)
+        );
         assert!(!err(&o).contains("not a usable ledger"), "{}", err(&o));
         std::fs::remove_file(&filler).unwrap();
     }
