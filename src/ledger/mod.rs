@@ -895,6 +895,7 @@ impl Ledger {
                 label,
                 today,
                 sign,
+                &mut SeatCache::default(),
             )?;
             tx.commit()?;
             Ok(a)
@@ -922,6 +923,7 @@ impl Ledger {
             channel,
             caller_agreement,
             today,
+            &mut SeatCache::default(),
         )?;
         tx.finish()?;
         Ok(decision)
@@ -958,6 +960,7 @@ impl Ledger {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
             let mut done = Vec::with_capacity(part.len());
+            let mut seats = SeatCache::default();
             for item in part {
                 done.push(activate_in(
                     &tx,
@@ -969,6 +972,7 @@ impl Ledger {
                     item.label.as_deref(),
                     today,
                     sign,
+                    &mut seats,
                 )?);
             }
             tx.commit()?;
@@ -1495,23 +1499,63 @@ fn decide_in(
     channel: &Channel,
     caller_agreement: Option<&str>,
     today: u16,
+    seats: &mut SeatCache,
 ) -> Result<(Decision, Option<KeyRecord>), LedgerError> {
     let key = key_by_serial(conn, iid.key_serial)?;
+    let empty = Vec::new();
     let prior = match &key {
-        Some(k) => prior(conn, k.serial)?,
-        None => Vec::new(),
+        Some(k) => seats.of(conn, k.serial)?,
+        None => &empty,
     };
     let req = Request {
         catalog,
         agreements,
         iid,
         key: key.as_ref(),
-        prior: &prior,
+        prior,
         channel,
         caller_agreement,
         today,
     };
     Ok((decide(&req), key))
+}
+
+/// The seat-holding activations of the keys one transaction has looked at,
+/// read once and kept current as the transaction records grants, so a batch
+/// chunk on one large key reads that key's seats once, not once per ID.
+/// Valid only inside the transaction it was filled in (nothing else can
+/// write the ledger meanwhile).
+#[derive(Default)]
+struct SeatCache(std::collections::HashMap<u64, Vec<PriorActivation>>);
+
+impl SeatCache {
+    fn of(&mut self, conn: &Connection, serial: u64) -> Result<&Vec<PriorActivation>, LedgerError> {
+        if !self.0.contains_key(&serial) {
+            let p = prior(conn, serial)?;
+            self.0.insert(serial, p);
+        }
+        Ok(&self.0[&serial])
+    }
+
+    /// Records what a grant changed: a new seat, or one more reactivation.
+    fn granted(&mut self, serial: u64, grant: &Grant, id: i64, iid: &InstallationId) {
+        let Some(seats) = self.0.get_mut(&serial) else {
+            return;
+        };
+        if let Some(of) = grant.reactivation_of {
+            if let Some(p) = seats.iter_mut().find(|p| p.id == of) {
+                p.reactivations += 1;
+            }
+        } else if grant.new_seat {
+            seats.push(PriorActivation {
+                id,
+                hardware: iid.hardware,
+                product: iid.product,
+                released: false,
+                reactivations: 0,
+            });
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1525,6 +1569,7 @@ fn activate_in(
     label: Option<&str>,
     today: u16,
     sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
+    seats: &mut SeatCache,
 ) -> Result<Activation, LedgerError> {
     let (decision, key) = decide_in(
         tx,
@@ -1534,6 +1579,7 @@ fn activate_in(
         channel,
         caller_agreement,
         today,
+        seats,
     )?;
     let product = catalog.by_code(iid.product).cloned();
     let cid = match (&decision.outcome, &product) {
@@ -1568,6 +1614,9 @@ fn activate_in(
         crate::days::now_rfc3339(),
     ])?;
     let id = tx.last_insert_rowid();
+    if let (Ok(grant), Some(k)) = (&decision.outcome, &key) {
+        seats.granted(k.serial, grant, id, iid);
+    }
     #[cfg(test)]
     tests::GRANT_SYNC.with(|c| {
         c.set(
