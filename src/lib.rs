@@ -14,6 +14,7 @@
 pub mod client;
 pub mod confirm;
 pub mod days;
+pub mod display;
 pub mod entitlement;
 pub mod fingerprint;
 pub mod fuzzing;
