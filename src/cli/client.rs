@@ -59,10 +59,10 @@ pub fn machine(file: &Option<PathBuf>) -> Result<Components> {
 pub fn run(a: ClientArgs) -> Result<()> {
     let dir = a.state.clone().unwrap_or_else(Client::default_dir);
     if let ClientCmd::Fingerprint = a.command {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&machine(&a.fingerprint)?)?
-        );
+        )?;
         return Ok(());
     }
     let trust_path = a.trust.clone().unwrap_or_else(|| dir.join("trust.json"));
@@ -72,12 +72,12 @@ pub fn run(a: ClientArgs) -> Result<()> {
     let today = actline::days::today();
     match a.command {
         ClientCmd::Iid { key, product } => match client.make_iid(&key, &product, &m, today)? {
-            Some(iid) => println!("{iid}"),
-            None => println!("{product}: unlocked by a setup key — no activation needed"),
+            Some(iid) => outln!("{iid}")?,
+            None => outln!("{product}: unlocked by a setup key — no activation needed")?,
         },
         ClientCmd::Confirm { cid } => {
             let terms = client.confirm(&cid, &m, today)?;
-            println!(
+            outln!(
                 "activated ({} key{})",
                 terms.kind,
                 if terms.reactivation {
@@ -85,14 +85,14 @@ pub fn run(a: ClientArgs) -> Result<()> {
                 } else {
                     ""
                 }
-            );
+            )?;
         }
         ClientCmd::Status { json } => {
             let s = client.status(&m, today)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?)?;
             } else {
-                println!("{}", s.describe());
+                outln!("{}", s.describe())?;
             }
             if let Some(reason) = s.ended() {
                 return Err(failed(format!("activation ended: {reason}")));

@@ -115,7 +115,7 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
         Some(p) => {
             std::fs::write(p, json + "\n").map_err(|e| bad(format!("{}: {e}", p.display())))?
         }
-        None => println!("{json}"),
+        None => outln!("{json}")?,
     }
     eprintln!(
         "{}: {:?} after {:.1} s{}{}",
@@ -142,7 +142,7 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
             let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
             let events = dtmf::decode_all(&samples, rate)
                 .map_err(|e| bad(format!("{}: {e}", file.display())))?;
-            println!("{}", dtmf::keys_of(&events));
+            outln!("{}", dtmf::keys_of(&events))?;
         }
         DtmfCmd::Encode {
             keys,

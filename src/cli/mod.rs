@@ -1,5 +1,27 @@
 //! The command line. Only this module (and the console) knows about flags;
 //! everything it does is a call into the library.
+//!
+//! Results go to standard output through [`outln!`] and [`out!`], never
+//! `println!`: a write that fails (`actline activate IID | head -1` closes
+//! the pipe) is an error returned to [`main`], not a panic, and a broken pipe
+//! exits 0 quietly (the convention of ripgrep and most Unix tools).
+
+/// `println!` to standard output that returns the `std::io::Result` instead of
+/// panicking when the write fails.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` to standard output that returns the `std::io::Result`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 mod client;
 mod demo;
@@ -13,7 +35,7 @@ use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
+  0  success (also when standard output is closed early, as by `| head`)
   1  internal error (a bug, or the ledger stayed locked too long)
   2  bad input or usage: the message says what and where
   3  denied by entitlement: the reasons say why and what would make it succeed
@@ -194,6 +216,11 @@ pub fn main() -> i32 {
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
     };
+    // Flush here, so a failed flush is reported like any other write.
+    let result = result.and_then(|()| {
+        use std::io::Write as _;
+        Ok(std::io::stdout().flush()?)
+    });
     match result {
         Ok(()) => 0,
         Err(e) => {

@@ -203,6 +203,7 @@ pub enum VoiceError {
         /// The output file.
         path: PathBuf,
         /// The underlying I/O error.
+        #[source]
         error: std::io::Error,
     },
 }

@@ -7,5 +7,6 @@ mod console;
 mod fuzz_regressions;
 mod ivr;
 mod regressions;
+mod regressions_output;
 mod rules;
 mod support;
