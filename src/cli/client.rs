@@ -92,7 +92,9 @@ pub fn run(a: ClientArgs) -> Result<()> {
             if json {
                 outln!("{}", serde_json::to_string_pretty(&s)?)?;
             } else {
-                outln!("{}", s.describe())?;
+                for line in s.describe().lines() {
+                    outln!("{}", actline::display::visible(line))?;
+                }
             }
             if let Some(reason) = s.ended() {
                 return Err(failed(format!("activation ended: {reason}")));

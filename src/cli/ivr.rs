@@ -119,7 +119,7 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
     }
     eprintln!(
         "{}: {:?} after {:.1} s{}{}",
-        transcript.call,
+        actline::display::visible(&transcript.call),
         transcript.outcome,
         transcript.duration_ms as f64 / 1000.0,
         transcript

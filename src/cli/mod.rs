@@ -242,7 +242,12 @@ pub fn main() -> i32 {
                     format!("{acc}: {m}")
                 }
             });
-            eprintln!("actline: {}", line.replace('\n', " "));
+            // Messages quote input (names, labels): show its control
+            // characters rather than let them drive the terminal.
+            eprintln!(
+                "actline: {}",
+                actline::display::visible(&line.replace('\n', " "))
+            );
             exit_code(&e)
         }
     }

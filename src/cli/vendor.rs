@@ -2,6 +2,7 @@
 //! lookups, staff, audit, advice.
 
 use super::{bad, denied, failed};
+use actline::display::visible;
 use actline::entitlement::rules::Role;
 use actline::entitlement::{advice, Agreements, Catalog, Product};
 use actline::home::{os_user, Home};
@@ -290,10 +291,10 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
             } else {
                 outln!("key        {}", rec.key)?;
                 outln!("kind       {}", rec.kind)?;
-                outln!("product    {pname}")?;
+                outln!("product    {}", visible(&pname))?;
                 outln!(
                     "agreement  {}",
-                    rec.agreement.as_deref().unwrap_or("(direct)")
+                    visible(rec.agreement.as_deref().unwrap_or("(direct)"))
                 )?;
                 outln!(
                     "seats      {} used, {} left of {}{}",
@@ -308,7 +309,7 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
                         a.id,
                         a.created_at,
                         a.decision,
-                        a.label.unwrap_or_default(),
+                        visible(a.label.as_deref().unwrap_or_default()),
                         if a.released { " (seat released)" } else { "" }
                     )?;
                 }
@@ -330,11 +331,12 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
     }
 }
 
-/// Prints a decision for people.
+/// Prints a decision for people; text from outside (customer names and
+/// labels in the trace) is shown through [`visible`].
 pub fn print_activation(a: &Activation) -> std::io::Result<()> {
     outln!("decision: {} (activation #{})", a.decision.word(), a.id)?;
     for r in &a.decision.trace {
-        outln!("  - {r}")?;
+        outln!("  - {}", visible(r))?;
     }
     if let Some(cid) = &a.confirmation_id {
         outln!("confirmation ID:")?;
@@ -436,15 +438,18 @@ fn split_label(line: &str) -> (Option<String>, String) {
     }
 }
 
-/// A CSV field. A field a spreadsheet would run as a formula (`=`, `+`,
-/// `-`, `@`) is prefixed with `'`.
+/// A CSV field. A field a spreadsheet would run as a formula is prefixed
+/// with `'`: one starting with `=`, `+`, `-` or `@`, or with a tab or a
+/// carriage return (spreadsheets skip those and run what follows, so
+/// `"\t=cmd"` is a formula too). A field holding a comma, a quote, a line
+/// feed or a bare carriage return is quoted, so every record stays one row.
 fn csv(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
     };
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -582,11 +587,11 @@ pub fn catalog(home: &Home, cmd: CatalogCmd) -> Result<()> {
                 outln!("{}", serde_json::to_string_pretty(&c)?)?;
             } else {
                 for (family, versions) in c.families() {
-                    outln!("{family}")?;
+                    outln!("{}", visible(family))?;
                     for p in versions {
                         outln!(
                             "  {:<12} code {:<5} version {:<3} {:<11} {:<7} site threshold {}{}",
-                            p.name,
+                            visible(&p.name),
                             p.code,
                             p.version,
                             p.class.name(),
@@ -597,7 +602,11 @@ pub fn catalog(home: &Home, cmd: CatalogCmd) -> Result<()> {
                     }
                 }
                 for h in &c.hosts {
-                    outln!("host {} activates {}", h.host, h.activates.join(", "))?;
+                    outln!(
+                        "host {} activates {}",
+                        visible(&h.host),
+                        visible(&h.activates.join(", "))
+                    )?;
                 }
             }
         }
@@ -641,17 +650,17 @@ pub fn agreement(home: &Home, cmd: AgreementCmd) -> Result<()> {
             } else {
                 outln!(
                     "{} — {}",
-                    a.label(),
+                    visible(&a.label()),
                     a.level
                         .map(|l| format!("level {l:?}"))
                         .or(a.licences.map(|n| format!("{n} licences")))
                         .unwrap_or_default()
                 )?;
                 if let Some(p) = &a.parent {
-                    outln!("affiliate of {p}: may use its keys")?;
+                    outln!("affiliate of {}: may use its keys", visible(p))?;
                 }
                 if !affiliates.is_empty() {
-                    outln!("affiliates: {}", affiliates.join(", "))?;
+                    outln!("affiliates: {}", visible(&affiliates.join(", ")))?;
                 }
                 for k in &keys {
                     outln!(
@@ -683,7 +692,7 @@ pub fn activation(home: &Home, cmd: ActivationCmd) -> Result<()> {
                     "activation #{} — {} by {} at {}",
                     a.id,
                     a.decision,
-                    a.actor,
+                    visible(&a.actor),
                     a.created_at
                 )?;
                 outln!("installation ID  {}", a.installation_id)?;
@@ -691,7 +700,7 @@ pub fn activation(home: &Home, cmd: ActivationCmd) -> Result<()> {
                     outln!("confirmation ID  {c}")?;
                 }
                 for r in &a.reasons {
-                    outln!("  - {r}")?;
+                    outln!("  - {}", visible(r))?;
                 }
             }
         }
@@ -713,11 +722,11 @@ pub fn staff(home: &Home, cmd: StaffCmd) -> Result<()> {
                 Role::Agent
             };
             ledger.add_staff(&os_user(), &name, role)?;
-            outln!("{name} is now {}", role.name())?;
+            outln!("{} is now {}", visible(&name), role.name())?;
         }
         StaffCmd::List => {
             for (n, r) in ledger.staff()? {
-                outln!("{n} {}", r.name())?;
+                outln!("{} {}", visible(&n), r.name())?;
             }
         }
     }
@@ -744,19 +753,14 @@ pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
                     }
                 }
                 // Reasons are free text: never let them drive the terminal.
-                let clean = |s: &str| {
-                    s.chars()
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect::<String>()
-                };
                 outln!(
                     "{:>5} {} {:<12} {:<16} {} {}",
                     e.id,
                     e.at,
-                    clean(&e.actor),
-                    e.action,
-                    clean(&e.subject),
-                    clean(&e.detail)
+                    visible(&e.actor),
+                    visible(&e.action),
+                    visible(&e.subject),
+                    visible(&e.detail)
                 )?;
             }
         }
@@ -772,6 +776,6 @@ pub fn advise(home: &Home, a: &AdviseArgs) -> Result<()> {
         return Err(bad("--machines must be at least 1"));
     }
     let adv = advice::recommend(&catalog, p, a.machines);
-    outln!("{}: {}", adv.kind, adv.reason)?;
+    outln!("{}: {}", adv.kind, visible(&adv.reason))?;
     Ok(())
 }

@@ -4,8 +4,22 @@
 use crate::support::*;
 use std::process::{Output, Stdio};
 
+/// Text that clears the screen and starts a fake trace line.
+const EVIL: &str = "Evil\x1b[2J\r\n  - granted";
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+/// Nothing in either stream that drives a terminal.
+fn assert_inert(what: &str, o: &Output) {
+    for (name, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        assert!(
+            !bytes.iter().any(|&b| b == 0x1b || b == b'\r'),
+            "{what}: raw ESC or CR on {name}: {:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
 }
 
 #[test]
@@ -37,4 +51,128 @@ fn activate_into_a_closed_pipe_panicked_after_recording_the_grant() {
     assert!(shown.status.success(), "{}", err(&shown));
     assert_eq!(json(&shown)["decision"], "granted", "{}", text(&shown));
     assert!(json(&shown)["confirmation_id"].is_string());
+}
+
+#[test]
+fn customer_text_reached_the_terminal_raw() {
+    let env = Env::demo();
+    let evil = |s: &str| {
+        s.replace('\x1b', "\\u001b")
+            .replace('\r', "\\r")
+            .replace('\n', "\\n")
+    };
+    let catalog = env.dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        actline::home::DEMO_CATALOG.replace(
+            "family = \"studio\"",
+            &format!("family = \"{}\"", evil(EVIL)),
+        ),
+    )
+    .unwrap();
+    let o = env.vendor(&["catalog", "load", catalog.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let agreements = env.dir.path().join("agreements.toml");
+    std::fs::write(
+        &agreements,
+        actline::home::DEMO_AGREEMENTS
+            .replace("\"Northwind Labs\"", &format!("\"{}\"", evil(EVIL))),
+    )
+    .unwrap();
+    let o = env.vendor(&["agreement", "load", agreements.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    let key = env.issue(&[
+        "--product",
+        "studio",
+        "--agreement",
+        "4711",
+        "--activations",
+        "5",
+    ]);
+    let iid = env.iid("c", &sample("fingerprint-a.json"), &key, "studio");
+    let o = env.vendor(&["activate", &iid]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        text(&o).contains(r"Evil\u{1b}[2J\r\n  - granted"),
+        "{}",
+        text(&o)
+    );
+    assert_inert("activate", &o);
+    // A batch label (a line holds no line feed, but a bare CR).
+    let iid2 = env.iid("c2", &sample("fingerprint-b.json"), &key, "studio");
+    let input = env.dir.path().join("in.csv");
+    let output = env.dir.path().join("out.csv");
+    std::fs::write(&input, format!("\"Lab\x1b[2J\r  - granted\",{iid2}\n")).unwrap();
+    let o = env.vendor(&["batch", input.to_str().unwrap(), output.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    for (what, args) in [
+        ("key show", vec!["key", "show", key.as_str()]),
+        ("activation show", vec!["activation", "show", "1"]),
+        ("agreement show", vec!["agreement", "show", "4711"]),
+        ("catalog show", vec!["catalog", "show"]),
+    ] {
+        let o = env.vendor(&args);
+        assert!(o.status.success(), "{what}: {}", err(&o));
+        assert_inert(what, &o);
+        assert!(
+            text(&o).contains(r"\u{1b}[2J"),
+            "{what} shows the text, escaped: {}",
+            text(&o)
+        );
+    }
+    // JSON stays JSON, with the text intact.
+    let o = env.vendor(&["agreement", "show", "4711", "--json"]);
+    assert_inert("agreement show --json", &o);
+    assert_eq!(json(&o)["agreement"]["customer"], EVIL);
+
+    // A voice pack's name.
+    let voices = env.dir.path().join("voices");
+    let en = voices.join("en");
+    std::fs::create_dir_all(&en).unwrap();
+    for f in std::fs::read_dir(sample("voices/en")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, en.join(f.file_name().unwrap())).unwrap();
+    }
+    let manifest = std::fs::read_to_string(en.join("manifest.json")).unwrap();
+    let manifest = manifest.replacen("English (flite slt)", &evil(EVIL), 1);
+    std::fs::write(en.join("manifest.json"), manifest).unwrap();
+    let o = bin()
+        .args(["voices", "--voices"])
+        .arg(&voices)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "voices: {}", err(&o));
+    assert_inert("voices", &o);
+    assert!(text(&o).contains(r"Evil\u{1b}[2J"), "{}", text(&o));
+
+    // A call's name.
+    let o = env.vendor(&["ivr", "--dtmf", "2s 30s", "--call", EVIL]);
+    assert_inert("ivr", &o);
+    assert!(err(&o).contains(r"Evil\u{1b}[2J"), "{}", err(&o));
+}
+
+#[test]
+fn a_batch_label_starting_with_tab_equals_ran_as_a_formula() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "5"]);
+    let a = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
+    let b = env.iid("b", &sample("fingerprint-b.json"), &key, "studio");
+    let input = env.dir.path().join("in.csv");
+    let output = env.dir.path().join("out.csv");
+    std::fs::write(
+        &input,
+        format!("\"\t=HYPERLINK(\"\"x\"\")\",{a}\n\"one\rtwo\",{b}\n"),
+    )
+    .unwrap();
+    let o = env.vendor(&["batch", input.to_str().unwrap(), output.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let csv = std::fs::read_to_string(&output).unwrap();
+    let rows: Vec<&str> = csv.split('\n').collect();
+    assert!(rows[1].starts_with("\"'\t=HYPERLINK"), "{csv:?}");
+    assert!(
+        rows[2].starts_with("\"one\rtwo\","),
+        "a bare CR is quoted: {csv:?}"
+    );
 }
