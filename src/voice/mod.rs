@@ -33,6 +33,7 @@ use std::path::PathBuf;
 
 pub mod g711;
 pub mod resample;
+pub mod riff;
 
 mod dsp;
 mod output;

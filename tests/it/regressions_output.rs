@@ -2,6 +2,7 @@
 //! standard output and terminal text. Each test is named after the bug it pins.
 
 use crate::support::*;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 /// Text that clears the screen and starts a fake trace line.
@@ -175,4 +176,40 @@ fn a_batch_label_starting_with_tab_equals_ran_as_a_formula() {
         rows[2].starts_with("\"one\rtwo\","),
         "a bare CR is quoted: {csv:?}"
     );
+}
+
+/// `file` with a 3-byte `LIST` chunk before its data chunk, with or without
+/// the pad byte RIFF puts after an odd-sized chunk.
+fn with_odd_chunk(file: &Path, padded: bool) -> PathBuf {
+    let plain = std::fs::read(file).unwrap();
+    let data = plain.windows(4).position(|w| w == b"data").unwrap();
+    let mut out = plain[..data].to_vec();
+    out.extend_from_slice(b"LIST\x03\0\0\0abc");
+    if padded {
+        out.push(0);
+    }
+    out.extend_from_slice(&plain[data..]);
+    let riff = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    let path = file.with_extension(if padded { "padded.wav" } else { "unpadded.wav" });
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn a_padded_odd_sized_riff_chunk_was_refused_while_the_unpadded_one_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("tones.wav");
+    let o = bin()
+        .args(["dtmf", "encode", "123#", "--out"])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    for padded in [true, false] {
+        let f = with_odd_chunk(&wav, padded);
+        let o = bin().args(["dtmf", "decode"]).arg(&f).output().unwrap();
+        assert!(o.status.success(), "padded {padded}: {}", err(&o));
+        assert_eq!(text(&o), "123#", "padded {padded}");
+    }
 }
