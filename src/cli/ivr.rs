@@ -62,11 +62,11 @@ pub enum DtmfCmd {
         /// Output WAV (8 kHz, 16-bit mono).
         #[arg(long)]
         out: PathBuf,
-        /// Tone length in milliseconds.
-        #[arg(long, default_value_t = 80)]
+        /// Tone length in milliseconds (20 to 1000; the detector needs 40).
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
         tone_ms: u32,
-        /// Gap after each tone in milliseconds.
-        #[arg(long, default_value_t = 80)]
+        /// Gap after each tone in milliseconds (20 to 1000).
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
         gap_ms: u32,
     },
 }

@@ -213,3 +213,36 @@ fn a_padded_odd_sized_riff_chunk_was_refused_while_the_unpadded_one_was_read() {
         assert_eq!(text(&o), "123#", "padded {padded}");
     }
 }
+
+#[test]
+fn dtmf_encode_tone_ms_0_wrote_a_toneless_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("t.wav");
+    for (opt, value) in [("--tone-ms", "0"), ("--tone-ms", "5000"), ("--gap-ms", "0")] {
+        let o = bin()
+            .args(["dtmf", "encode", "123", "--out"])
+            .arg(&wav)
+            .args([opt, value])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{opt} {value}");
+        assert!(err(&o).contains(opt), "{}", err(&o));
+        assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
+        assert!(!wav.exists(), "{opt} {value}: nothing written");
+    }
+    let o = bin()
+        .args([
+            "dtmf",
+            "encode",
+            "123",
+            "--tone-ms",
+            "40",
+            "--gap-ms",
+            "40",
+            "--out",
+        ])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+}
