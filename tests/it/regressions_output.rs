@@ -246,3 +246,18 @@ fn dtmf_encode_tone_ms_0_wrote_a_toneless_file() {
         .unwrap();
     assert!(o.status.success(), "{}", err(&o));
 }
+
+#[test]
+fn advise_recommended_a_site_host_key_that_key_issue_refuses() {
+    let env = Env::demo();
+    let o = env.vendor(&["advise", "--product", "studio", "--machines", "500"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        text(&o).contains("a site-host key for vault, which activates studio"),
+        "{}",
+        text(&o)
+    );
+    let refused = env.vendor(&["key", "issue", "--product", "studio", "--kind", "site-host"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", err(&refused));
+    env.issue(&["--product", "vault", "--kind", "site-host"]);
+}
