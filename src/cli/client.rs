@@ -12,7 +12,7 @@ pub struct ClientArgs {
     /// The client's state directory.
     #[arg(long, env = "ACTLINE_CLIENT_DIR")]
     state: Option<PathBuf>,
-    /// The vendor's trust file (default: STATE/trust.json).
+    /// The product's trust file, from `actline trust export` (default: STATE/trust.json).
     #[arg(long, env = "ACTLINE_TRUST")]
     trust: Option<PathBuf>,
     /// Pose as the machine described in this JSON file instead of reading this one's hardware.

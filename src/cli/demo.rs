@@ -52,9 +52,8 @@ fn run_in(root: &std::path::Path) -> Result<()> {
 
     step(1, "the vendor sets up", "actline --home V init --demo")?;
     let (secrets, mut ledger, catalog) = home.init(&me, true)?;
-    let trust_path = home.trust_path();
     outln!(
-        "   ledger, signing key and trust file written; {} products; you ({me}) are a supervisor",
+        "   ledger, signing key and the vendor's trust file written; {} products; you ({me}) are a supervisor",
         catalog.products.len()
     )?;
 
@@ -72,10 +71,17 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     })?;
     outln!("   {}", key.key)?;
 
-    let trust = actline::client::Trust::load(&trust_path)?;
+    step(
+        3,
+        "the vendor exports the trust file studio's clients need (nothing of other products)",
+        "actline --home V trust export --product studio --out studio-trust.json",
+    )?;
+    let studio_trust = home.export_trust(&secrets, &studio, &root.join("studio-trust.json"))?;
+    outln!("   {}", studio_trust.display())?;
+    let trust = actline::client::Trust::load(&studio_trust)?;
     let machine_a = posed(include_str!("../../samples/fingerprint-a.json"))?;
     let client = Client::new(root.join("client-a"), trust.clone());
-    step(3, "on the air-gapped machine, the product makes an installation ID", "actline client --state C --trust V/trust.json iid --key KEY --product studio --fingerprint samples/fingerprint-a.json")?;
+    step(4, "on the air-gapped machine, the product makes an installation ID", "actline client --state C --trust studio-trust.json iid --key KEY --product studio --fingerprint samples/fingerprint-a.json")?;
     let iid = client
         .make_iid(&key.key, "studio", &machine_a, today)?
         .context("a mak key makes an installation ID")?;
@@ -86,7 +92,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     )?;
 
     step(
-        4,
+        5,
         "the caller reads it out; the agent asks for a decision",
         "actline --home V activate IID",
     )?;
@@ -98,9 +104,9 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let cid = act.confirmation_id.clone().context("granted")?;
 
     step(
-        5,
+        6,
         "the user types the confirmation ID; the machine verifies it offline",
-        "actline client --state C --trust V/trust.json confirm CID",
+        "actline client --state C --trust studio-trust.json confirm CID",
     )?;
     let terms = client.confirm(&cid, &machine_a, today)?;
     outln!("   activated ({} key)", terms.kind)?;
@@ -109,7 +115,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
         client.status(&machine_a, today)?.describe()
     )?;
 
-    step(6, "months later the machine gets a new disk and more memory, and is reinstalled", "actline client ... --fingerprint samples/fingerprint-a-new-disk.json iid ...; actline activate IID")?;
+    step(7, "months later the machine gets a new disk and more memory, and is reinstalled", "actline client ... --fingerprint samples/fingerprint-a-new-disk.json iid ...; actline activate IID")?;
     let machine_a2 = posed(include_str!("../../samples/fingerprint-a-new-disk.json"))?;
     let client2 = Client::new(root.join("client-a-reimaged"), trust.clone());
     let iid2 = client2
@@ -121,7 +127,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     print_activation(&act2)?;
 
     step(
-        7,
+        8,
         "someone copies the activated state to another machine",
         "cp -r C C2; actline client --state C2 ... --fingerprint samples/fingerprint-b.json status",
     )?;
@@ -134,9 +140,9 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     );
 
     step(
-        8,
+        9,
         "notes uses compact confirmation IDs: 8 groups of 6 digits",
-        "actline --home V key issue --product notes --agreement 5001; ...",
+        "actline --home V key issue --product notes --agreement 5001; actline --home V trust export --product notes --out notes-trust.json; ...",
     )?;
     let notes = catalog
         .by_name("notes")
@@ -145,7 +151,11 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let nkey = ledger.issue_key(&me, &notes, KeyKind::Mak, Some("5001"), 50, &|k, c| {
         secrets.key_secret(k, c)
     })?;
-    let nclient = Client::new(root.join("client-notes"), trust);
+    let notes_trust = home.export_trust(&secrets, &notes, &root.join("notes-trust.json"))?;
+    let nclient = Client::new(
+        root.join("client-notes"),
+        actline::client::Trust::load(&notes_trust)?,
+    );
     let niid = nclient
         .make_iid(&nkey.key, "notes", &machine_b, today)?
         .context("iid")?;
@@ -164,7 +174,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     )?;
 
     step(
-        9,
+        10,
         "the audit trail is checked",
         "actline --home V audit verify",
     )?;

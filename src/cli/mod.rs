@@ -27,6 +27,7 @@ mod client;
 mod demo;
 mod ivr;
 mod say;
+mod trust;
 pub(crate) mod vendor;
 
 use clap::{Parser, Subcommand};
@@ -80,6 +81,9 @@ enum Command {
     Audit(vendor::AuditCmd),
     /// Recommend a key kind for a planned deployment.
     Advise(vendor::AdviseArgs),
+    /// Export the trust file for one product's clients.
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
     /// The customer's machine: make installation IDs, enter confirmation IDs, check status.
     Client(client::ClientArgs),
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
@@ -208,6 +212,7 @@ pub fn main() -> i32 {
         Command::Staff(c) => vendor::staff(&home(&cli.home), c),
         Command::Audit(c) => vendor::audit(&home(&cli.home), c),
         Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
+        Command::Trust(c) => trust::run(&home(&cli.home), c),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
         Command::Agent(a) => crate::console::run(cli.home.clone(), &a),

@@ -200,7 +200,10 @@ pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
         "  secrets  {} (owner-only)",
         home.dir().join("secrets").display()
     )?;
-    outln!("  trust    {} (give this to clients)", trust.display())?;
+    outln!(
+        "  trust    {} (every product's secrets: vendor-only; give clients `actline trust export --product P --out FILE`)",
+        trust.display()
+    )?;
     outln!("  staff    {me} (supervisor)")?;
     if a.demo {
         outln!(

@@ -52,15 +52,17 @@ impl Demo {
             .expect("demo key")
     }
 
-    fn client(&self, name: &str) -> Client {
-        let trust = Trust::load(&self.home.trust_path()).unwrap();
+    /// A client of `product` with the product's exported trust file, as a
+    /// customer has it.
+    fn client(&self, name: &str, product: &str) -> Client {
+        let trust = Trust::load(&super::demo::trust_file(&self.home, product)).unwrap();
         Client::new(self.dir.path().join(name), trust)
     }
 
     /// An installation ID for `product` with `key` on `machine`.
     fn iid(&self, key: &str, product: &str, machine: &str) -> String {
         let m: Components = serde_json::from_str(machine).unwrap();
-        self.client(machine_name(machine))
+        self.client(machine_name(machine), product)
             .make_iid(key, product, &m, actline::days::today())
             .unwrap()
             .unwrap()
@@ -259,7 +261,7 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo
-        .client("client-a")
+        .client("client-a", "studio")
         .confirm(dec.cid.as_deref().unwrap(), &m, actline::days::today())
         .expect("the desk's confirmation ID verifies on the machine");
     assert!(!terms.reactivation);

@@ -23,6 +23,131 @@ fn assert_inert(what: &str, o: &Output) {
     }
 }
 
+fn export(env: &Env, product: &str) -> PathBuf {
+    let out = env.dir.path().join(format!("{product}-trust.json"));
+    let o = env.vendor(&[
+        "trust",
+        "export",
+        "--product",
+        product,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "trust export: {}", err(&o));
+    out
+}
+
+/// The client binary with a given trust file.
+fn client_with(env: &Env, trust: &Path, state: &str, fp: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("client")
+        .arg("--state")
+        .arg(env.dir.path().join(state))
+        .arg("--trust")
+        .arg(trust)
+        .arg("--fingerprint")
+        .arg(fp)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn trust_json_gave_a_studio_customer_the_secrets_of_every_product() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::demo();
+    let path = export(&env, "studio");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bytes = std::fs::read_to_string(&path).unwrap();
+    let exported: serde_json::Value = serde_json::from_str(&bytes).unwrap();
+    let all: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.home().join("trust.json")).unwrap()).unwrap();
+    let products = exported["products"].as_object().unwrap();
+    assert_eq!(products.keys().collect::<Vec<_>>(), ["studio"]);
+    assert_eq!(exported["products"]["studio"], all["products"]["studio"]);
+    assert_eq!(exported["fingerprint_salt"], all["fingerprint_salt"]);
+    assert_eq!(exported["format"], all["format"]);
+    // No secret of any other product, anywhere in the file.
+    for (name, entry) in all["products"].as_object().unwrap() {
+        if name == "studio" {
+            continue;
+        }
+        for field in ["secret", "setup_secret"] {
+            if let Some(s) = entry[field].as_str() {
+                assert!(
+                    !bytes.contains(s),
+                    "{name}'s {field} is in the studio export"
+                );
+            }
+        }
+    }
+    assert!(
+        all["products"]["notes"]["secret"].is_string(),
+        "notes is compact"
+    );
+
+    // A client with the export activates studio...
+    let fp = sample("fingerprint-a.json");
+    let key = env.issue(&["--product", "studio", "--activations", "2"]);
+    let iid = text(&client_with(
+        &env,
+        &path,
+        "c",
+        &fp,
+        &["iid", "--key", &key, "--product", "studio"],
+    ));
+    let cid = json(&env.vendor(&["activate", &iid, "--json"]))["confirmation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = client_with(&env, &path, "c", &fp, &["confirm", &cid]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(text(&client_with(&env, &path, "c", &fp, &["status"])).contains("activated since"));
+
+    // ...and refuses notes, naming what it knows.
+    let nkey = env.issue(&["--product", "notes", "--agreement", "5001"]);
+    let o = client_with(
+        &env,
+        &path,
+        "n",
+        &fp,
+        &["iid", "--key", &nkey, "--product", "notes"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("\"notes\" is not in the trust file (known: studio)"),
+        "{}",
+        err(&o)
+    );
+
+    // The compact product's export holds its own secret, and only its own.
+    let notes = std::fs::read_to_string(export(&env, "notes")).unwrap();
+    assert!(notes.contains(all["products"]["notes"]["secret"].as_str().unwrap()));
+    assert!(!notes.contains(all["products"]["studio"]["setup_secret"].as_str().unwrap()));
+
+    // The vendor's own file is not an export target, and unknown products are refused.
+    let own = env.home().join("trust.json");
+    let o = env.vendor(&[
+        "trust",
+        "export",
+        "--product",
+        "studio",
+        "--out",
+        own.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&own).unwrap()).unwrap(),
+        all
+    );
+    let o = env.vendor(&["trust", "export", "--product", "nope", "--out", "x.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not in the catalog"), "{}", err(&o));
+}
+
 #[test]
 fn activate_into_a_closed_pipe_panicked_after_recording_the_grant() {
     let env = Env::demo();
@@ -178,6 +303,21 @@ fn a_batch_label_starting_with_tab_equals_ran_as_a_formula() {
     );
 }
 
+#[test]
+fn advise_recommended_a_site_host_key_that_key_issue_refuses() {
+    let env = Env::demo();
+    let o = env.vendor(&["advise", "--product", "studio", "--machines", "500"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        text(&o).contains("a site-host key for vault, which activates studio"),
+        "{}",
+        text(&o)
+    );
+    let refused = env.vendor(&["key", "issue", "--product", "studio", "--kind", "site-host"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", err(&refused));
+    env.issue(&["--product", "vault", "--kind", "site-host"]);
+}
+
 /// `file` with a 3-byte `LIST` chunk before its data chunk, with or without
 /// the pad byte RIFF puts after an odd-sized chunk.
 fn with_odd_chunk(file: &Path, padded: bool) -> PathBuf {
@@ -245,19 +385,4 @@ fn dtmf_encode_tone_ms_0_wrote_a_toneless_file() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", err(&o));
-}
-
-#[test]
-fn advise_recommended_a_site_host_key_that_key_issue_refuses() {
-    let env = Env::demo();
-    let o = env.vendor(&["advise", "--product", "studio", "--machines", "500"]);
-    assert!(o.status.success(), "{}", err(&o));
-    assert!(
-        text(&o).contains("a site-host key for vault, which activates studio"),
-        "{}",
-        text(&o)
-    );
-    let refused = env.vendor(&["key", "issue", "--product", "studio", "--kind", "site-host"]);
-    assert_eq!(refused.status.code(), Some(2), "{}", err(&refused));
-    env.issue(&["--product", "vault", "--kind", "site-host"]);
 }
