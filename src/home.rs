@@ -4,8 +4,15 @@
 //! HOME/ledger.db          the ledger (SQLite, WAL)
 //! HOME/secrets/master.key 32 random bytes (hex): key authenticators, compact-profile and setup secrets derive from it
 //! HOME/secrets/signing.key the BLS12-381 private key (hex)
-//! HOME/trust.json         what clients need to verify confirmation IDs
+//! HOME/trust.json         every product's verification material: vendor-only
 //! ```
+//!
+//! `HOME/trust.json` holds every compact product's verification secret and
+//! every product's setup secret, so whoever has it can make confirmation IDs
+//! for every compact product and setup keys for every product. It stays with
+//! the vendor. Clients get [`Home::export_trust`]'s file for their product
+//! (`actline trust export --product P --out FILE`), which has the same format
+//! with only that product in it.
 //!
 //! Secret files are created owner-only (0600) in an owner-only directory
 //! (0700), and are refused when anyone else can read them.
@@ -65,6 +72,9 @@ pub enum HomeError {
     /// Init found an existing home.
     #[error("{0}: already initialised")]
     Exists(PathBuf),
+    /// A trust export would overwrite the vendor's all-products trust file.
+    #[error("{0}: the vendor's all-products trust file; export to another file")]
+    VendorTrust(PathBuf),
     /// The ledger could not be created.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -167,34 +177,48 @@ impl Secrets {
         }
     }
 
-    /// The trust file for a catalog: public key for signed products,
-    /// verification secret for compact ones, setup secrets, fingerprint salt.
+    /// One product's entry in a trust file: the public key if it is
+    /// signed, its verification secret if it is compact, its setup secret.
+    fn trusted(&self, p: &Product) -> TrustedProduct {
+        let (public_key, secret) = match p.profile {
+            Profile::Signed => (Some(hex(&self.signing.public_key())), None),
+            Profile::Compact => (None, Some(hex(&self.compact_secret(p.code)))),
+        };
+        TrustedProduct {
+            code: p.code,
+            profile: p.profile,
+            public_key,
+            secret,
+            setup_secret: hex(&self.setup_secret(p.code)),
+        }
+    }
+
+    /// The vendor's trust file for a whole catalog: public key for signed
+    /// products, verification secret for compact ones, setup secrets,
+    /// fingerprint salt. Vendor-only: see [`Secrets::trust_for`] for what
+    /// clients get.
     pub fn trust(&self, catalog: &Catalog) -> Trust {
-        let pk = hex(&self.signing.public_key());
-        let products = catalog
-            .products
-            .iter()
-            .map(|p| {
-                let (public_key, secret) = match p.profile {
-                    Profile::Signed => (Some(pk.clone()), None),
-                    Profile::Compact => (None, Some(hex(&self.compact_secret(p.code)))),
-                };
-                (
-                    p.name.clone(),
-                    TrustedProduct {
-                        code: p.code,
-                        profile: p.profile,
-                        public_key,
-                        secret,
-                        setup_secret: hex(&self.setup_secret(p.code)),
-                    },
-                )
-            })
-            .collect();
         Trust {
             format: 1,
             fingerprint_salt: hex(&self.fingerprint_salt()),
-            products,
+            products: catalog
+                .products
+                .iter()
+                .map(|p| (p.name.clone(), self.trusted(p)))
+                .collect(),
+        }
+    }
+
+    /// The trust file for clients of `product` alone: the fingerprint salt
+    /// and that product's entry (the public key if it is signed, its
+    /// verification secret if it is compact, its setup secret), nothing of
+    /// any other product. Same format as [`Secrets::trust`], so a client
+    /// reads either.
+    pub fn trust_for(&self, product: &Product) -> Trust {
+        Trust {
+            format: 1,
+            fingerprint_salt: hex(&self.fingerprint_salt()),
+            products: [(product.name.clone(), self.trusted(product))].into(),
         }
     }
 }
@@ -352,13 +376,35 @@ impl Home {
         Ok(Secrets { master, signing })
     }
 
-    /// Writes the trust file for `catalog` (owner-only: it holds compact
-    /// verification secrets).
+    /// Writes the vendor's trust file for `catalog` (owner-only: it holds
+    /// every product's secrets; never give it to a client).
     pub fn write_trust(&self, secrets: &Secrets, catalog: &Catalog) -> Result<PathBuf, HomeError> {
         let path = self.trust_path();
         let json = serde_json::to_string_pretty(&secrets.trust(catalog)).unwrap_or_default();
         write_private(&path, json.as_bytes())?;
         Ok(path)
+    }
+
+    /// Writes the trust file for clients of `product` to `out`
+    /// ([`Secrets::trust_for`]), owner-only (0600) and atomically: it still
+    /// holds that product's setup secret, and its verification secret if it
+    /// is compact. Refuses to write over the vendor's own trust file.
+    pub fn export_trust(
+        &self,
+        secrets: &Secrets,
+        product: &Product,
+        out: &Path,
+    ) -> Result<PathBuf, HomeError> {
+        let same = |a: &Path, b: &Path| match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same(out, &self.trust_path()) {
+            return Err(HomeError::VendorTrust(out.to_path_buf()));
+        }
+        let json = serde_json::to_string_pretty(&secrets.trust_for(product)).unwrap_or_default();
+        write_private(out, json.as_bytes())?;
+        Ok(out.to_path_buf())
     }
 }
 

@@ -21,6 +21,7 @@ use actline_formats::mac;
 pub use actline_formats::{days, fingerprint, ids, keys};
 
 pub mod confirm;
+pub mod display;
 pub mod entitlement;
 pub mod fuzzing;
 pub mod home;

@@ -59,7 +59,7 @@ check "the IVR's calls are counted" "F4 Calls (2 waiting)"
 
 KEY=$(awk '$1 == "studio" && $2 == "4711" { print $3 }' "$HOME_DIR/demo-keys.txt")
 [[ -n "$KEY" ]] && ok "the demo keys are listed" || bad "no studio key in demo-keys.txt"
-IID=$("$ACTLINE" client --state "$T/client" --trust "$HOME_DIR/trust.json" \
+IID=$("$ACTLINE" client --state "$T/client" --trust "$HOME_DIR/trust-studio.json" \
   --fingerprint "$MACHINE" iid --key "$KEY" --product studio)
 echo "     installation ID $IID"
 
@@ -81,7 +81,7 @@ check "the decision names the customer" "Customer  Northwind Labs · agreement 4
 # 4. Read the plain line and verify it on the machine.
 CID=$(screen | awk '/Plain, for copying:/ { getline; print; exit }' | tr -d '│ ')
 if [[ "$CID" =~ ^[0-9]{7}(-[0-9]{7}){19}$ ]]; then ok "the plain line holds the confirmation ID"; else bad "no confirmation ID on the plain line: '$CID'"; fi
-if OUT=$("$ACTLINE" client --state "$T/client" --trust "$HOME_DIR/trust.json" \
+if OUT=$("$ACTLINE" client --state "$T/client" --trust "$HOME_DIR/trust-studio.json" \
   --fingerprint "$MACHINE" confirm "$CID" 2>&1) && [[ "$OUT" == activated* ]]; then
   ok "the machine accepts the confirmation ID ($OUT)"
 else

@@ -12,7 +12,7 @@ pub struct ClientArgs {
     /// The client's state directory.
     #[arg(long, env = "ACTLINE_CLIENT_DIR")]
     state: Option<PathBuf>,
-    /// The vendor's trust file (default: STATE/trust.json).
+    /// The product's trust file, from `actline trust export` (default: STATE/trust.json).
     #[arg(long, env = "ACTLINE_TRUST")]
     trust: Option<PathBuf>,
     /// Pose as the machine described in this JSON file instead of reading this one's hardware.
@@ -65,10 +65,10 @@ pub fn machine(file: &Option<PathBuf>) -> Result<Components> {
 pub fn run(a: ClientArgs) -> Result<()> {
     let dir = a.state.clone().unwrap_or_else(Client::default_dir);
     if let ClientCmd::Fingerprint = a.command {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&machine(&a.fingerprint)?)?
-        );
+        )?;
         return Ok(());
     }
     let trust_path = a.trust.clone().unwrap_or_else(|| dir.join("trust.json"));
@@ -78,12 +78,12 @@ pub fn run(a: ClientArgs) -> Result<()> {
     let today = actline::days::today();
     match a.command {
         ClientCmd::Iid { key, product } => match client.make_iid(&key, &product, &m, today)? {
-            Some(iid) => println!("{iid}"),
-            None => println!("{product}: unlocked by a setup key — no activation needed"),
+            Some(iid) => outln!("{iid}")?,
+            None => outln!("{product}: unlocked by a setup key — no activation needed")?,
         },
         ClientCmd::Confirm { cid, product } => {
             let terms = client.with_product(product).confirm(&cid, &m, today)?;
-            println!(
+            outln!(
                 "activated ({} key{})",
                 terms.kind,
                 if terms.reactivation {
@@ -91,14 +91,16 @@ pub fn run(a: ClientArgs) -> Result<()> {
                 } else {
                     ""
                 }
-            );
+            )?;
         }
         ClientCmd::Status { json, product } => {
             let s = client.with_product(product).status(&m, today)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?)?;
             } else {
-                println!("{}", s.describe());
+                for line in s.describe().lines() {
+                    outln!("{}", actline::display::visible(line))?;
+                }
             }
             if let Some(reason) = s.ended() {
                 return Err(failed(format!("activation ended: {reason}")));

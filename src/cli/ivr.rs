@@ -62,11 +62,11 @@ pub enum DtmfCmd {
         /// Output WAV (8 kHz, 16-bit mono).
         #[arg(long)]
         out: PathBuf,
-        /// Tone length in milliseconds.
-        #[arg(long, default_value_t = 80)]
+        /// Tone length in milliseconds (20 to 1000; the detector needs 40).
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
         tone_ms: u32,
-        /// Gap after each tone in milliseconds.
-        #[arg(long, default_value_t = 80)]
+        /// Gap after each tone in milliseconds (20 to 1000).
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
         gap_ms: u32,
     },
 }
@@ -115,11 +115,11 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
         Some(p) => {
             std::fs::write(p, json + "\n").map_err(|e| bad(format!("{}: {e}", p.display())))?
         }
-        None => println!("{json}"),
+        None => outln!("{json}")?,
     }
     eprintln!(
         "{}: {:?} after {:.1} s{}{}",
-        transcript.call,
+        actline::display::visible(&transcript.call),
         transcript.outcome,
         transcript.duration_ms as f64 / 1000.0,
         transcript
@@ -142,7 +142,7 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
             let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
             let events = dtmf::decode_all(&samples, rate)
                 .map_err(|e| bad(format!("{}: {e}", file.display())))?;
-            println!("{}", dtmf::keys_of(&events));
+            outln!("{}", dtmf::keys_of(&events))?;
         }
         DtmfCmd::Encode {
             keys,

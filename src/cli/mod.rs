@@ -1,10 +1,33 @@
 //! The command line. Only this module (and the console) knows about flags;
 //! everything it does is a call into the library.
+//!
+//! Results go to standard output through [`outln!`] and [`out!`], never
+//! `println!`: a write that fails (`actline activate IID | head -1` closes
+//! the pipe) is an error returned to [`main`], not a panic, and a broken pipe
+//! exits 0 quietly (the convention of ripgrep and most Unix tools).
+
+/// `println!` to standard output that returns the `std::io::Result` instead of
+/// panicking when the write fails.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` to standard output that returns the `std::io::Result`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 mod client;
 mod demo;
 mod ivr;
 mod say;
+mod trust;
 pub(crate) mod vendor;
 
 use clap::{Parser, Subcommand};
@@ -13,7 +36,7 @@ use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
+  0  success (also when standard output is closed early, as by `| head`)
   1  internal error (a bug, or the ledger stayed locked too long)
   2  bad input or usage: the message says what and where
   3  denied by entitlement: the reasons say why and what would make it succeed
@@ -58,6 +81,9 @@ enum Command {
     Audit(vendor::AuditCmd),
     /// Recommend a key kind for a planned deployment.
     Advise(vendor::AdviseArgs),
+    /// Export the trust file for one product's clients.
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
     /// The customer's machine: make installation IDs, enter confirmation IDs, check status.
     Client(client::ClientArgs),
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
@@ -193,6 +219,7 @@ pub fn main() -> i32 {
         Command::Staff(c) => vendor::staff(&home(&cli.home), c),
         Command::Audit(c) => vendor::audit(&home(&cli.home), c),
         Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
+        Command::Trust(c) => trust::run(&home(&cli.home), c),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
         Command::Agent(a) => crate::console::run(cli.home.clone(), &a),
@@ -201,6 +228,11 @@ pub fn main() -> i32 {
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
     };
+    // Flush here, so a failed flush is reported like any other write.
+    let result = result.and_then(|()| {
+        use std::io::Write as _;
+        Ok(std::io::stdout().flush()?)
+    });
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -222,7 +254,12 @@ pub fn main() -> i32 {
                     format!("{acc}: {m}")
                 }
             });
-            eprintln!("actline: {}", line.replace('\n', " "));
+            // Messages quote input (names, labels): show its control
+            // characters rather than let them drive the terminal.
+            eprintln!(
+                "actline: {}",
+                actline::display::visible(&line.replace('\n', " "))
+            );
             exit_code(&e)
         }
     }

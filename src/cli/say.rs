@@ -4,6 +4,7 @@
 //! Every failure is a [`VoiceError`] (wrapped in `anyhow`) with a one-line message;
 //! the caller maps it to exit code 2.
 
+use actline::display::visible;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -173,11 +174,13 @@ pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
             (None, true) => "ok".to_string(),
             (None, false) => format!("ok; from English: {}", i.missing_prompts.join(", ")),
         };
+        // Pack names and problems come from files anyone can edit.
+        let status = visible(&status);
         writeln!(
             out,
             "{:<6} {:<28} {:>6} {:>5} {:>7}  {status}",
-            i.language,
-            i.name,
+            visible(&i.language),
+            visible(&i.name),
             i.rate,
             i.units,
             format!("{}/{total}", i.prompts_covered),

@@ -2,6 +2,7 @@
 //! lookups, staff, audit, advice.
 
 use super::{bad, denied, failed};
+use actline::display::visible;
 use actline::entitlement::rules::Role;
 use actline::entitlement::{advice, Agreements, Catalog, Product};
 use actline::home::{os_user, Home};
@@ -247,19 +248,22 @@ pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
     let me = os_user();
     let (_, _, catalog) = home.init(&me, a.demo)?;
     let trust = home.trust_path();
-    println!("initialised {}", home.dir().display());
-    println!("  ledger   {}", home.ledger_path().display());
-    println!(
+    outln!("initialised {}", home.dir().display())?;
+    outln!("  ledger   {}", home.ledger_path().display())?;
+    outln!(
         "  secrets  {} (owner-only)",
         home.dir().join("secrets").display()
-    );
-    println!("  trust    {} (give this to clients)", trust.display());
-    println!("  staff    {me} (supervisor)");
+    )?;
+    outln!(
+        "  trust    {} (every product's secrets: vendor-only; give clients `actline trust export --product P --out FILE`)",
+        trust.display()
+    )?;
+    outln!("  staff    {me} (supervisor)")?;
     if a.demo {
-        println!(
+        outln!(
             "  catalog  {} products, agreements loaded",
             catalog.products.len()
-        );
+        )?;
     }
     Ok(())
 }
@@ -322,7 +326,7 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
             let rec = ledger.issue_key(&me, &p, kind, agreement.as_deref(), limit, &|k, c| {
                 secrets.key_secret(k, c)
             })?;
-            println!("{}", rec.key);
+            outln!("{}", rec.key)?;
             Ok(())
         }
         KeyCmd::Show { key, json } => {
@@ -335,40 +339,40 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
                 .map(|p| p.name.clone())
                 .unwrap_or_else(|| rec.product.to_string());
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(
                         &json!({"key": usage.key, "product": pname, "used": usage.used, "left": usage.left, "activations": acts})
                     )?
-                );
+                )?;
             } else {
-                println!("key        {}", rec.key);
-                println!("kind       {}", rec.kind);
-                println!("product    {pname}");
-                println!(
+                outln!("key        {}", rec.key)?;
+                outln!("kind       {}", rec.kind)?;
+                outln!("product    {}", visible(&pname))?;
+                outln!(
                     "agreement  {}",
-                    rec.agreement.as_deref().unwrap_or("(direct)")
-                );
+                    visible(rec.agreement.as_deref().unwrap_or("(direct)"))
+                )?;
                 if rec.revoked {
-                    println!(
+                    outln!(
                         "seats      revoked: {} used, 0 left (the limit was {})",
                         usage.used, rec.limit
-                    );
+                    )?;
                 } else {
-                    println!(
+                    outln!(
                         "seats      {} used, {} left of {}",
                         usage.used, usage.left, rec.limit
-                    );
+                    )?;
                 }
                 for a in acts {
-                    println!(
+                    outln!(
                         "  #{:<5} {} {:<8} {}{}",
                         a.id,
                         a.created_at,
                         a.decision,
-                        a.label.unwrap_or_default(),
+                        visible(a.label.as_deref().unwrap_or_default()),
                         if a.released { " (seat released)" } else { "" }
-                    );
+                    )?;
                 }
             }
             Ok(())
@@ -376,35 +380,37 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
         KeyCmd::Limit { key, limit, reason } => {
             let rec = parse_key(&ledger, &key)?;
             let rec = ledger.set_limit(&me, rec.serial, limit, &reason)?;
-            println!("limit of {} is now {}", rec.key, rec.limit);
+            outln!("limit of {} is now {}", rec.key, rec.limit)?;
             Ok(())
         }
         KeyCmd::Revoke { key, reason } => {
             let rec = parse_key(&ledger, &key)?;
             ledger.revoke_key(&me, rec.serial, &reason)?;
-            println!("{} is revoked: it activates nothing more", rec.key);
+            outln!("{} is revoked: it activates nothing more", rec.key)?;
             Ok(())
         }
     }
 }
 
-/// Prints a decision for people.
-pub fn print_activation(a: &Activation) {
-    println!("decision: {} (activation #{})", a.decision.word(), a.id);
+/// Prints a decision for people; text from outside (customer names and
+/// labels in the trace) is shown through [`visible`].
+pub fn print_activation(a: &Activation) -> std::io::Result<()> {
+    outln!("decision: {} (activation #{})", a.decision.word(), a.id)?;
     for r in &a.decision.trace {
-        println!("  - {r}");
+        outln!("  - {}", visible(r))?;
     }
     if let Some(cid) = &a.confirmation_id {
-        println!("confirmation ID:");
+        outln!("confirmation ID:")?;
         for (i, g) in cid.split('-').enumerate() {
-            print!(
+            out!(
                 "{}{:>2}: {g}",
                 if i % 5 == 0 { "\n  " } else { "   " },
                 i + 1
-            );
+            )?;
         }
-        println!("\n\n  {cid}");
+        outln!("\n\n  {cid}")?;
     }
+    Ok(())
 }
 
 pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
@@ -421,7 +427,7 @@ pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
         &|g, p, i| secrets.confirmation_id(g, p, i),
     )?;
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "decision": act.decision.word(),
@@ -432,9 +438,9 @@ pub fn activate(home: &Home, a: &ActivateArgs) -> Result<()> {
                 "reasons": act.decision.trace,
                 "remedy": act.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
             }))?
-        );
+        )?;
     } else {
-        print_activation(&act);
+        print_activation(&act)?;
     }
     match &act.decision.outcome {
         Ok(_) => Ok(()),
@@ -493,15 +499,18 @@ fn split_label(line: &str) -> (Option<String>, String) {
     }
 }
 
-/// A CSV field. A field a spreadsheet would run as a formula (`=`, `+`,
-/// `-`, `@`) is prefixed with `'`.
+/// A CSV field. A field a spreadsheet would run as a formula is prefixed
+/// with `'`: one starting with `=`, `+`, `-` or `@`, or with a tab or a
+/// carriage return (spreadsheets skip those and run what follows, so
+/// `"\t=cmd"` is a formula too). A field holding a comma, a quote, a line
+/// feed or a bare carriage return is quoted, so every record stays one row.
 fn csv(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
     };
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -629,33 +638,37 @@ pub fn catalog(home: &Home, cmd: CatalogCmd) -> Result<()> {
             ledger.set_catalog(&c, &os_user(), &name)?;
             let secrets = home.secrets()?;
             home.write_trust(&secrets, &c)?;
-            println!(
+            outln!(
                 "loaded {} products from {name}; trust file updated",
                 c.products.len()
-            );
+            )?;
         }
         CatalogCmd::Show { json } => {
             let c = ledger.catalog()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&c)?);
+                outln!("{}", serde_json::to_string_pretty(&c)?)?;
             } else {
                 for (family, versions) in c.families() {
-                    println!("{family}");
+                    outln!("{}", visible(family))?;
                     for p in versions {
-                        println!(
+                        outln!(
                             "  {:<12} code {:<5} version {:<3} {:<11} {:<7} site threshold {}{}",
-                            p.name,
+                            visible(&p.name),
                             p.code,
                             p.version,
                             p.class.name(),
                             p.profile.name(),
                             c.threshold(p),
                             if p.own_key { ", needs its own key" } else { "" }
-                        );
+                        )?;
                     }
                 }
                 for h in &c.hosts {
-                    println!("host {} activates {}", h.host, h.activates.join(", "));
+                    outln!(
+                        "host {} activates {}",
+                        visible(&h.host),
+                        visible(&h.activates.join(", "))
+                    )?;
                 }
             }
         }
@@ -671,7 +684,7 @@ pub fn agreement(home: &Home, cmd: AgreementCmd) -> Result<()> {
             let text = std::fs::read_to_string(&file).map_err(|e| bad(format!("{name}: {e}")))?;
             let a = Agreements::parse(&name, &text).map_err(|e| bad(e.to_string()))?;
             ledger.set_agreements(&a, &os_user(), &name)?;
-            println!("loaded {} agreements from {name}", a.0.len());
+            outln!("loaded {} agreements from {name}", a.0.len())?;
         }
         AgreementCmd::Show { id, json } => {
             let all = ledger.agreements()?;
@@ -690,38 +703,38 @@ pub fn agreement(home: &Home, cmd: AgreementCmd) -> Result<()> {
                 acts.extend(ledger.activations_of(k.key.serial)?);
             }
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(
                         &json!({"agreement": a, "allowance": a.allowance(), "affiliates": affiliates, "keys": keys, "activations": acts})
                     )?
-                );
+                )?;
             } else {
-                println!(
+                outln!(
                     "{} — {}",
-                    a.label(),
+                    visible(&a.label()),
                     a.level
                         .map(|l| format!("level {l:?}"))
                         .or(a.licences.map(|n| format!("{n} licences")))
                         .unwrap_or_default()
-                );
+                )?;
                 if let Some(p) = &a.parent {
-                    println!("affiliate of {p}: may use its keys");
+                    outln!("affiliate of {}: may use its keys", visible(p))?;
                 }
                 if !affiliates.is_empty() {
-                    println!("affiliates: {}", affiliates.join(", "));
+                    outln!("affiliates: {}", visible(&affiliates.join(", ")))?;
                 }
                 for k in &keys {
-                    println!(
+                    outln!(
                         "  {} {:<9} {} used, {} left{}",
                         k.key.key,
                         k.key.kind.name(),
                         k.used,
                         k.left,
                         if k.key.revoked { " (revoked)" } else { "" }
-                    );
+                    )?;
                 }
-                println!("{} activations recorded", acts.len());
+                outln!("{} activations recorded", acts.len())?;
             }
         }
     }
@@ -736,27 +749,30 @@ pub fn activation(home: &Home, cmd: ActivationCmd) -> Result<()> {
                 .activation(id)?
                 .ok_or_else(|| bad(format!("no activation #{id}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&a)?);
+                outln!("{}", serde_json::to_string_pretty(&a)?)?;
             } else {
-                println!(
+                outln!(
                     "activation #{} — {} by {} at {}",
-                    a.id, a.decision, a.actor, a.created_at
-                );
-                println!("installation ID  {}", a.installation_id);
+                    a.id,
+                    a.decision,
+                    visible(&a.actor),
+                    a.created_at
+                )?;
+                outln!("installation ID  {}", a.installation_id)?;
                 if a.released {
-                    println!("seat             released (the machine was replaced; the key's next new machine takes the seat)");
+                    outln!("seat             released (the machine was replaced; the key's next new machine takes the seat)")?;
                 }
                 if let Some(c) = &a.confirmation_id {
-                    println!("confirmation ID  {c}");
+                    outln!("confirmation ID  {c}")?;
                 }
                 for r in &a.reasons {
-                    println!("  - {r}");
+                    outln!("  - {}", visible(r))?;
                 }
             }
         }
         ActivationCmd::Release { id, reason } => {
             ledger.release_seat(&os_user(), id, &reason)?;
-            println!("seat of activation #{id} released");
+            outln!("seat of activation #{id} released")?;
         }
     }
     Ok(())
@@ -772,11 +788,11 @@ pub fn staff(home: &Home, cmd: StaffCmd) -> Result<()> {
                 Role::Agent
             };
             ledger.add_staff(&os_user(), &name, role)?;
-            println!("{name} is now {}", role.name());
+            outln!("{} is now {}", visible(&name), role.name())?;
         }
         StaffCmd::List => {
             for (n, r) in ledger.staff()? {
-                println!("{n} {}", r.name());
+                outln!("{} {}", visible(&n), r.name())?;
             }
         }
     }
@@ -801,7 +817,7 @@ pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
     match cmd {
         AuditCmd::Verify => match ledger.verify_audit() {
             Ok((n, head)) => {
-                println!("audit trail intact: {n} entries chain; newest entry's hash {head}")
+                outln!("audit trail intact: {n} entries chain; newest entry's hash {head}")?
             }
             Err(e) => return Err(failed(e.to_string())),
         },
@@ -816,20 +832,15 @@ pub fn audit(home: &Home, cmd: AuditCmd) -> Result<()> {
                     }
                 }
                 // Reasons are free text: never let them drive the terminal.
-                let clean = |s: &str| {
-                    s.chars()
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect::<String>()
-                };
-                println!(
+                outln!(
                     "{:>5} {} {:<12} {:<16} {} {}",
                     e.id,
                     e.at,
-                    clean(&e.actor),
-                    e.action,
-                    clean(&e.subject),
-                    clean(&e.detail)
-                );
+                    visible(&e.actor),
+                    visible(&e.action),
+                    visible(&e.subject),
+                    visible(&e.detail)
+                )?;
             }
         }
     }
@@ -844,6 +855,6 @@ pub fn advise(home: &Home, a: &AdviseArgs) -> Result<()> {
         return Err(bad("--machines must be at least 1"));
     }
     let adv = advice::recommend(&catalog, p, a.machines);
-    println!("{}: {}", adv.kind, adv.reason);
+    outln!("{}: {}", adv.kind, visible(&adv.reason))?;
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! data directory, made on first use with the demo catalog and agreements,
 //! a few keys, and one call handed over by the IVR, so every screen has
 //! something to show. The keys are listed in `demo-keys.txt` beside the
-//! ledger (for trying the desk, and for the end-to-end test).
+//! ledger (for trying the desk, and for the end-to-end test), and each of
+//! their products has its client trust file beside it, `trust-PRODUCT.json`
+//! (what `actline trust export` writes; the home's own `trust.json` is the
+//! vendor's, with every product's secrets).
 
 use actline::fingerprint::HardwareHash;
 use actline::home::{os_user, Home};
@@ -15,6 +18,14 @@ use std::path::PathBuf;
 /// The keys file in the demo home.
 pub const KEYS_FILE: &str = "demo-keys.txt";
 
+/// The products the demo desk issues keys for.
+const DEMO_PRODUCTS: [&str; 3] = ["studio", "notes", "vault"];
+
+/// The client trust file for `product` in the demo home.
+pub fn trust_file(home: &Home, product: &str) -> PathBuf {
+    home.dir().join(format!("trust-{product}.json"))
+}
+
 /// `$XDG_DATA_HOME/actline/demo-desk`, or `~/.local/share/actline/demo-desk`.
 pub fn dir() -> PathBuf {
     Home::default_dir().join("demo-desk")
@@ -24,6 +35,18 @@ pub fn dir() -> PathBuf {
 pub fn ensure() -> Result<Home> {
     let home = Home::at(dir());
     if home.ledger_path().exists() {
+        // A desk made before the per-product trust files: add them.
+        if DEMO_PRODUCTS.iter().any(|p| !trust_file(&home, p).exists()) {
+            let secrets = home.secrets()?;
+            let catalog = actline::ledger::Ledger::open(&home.ledger_path())?.catalog()?;
+            for name in DEMO_PRODUCTS {
+                if let Some(p) = catalog.by_name(name) {
+                    if !trust_file(&home, name).exists() {
+                        home.export_trust(&secrets, p, &trust_file(&home, name))?;
+                    }
+                }
+            }
+        }
         return Ok(home);
     }
     if home.dir().join("secrets").exists() {
@@ -61,6 +84,10 @@ pub fn create(home: &Home) -> Result<()> {
             rec.key
         );
         issued.push((p.code, rec.key));
+        let trust = trust_file(home, product);
+        if !trust.exists() {
+            home.export_trust(&secrets, &p, &trust)?;
+        }
     }
     // A caller the IVR could not finish with: three groups entered.
     let (code, key) = &issued[0];

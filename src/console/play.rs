@@ -4,10 +4,19 @@
 //! machine has audio (`--player`, `ACTLINE_PLAYER`, e.g. `aplay -q {}`; or
 //! the first of pw-play, paplay, aplay, play found when a sound device
 //! exists). Otherwise the desk shows the WAV's path.
+//!
+//! The WAV files go into a private directory made on the first play: a
+//! fresh random name under the temporary directory, mode 0700, created
+//! exclusively (an existing path, symlink or not, is never reused). Each file
+//! in it is created exclusively with mode 0600, so a file or symlink another
+//! local user planted is never followed or overwritten.
 
 use actline::voice::{
-    load_language, readout, write_wav, OutputRate, RenderOptions, Voice, DEFAULT_VOICES_DIR,
+    encode_wav, load_language, readout, OutputRate, RenderOptions, Voice, DEFAULT_VOICES_DIR,
 };
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -17,6 +26,8 @@ pub struct Speaker {
     player: Option<String>,
     voice: Option<Voice>,
     played: u32,
+    /// The private directory for the WAV files, made on the first play.
+    scratch: Option<PathBuf>,
 }
 
 impl Speaker {
@@ -28,6 +39,7 @@ impl Speaker {
             player: player.filter(|p| !p.trim().is_empty()),
             voice: None,
             played: 0,
+            scratch: None,
         }
     }
 
@@ -46,13 +58,18 @@ impl Speaker {
         };
         let samples = voice.render(&plan, &opts);
         let hz = voice.output_hz(opts.rate);
+        let wav = encode_wav(&samples, hz).map_err(|e| e.to_string())?;
+        let dir = match &self.scratch {
+            Some(d) => d.clone(),
+            None => {
+                let d = private_dir(&std::env::temp_dir())?;
+                self.scratch = Some(d.clone());
+                d
+            }
+        };
         self.played += 1;
-        let path = std::env::temp_dir().join(format!(
-            "actline-cid-{}-{}.wav",
-            std::process::id(),
-            self.played
-        ));
-        write_wav(&path, &samples, hz).map_err(|e| e.to_string())?;
+        let path = dir.join(format!("cid-{}.wav", self.played));
+        write_new_private(&path, &wav)?;
         let seconds = samples.len() as f64 / f64::from(hz.max(1));
         match self.player.clone().or_else(detect_player) {
             Some(cmd) => {
@@ -68,6 +85,48 @@ impl Speaker {
             )),
         }
     }
+}
+
+/// Makes a new directory under `parent` with a random name, mode 0700,
+/// and returns its path. `mkdir` fails on any existing path, a symlink
+/// included, so the directory is always one this process just made; its
+/// mode is checked anyway.
+pub fn private_dir(parent: &Path) -> Result<PathBuf, String> {
+    for _ in 0..16 {
+        let mut rnd = [0u8; 12];
+        getrandom::fill(&mut rnd)
+            .map_err(|e| format!("no randomness for a temporary name: {e}"))?;
+        let dir = parent.join(format!("actline-play-{}", actline::home::hex(&rnd)));
+        match DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                let meta = std::fs::symlink_metadata(&dir)
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
+                if !meta.is_dir() || meta.permissions().mode() & 0o777 != 0o700 {
+                    return Err(format!("{}: not a private directory", dir.display()));
+                }
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "{}: could not make a private directory",
+        parent.display()
+    ))
+}
+
+/// Writes `bytes` to a file that must not exist yet (`O_CREAT | O_EXCL`,
+/// which never follows a symlink), mode 0600.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    f.write_all(bytes).map_err(fail)
 }
 
 /// A player for this machine, when it has a sound device.

@@ -156,20 +156,20 @@ impl Session {
     fn product_label(&self, code: u16) -> String {
         self.catalog
             .by_code(code)
-            .map(|p| p.label())
+            .map(|p| shown(&p.label()))
             .unwrap_or_else(|| format!("unknown product (code {code})"))
     }
 
     fn agreement_view(&self, a: &Agreement) -> AgreementView {
         let note = match (&a.parent, a.level, a.licences) {
-            (Some(p), _, _) => format!("affiliate of {p}"),
+            (Some(p), _, _) => format!("affiliate of {}", shown(p)),
             (None, Some(l), _) => format!("level {l:?}"),
             (None, None, Some(n)) => format!("{n} licences"),
             _ => String::new(),
         };
         AgreementView {
             id: a.id.clone(),
-            customer: a.customer.clone(),
+            customer: shown(&a.customer),
             program: a.program.label().to_string(),
             note,
         }
@@ -304,7 +304,7 @@ impl Session {
             key: usage.as_ref().map(|u| self.key_view(u)),
             agreement,
             machine_history,
-            trace: act.decision.trace.clone(),
+            trace: act.decision.trace.iter().map(|t| shown(t)).collect(),
             reason,
             remedy,
             cid: act.confirmation_id.clone(),
@@ -324,7 +324,7 @@ impl Session {
                 let v = self.agreement_view(a);
                 hits.push(Hit {
                     kind: "agreement".into(),
-                    title: format!("{} {}", a.id, a.customer),
+                    title: shown(&format!("{} {}", a.id, a.customer)),
                     detail: format!("{} {}", v.program, v.note).trim().to_string(),
                     target: Target::Agreement(a.id.clone()),
                 });
@@ -726,7 +726,7 @@ fn activation_line(r: &ActivationRow) -> ActivationLine {
     } else if holds_seat {
         "holds a seat".to_string()
     } else if r.decision == "denied" {
-        r.reasons.last().cloned().unwrap_or_default()
+        shown(r.reasons.last().map(String::as_str).unwrap_or_default())
     } else {
         String::new()
     };
@@ -750,13 +750,20 @@ fn call_view(h: Handover) -> CallView {
     CallView {
         id: h.id,
         at: h.at,
-        call: h.call,
-        reason: h.reason,
+        call: shown(&h.call),
+        reason: shown(&h.reason),
         groups: h.groups,
         installation_id: h.installation_id,
-        trace: h.trace,
+        trace: h.trace.iter().map(|t| shown(t)).collect(),
         taken_by: h.taken_by,
     }
+}
+
+/// Text from outside (customer names, labels, traces, call names) for the
+/// screen, its control characters made visible by the one function the
+/// command line uses too (the terminal backend would drop them silently).
+fn shown(s: &str) -> String {
+    actline::display::visible(s).into_owned()
 }
 
 /// A product key's short form, or the text itself.

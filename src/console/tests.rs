@@ -52,15 +52,17 @@ impl Demo {
             .expect("demo key")
     }
 
-    fn client(&self, name: &str) -> Client {
-        let trust = Trust::load(&self.home.trust_path()).unwrap();
+    /// A client of `product` with the product's exported trust file, as a
+    /// customer has it.
+    fn client(&self, name: &str, product: &str) -> Client {
+        let trust = Trust::load(&super::demo::trust_file(&self.home, product)).unwrap();
         Client::new(self.dir.path().join(name), trust)
     }
 
     /// An installation ID for `product` with `key` on `machine`.
     fn iid(&self, key: &str, product: &str, machine: &str) -> String {
         let m: Components = serde_json::from_str(machine).unwrap();
-        self.client(machine_name(machine))
+        self.client(machine_name(machine), product)
             .make_iid(key, product, &m, actline::days::today())
             .unwrap()
             .unwrap()
@@ -259,7 +261,7 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo
-        .client("client-a")
+        .client("client-a", "studio")
         .confirm(dec.cid.as_deref().unwrap(), &m, actline::days::today())
         .expect("the desk's confirmation ID verifies on the machine");
     assert!(!terms.reactivation);
@@ -765,5 +767,55 @@ fn the_play_key_says_the_confirmation_id_or_saves_it() {
     let bytes = std::fs::read(wav).unwrap();
     assert_eq!(&bytes[..4], b"RIFF");
     assert!(bytes.len() > 16_000, "seconds of speech");
-    std::fs::remove_file(wav).unwrap();
+    remove_play_dir(std::path::Path::new(wav));
+}
+
+#[test]
+fn the_play_key_followed_a_symlink_planted_at_its_predictable_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let demo = Demo::new();
+    // Another local user plants symlinks where the desk used to write,
+    // pointing at a file the agent can write.
+    let victim = demo.dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let planted: Vec<_> = (1..=3)
+        .map(|n| {
+            let p =
+                std::env::temp_dir().join(format!("actline-cid-{}-{n}.wav", std::process::id()));
+            let _ = std::fs::remove_file(&p);
+            std::os::unix::fs::symlink(&victim, &p).unwrap();
+            p
+        })
+        .collect();
+    let iid = demo.iid(&demo.key("notes", "5001"), "notes", MACHINE_A);
+    let mut d = desk_with(demo.session().with_audio(Some("true {}".into()), None));
+    ui(&mut d, Ui::Paste(iid));
+    ui(&mut d, Ui::Submit);
+    let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
+    d.dispatch(Msg::Intent(Intent::Play { cid }));
+    let played = d.activation.played.clone().expect("the play key answers");
+    let wav = std::path::PathBuf::from(played.rsplit("saved as ").next().unwrap());
+    for p in &planted {
+        assert!(std::fs::symlink_metadata(p).unwrap().is_symlink());
+        let _ = std::fs::remove_file(p);
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "not followed");
+    assert!(!planted.contains(&wav), "{}", wav.display());
+    let file = std::fs::symlink_metadata(&wav).unwrap();
+    assert!(file.is_file());
+    assert_eq!(file.permissions().mode() & 0o777, 0o600);
+    let dir = wav.parent().unwrap();
+    let dmeta = std::fs::symlink_metadata(dir).unwrap();
+    assert!(dmeta.is_dir());
+    assert_eq!(dmeta.permissions().mode() & 0o777, 0o700);
+    assert_eq!(&std::fs::read(&wav).unwrap()[..4], b"RIFF");
+    remove_play_dir(&wav);
+}
+
+/// Removes the play key's private directory holding `wav`, and nothing else.
+fn remove_play_dir(wav: &std::path::Path) {
+    let dir = wav.parent().unwrap();
+    let name = dir.file_name().unwrap().to_string_lossy();
+    assert!(name.starts_with("actline-play-"), "{}", dir.display());
+    std::fs::remove_dir_all(dir).unwrap();
 }

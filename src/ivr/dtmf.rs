@@ -1314,6 +1314,7 @@ pub fn add_noise(buf: &mut [i16], level_dbm0: f32, seed: u64) {
 /// Reads a 16-bit integer PCM mono WAV file; returns the samples and the
 /// sample rate. Anything else (not RIFF/WAVE, stereo, 8/24/32-bit, float,
 /// G.711, truncated data) is refused with a one-line error naming the file.
+/// Odd-sized chunks before the data are read with or without their pad byte.
 pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
     let path = path.as_ref();
     let file = path.display().to_string();
@@ -1321,11 +1322,13 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
         file: file.clone(),
         message,
     };
-    let f = std::fs::File::open(path).map_err(|source| DtmfError::Io {
+    let bytes = std::fs::read(path).map_err(|source| DtmfError::Io {
         file: file.clone(),
         source,
     })?;
-    let reader = match hound::WavReader::new(std::io::BufReader::new(f)) {
+    // Odd-sized chunks, padded or not (see `voice::riff`).
+    let bytes = crate::voice::riff::for_hound(&bytes);
+    let reader = match hound::WavReader::new(std::io::Cursor::new(&bytes[..])) {
         Ok(r) => r,
         Err(hound::Error::IoError(e)) => {
             return Err(wav_err(format!("not a usable WAV file (header: {e})")))

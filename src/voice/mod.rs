@@ -33,6 +33,7 @@ use std::path::PathBuf;
 
 pub mod g711;
 pub mod resample;
+pub mod riff;
 
 mod dsp;
 mod output;
@@ -203,6 +204,7 @@ pub enum VoiceError {
         /// The output file.
         path: PathBuf,
         /// The underlying I/O error.
+        #[source]
         error: std::io::Error,
     },
 }

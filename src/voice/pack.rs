@@ -192,8 +192,8 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
         });
     }
     let bytes = std::fs::read(path).map_err(io_err)?;
-    let reader =
-        hound::WavReader::new(std::io::Cursor::new(bytes.as_slice())).map_err(unreadable)?;
+    let bytes = crate::voice::riff::for_hound(&bytes);
+    let reader = hound::WavReader::new(std::io::Cursor::new(&bytes[..])).map_err(unreadable)?;
     let spec = reader.spec();
     let expected = format!("mono 16-bit PCM at {rate} Hz");
     if spec.channels != 1

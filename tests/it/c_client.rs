@@ -7,22 +7,21 @@ use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The static library, built for this profile by cargo (the test runs the
-/// build itself: `cargo test` builds only the Rust forms of a library).
+/// The static library. `cargo test` builds only the Rust forms of a
+/// library, so the test builds it, in a target directory of its own: the
+/// test build's feature set differs from a plain build's, and two copies of
+/// one crate side by side would confuse the doctests that run afterwards.
 fn static_lib() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let release = !cfg!(debug_assertions);
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
+    let target = root.join("target").join("c-abi");
+    let o = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["build", "--quiet", "-p", "actline-client", "--lib"]);
-    if release {
-        cargo.arg("--release");
-    }
-    let o = cargo.output().expect("cargo runs");
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--quiet", "--locked", "-p", "actline-client", "--lib"])
+        .output()
+        .expect("cargo runs");
     assert!(o.status.success(), "{}", err(&o));
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_actline"));
-    exe.parent().unwrap().join("libactline_client.a")
+    target.join("debug").join("libactline_client.a")
 }
 
 #[test]

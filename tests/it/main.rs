@@ -10,5 +10,6 @@ mod fuzz_regressions;
 mod ivr;
 mod regressions;
 mod regressions_ledger;
+mod regressions_output;
 mod rules;
 mod support;
