@@ -356,12 +356,15 @@ pub fn key(home: &Home, cmd: KeyCmd) -> Result<()> {
                 if rec.revoked {
                     outln!(
                         "seats      revoked: {} used, 0 left (the limit was {})",
-                        usage.used, rec.limit
+                        usage.used,
+                        rec.limit
                     )?;
                 } else {
                     outln!(
                         "seats      {} used, {} left of {}",
-                        usage.used, usage.left, rec.limit
+                        usage.used,
+                        usage.left,
+                        rec.limit
                     )?;
                 }
                 for a in acts {

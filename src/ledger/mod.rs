@@ -1491,6 +1491,7 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
 }
 
 /// Gathers the facts for `iid` (its key, the key's seats) and decides.
+#[allow(clippy::too_many_arguments)]
 fn decide_in(
     conn: &Connection,
     catalog: &Catalog,
@@ -1530,11 +1531,10 @@ struct SeatCache(std::collections::HashMap<u64, Vec<PriorActivation>>);
 
 impl SeatCache {
     fn of(&mut self, conn: &Connection, serial: u64) -> Result<&Vec<PriorActivation>, LedgerError> {
-        if !self.0.contains_key(&serial) {
-            let p = prior(conn, serial)?;
-            self.0.insert(serial, p);
-        }
-        Ok(&self.0[&serial])
+        Ok(match self.0.entry(serial) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(prior(conn, serial)?),
+        })
     }
 
     /// Records what a grant changed: a new seat, or one more reactivation.

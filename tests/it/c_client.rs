@@ -17,7 +17,14 @@ fn static_lib() -> PathBuf {
     let o = Command::new(env!("CARGO"))
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &target)
-        .args(["build", "--quiet", "--locked", "-p", "actline-client", "--lib"])
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "actline-client",
+            "--lib",
+        ])
         .output()
         .expect("cargo runs");
     assert!(o.status.success(), "{}", err(&o));
