@@ -29,17 +29,7 @@ pub fn run(home: &Home, cmd: TrustCmd) -> Result<()> {
         TrustCmd::Export { product, out } => {
             let ledger = super::vendor::open(home)?;
             let catalog = ledger.catalog()?;
-            let p = catalog.by_name(&product).ok_or_else(|| {
-                bad(format!(
-                    "product {product:?} is not in the catalog (known: {})",
-                    catalog
-                        .products
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+            let p = super::vendor::product(&catalog, &product)?;
             let secrets = home.secrets()?;
             home.export_trust(&secrets, p, &out)
                 .map_err(|e| bad(e.to_string()))?;

@@ -268,7 +268,8 @@ pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
     Ok(())
 }
 
-fn product<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Product> {
+/// A product by name, or a usage error listing the catalog's products.
+pub fn product<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Product> {
     catalog.by_name(name).ok_or_else(|| {
         bad(format!(
             "product {name:?} is not in the catalog (known: {})",
