@@ -45,7 +45,7 @@ pub struct Session {
 /// A ledger error in words, with the way out for the common cases.
 fn describe(e: &LedgerError) -> String {
     let s = e.to_string();
-    if s.contains("database is locked") || s.contains("busy") {
+    if e.is_busy() {
         format!("the ledger is locked by another process ({s}); try again in a moment")
     } else {
         s
@@ -287,11 +287,7 @@ impl Session {
             ),
             Err(d) => (
                 // The denying rule's sentence, without its remedy.
-                act.decision
-                    .trace
-                    .last()
-                    .map(|t| t.split(": denied").next().unwrap_or(t).to_string())
-                    .or_else(|| Some(format!("{:?}", d.reason))),
+                Some(d.sentence.clone()),
                 Some(d.remedy.clone()),
                 String::new(),
             ),

@@ -183,6 +183,9 @@ pub struct Decision {
 pub struct Denial {
     /// Why.
     pub reason: DenyReason,
+    /// The denying rule's sentence, without the remedy (the trace's last
+    /// line is "SENTENCE: denied — REMEDY").
+    pub sentence: String,
     /// What would make it succeed.
     pub remedy: String,
 }
@@ -212,6 +215,7 @@ impl Tracer {
         Decision {
             outcome: Err(Denial {
                 reason,
+                sentence,
                 remedy: remedy.to_string(),
             }),
             trace: self.trace,

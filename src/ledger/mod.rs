@@ -118,6 +118,18 @@ fn is_disk_full(e: &rusqlite::Error) -> bool {
     }
 }
 
+impl LedgerError {
+    /// True when another process holds the ledger (SQLite busy or locked):
+    /// worth trying again in a moment.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 impl From<rusqlite::Error> for LedgerError {
     /// A full disk becomes [`LedgerError::DiskFull`]; everything else is
     /// [`LedgerError::Sql`].
@@ -1648,6 +1660,20 @@ fn activate_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_desk_recognised_a_locked_ledger_by_its_message() {
+        let busy = |code| {
+            LedgerError::Sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                Some("some other words".into()),
+            ))
+        };
+        assert!(busy(rusqlite::ffi::SQLITE_BUSY).is_busy());
+        assert!(busy(rusqlite::ffi::SQLITE_LOCKED).is_busy());
+        assert!(!busy(rusqlite::ffi::SQLITE_CORRUPT).is_busy());
+        assert!(!LedgerError::Refused("database is locked".into()).is_busy());
+    }
 
     thread_local! {
         /// `PRAGMA synchronous` as the last activation saw it in its
