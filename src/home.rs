@@ -72,9 +72,16 @@ pub enum HomeError {
     /// Init found an existing home.
     #[error("{0}: already initialised")]
     Exists(PathBuf),
-    /// A trust export would overwrite the vendor's all-products trust file.
-    #[error("{0}: the vendor's all-products trust file; export to another file")]
-    VendorTrust(PathBuf),
+    /// An output file (a batch's results, a trust export) would land on
+    /// the ledger, the secrets, the vendor's trust file or anything else of
+    /// the home.
+    #[error("{path}: that is inside the vendor home {home}; write it somewhere else")]
+    InsideHome {
+        /// The output asked for.
+        path: PathBuf,
+        /// The home.
+        home: PathBuf,
+    },
     /// The ledger could not be created.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -385,6 +392,59 @@ impl Home {
         Ok(path)
     }
 
+    /// Refuses an output path that is the ledger or any other file of the
+    /// home, before anything is opened for writing: paths are compared
+    /// canonicalised (a file that does not exist yet by its canonical
+    /// parent), and an existing file also by device and inode, so symbolic
+    /// and hard links are caught too. A home that does not exist refuses
+    /// nothing (opening its ledger reports it).
+    pub fn refuse_output(&self, output: &Path) -> Result<(), HomeError> {
+        use std::os::unix::fs::MetadataExt;
+        let refuse = || HomeError::InsideHome {
+            path: output.to_path_buf(),
+            home: self.dir.clone(),
+        };
+        let Ok(home_dir) = self.dir.canonicalize() else {
+            return Ok(());
+        };
+        let target = match output.canonicalize() {
+            Ok(p) => p,
+            Err(_) => {
+                let parent = match output.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                let Some(name) = output.file_name() else {
+                    return Err(HomeError::Io {
+                        path: output.to_path_buf(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "not a file name",
+                        ),
+                    });
+                };
+                parent.canonicalize().map_err(io(&parent))?.join(name)
+            }
+        };
+        if target.starts_with(&home_dir) {
+            return Err(refuse());
+        }
+        if let Ok(meta) = fs::metadata(&target) {
+            let mut dirs = vec![home_dir];
+            while let Some(dir) = dirs.pop() {
+                for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let Ok(m) = entry.metadata() else { continue };
+                    if m.is_dir() {
+                        dirs.push(entry.path());
+                    } else if m.dev() == meta.dev() && m.ino() == meta.ino() {
+                        return Err(refuse());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the trust file for clients of `product` to `out`
     /// ([`Secrets::trust_for`]), owner-only (0600) and atomically: it still
     /// holds that product's setup secret, and its verification secret if it
@@ -395,13 +455,7 @@ impl Home {
         product: &Product,
         out: &Path,
     ) -> Result<PathBuf, HomeError> {
-        let same = |a: &Path, b: &Path| match (fs::canonicalize(a), fs::canonicalize(b)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if same(out, &self.trust_path()) {
-            return Err(HomeError::VendorTrust(out.to_path_buf()));
-        }
+        self.refuse_output(out)?;
         let json = serde_json::to_string_pretty(&secrets.trust_for(product)).unwrap_or_default();
         write_private(out, json.as_bytes())?;
         Ok(out.to_path_buf())

@@ -192,58 +192,6 @@ pub fn open(home: &Home) -> Result<Ledger> {
     }
 }
 
-/// Refuses a batch output path that is the ledger or any other file of the
-/// home, before anything is opened for writing: paths are compared
-/// canonicalised (a file that does not exist yet by its canonical parent),
-/// and an existing file also by device and inode, so symbolic and hard
-/// links are caught too.
-fn refuse_home_output(home: &Home, output: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let refuse = || {
-        bad(format!(
-            "{}: that is inside the vendor home {}; write the results somewhere else",
-            output.display(),
-            home.dir().display()
-        ))
-    };
-    let Ok(home_dir) = home.dir().canonicalize() else {
-        return Ok(()); // no home: opening the ledger reports it
-    };
-    let target = match output.canonicalize() {
-        Ok(p) => p,
-        Err(_) => {
-            let parent = match output.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let name = output
-                .file_name()
-                .ok_or_else(|| bad(format!("{}: not a file name", output.display())))?;
-            match parent.canonicalize() {
-                Ok(p) => p.join(name),
-                Err(e) => return Err(bad(format!("{}: {e}", parent.display()))),
-            }
-        }
-    };
-    if target.starts_with(&home_dir) {
-        return Err(refuse());
-    }
-    if let Ok(meta) = std::fs::metadata(&target) {
-        let mut dirs = vec![home_dir];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let Ok(m) = entry.metadata() else { continue };
-                if m.is_dir() {
-                    dirs.push(entry.path());
-                } else if m.dev() == meta.dev() && m.ino() == meta.ino() {
-                    return Err(refuse());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 pub fn init(home: &Home, a: &InitArgs) -> Result<()> {
     let me = os_user();
     let (_, _, catalog) = home.init(&me, a.demo)?;
@@ -522,7 +470,7 @@ fn csv(s: &str) -> String {
 }
 
 pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
-    refuse_home_output(home, &a.output)?;
+    home.refuse_output(&a.output).map_err(|e| bad(e.to_string()))?;
     let lines = read_batch(&a.input)?;
     let secrets = home.secrets()?;
     let mut ledger = open(home)?;

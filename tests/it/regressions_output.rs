@@ -386,3 +386,22 @@ fn dtmf_encode_tone_ms_0_wrote_a_toneless_file() {
         .unwrap();
     assert!(o.status.success(), "{}", err(&o));
 }
+
+#[test]
+fn trust_export_wrote_over_the_ledger() {
+    let env = Env::demo();
+    let db = env.home().join("ledger.db");
+    let before = std::fs::read(&db).unwrap();
+    let o = env.vendor(&[
+        "trust",
+        "export",
+        "--product",
+        "studio",
+        "--out",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("inside the vendor home"), "{}", err(&o));
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert!(env.vendor(&["catalog", "show"]).status.success());
+}
