@@ -417,10 +417,10 @@ impl Client {
         let key = ProductKey::parse(key)?;
         let file = self.load()?.unwrap_or_default();
         let prev = file.products.get(product);
-        if prev.is_some_and(|s| s.activation.is_some()) {
-            let scoped = Client::new(self.dir.clone(), self.trust.clone())
-                .with_product(Some(product.to_string()));
-            if let Status::Activated { since, .. } = scoped.status(machine, today)? {
+        if let Some(s) = prev.filter(|s| s.activation.is_some()) {
+            if let Status::Activated { since, .. } =
+                self.judge(product.to_string(), s, machine, today)?
+            {
                 return Err(ClientError::AlreadyActivated(format!(
                     "{product} is already activated on this machine (since {since}); a new installation ID is only needed once `status` says the activation ended"
                 )));
@@ -511,6 +511,17 @@ impl Client {
     /// Re-verifies everything and says where the install stands.
     pub fn status(&self, machine: &Components, today: u16) -> Result<Status, ClientError> {
         let (_, product, state) = self.load_one()?;
+        self.judge(product, &state, machine, today)
+    }
+
+    /// Where one product's stored state stands on `machine` today.
+    fn judge(
+        &self,
+        product: String,
+        state: &State,
+        machine: &Components,
+        today: u16,
+    ) -> Result<Status, ClientError> {
         let grace_left =
             (state.installed_day as u32 + GRACE_DAYS as u32).saturating_sub(today as u32) as u16;
         let unactivated = |ended: Option<String>| {
