@@ -30,6 +30,7 @@ pub fn run(home: &Home, cmd: TrustCmd) -> Result<()> {
             let ledger = super::vendor::open(home)?;
             let catalog = ledger.catalog()?;
             let p = super::vendor::product(&catalog, &product)?;
+            home.refuse_output(&out).map_err(|e| bad(e.to_string()))?;
             let secrets = home.secrets()?;
             home.export_trust(&secrets, p, &out)
                 .map_err(|e| bad(e.to_string()))?;

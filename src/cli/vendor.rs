@@ -470,7 +470,8 @@ fn csv(s: &str) -> String {
 }
 
 pub fn batch(home: &Home, a: &BatchArgs) -> Result<()> {
-    home.refuse_output(&a.output).map_err(|e| bad(e.to_string()))?;
+    home.refuse_output(&a.output)
+        .map_err(|e| bad(e.to_string()))?;
     let lines = read_batch(&a.input)?;
     let secrets = home.secrets()?;
     let mut ledger = open(home)?;

@@ -337,16 +337,8 @@ impl HardwareHash {
     /// differs from machine `m != n` in every component (barring a one in
     /// 2^14 chance per component).
     pub fn numbered(n: u64) -> Self {
-        let spread = |k: u64| {
-            let mut z = n
-                .wrapping_mul(8)
-                .wrapping_add(k)
-                .wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Self::new([0, 1, 2, 3, 4].map(|k| Some(spread(k))), false)
+        let mut rng = fleet::Rng::new(n);
+        Self::new([(); IDENTITY.len()].map(|_| Some(rng.next_u64())), false)
     }
 
     fn mask_of(d: &[Option<u64>; IDENTITY.len()]) -> u8 {
@@ -660,10 +652,7 @@ mod tests {
     }
 
     fn spread(n: u64) -> u64 {
-        let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        fleet::Rng::new(n).next_u64()
     }
 
     /// Every way of building a fingerprint from two machines' digests (each
