@@ -538,7 +538,7 @@ impl Client {
                 }
             }
         };
-        if self.seal_of(&state) != state.seal {
+        if self.seal_of(state) != state.seal {
             return Ok(Status::Notification {
                 product: product.clone(),
                 ended: Some("the state file was modified outside actline".into()),
