@@ -17,14 +17,11 @@
 #![deny(missing_docs)]
 
 pub use actline_client as client;
-use actline_formats::mac;
+pub use actline_engine::{confirm, display, entitlement, home, ledger};
 pub use actline_formats::{days, fingerprint, ids, keys};
 
-pub mod confirm;
-pub mod display;
-pub mod entitlement;
+pub use actline_ivr as ivr;
+pub use actline_voice as voice;
+
 pub mod fuzzing;
-pub mod home;
-pub mod ivr;
-pub mod ledger;
-pub mod voice;
+pub mod line;

@@ -3,7 +3,8 @@
 
 use super::bad;
 use actline::home::Home;
-use actline::ivr::call::{Caller, Engine, LedgerDesk, RATE};
+use actline::ivr::call::{Caller, Engine, RATE};
+use actline::line::LedgerDesk;
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
 use actline::ivr::timeline::{Timeline, TimelineOptions};

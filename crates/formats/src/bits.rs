@@ -17,10 +17,11 @@ impl BitWriter {
         Self::default()
     }
 
-    /// Appends the low `width` bits of `value` (width at most 64).
+    /// Appends the low `width` bits of `value`; a `width` over 64 writes
+    /// leading zeros first (zero padding of any length is `push(0, n)`).
     pub fn push(&mut self, value: u64, width: u32) -> &mut Self {
         for i in (0..width).rev() {
-            self.bits.push(value >> i & 1 == 1);
+            self.bits.push(value.checked_shr(i).unwrap_or(0) & 1 == 1);
         }
         self
     }
@@ -159,6 +160,19 @@ pub fn from_decimal(digits: &[u8], nbits: usize) -> Option<Vec<bool>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A fingerprint with no identity component pads all 71 digest bits at
+    /// once; the shift past bit 63 panicked in debug builds.
+    #[test]
+    fn zero_padding_wider_than_64_bits_panicked_in_debug_builds() {
+        let mut w = BitWriter::new();
+        w.push(1, 1).push(0, 71).push(u64::MAX, 66);
+        let bits = w.finish();
+        assert_eq!(bits.len(), 138);
+        assert!(bits[0] && !bits[1..74].iter().any(|b| *b));
+        assert_eq!(bits[72..74], [false, false]);
+        assert!(bits[74..].iter().all(|b| *b));
+    }
 
     #[test]
     fn small_numbers_convert_exactly() {

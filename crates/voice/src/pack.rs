@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::voice::dsp;
-use crate::voice::plan::MAX_PAUSE_MS;
-use crate::voice::resample::{to_i16, Resampler};
-use crate::voice::units::UNIT_COUNT;
-use crate::voice::{OutputRate, Plan, RenderOptions, Step, UnitId, UnitKind, VoiceError, PROMPTS};
+use crate::dsp;
+use crate::plan::MAX_PAUSE_MS;
+use crate::resample::{to_i16, Resampler};
+use crate::units::UNIT_COUNT;
+use crate::{OutputRate, Plan, RenderOptions, Step, UnitId, UnitKind, VoiceError, PROMPTS};
 
 /// Sample rates a pack's WAV files may have (all units of a pack share one rate).
 pub const PACK_RATES: &[u32] = &[8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000];
@@ -192,7 +192,7 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
         });
     }
     let bytes = std::fs::read(path).map_err(io_err)?;
-    let bytes = crate::voice::riff::for_hound(&bytes);
+    let bytes = crate::riff::for_hound(&bytes);
     let reader = hound::WavReader::new(std::io::Cursor::new(&bytes[..])).map_err(unreadable)?;
     let spec = reader.spec();
     let expected = format!("mono 16-bit PCM at {rate} Hz");
@@ -471,7 +471,7 @@ impl Voice {
         if hz == 16000 {
             return Ok(self.unit_samples(id, OutputRate::Hz16000).to_vec());
         }
-        crate::voice::resample::resample_i16(
+        crate::resample::resample_i16(
             self.unit_samples(id, OutputRate::Native),
             self.rate,
             hz,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::voice::VoiceError;
+use crate::VoiceError;
 
 /// Most groups an ID may have; packs record an ordinal label for each
 /// (`group_1`.. `group_20`).
@@ -37,7 +37,7 @@ macro_rules! prompts {
 prompts! {
     Welcome => "welcome": "\"Welcome to product activation.\"",
     EnterFirstGroup => "enter_first_group": "\"Please enter the first group of your installation ID, then wait.\"",
-    EnterGroup => "enter_group": "\"Please enter the\" — said before a group ordinal, see [`crate::voice::Plan::enter_group`].",
+    EnterGroup => "enter_group": "\"Please enter the\" — said before a group ordinal, see [`crate::Plan::enter_group`].",
     EnterGroupEnd => "enter_group_end": "\"of your installation ID, then wait.\" — said after the ordinal.",
     GroupInvalid => "group_invalid": "\"That group was not valid.\"",
     EnterGroupAgain => "enter_group_again": "\"Please enter that group again.\"",
@@ -89,7 +89,7 @@ pub(crate) const UNIT_COUNT: usize = PROMPT_BASE + PROMPTS.len();
 /// One recorded unit of a voice pack: a digit, a group ordinal or a prompt.
 ///
 /// Always valid by construction (digits 0-9, groups 1..=[`MAX_GROUPS`]), so a
-/// [`crate::voice::Voice`] that loaded can render every `UnitId`. The text form
+/// [`crate::Voice`] that loaded can render every `UnitId`. The text form
 /// (`Display`/`FromStr`) is the manifest id: `digit_7`, `group_12`, `welcome`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UnitId(u8);

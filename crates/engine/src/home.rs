@@ -92,9 +92,9 @@ pub enum HomeError {
 
 /// The demo catalog (`samples/catalog.toml`), embedded so a demo home can be
 /// made anywhere.
-pub const DEMO_CATALOG: &str = include_str!("../samples/catalog.toml");
+pub const DEMO_CATALOG: &str = include_str!("../../../samples/catalog.toml");
 /// The demo agreements (`samples/agreements.toml`).
-pub const DEMO_AGREEMENTS: &str = include_str!("../samples/agreements.toml");
+pub const DEMO_AGREEMENTS: &str = include_str!("../../../samples/agreements.toml");
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
     move |source| HomeError::Io {

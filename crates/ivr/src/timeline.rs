@@ -18,9 +18,9 @@
 //! milliseconds; a timeline may last at most one hour.
 //!
 //! [`Timeline::render`] turns a timeline into caller audio with
-//! [`crate::ivr::dtmf::add_key`].
+//! [`crate::dtmf::add_key`].
 
-use crate::ivr::dtmf::{self, DtmfError, GenOptions};
+use crate::dtmf::{self, DtmfError, GenOptions};
 
 /// Longest timeline accepted, ms.
 pub const MAX_TOTAL_MS: u64 = 3_600_000;

@@ -268,7 +268,7 @@ mod tests {
     fn the_demo_agreements_load() {
         let a = Agreements::parse(
             "samples/agreements.toml",
-            include_str!("../../samples/agreements.toml"),
+            include_str!("../../../../samples/agreements.toml"),
         )
         .unwrap();
         assert!(a.0.len() >= 4);

@@ -358,7 +358,7 @@ mod tests {
 
     #[test]
     fn the_demo_catalog_loads() {
-        let text = include_str!("../../samples/catalog.toml");
+        let text = include_str!("../../../../samples/catalog.toml");
         let c = Catalog::parse("samples/catalog.toml", text).unwrap();
         assert!(c.by_name("studio").is_some());
         assert_eq!(c.by_name("notes").unwrap().profile, Profile::Compact);

@@ -501,10 +501,10 @@ fn load_reports_missing_file() {
 
 // ------------------------------------------------------------ grammar files
 
-const IID_GROUP: &str = include_str!("../../../grammars/iid_group.gram");
-const CID_MENU: &str = include_str!("../../../grammars/cid_menu.gram");
-const AGENT: &str = include_str!("../../../grammars/agent.gram");
-const YES_NO: &str = include_str!("../../../grammars/yes_no.gram");
+const IID_GROUP: &str = include_str!("../../../../grammars/iid_group.gram");
+const CID_MENU: &str = include_str!("../../../../grammars/cid_menu.gram");
+const AGENT: &str = include_str!("../../../../grammars/agent.gram");
+const YES_NO: &str = include_str!("../../../../grammars/yes_no.gram");
 
 #[test]
 fn shipped_grammars() {
@@ -646,8 +646,8 @@ fn grammar_and_matcher_are_send_and_sync() {
     check::<Matcher>();
     fn errors<T: Send + Sync + std::error::Error + 'static>() {}
     errors::<GrammarError>();
-    errors::<crate::ivr::dtmf::DtmfError>();
-    errors::<crate::ivr::timeline::TimelineError>();
+    errors::<crate::dtmf::DtmfError>();
+    errors::<crate::timeline::TimelineError>();
     fn send<T: Send>() {}
-    send::<crate::ivr::dtmf::Detector>();
+    send::<crate::dtmf::Detector>();
 }

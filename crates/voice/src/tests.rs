@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::voice::*;
+use crate::*;
 
 fn packs_root() -> PathBuf {
     PathBuf::from(DEFAULT_VOICES_DIR)

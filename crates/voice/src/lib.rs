@@ -62,7 +62,7 @@ pub use units::{Prompt, UnitId, UnitKind, MAX_GROUPS, PROMPTS};
 
 /// Where `actline say` and `actline voices` look for voice packs unless `--voices`
 /// or `ACTLINE_VOICES` says otherwise: the packs committed with the source.
-pub const DEFAULT_VOICES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/voices");
+pub const DEFAULT_VOICES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/voices");
 
 /// Everything that can go wrong in the voice module. Every message is a single
 /// line that names the offending file, value or unit.

@@ -77,7 +77,7 @@ mod tests {
     /// data, with or without its pad byte.
     fn with_odd_chunk(padded: bool) -> (Vec<u8>, Vec<i16>) {
         let samples: Vec<i16> = (0..100).map(|i| (i * 300 - 15_000) as i16).collect();
-        let plain = crate::voice::encode_wav(&samples, 8_000).unwrap();
+        let plain = crate::encode_wav(&samples, 8_000).unwrap();
         let data = plain.windows(4).position(|w| w == b"data").unwrap();
         let mut out = plain[..data].to_vec();
         out.extend_from_slice(b"LIST\x03\0\0\0abc");
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn ordinary_files_pass_through_untouched() {
-        let plain = crate::voice::encode_wav(&[1, 2, 3], 8_000).unwrap();
+        let plain = crate::encode_wav(&[1, 2, 3], 8_000).unwrap();
         assert!(matches!(for_hound(&plain), std::borrow::Cow::Borrowed(_)));
         assert!(matches!(for_hound(b"RIFF"), std::borrow::Cow::Borrowed(_)));
     }

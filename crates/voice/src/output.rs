@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::voice::{g711, VoiceError};
+use crate::{g711, VoiceError};
 
 /// Slowest pace [`RenderOptions`] accepts (pauses 4× as long).
 pub const MIN_PACE: f32 = 0.25;
@@ -112,7 +112,7 @@ pub struct RenderOptions {
     /// Output sample rate.
     pub rate: OutputRate,
     /// Speaking pace: every pause is divided by it (1.0 normal, 0.7 slower with
-    /// longer pauses, 1.3 brisker). [`crate::voice::Voice::render`] treats values
+    /// longer pauses, 1.3 brisker). [`crate::Voice::render`] treats values
     /// that are not finite and positive as 1.0 and clamps the rest to
     /// [`MIN_PACE`]..=[`MAX_PACE`]; [`RenderOptions::new`] rejects them instead.
     pub pace: f32,

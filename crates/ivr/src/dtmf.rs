@@ -61,7 +61,7 @@
 //! [`generate`] renders a key string with [`GenOptions`] (tone and gap length,
 //! level, twist, frequency offsets); [`add_key`] mixes a single tone into a
 //! buffer and [`add_noise`] adds white Gaussian noise, for tests and for
-//! scripted caller audio (see `crate::ivr::timeline`).
+//! scripted caller audio (see `crate::timeline`).
 //!
 //! # Levels
 //!
@@ -1327,7 +1327,7 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
         source,
     })?;
     // Odd-sized chunks, padded or not (see `voice::riff`).
-    let bytes = crate::voice::riff::for_hound(&bytes);
+    let bytes = actline_voice::riff::for_hound(&bytes);
     let reader = match hound::WavReader::new(std::io::Cursor::new(&bytes[..])) {
         Ok(r) => r,
         Err(hound::Error::IoError(e)) => {

@@ -24,7 +24,7 @@
 //!
 //! Rates whose reduced ratio needs more than [`MAX_PHASES`] phases are refused.
 
-use crate::voice::VoiceError;
+use crate::VoiceError;
 
 /// Cutoff as a fraction of the lower of the two rates (0.45 = 90 % of its Nyquist).
 pub const CUTOFF_RATIO: f64 = 0.45;

@@ -81,7 +81,7 @@ mod tests {
     fn rule_advice_small_sites_get_count_limited_keys_large_ones_a_site_host() {
         let c = Catalog::parse(
             "samples/catalog.toml",
-            include_str!("../../samples/catalog.toml"),
+            include_str!("../../../../samples/catalog.toml"),
         )
         .unwrap();
         let desktop = c
@@ -105,7 +105,7 @@ mod tests {
     fn advise_recommended_a_site_host_key_for_a_product_that_is_not_a_host() {
         let c = Catalog::parse(
             "samples/catalog.toml",
-            include_str!("../../samples/catalog.toml"),
+            include_str!("../../../../samples/catalog.toml"),
         )
         .unwrap();
         let studio = c.by_name("studio").unwrap();

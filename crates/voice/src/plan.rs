@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::voice::{Prompt, UnitId, VoiceError, MAX_GROUPS};
+use crate::{Prompt, UnitId, VoiceError, MAX_GROUPS};
 
 /// Longest group [`Plan::confirmation_id`] accepts, in digits.
 pub const MAX_GROUP_DIGITS: usize = 32;
@@ -274,7 +274,7 @@ pub fn readout(cid: &str) -> Result<Plan, VoiceError> {
 pub fn parse_groups(text: &str) -> Result<Vec<String>, VoiceError> {
     // The same reading of typed groups as installation IDs get: spaces,
     // dashes or dots, full-width digits.
-    let groups: Vec<String> = crate::ids::groups::read_groups(text)
+    let groups: Vec<String> = actline_formats::ids::groups::read_groups(text)
         .map_err(|e| VoiceError::InvalidId {
             reason: e.to_string(),
         })?

@@ -20,10 +20,10 @@
 //! counts), type-ahead (keys pressed while the IVR is busy are kept).
 
 use super::grammar::{Grammar, GrammarError, MatchState, Matcher};
-use crate::ids::groups::digits_of;
-use crate::ids::install::LAYOUT;
-use crate::ids::{InstallationId, Layout};
-use crate::voice::{Plan, Prompt};
+use actline_formats::ids::groups::digits_of;
+use actline_formats::ids::install::LAYOUT;
+use actline_formats::ids::{InstallationId, Layout};
+use actline_voice::{Plan, Prompt};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::Path;
@@ -70,7 +70,7 @@ pub struct Grammars {
 }
 
 /// The grammars shipped in the repository.
-pub const DEFAULT_GRAMMARS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/grammars");
+pub const DEFAULT_GRAMMARS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../grammars");
 
 impl Grammars {
     /// Loads `iid_group.gram`, `cid_menu.gram` and `agent.gram` from `dir`;
@@ -634,7 +634,7 @@ impl Flow {
             return;
         };
         let plan =
-            crate::voice::readout(&cid).unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
+            actline_voice::readout(&cid).unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
         self.state = State::Reading;
         self.cid_read = true;
         out.push(Action::Note(Note::ConfirmationIdRead {
@@ -787,8 +787,8 @@ impl Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::HardwareHash;
-    use crate::keys::{KeyKind, ProductKey};
+    use actline_formats::fingerprint::HardwareHash;
+    use actline_formats::keys::{KeyKind, ProductKey};
 
     fn flow() -> Flow {
         Flow::new(

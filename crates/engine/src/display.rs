@@ -23,7 +23,7 @@ fn hidden(c: char) -> bool {
 /// not for parsing back. Text with nothing to escape is returned borrowed.
 ///
 /// ```
-/// use actline::display::visible;
+/// use actline_engine::display::visible;
 /// assert_eq!(visible("Northwind Labs"), "Northwind Labs");
 /// assert_eq!(visible("a\x1b[2J\r\n  - granted"), r"a\u{1b}[2J\r\n  - granted");
 /// ```

@@ -108,7 +108,7 @@ pub fn decode_alaw(bytes: &[u8]) -> Vec<i16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::voice::g711_tables::{ALAW_DECODE, ULAW_DECODE};
+    use crate::g711_tables::{ALAW_DECODE, ULAW_DECODE};
 
     #[test]
     fn ulaw_decode_matches_full_table() {
