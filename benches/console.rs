@@ -5,10 +5,7 @@
 //! the desk's own work, not the terminal's. `tests/console_e2e.sh` measures
 //! the same through a real pseudo-terminal.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../src/console/mod.rs"]
-mod console;
-
+use actline_desk as console;
 use actline::home::Home;
 use actline::ids::InstallationId;
 use actline::keys::ProductKey;

@@ -2,7 +2,6 @@
 //! exit code (see `actline --help`).
 
 mod cli;
-mod console;
 
 fn main() {
     std::process::exit(cli::main());

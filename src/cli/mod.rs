@@ -23,6 +23,7 @@ macro_rules! out {
     }};
 }
 
+mod agent;
 mod client;
 mod demo;
 mod ivr;
@@ -89,7 +90,7 @@ enum Command {
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
     Demo(demo::DemoArgs),
     /// The agent desk: activation, lookups, calls handed over by the IVR (terminal UI).
-    Agent(crate::console::AgentArgs),
+    Agent(agent::AgentArgs),
     /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
     Ivr(ivr::IvrArgs),
     /// Decode or encode DTMF tones.
@@ -222,7 +223,7 @@ pub fn main() -> i32 {
         Command::Trust(c) => trust::run(&home(&cli.home), c),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
-        Command::Agent(a) => crate::console::run(cli.home.clone(), &a),
+        Command::Agent(a) => agent::run(cli.home.clone(), a),
         Command::Ivr(a) => ivr::ivr(&home(&cli.home), &a),
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),

@@ -568,7 +568,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_disk_was_reported_as_not_a_usable_ledger() {
-    // Needs root (mount); the unit test of the same name in src/ledger
+    // Needs root (mount); the unit test of the same name in crates/engine/src/ledger
     // covers the mapping with a real SQLITE_FULL everywhere else.
     let env = Env {
         dir: tempfile::tempdir().unwrap(),

@@ -1,8 +1,8 @@
 //! Drawing the calls screen.
 
 use super::components::CallsData;
-use crate::console::widgets::{block, bold, dim, key};
-use actline::ids::install::LAYOUT;
+use crate::widgets::{block, bold, dim, key};
+use actline_engine::ids::install::LAYOUT;
 use tuirealm::ratatui::layout::Rect;
 use tuirealm::ratatui::style::{Color, Modifier, Style};
 use tuirealm::ratatui::text::{Line, Span};

@@ -146,7 +146,7 @@ pub struct Hit {
 }
 
 /// One audit entry, as the ledger keeps it.
-pub use actline::ledger::AuditEntry as AuditRow;
+pub use actline_engine::ledger::AuditEntry as AuditRow;
 
 /// A key with its activations.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

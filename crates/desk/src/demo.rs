@@ -7,10 +7,10 @@
 //! (what `actline trust export` writes; the home's own `trust.json` is the
 //! vendor's, with every product's secrets).
 
-use actline::fingerprint::HardwareHash;
-use actline::home::{os_user, Home};
-use actline::ids::InstallationId;
-use actline::keys::{KeyKind, ProductKey};
+use actline_engine::fingerprint::HardwareHash;
+use actline_engine::home::{os_user, Home};
+use actline_engine::ids::InstallationId;
+use actline_engine::keys::{KeyKind, ProductKey};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ pub fn ensure() -> Result<Home> {
         // A desk made before the per-product trust files: add them.
         if DEMO_PRODUCTS.iter().any(|p| !trust_file(&home, p).exists()) {
             let secrets = home.secrets()?;
-            let catalog = actline::ledger::Ledger::open(&home.ledger_path())?.catalog()?;
+            let catalog = actline_engine::ledger::Ledger::open(&home.ledger_path())?.catalog()?;
             for name in DEMO_PRODUCTS {
                 if let Some(p) = catalog.by_name(name) {
                     if !trust_file(&home, name).exists() {
@@ -93,7 +93,7 @@ pub fn create(home: &Home) -> Result<()> {
     let (code, key) = &issued[0];
     let key = ProductKey::parse(key).context("the demo key parses")?;
     let machine = HardwareHash::numbered(11);
-    let iid = InstallationId::new(*code, &key, machine, actline::days::today());
+    let iid = InstallationId::new(*code, &key, machine, actline_engine::days::today());
     let groups: Vec<String> = iid.to_string().split('-').map(str::to_string).collect();
     ledger.hand_over(
         "demo-call-1",

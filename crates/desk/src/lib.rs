@@ -1,6 +1,7 @@
 //! The agent desk (`actline agent`): a keyboard-first terminal UI for
-//! call-center agents, built with tui-realm 4. The only module of actline
-//! that imports tuirealm, ratatui or crossterm.
+//! call-center agents, built with tui-realm 4. The only crate of actline
+//! that imports tuirealm, ratatui or crossterm; it knows no command line
+//! (the binary turns its arguments into [`Options`]).
 //!
 //! - [`desk`]: the model — every screen's state and `update(msg) -> Option<Msg>`;
 //!   no terminal, so it is tested with plain values.
@@ -34,7 +35,7 @@ pub mod widgets;
 #[cfg(test)]
 mod tests;
 
-use actline::home::Home;
+use actline_engine::home::Home;
 use anyhow::{bail, Context, Result};
 use app::{Model, ReplyPort};
 use desk::Desk;
@@ -49,21 +50,16 @@ use tuirealm::ratatui::crossterm::event::DisableBracketedPaste;
 use tuirealm::ratatui::crossterm::{cursor, execute};
 use tuirealm::terminal::{CrosstermInputListener, CrosstermTerminalAdapter, TerminalAdapter};
 
-/// `actline agent`: the agent desk.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct AgentArgs {
-    /// Use the demo desk ($XDG_DATA_HOME/actline/demo-desk), created on first
-    /// use with the demo catalog, agreements, keys (listed in its
-    /// demo-keys.txt) and two handed-over calls.
-    #[arg(long)]
+/// How the desk is opened.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Use the demo desk (see [`demo::ensure`]) instead of the home.
     pub demo: bool,
-    /// Command that plays a WAV file, `{}` standing for the file (e.g.
-    /// `aplay -q {}`); by default a player is looked for when the machine
-    /// has a sound device, else the readout is saved and its path shown.
-    #[arg(long, env = "ACTLINE_PLAYER", value_name = "CMD")]
+    /// Command that plays a WAV file, `{}` standing for the file; `None`
+    /// looks for a player when the machine has a sound device, else the
+    /// readout is saved and its path shown.
     pub player: Option<String>,
-    /// Directory of voice packs for the play key.
-    #[arg(long, env = "ACTLINE_VOICES", value_name = "DIR")]
+    /// Directory of voice packs for the play key (`None`: the defaults).
     pub voices: Option<PathBuf>,
 }
 
@@ -72,7 +68,7 @@ const HANDOVER_POLL: Duration = Duration::from_secs(2);
 
 /// Opens the desk against `home`'s ledger (or the demo desk) and runs it
 /// until the agent quits.
-pub fn run(home: Option<PathBuf>, args: &AgentArgs) -> Result<()> {
+pub fn run(home: Option<PathBuf>, args: &Options) -> Result<()> {
     let home = if args.demo {
         demo::ensure()?
     } else {

@@ -2,7 +2,7 @@
 //! confirmation step.
 
 use super::{Dialog, Outcome};
-use crate::console::msg::{Action, Intent, Ui};
+use crate::msg::{Action, Intent, Ui};
 
 impl Dialog {
     /// Applies a UI message.
@@ -109,7 +109,7 @@ impl Dialog {
         }
         Ok(match self.action {
             Action::RaiseLimit => {
-                crate::console::session::parse_key_or_serial(&v(0))?;
+                crate::session::parse_key_or_serial(&v(0))?;
                 Intent::RaiseLimit {
                     key: v(0),
                     limit: u32::try_from(number(1)?).map_err(|_| "the limit is too large")?,

@@ -1,7 +1,7 @@
 //! Drawing the help overlay.
 
 use super::components::HelpData;
-use crate::console::widgets::{block, bold, key, popup};
+use crate::widgets::{block, bold, key, popup};
 use tuirealm::ratatui::layout::Rect;
 use tuirealm::ratatui::text::{Line, Span};
 use tuirealm::ratatui::widgets::{Paragraph, Wrap};

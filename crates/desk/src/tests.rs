@@ -11,11 +11,11 @@ use super::global::{Global, GlobalData};
 use super::lookup::Mode;
 use super::msg::{Action, DeskEvent, Intent, Msg, ReadBack, Reply, Screen, Ui};
 use super::session::{Domain, Lazy, Session};
-use actline::client::{Client, Trust};
-use actline::entitlement::rules::Role;
-use actline::fingerprint::Components;
-use actline::home::{os_user, Home};
-use actline::ledger::Ledger;
+use actline_engine::client::{Client, Trust};
+use actline_engine::entitlement::rules::Role;
+use actline_engine::fingerprint::Components;
+use actline_engine::home::{os_user, Home};
+use actline_engine::ledger::Ledger;
 use std::sync::mpsc;
 use std::time::Duration;
 use tuirealm::component::{AppComponent, Component};
@@ -25,8 +25,8 @@ use tuirealm::ratatui::layout::Size;
 use tuirealm::terminal::{TerminalAdapter, TestEventListener, TestTerminalAdapter};
 use tuirealm::testing::buffer_to_string;
 
-const MACHINE_A: &str = include_str!("../../samples/fingerprint-a.json");
-const MACHINE_B: &str = include_str!("../../samples/fingerprint-b.json");
+const MACHINE_A: &str = include_str!("../../../samples/fingerprint-a.json");
+const MACHINE_B: &str = include_str!("../../../samples/fingerprint-b.json");
 
 /// A demo home in a temp dir.
 struct Demo {
@@ -63,7 +63,7 @@ impl Demo {
     fn iid(&self, key: &str, product: &str, machine: &str) -> String {
         let m: Components = serde_json::from_str(machine).unwrap();
         self.client(machine_name(machine), product)
-            .make_iid(key, product, &m, actline::days::today())
+            .make_iid(key, product, &m, actline_engine::days::today())
             .unwrap()
             .unwrap()
             .to_string()
@@ -262,7 +262,7 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo
         .client("client-a", "studio")
-        .confirm(dec.cid.as_deref().unwrap(), &m, actline::days::today())
+        .confirm(dec.cid.as_deref().unwrap(), &m, actline_engine::days::today())
         .expect("the desk's confirmation ID verifies on the machine");
     assert!(!terms.reactivation);
 
@@ -362,7 +362,7 @@ fn a_supervisor_raises_a_limit_with_a_reason_after_confirming() {
     assert!(d.dialog.is_none());
     assert!(d.notice.as_ref().unwrap().text.contains("is now 2"));
     let ledger = Ledger::open(&demo.home.ledger_path()).unwrap();
-    let serial = actline::keys::ProductKey::parse(&key).unwrap().serial();
+    let serial = actline_engine::keys::ProductKey::parse(&key).unwrap().serial();
     assert_eq!(ledger.key(serial).unwrap().unwrap().limit, 2);
     let audit = ledger.audit_entries().unwrap();
     let last = audit.last().unwrap();

@@ -1,8 +1,8 @@
 //! How the lookup screen changes.
 
 use super::{Detail, LookupState, Mode};
-use crate::console::msg::{Intent, Msg, Reply, Ui};
-use crate::console::view_model::Target;
+use crate::msg::{Intent, Msg, Reply, Ui};
+use crate::view_model::Target;
 
 impl LookupState {
     /// The intent that reads the current list again.

@@ -2,8 +2,8 @@
 
 use super::components::LookupData;
 use super::{Detail, Mode};
-use crate::console::view_model::ActivationLine;
-use crate::console::widgets::{block, bold, dim, key};
+use crate::view_model::ActivationLine;
+use crate::widgets::{block, bold, dim, key};
 use tuirealm::ratatui::layout::{Position, Rect};
 use tuirealm::ratatui::style::{Color, Modifier, Style};
 use tuirealm::ratatui::text::{Line, Span};

@@ -48,8 +48,8 @@ macro_rules! bound_component {
                 attr: tuirealm::props::Attribute,
                 value: tuirealm::props::AttrValue,
             ) {
-                if attr == $crate::console::bind::DATA {
-                    if let Some(d) = $crate::console::bind::take::<$data>(value) {
+                if attr == $crate::bind::DATA {
+                    if let Some(d) = $crate::bind::take::<$data>(value) {
                         self.data = d;
                     }
                 } else {

@@ -3,8 +3,8 @@
 
 use super::components::ActivationData;
 use super::{Phase, IID_DIGITS};
-use crate::console::widgets::{bad, big_digits, block, bold, dim, good, key};
-use actline::ids::install::LAYOUT;
+use crate::widgets::{bad, big_digits, block, bold, dim, good, key};
+use actline_engine::ids::install::LAYOUT;
 use tuirealm::ratatui::layout::{Position, Rect};
 use tuirealm::ratatui::style::{Color, Modifier, Style};
 use tuirealm::ratatui::text::{Line, Span};

@@ -9,13 +9,13 @@
 use super::msg::{DeskEvent, Intent, Reply};
 use super::play::Speaker;
 use super::view_model::*;
-use actline::entitlement::rules::{Channel, Role};
-use actline::entitlement::{Agreement, Agreements, Catalog, Program};
-use actline::fingerprint::HardwareHash;
-use actline::home::{os_user, Home, Secrets};
-use actline::ids::InstallationId;
-use actline::keys::{KeyKind, ProductKey};
-use actline::ledger::{ActivationRow, Handover, KeyUsage, Ledger, LedgerError};
+use actline_engine::entitlement::rules::{Channel, Role};
+use actline_engine::entitlement::{Agreement, Agreements, Catalog, Program};
+use actline_engine::fingerprint::HardwareHash;
+use actline_engine::home::{os_user, Home, Secrets};
+use actline_engine::ids::InstallationId;
+use actline_engine::keys::{KeyKind, ProductKey};
+use actline_engine::ledger::{ActivationRow, Handover, KeyUsage, Ledger, LedgerError};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
@@ -222,7 +222,7 @@ impl Session {
             iid: iid.to_string(),
             product: self.product_label(iid.product),
             key,
-            made: actline::days::format(iid.day),
+            made: actline_engine::days::format(iid.day),
         }))
     }
 
@@ -247,7 +247,7 @@ impl Session {
                 &channel,
                 None,
                 None,
-                actline::days::today(),
+                actline_engine::days::today(),
                 &|g, p, i| secrets.confirmation_id(g, p, i),
             )
             .map_err(|e| describe(&e))?;
@@ -759,7 +759,7 @@ fn call_view(h: Handover) -> CallView {
 /// screen, its control characters made visible by the one function the
 /// command line uses too (the terminal backend would drop them silently).
 fn shown(s: &str) -> String {
-    actline::display::visible(s).into_owned()
+    actline_engine::display::visible(s).into_owned()
 }
 
 /// A product key's short form, or the text itself.

@@ -11,7 +11,7 @@
 //! in it is created exclusively with mode 0600, so a file or symlink another
 //! local user planted is never followed or overwritten.
 
-use actline::voice::{
+use actline_voice::{
     encode_wav, load_language, readout, OutputRate, RenderOptions, Voice, DEFAULT_VOICES_DIR,
 };
 use std::fs::{DirBuilder, OpenOptions};
@@ -96,7 +96,7 @@ pub fn private_dir(parent: &Path) -> Result<PathBuf, String> {
         let mut rnd = [0u8; 12];
         getrandom::fill(&mut rnd)
             .map_err(|e| format!("no randomness for a temporary name: {e}"))?;
-        let dir = parent.join(format!("actline-play-{}", actline::home::hex(&rnd)));
+        let dir = parent.join(format!("actline-play-{}", actline_engine::home::hex(&rnd)));
         match DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {
                 let meta = std::fs::symlink_metadata(&dir)

@@ -1,9 +1,9 @@
 //! How the activation screen changes: typing, pasting, deciding, reading back.
 
 use super::{ActivationState, Phase, IID_DIGITS};
-use crate::console::msg::{Intent, Msg, ReadBack, Reply, Ui};
-use crate::console::view_model::CallView;
-use actline::ids::install::LAYOUT;
+use crate::msg::{Intent, Msg, ReadBack, Reply, Ui};
+use crate::view_model::CallView;
+use actline_engine::ids::install::LAYOUT;
 
 /// The hint for refused characters.
 pub fn refused_hint(c: char) -> String {

@@ -1,7 +1,7 @@
 //! Drawing a supervisor dialog.
 
 use super::Dialog;
-use crate::console::widgets::{bad, block, bold, dim, key, popup};
+use crate::widgets::{bad, block, bold, dim, key, popup};
 use tuirealm::ratatui::layout::{Position, Rect};
 use tuirealm::ratatui::style::{Color, Modifier, Style};
 use tuirealm::ratatui::text::{Line, Span};

@@ -1,8 +1,8 @@
 //! How the calls screen changes.
 
 use super::CallsState;
-use crate::console::msg::{Intent, Msg, Ui};
-use crate::console::view_model::CallView;
+use crate::msg::{Intent, Msg, Ui};
+use crate::view_model::CallView;
 
 impl CallsState {
     /// Replaces the list (keeps the selected call selected when it is still there).

@@ -11,8 +11,8 @@ pub mod update;
 pub mod view;
 
 use super::view_model::{CallView, DecisionView, PreviewView};
-use actline::ids::install::LAYOUT;
-use actline::ids::{GroupErrorKind, IidError, InstallationId};
+use actline_engine::ids::install::LAYOUT;
+use actline_engine::ids::{GroupErrorKind, IidError, InstallationId};
 
 /// Digits in an installation ID.
 pub const IID_DIGITS: usize = LAYOUT.groups * LAYOUT.group_len;
