@@ -17,7 +17,7 @@
 #![deny(missing_docs)]
 
 pub use actline_client as client;
-pub use actline_engine::{confirm, display, entitlement, home, ledger};
+pub use actline_engine::{confirm, display, entitlement, home, ledger, service};
 pub use actline_formats::{days, fingerprint, ids, keys};
 
 pub use actline_ivr as ivr;

@@ -1,7 +1,8 @@
 //! `actline demo`: the whole activation loop, step by step, in a throwaway
 //! home, through the same library calls the commands make.
 
-use super::vendor::print_activation;
+use super::activate::print_activation;
+use actline::service::ActivationView;
 use actline::client::{Client, Status};
 
 use actline::fingerprint::Components;
@@ -100,7 +101,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let act = ledger.activate(&iid, &channel, None, None, today, &|g, p, i| {
         secrets.confirmation_id(g, p, i)
     })?;
-    print_activation(&act)?;
+    print_activation(&ActivationView::of(&iid, &act))?;
     let cid = act.confirmation_id.clone().context("granted")?;
 
     step(
@@ -124,7 +125,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let act2 = ledger.activate(&iid2, &channel, None, None, today, &|g, p, i| {
         secrets.confirmation_id(g, p, i)
     })?;
-    print_activation(&act2)?;
+    print_activation(&ActivationView::of(&iid2, &act2))?;
 
     step(
         8,
@@ -162,7 +163,7 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let nact = ledger.activate(&niid, &channel, None, None, today, &|g, p, i| {
         secrets.confirmation_id(g, p, i)
     })?;
-    print_activation(&nact)?;
+    print_activation(&ActivationView::of(&niid, &nact))?;
     nclient.confirm(
         nact.confirmation_id.as_deref().context("granted")?,
         &machine_b,

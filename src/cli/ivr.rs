@@ -99,7 +99,7 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
     let grammars = Grammars::load(&a.grammars).map_err(|e| bad(e.to_string()))?;
     let voice = load_voice(&a.voices, &a.voice)?;
     let secrets = home.secrets()?;
-    let ledger = super::vendor::open(home)?;
+    let ledger = super::backend::open_ledger(home)?;
     let desk = LedgerDesk::new(ledger, secrets, actline::days::today());
     let config = FlowConfig {
         first_digit_timeout_ms: a.first_digit_timeout,

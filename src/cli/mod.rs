@@ -23,13 +23,21 @@ macro_rules! out {
     }};
 }
 
+mod activate;
+mod activation;
 mod agent;
+mod audit;
+pub(crate) mod backend;
+mod batch;
+mod catalog;
 mod client;
 mod demo;
+mod init;
 mod ivr;
+mod key;
 mod say;
+mod staff;
 mod trust;
-pub(crate) mod vendor;
 
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -57,31 +65,31 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create a vendor home: ledger, signing keys, and with --demo the demo catalog and agreements.
-    Init(vendor::InitArgs),
+    Init(init::InitArgs),
     /// Issue and look up product keys, change limits.
     #[command(subcommand)]
-    Key(vendor::KeyCmd),
+    Key(key::KeyCmd),
     /// Decide an installation ID and print the confirmation ID on a grant.
-    Activate(vendor::ActivateArgs),
+    Activate(activate::ActivateArgs),
     /// Proxy activation: many installation IDs from a file, results to another.
-    Batch(vendor::BatchArgs),
+    Batch(batch::BatchArgs),
     /// Load or show the product catalog.
     #[command(subcommand)]
-    Catalog(vendor::CatalogCmd),
+    Catalog(catalog::CatalogCmd),
     /// Load or show agreements.
     #[command(subcommand)]
-    Agreement(vendor::AgreementCmd),
+    Agreement(catalog::AgreementCmd),
     /// Look up activations, move seats.
     #[command(subcommand)]
-    Activation(vendor::ActivationCmd),
+    Activation(activation::ActivationCmd),
     /// Staff and roles.
     #[command(subcommand)]
-    Staff(vendor::StaffCmd),
+    Staff(staff::StaffCmd),
     /// Show or verify the audit trail.
     #[command(subcommand)]
-    Audit(vendor::AuditCmd),
+    Audit(audit::AuditCmd),
     /// Recommend a key kind for a planned deployment.
-    Advise(vendor::AdviseArgs),
+    Advise(audit::AdviseArgs),
     /// Export the trust file for one product's clients.
     #[command(subcommand)]
     Trust(trust::TrustCmd),
@@ -151,6 +159,14 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if let Some(f) = cause.downcast_ref::<Failure>() {
             return f.code;
         }
+        if let Some(a) = cause.downcast_ref::<actline::service::ApiError>() {
+            use actline::service::ErrorKind;
+            return match a.kind {
+                ErrorKind::Unverified => 4,
+                ErrorKind::Busy | ErrorKind::Internal => 1,
+                _ => 2,
+            };
+        }
         if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
             return c.exit_code();
         }
@@ -169,6 +185,11 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         }
     }
     2
+}
+
+/// The engine the command talks to.
+fn backend(cli_home: &Option<PathBuf>) -> anyhow::Result<backend::Backend> {
+    backend::Backend::local(&home(cli_home))
 }
 
 /// The vendor home from `--home`, `ACTLINE_HOME` or the per-user default.
@@ -210,16 +231,16 @@ pub fn main() -> i32 {
         }
     }
     let result = match cli.command {
-        Command::Init(a) => vendor::init(&home(&cli.home), &a),
-        Command::Key(c) => vendor::key(&home(&cli.home), c),
-        Command::Activate(a) => vendor::activate(&home(&cli.home), &a),
-        Command::Batch(a) => vendor::batch(&home(&cli.home), &a),
-        Command::Catalog(c) => vendor::catalog(&home(&cli.home), c),
-        Command::Agreement(c) => vendor::agreement(&home(&cli.home), c),
-        Command::Activation(c) => vendor::activation(&home(&cli.home), c),
-        Command::Staff(c) => vendor::staff(&home(&cli.home), c),
-        Command::Audit(c) => vendor::audit(&home(&cli.home), c),
-        Command::Advise(a) => vendor::advise(&home(&cli.home), &a),
+        Command::Init(a) => init::run(&home(&cli.home), &a),
+        Command::Key(c) => backend(&cli.home).and_then(|b| key::run(&b, c)),
+        Command::Activate(a) => backend(&cli.home).and_then(|b| activate::run(&b, a)),
+        Command::Batch(a) => backend(&cli.home).and_then(|b| batch::run(&b, &a)),
+        Command::Catalog(c) => backend(&cli.home).and_then(|b| catalog::catalog(&b, c)),
+        Command::Agreement(c) => backend(&cli.home).and_then(|b| catalog::agreement(&b, c)),
+        Command::Activation(c) => backend(&cli.home).and_then(|b| activation::run(&b, c)),
+        Command::Staff(c) => backend(&cli.home).and_then(|b| staff::run(&b, c)),
+        Command::Audit(c) => backend(&cli.home).and_then(|b| audit::audit(&b, c)),
+        Command::Advise(a) => backend(&cli.home).and_then(|b| audit::advise(&b, &a)),
         Command::Trust(c) => trust::run(&home(&cli.home), c),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),

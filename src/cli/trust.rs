@@ -27,9 +27,9 @@ pub enum TrustCmd {
 pub fn run(home: &Home, cmd: TrustCmd) -> Result<()> {
     match cmd {
         TrustCmd::Export { product, out } => {
-            let ledger = super::vendor::open(home)?;
+            let ledger = super::backend::open_ledger(home)?;
             let catalog = ledger.catalog()?;
-            let p = super::vendor::product(&catalog, &product)?;
+            let p = actline::service::product_named(&catalog, &product)?;
             home.refuse_output(&out).map_err(|e| bad(e.to_string()))?;
             let secrets = home.secrets()?;
             home.export_trust(&secrets, p, &out)

@@ -22,3 +22,4 @@ pub mod display;
 pub mod entitlement;
 pub mod home;
 pub mod ledger;
+pub mod service;

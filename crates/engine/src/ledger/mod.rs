@@ -11,6 +11,7 @@
 //!   and its own fields; [`Ledger::verify_audit`] recomputes the chain.
 
 mod audit;
+mod service;
 
 pub use audit::AuditEntry;
 
@@ -22,7 +23,7 @@ use crate::fingerprint::HardwareHash;
 use crate::ids::InstallationId;
 use crate::keys::{KeyKind, ProductKey};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,7 +211,7 @@ pub struct Activation {
 }
 
 /// One stored activation record, for lookups.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ActivationRow {
     /// Ledger ID.
     pub id: i64,
@@ -252,7 +253,7 @@ pub struct BatchItem {
 }
 
 /// Seats of a key.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyUsage {
     /// The key.
     pub key: KeyRecord,
@@ -264,7 +265,7 @@ pub struct KeyUsage {
 
 /// A call the IVR handed over to the agent desk, with what the caller had
 /// already entered.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Handover {
     /// Ledger ID.
     pub id: i64,

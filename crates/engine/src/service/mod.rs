@@ -1,0 +1,433 @@
+//! The engine as one entry point: [`Service::handle`] takes a [`Request`]
+//! from a named caller and returns a [`Reply`] or an [`ApiError`].
+//!
+//! Every way in goes through it: the command line on a home its user owns
+//! (the caller is the OS user), and `actline serve`, whose transports (a Unix
+//! socket with peer credentials, TLS with a bearer token) only establish who
+//! the caller is. So the role check is here, once, for every request
+//! ([`Request::needs`]): a caller who is not staff can do nothing but ask
+//! for the service's health; agents activate, look up and take calls;
+//! supervisors alone change limits, keys, the catalog, agreements and staff.
+//! The ledger checks the role again inside each change's transaction, and
+//! audits it.
+//!
+//! Requests and replies are plain data (serde), the bodies of the HTTP/JSON
+//! API; nothing here knows HTTP. Requests that change state may carry an
+//! idempotency key: the first reply is kept, and a retry with the same key
+//! gets it again instead of a second change. Activating an installation ID
+//! that already holds a granted seat returns that activation (same number,
+//! same confirmation ID) whether or not a key was given.
+
+mod error;
+mod wire;
+
+pub use error::{ApiError, ErrorKind};
+pub use wire::*;
+
+use crate::entitlement::advice;
+use crate::entitlement::rules::{Channel, Role, SITE_HOSTS_MAX};
+use crate::entitlement::{Agreements, Catalog, KeyRecord, Product};
+use crate::home::{Home, Secrets};
+use crate::ids::InstallationId;
+use crate::keys::{KeyKind, ProductKey};
+use crate::ledger::{ActivationRow, BatchItem, Ledger, LedgerError};
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+
+/// The engine behind every request: the home's secrets and its ledger.
+/// `Sync`; requests are served one at a time on the ledger (SQLite has one
+/// writer anyway), each in its own transactions.
+pub struct Service {
+    home: Home,
+    secrets: Secrets,
+    ledger: Mutex<Ledger>,
+}
+
+impl Service {
+    /// Opens `home`: refuses a home others can write, reads the secrets,
+    /// opens the ledger.
+    pub fn open(home: Home) -> Result<Self, ApiError> {
+        home.check_permissions()?;
+        let ledger = match Ledger::open(&home.ledger_path()) {
+            Err(LedgerError::Missing(_)) => {
+                return Err(ApiError::bad(format!(
+                    "{}: no ledger here — run `actline --home {} init --demo` first",
+                    home.dir().display(),
+                    home.dir().display()
+                )))
+            }
+            other => other?,
+        };
+        let secrets = home.secrets()?;
+        Ok(Self {
+            home,
+            secrets,
+            ledger: Mutex::new(ledger),
+        })
+    }
+
+    /// The home served.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// The staff member a bearer token belongs to, if it is current.
+    pub fn token_owner(&self, token: &str) -> Result<Option<String>, ApiError> {
+        let ledger = self.ledger()?;
+        Ok(ledger.token_owner(&token_hash(token))?)
+    }
+
+    fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger>, ApiError> {
+        self.ledger
+            .lock()
+            .map_err(|_| ApiError::new(ErrorKind::Internal, "the ledger is unavailable"))
+    }
+
+    /// Serves one request from `caller`: checks their role for it, then
+    /// (for a change with an `idempotency_key` already used by this caller)
+    /// returns the kept reply, or does it and keeps the reply.
+    pub fn handle(
+        &self,
+        caller: &str,
+        request: &Request,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let mut ledger = self.ledger()?;
+        if let Some((need, what)) = request.needs() {
+            ledger.require(caller, need, what)?;
+        }
+        let key = idempotency_key.filter(|_| request.changes_state());
+        let request_json = serde_json::to_string(request)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?;
+        if let Some(k) = key {
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::bad("an idempotency key has 1 to 200 characters"));
+            }
+            if let Some((was, reply)) = ledger.idempotent_reply(caller, k)? {
+                if was != request_json {
+                    return Err(ApiError::new(
+                        ErrorKind::Conflict,
+                        format!("idempotency key {k:?} was used for a different request"),
+                    ));
+                }
+                return serde_json::from_str(&reply).map_err(|e| {
+                    ApiError::new(ErrorKind::Internal, format!("kept reply unreadable: {e}"))
+                });
+            }
+        }
+        let reply = self.serve(&mut ledger, caller, request)?;
+        if let Some(k) = key {
+            let text = serde_json::to_string(&reply)
+                .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?;
+            ledger.keep_reply(caller, k, &request_json, &text)?;
+        }
+        Ok(reply)
+    }
+
+    fn serve(&self, ledger: &mut Ledger, me: &str, request: &Request) -> Result<Reply, ApiError> {
+        let today = crate::days::today();
+        let sign = |g: &_, p: &_, i: &_| self.secrets.confirmation_id(g, p, i);
+        Ok(match request {
+            Request::Health => Reply::Health(Health {
+                status: "ok".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            }),
+            Request::Whoami => Reply::Staff(StaffList {
+                staff: vec![StaffMember {
+                    name: me.to_string(),
+                    role: ledger.role(me)?.map(|r| r.name().to_string()),
+                }],
+            }),
+            Request::Activate {
+                installation_id,
+                agreement,
+                self_service,
+            } => {
+                let iid = parse_iid(installation_id)?;
+                if let Some(row) = ledger.granted_for(&iid.to_string())? {
+                    let revoked = match row.key_serial {
+                        Some(s) => ledger.key(s)?.is_none_or(|k| k.revoked),
+                        None => true,
+                    };
+                    if !revoked {
+                        return Ok(Reply::Activation(repeated(ledger, row)?));
+                    }
+                }
+                let channel = if *self_service {
+                    Channel::SelfService
+                } else {
+                    ledger.channel_for(me)?
+                };
+                let a = ledger.activate(&iid, &channel, agreement.as_deref(), None, today, &sign)?;
+                Reply::Activation(ActivationView::of(&iid, &a))
+            }
+            Request::Batch { items } => {
+                let mut parsed = Vec::with_capacity(items.len());
+                for (n, item) in items.iter().enumerate() {
+                    let iid = InstallationId::parse(&item.installation_id).map_err(|e| {
+                        ApiError::bad(format!("batch item {}: installation ID: {e}", n + 1))
+                    })?;
+                    parsed.push(BatchItem {
+                        iid,
+                        label: item.label.clone(),
+                    });
+                }
+                let channel = ledger.channel_for(me)?;
+                let done = ledger.activate_batch(
+                    &parsed,
+                    parsed.len().max(1),
+                    &channel,
+                    today,
+                    &sign,
+                    &mut |_| {},
+                )?;
+                Reply::Batch(BatchReply {
+                    activations: parsed
+                        .iter()
+                        .zip(&done)
+                        .map(|(item, a)| ActivationView::of(&item.iid, a))
+                        .collect(),
+                })
+            }
+            Request::ActivationShow { id } => Reply::ActivationRow(
+                ledger
+                    .activation(*id)?
+                    .ok_or_else(|| ApiError::new(ErrorKind::NotFound, format!("no activation #{id}")))?,
+            ),
+            Request::ActivationRelease { id, reason } => {
+                ledger.release_seat(me, *id, reason)?;
+                Reply::Released(Released { activation: *id })
+            }
+            Request::KeyIssue {
+                product,
+                kind,
+                activations,
+                agreement,
+            } => {
+                let catalog = ledger.catalog()?;
+                let p = product_named(&catalog, product)?.clone();
+                let agreements = ledger.agreements()?;
+                if let Some(id) = agreement.as_deref() {
+                    agreements
+                        .get(id)
+                        .ok_or_else(|| ApiError::bad(format!("agreement {id} is not on file")))?;
+                }
+                let default = match kind {
+                    KeyKind::SiteHost => Some(SITE_HOSTS_MAX),
+                    KeyKind::Retail | KeyKind::Setup => Some(1),
+                    KeyKind::Mak => agreement
+                        .as_deref()
+                        .and_then(|a| agreements.get(a))
+                        .and_then(|a| a.allowance()),
+                };
+                let limit = activations.or(default).ok_or_else(|| {
+                    ApiError::bad("--activations N is needed (no agreement allowance applies)")
+                })?;
+                let rec = ledger.issue_key(me, &p, *kind, agreement.as_deref(), limit, &|k, c| {
+                    self.secrets.key_secret(k, c)
+                })?;
+                Reply::Key(rec)
+            }
+            Request::KeyShow { key } => {
+                let rec = key_on_record(ledger, key)?;
+                let usage = ledger
+                    .key_usage(rec.serial)?
+                    .ok_or_else(|| ApiError::new(ErrorKind::NotFound, "key vanished"))?;
+                let activations = ledger.activations_of(rec.serial)?;
+                let product = ledger
+                    .catalog()?
+                    .by_code(rec.product)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| rec.product.to_string());
+                Reply::KeyDetail(KeyDetail {
+                    key: usage.key,
+                    product,
+                    used: usage.used,
+                    left: usage.left,
+                    activations,
+                })
+            }
+            Request::KeyLimit { key, limit, reason } => {
+                let rec = key_on_record(ledger, key)?;
+                Reply::Key(ledger.set_limit(me, rec.serial, *limit, reason)?)
+            }
+            Request::KeyRevoke { key, reason } => {
+                let rec = key_on_record(ledger, key)?;
+                ledger.revoke_key(me, rec.serial, reason)?;
+                Reply::Key(key_on_record(ledger, key)?)
+            }
+            Request::CatalogShow => Reply::Catalog(ledger.catalog()?),
+            Request::CatalogLoad { source, text } => {
+                let c = Catalog::parse(source, text).map_err(|e| ApiError::bad(e.to_string()))?;
+                ledger.set_catalog(&c, me, source)?;
+                self.home.write_trust(&self.secrets, &c)?;
+                Reply::Loaded(Loaded {
+                    count: c.products.len(),
+                })
+            }
+            Request::AgreementShow { id } => {
+                let all = ledger.agreements()?;
+                let a = all
+                    .get(id)
+                    .ok_or_else(|| ApiError::bad(format!("agreement {id} is not on file")))?;
+                let keys = ledger.keys_of(id)?;
+                let affiliates = all
+                    .0
+                    .values()
+                    .filter(|x| x.parent.as_deref() == Some(id.as_str()))
+                    .map(|x| x.id.clone())
+                    .collect();
+                let mut activations = Vec::new();
+                for k in &keys {
+                    activations.extend(ledger.activations_of(k.key.serial)?);
+                }
+                Reply::Agreement(AgreementDetail {
+                    allowance: a.allowance(),
+                    agreement: a.clone(),
+                    affiliates,
+                    keys,
+                    activations,
+                })
+            }
+            Request::AgreementsLoad { source, text } => {
+                let a = Agreements::parse(source, text).map_err(|e| ApiError::bad(e.to_string()))?;
+                ledger.set_agreements(&a, me, source)?;
+                Reply::Loaded(Loaded { count: a.0.len() })
+            }
+            Request::StaffList => Reply::Staff(StaffList {
+                staff: ledger
+                    .staff()?
+                    .into_iter()
+                    .map(|(name, role)| StaffMember {
+                        name,
+                        role: Some(role.name().to_string()),
+                    })
+                    .collect(),
+            }),
+            Request::StaffAdd { name, role } => {
+                ledger.add_staff(me, name, *role)?;
+                Reply::Staff(StaffList {
+                    staff: vec![StaffMember {
+                        name: name.clone(),
+                        role: Some(role.name().to_string()),
+                    }],
+                })
+            }
+            Request::StaffToken { name } => {
+                let mut raw = [0u8; 32];
+                getrandom::fill(&mut raw)
+                    .map_err(|e| ApiError::new(ErrorKind::Internal, format!("no randomness: {e}")))?;
+                let token = format!("actl_{}", actline_formats::hex::hex(&raw));
+                ledger.set_token(me, name, &token_hash(&token))?;
+                Reply::Token(Token {
+                    name: name.clone(),
+                    token,
+                })
+            }
+            Request::StaffRevokeToken { name } => {
+                ledger.revoke_token(me, name)?;
+                Reply::Token(Token {
+                    name: name.clone(),
+                    token: String::new(),
+                })
+            }
+            Request::AuditVerify => {
+                let (entries, head) = ledger.verify_audit()?;
+                Reply::AuditIntact(AuditIntact { entries, head })
+            }
+            Request::AuditShow { filter } => Reply::Audit(AuditList {
+                entries: ledger
+                    .audit_entries()?
+                    .into_iter()
+                    .filter(|e| {
+                        filter.as_deref().is_none_or(|f| {
+                            [&e.action, &e.actor, &e.subject, &e.detail]
+                                .iter()
+                                .any(|s| s.contains(f))
+                        })
+                    })
+                    .collect(),
+            }),
+            Request::Advise { product, machines } => {
+                let catalog = ledger.catalog()?;
+                let p = product_named(&catalog, product)?;
+                if *machines == 0 {
+                    return Err(ApiError::bad("--machines must be at least 1"));
+                }
+                let a = advice::recommend(&catalog, p, *machines);
+                Reply::Advice(Advice {
+                    kind: a.kind.to_string(),
+                    reason: a.reason,
+                })
+            }
+            Request::Handovers { waiting_only } => Reply::Handovers(HandoverList {
+                handovers: ledger.handovers(*waiting_only)?,
+            }),
+            Request::HandoverTake { id } => {
+                ledger.take_handover(*id, me)?;
+                Reply::Taken(Taken { handover: *id })
+            }
+        })
+    }
+}
+
+/// The stored form of a bearer token: SHA-256, hex. Tokens are 256 random
+/// bits, so an unsalted hash is enough: no dictionary to try.
+pub fn token_hash(token: &str) -> String {
+    actline_formats::hex::hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn parse_iid(text: &str) -> Result<InstallationId, ApiError> {
+    InstallationId::parse(text).map_err(|e| ApiError::bad(format!("installation ID: {e}")))
+}
+
+/// A product by name, or bad input listing the catalog's products.
+pub fn product_named<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Product, ApiError> {
+    catalog.by_name(name).ok_or_else(|| {
+        ApiError::bad(format!(
+            "product {name:?} is not in the catalog (known: {})",
+            catalog
+                .products
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+fn key_on_record(ledger: &Ledger, typed: &str) -> Result<KeyRecord, ApiError> {
+    let key = ProductKey::parse(typed).map_err(|e| ApiError::bad(format!("product key: {e}")))?;
+    match ledger.key(key.serial())? {
+        Some(rec) if rec.key == key.to_string() => Ok(rec),
+        _ => Err(ApiError::bad(format!("key {} is not on record", key.short()))),
+    }
+}
+
+/// The reply to an installation ID activated again: the first grant.
+fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiError> {
+    let product = ledger.catalog()?.by_code(row.product).map(|p| p.name.clone());
+    let mut reasons = row.reasons;
+    reasons.push(format!(
+        "this installation ID was granted before: activation #{} and its confirmation ID again, no seat taken",
+        row.id
+    ));
+    Ok(ActivationView {
+        decision: row.decision,
+        activation: row.id,
+        installation_id: row.installation_id,
+        product,
+        confirmation_id: row.confirmation_id,
+        reasons,
+        remedy: None,
+    })
+}
+
+/// Whether `name` may be given as a staff role.
+pub fn role_named(name: &str) -> Option<Role> {
+    match name {
+        "agent" => Some(Role::Agent),
+        "supervisor" => Some(Role::Supervisor),
+        _ => None,
+    }
+}

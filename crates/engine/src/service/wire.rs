@@ -1,0 +1,398 @@
+//! Requests and replies: the bodies of the HTTP/JSON API (see
+//! `docs/openapi.json`), and what the command line builds and prints.
+
+use crate::entitlement::rules::Role;
+use crate::entitlement::{Agreement, Catalog, KeyRecord};
+use crate::keys::KeyKind;
+use crate::ledger::{ActivationRow, AuditEntry, Handover, KeyUsage};
+use serde::{Deserialize, Serialize};
+
+/// Everything a caller can ask of the engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Is the service up? (Anyone.)
+    Health,
+    /// Who the service takes the caller to be, and their role. (Anyone.)
+    Whoami,
+    /// Decide an installation ID; on a grant, make the confirmation ID.
+    Activate {
+        /// As read out, any grouping.
+        installation_id: String,
+        /// The agreement the caller says they are under.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<String>,
+        /// Decide as for a caller on the self-service line (the IVR), not
+        /// as the staff member asking.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        self_service: bool,
+    },
+    /// Decide many installation IDs in one transaction.
+    Batch {
+        /// In order.
+        items: Vec<BatchLine>,
+    },
+    /// One activation with its decision trace.
+    ActivationShow {
+        /// Activation number.
+        id: i64,
+    },
+    /// Release the seat an activation holds (supervisors).
+    ActivationRelease {
+        /// Activation number.
+        id: i64,
+        /// Why (audited).
+        reason: String,
+    },
+    /// Issue a product key (supervisors).
+    KeyIssue {
+        /// Product name from the catalog.
+        product: String,
+        /// The key's kind.
+        kind: KeyKind,
+        /// Activations allowed (default: the agreement's allowance; 6
+        /// hosts for site-host; 1 for retail and setup).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activations: Option<u32>,
+        /// The agreement the key belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<String>,
+    },
+    /// A key: kind, product, agreement, seats, activations.
+    KeyShow {
+        /// The product key.
+        key: String,
+    },
+    /// Change a key's activation limit (supervisors).
+    KeyLimit {
+        /// The product key.
+        key: String,
+        /// The new limit.
+        limit: u32,
+        /// Why (audited).
+        reason: String,
+    },
+    /// Revoke a key (supervisors).
+    KeyRevoke {
+        /// The product key.
+        key: String,
+        /// Why (audited).
+        reason: String,
+    },
+    /// The catalog.
+    CatalogShow,
+    /// Replace the catalog (supervisors; all or nothing).
+    CatalogLoad {
+        /// Where the text came from (named in messages and the audit trail).
+        source: String,
+        /// The TOML text.
+        text: String,
+    },
+    /// An agreement with its keys and activations.
+    AgreementShow {
+        /// Licensing ID.
+        id: String,
+    },
+    /// Replace the agreements (supervisors; all or nothing).
+    AgreementsLoad {
+        /// Where the text came from.
+        source: String,
+        /// The TOML text.
+        text: String,
+    },
+    /// The staff list.
+    StaffList,
+    /// Add a staff member or change their role (supervisors).
+    StaffAdd {
+        /// OS user name (or the name a token is issued to).
+        name: String,
+        /// The role.
+        role: Role,
+    },
+    /// Issue a bearer token for a staff member's remote desk, replacing
+    /// any earlier one (supervisors). The reply is the only time the token
+    /// is shown.
+    StaffToken {
+        /// The staff member.
+        name: String,
+    },
+    /// Revoke a staff member's token (supervisors).
+    StaffRevokeToken {
+        /// The staff member.
+        name: String,
+    },
+    /// Recompute and replay the audit trail.
+    AuditVerify,
+    /// The audit trail, optionally filtered.
+    AuditShow {
+        /// Only entries whose action, actor, subject or detail contains this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<String>,
+    },
+    /// Recommend a key kind for a planned deployment.
+    Advise {
+        /// Product name.
+        product: String,
+        /// Machines planned.
+        machines: u32,
+    },
+    /// Calls the IVR handed over, newest first.
+    Handovers {
+        /// Only those no agent has taken.
+        #[serde(default)]
+        waiting_only: bool,
+    },
+    /// Take a handed-over call (exactly one agent gets it).
+    HandoverTake {
+        /// Handover number.
+        id: i64,
+    },
+}
+
+impl Request {
+    /// The role the caller needs, with the words that finish "only staff /
+    /// only supervisors …" when they lack it; `None` for requests anyone may
+    /// make. This table is the one place roles are decided for requests.
+    pub fn needs(&self) -> Option<(Role, &'static str)> {
+        use Request::*;
+        let agent = |what| Some((Role::Agent, what));
+        let supervisor = |what| Some((Role::Supervisor, what));
+        match self {
+            Health | Whoami => None,
+            Activate { .. } | Batch { .. } => agent("activate"),
+            ActivationShow { .. } | KeyShow { .. } | CatalogShow | AgreementShow { .. } => {
+                agent("look up the ledger")
+            }
+            StaffList | AuditVerify | AuditShow { .. } | Advise { .. } => {
+                agent("look up the ledger")
+            }
+            Handovers { .. } | HandoverTake { .. } => agent("take calls"),
+            ActivationRelease { .. } => supervisor("release seats"),
+            KeyIssue { .. } => supervisor("issue keys"),
+            KeyLimit { .. } => supervisor("change limits"),
+            KeyRevoke { .. } => supervisor("revoke keys"),
+            CatalogLoad { .. } => supervisor("load the catalog"),
+            AgreementsLoad { .. } => supervisor("load agreements"),
+            StaffAdd { .. } => supervisor("change staff"),
+            StaffToken { .. } | StaffRevokeToken { .. } => supervisor("issue tokens"),
+        }
+    }
+
+    /// Whether the request changes state (and so may carry an idempotency
+    /// key).
+    pub fn changes_state(&self) -> bool {
+        use Request::*;
+        !matches!(
+            self,
+            Health
+                | Whoami
+                | ActivationShow { .. }
+                | KeyShow { .. }
+                | CatalogShow
+                | AgreementShow { .. }
+                | StaffList
+                | AuditVerify
+                | AuditShow { .. }
+                | Advise { .. }
+                | Handovers { .. }
+        )
+    }
+}
+
+/// One line of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchLine {
+    /// The caller's label for the machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The installation ID.
+    pub installation_id: String,
+}
+
+/// What the engine answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Reply {
+    Health(Health),
+    Activation(ActivationView),
+    Batch(BatchReply),
+    ActivationRow(ActivationRow),
+    Released(Released),
+    Key(KeyRecord),
+    KeyDetail(KeyDetail),
+    Catalog(Catalog),
+    Loaded(Loaded),
+    Agreement(AgreementDetail),
+    Staff(StaffList),
+    Token(Token),
+    AuditIntact(AuditIntact),
+    Audit(AuditList),
+    Advice(Advice),
+    Handovers(HandoverList),
+    Taken(Taken),
+}
+
+/// The service is up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Health {
+    /// "ok".
+    pub status: String,
+    /// The engine's version.
+    pub version: String,
+}
+
+/// A decision, as `actline activate --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationView {
+    /// "granted" or "denied".
+    pub decision: String,
+    /// The activation's number in the ledger.
+    pub activation: i64,
+    /// The installation ID, canonical.
+    pub installation_id: String,
+    /// The product it names, when known.
+    pub product: Option<String>,
+    /// On a grant.
+    pub confirmation_id: Option<String>,
+    /// The decision trace.
+    pub reasons: Vec<String>,
+    /// On a denial: what would make it succeed.
+    pub remedy: Option<String>,
+}
+
+impl ActivationView {
+    /// The view of a decided activation of `iid`.
+    pub fn of(iid: &crate::ids::InstallationId, a: &crate::ledger::Activation) -> Self {
+        Self {
+            decision: a.decision.word().to_string(),
+            activation: a.id,
+            installation_id: iid.to_string(),
+            product: a.product.as_ref().map(|p| p.name.clone()),
+            confirmation_id: a.confirmation_id.clone(),
+            reasons: a.decision.trace.clone(),
+            remedy: a.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
+        }
+    }
+
+    /// Whether the decision was a grant.
+    pub fn granted(&self) -> bool {
+        self.decision == "granted"
+    }
+}
+
+/// A batch's decisions, in the order of its lines.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BatchReply {
+    /// One per line.
+    pub activations: Vec<ActivationView>,
+}
+
+/// A seat was released.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Released {
+    /// The activation.
+    pub activation: i64,
+}
+
+/// A key with its use.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyDetail {
+    /// The key's record.
+    pub key: KeyRecord,
+    /// Its product's name.
+    pub product: String,
+    /// Seats in use.
+    pub used: u32,
+    /// Seats left.
+    pub left: u32,
+    /// Its activations, oldest first.
+    pub activations: Vec<ActivationRow>,
+}
+
+/// A file was loaded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Loaded {
+    /// Products or agreements in it.
+    pub count: usize,
+}
+
+/// An agreement with its keys and activations.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AgreementDetail {
+    /// The agreement.
+    pub agreement: Agreement,
+    /// Activations it allows per key, when it says.
+    pub allowance: Option<u32>,
+    /// Agreements whose parent it is.
+    pub affiliates: Vec<String>,
+    /// Its keys.
+    pub keys: Vec<KeyUsage>,
+    /// Their activations.
+    pub activations: Vec<ActivationRow>,
+}
+
+/// Staff members.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StaffList {
+    /// Name and role (`None`: not staff).
+    pub staff: Vec<StaffMember>,
+}
+
+/// One staff member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StaffMember {
+    /// Name.
+    pub name: String,
+    /// "agent" or "supervisor"; `None` when not on the staff list.
+    pub role: Option<String>,
+}
+
+/// A bearer token, shown once.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Token {
+    /// Whose.
+    pub name: String,
+    /// The token (empty in the reply to a revocation).
+    pub token: String,
+}
+
+/// The audit trail verified.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditIntact {
+    /// Entries in the chain.
+    pub entries: usize,
+    /// The newest entry's hash.
+    pub head: String,
+}
+
+/// Audit entries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditList {
+    /// Oldest first.
+    pub entries: Vec<AuditEntry>,
+}
+
+/// A recommendation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Advice {
+    /// The key kind.
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Handed-over calls.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HandoverList {
+    /// Newest first.
+    pub handovers: Vec<Handover>,
+}
+
+/// A handed-over call was taken.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Taken {
+    /// The handover.
+    pub handover: i64,
+}

@@ -1,0 +1,64 @@
+//! `actline activation`: look up activations, release seats.
+
+use super::backend::{expect_reply, Backend};
+use actline::display::visible;
+use actline::service::Request;
+use anyhow::Result;
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum ActivationCmd {
+    /// Show one activation with its decision trace.
+    Show {
+        /// Activation number.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release the seat an activation holds, so a replacement machine can take it (supervisors; audited).
+    Release {
+        /// Activation number.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub fn run(backend: &Backend, cmd: ActivationCmd) -> Result<()> {
+    match cmd {
+        ActivationCmd::Show { id, json } => {
+            let a = expect_reply!(backend.call(Request::ActivationShow { id })?, ActivationRow);
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&a)?)?;
+                return Ok(());
+            }
+            outln!(
+                "activation #{} — {} by {} at {}",
+                a.id,
+                a.decision,
+                visible(&a.actor),
+                a.created_at
+            )?;
+            outln!("installation ID  {}", a.installation_id)?;
+            if a.released {
+                outln!("seat             released (the machine was replaced; the key's next new machine takes the seat)")?;
+            }
+            if let Some(c) = &a.confirmation_id {
+                outln!("confirmation ID  {c}")?;
+            }
+            for r in &a.reasons {
+                outln!("  - {}", visible(r))?;
+            }
+        }
+        ActivationCmd::Release { id, reason } => {
+            expect_reply!(
+                backend.call(Request::ActivationRelease { id, reason })?,
+                Released
+            );
+            outln!("seat of activation #{id} released")?;
+        }
+    }
+    Ok(())
+}

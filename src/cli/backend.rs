@@ -1,0 +1,96 @@
+//! Where a command's requests go: the engine in this process, on a home the
+//! user owns, or a running `actline serve`. Both answer the same
+//! [`Request`]s with the same [`Reply`]s, so every command prints the same
+//! and exits the same either way.
+
+use actline::home::{os_user, Home};
+use actline::service::{ApiError, Reply, Request, Service};
+use anyhow::Result;
+
+/// The engine a command talks to.
+pub enum Backend {
+    /// This process opens the home (at the first request, so input is
+    /// checked before the ledger is touched); the caller is the OS user.
+    Local {
+        /// The home.
+        home: Home,
+        /// The engine, once opened.
+        service: std::sync::OnceLock<Service>,
+        /// The OS user.
+        me: String,
+    },
+}
+
+impl Backend {
+    /// Opens `home` in this process.
+    pub fn local(home: &Home) -> Result<Self> {
+        Ok(Backend::Local {
+            home: home.clone(),
+            service: std::sync::OnceLock::new(),
+            me: os_user(),
+        })
+    }
+
+    /// Refuses an output file inside the home (a batch's results written
+    /// over the ledger); a remote home is not on this machine's disk.
+    pub fn refuse_output(&self, output: &std::path::Path) -> Result<()> {
+        match self {
+            Backend::Local { home, .. } => home
+                .refuse_output(output)
+                .map_err(|e| super::bad(e.to_string())),
+        }
+    }
+
+    /// Sends `request`; errors keep their [`ApiError`] kind, from which the
+    /// exit code comes.
+    pub fn call(&self, request: Request) -> Result<Reply, ApiError> {
+        self.call_keyed(request, None)
+    }
+
+    /// Sends a request that changes state with an idempotency key.
+    pub fn call_keyed(&self, request: Request, key: Option<&str>) -> Result<Reply, ApiError> {
+        match self {
+            Backend::Local { home, service, me } => {
+                let service = match service.get() {
+                    Some(s) => s,
+                    None => {
+                        let opened = Service::open(home.clone())?;
+                        service.get_or_init(|| opened)
+                    }
+                };
+                service.handle(me, &request, key)
+            }
+        }
+    }
+}
+
+/// A reply of another kind than the request asks for: a bug on one side.
+pub fn unexpected(reply: &Reply) -> anyhow::Error {
+    anyhow::anyhow!("unexpected reply from the engine: {reply:?}")
+}
+
+/// Unwraps a reply of the variant the request asks for.
+macro_rules! expect_reply {
+    ($reply:expr, $variant:ident) => {
+        match $reply {
+            actline::service::Reply::$variant(x) => x,
+            other => return Err($crate::cli::backend::unexpected(&other)),
+        }
+    };
+}
+pub(crate) use expect_reply;
+
+/// Opens the ledger of a home in this process, for the commands that do not
+/// go through the engine service yet (`ivr`, `trust export`): refuses a home
+/// others can write, as the service does.
+pub fn open_ledger(home: &Home) -> Result<actline::ledger::Ledger> {
+    home.check_permissions()?;
+    match actline::ledger::Ledger::open(&home.ledger_path()) {
+        Err(actline::ledger::LedgerError::Missing(_)) => Err(super::bad(format!(
+            "{}: no ledger here — run `actline --home {} init --demo` first",
+            home.dir().display(),
+            home.dir().display()
+        ))),
+        other => Ok(other?),
+    }
+}

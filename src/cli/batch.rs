@@ -1,0 +1,205 @@
+//! `actline batch`: proxy activation, many installation IDs from a file.
+//! Each chunk is one request (one transaction); its results reach the
+//! output file before the next chunk is sent, so a confirmation ID in the
+//! file is always one the ledger has.
+
+use super::backend::{expect_reply, Backend};
+use super::bad;
+use actline::ids::InstallationId;
+use actline::service::{BatchLine, Request};
+use anyhow::Result;
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// Input: one installation ID a line, or CSV lines `label,installation ID`.
+    input: PathBuf,
+    /// Output CSV: label, installation ID, decision, confirmation ID, reason.
+    output: PathBuf,
+    /// Installation IDs per transaction.
+    #[arg(long, default_value_t = 100)]
+    chunk: usize,
+}
+
+pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
+    backend.refuse_output(&a.output)?;
+    let lines = read_batch(&a.input)?;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&a.output)
+            .map_err(|e| bad(format!("{}: {e}", a.output.display())))?,
+    );
+    writeln!(out, "label,installation_id,decision,confirmation_id,reason")?;
+    // Results are written in input order: an unreadable line's row goes out
+    // just before the next decided line after it.
+    let mut items = Vec::new();
+    let mut item_lines = Vec::new();
+    let mut rejected = std::collections::VecDeque::new();
+    for (line, label, text) in &lines {
+        match InstallationId::parse(text) {
+            Ok(iid) => {
+                items.push(BatchLine {
+                    installation_id: iid.to_string(),
+                    label: label.clone(),
+                });
+                item_lines.push(*line);
+            }
+            Err(e) => rejected.push_back((
+                *line,
+                format!(
+                    "{},{},invalid,,{}",
+                    csv(label.as_deref().unwrap_or("")),
+                    csv(text),
+                    csv(&format!("{}: line {line}: {e}", a.input.display()))
+                ),
+            )),
+        }
+    }
+    let invalid = rejected.len();
+    let total = items.len();
+    let tty = std::io::stderr().is_terminal();
+    let (mut done, mut granted) = (0usize, 0usize);
+    let mut write_err: Option<std::io::Error> = None;
+    let mut result = Ok(());
+    for part in items.chunks(a.chunk.max(1)) {
+        let reply = match backend.call(Request::Batch {
+            items: part.to_vec(),
+        }) {
+            Ok(r) => r,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let acts = expect_reply!(reply, Batch).activations;
+        for act in &acts {
+            let item = &items[done];
+            while rejected
+                .front()
+                .is_some_and(|(line, _)| *line < item_lines[done])
+            {
+                if let Some((_, row)) = rejected.pop_front() {
+                    if let Err(e) = writeln!(out, "{row}") {
+                        write_err.get_or_insert(e);
+                    }
+                }
+            }
+            done += 1;
+            granted += act.granted() as usize;
+            let reason = act.reasons.last().cloned().unwrap_or_default();
+            let r = writeln!(
+                out,
+                "{},{},{},{},{}",
+                csv(item.label.as_deref().unwrap_or("")),
+                item.installation_id,
+                act.decision,
+                act.confirmation_id.as_deref().unwrap_or(""),
+                csv(&reason)
+            );
+            if let Err(e) = r {
+                write_err.get_or_insert(e);
+            }
+        }
+        // A committed chunk's results reach the disk before the next chunk.
+        if let Err(e) = out.flush() {
+            write_err.get_or_insert(e);
+        }
+        if tty {
+            let width = 30;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        }
+    }
+    for (_, row) in rejected {
+        writeln!(out, "{row}")?;
+    }
+    out.flush()?;
+    if tty {
+        eprintln!();
+    }
+    result?;
+    if let Some(e) = write_err {
+        return Err(bad(format!("{}: {e}", a.output.display())));
+    }
+    eprintln!(
+        "{total} decided: {granted} granted, {} denied; {invalid} invalid lines; results in {}",
+        total - granted,
+        a.output.display()
+    );
+    Ok(())
+}
+
+/// Reads batch input: `IID` or `label,IID` a line; blank lines and lines
+/// starting with `#` are skipped; a header line `label,...` is skipped.
+fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    // Spreadsheets write a byte-order mark first.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty()
+            || line.starts_with('#')
+            || line.to_ascii_lowercase().starts_with("label,")
+        {
+            continue;
+        }
+        let (label, iid) = split_label(line);
+        out.push((i + 1, label, iid));
+    }
+    Ok(out)
+}
+
+/// Splits a batch line into an optional CSV label (quoted with `"` and `""`
+/// when it holds commas) and the installation ID.
+fn split_label(line: &str) -> (Option<String>, String) {
+    if let Some(rest) = line.strip_prefix('"') {
+        let mut label = String::new();
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().map(|p| p.1) == Some('"') {
+                    chars.next();
+                    label.push('"');
+                    continue;
+                }
+                let after = rest[i + 1..].trim_start();
+                let iid = after.strip_prefix(',').unwrap_or(after);
+                return (Some(label), iid.trim().trim_matches('"').to_string());
+            }
+            label.push(c);
+        }
+    }
+    match line.split_once(',') {
+        Some((l, r)) => (
+            Some(l.trim().to_string()),
+            r.trim().trim_matches('"').to_string(),
+        ),
+        None => (None, line.to_string()),
+    }
+}
+
+/// A CSV field. A field a spreadsheet would run as a formula is prefixed
+/// with `'`: one starting with `=`, `+`, `-` or `@`, or with a tab or a
+/// carriage return (spreadsheets skip those and run what follows, so
+/// `"\t=cmd"` is a formula too). A field holding a comma, a quote, a line
+/// feed or a bare carriage return is quoted, so every record stays one row.
+fn csv(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+

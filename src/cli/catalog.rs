@@ -1,0 +1,153 @@
+//! `actline catalog` and `actline agreement`: load or show the rules' data.
+
+use super::backend::{expect_reply, Backend};
+use super::bad;
+use actline::display::visible;
+use actline::service::Request;
+use anyhow::Result;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCmd {
+    /// Load a catalog file (all or nothing; never drops products in use).
+    Load {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Show the catalog.
+    Show {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgreementCmd {
+    /// Load an agreements file (all or nothing).
+    Load {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Show an agreement: keys, seats used and left, activations.
+    Show {
+        /// Licensing ID.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The file's name (as messages and the audit trail show it) and text.
+fn read(file: &Path) -> Result<(String, String)> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| bad(format!("{name}: {e}")))?;
+    Ok((name, text))
+}
+
+pub fn catalog(backend: &Backend, cmd: CatalogCmd) -> Result<()> {
+    match cmd {
+        CatalogCmd::Load { file } => {
+            let (source, text) = read(&file)?;
+            let n = expect_reply!(
+                backend.call(Request::CatalogLoad {
+                    source: source.clone(),
+                    text
+                })?,
+                Loaded
+            );
+            outln!(
+                "loaded {} products from {source}; trust file updated",
+                n.count
+            )?;
+        }
+        CatalogCmd::Show { json } => {
+            let c = expect_reply!(backend.call(Request::CatalogShow)?, Catalog);
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&c)?)?;
+                return Ok(());
+            }
+            for (family, versions) in c.families() {
+                outln!("{}", visible(family))?;
+                for p in versions {
+                    outln!(
+                        "  {:<12} code {:<5} version {:<3} {:<11} {:<7} site threshold {}{}",
+                        visible(&p.name),
+                        p.code,
+                        p.version,
+                        p.class.name(),
+                        p.profile.name(),
+                        c.threshold(p),
+                        if p.own_key { ", needs its own key" } else { "" }
+                    )?;
+                }
+            }
+            for h in &c.hosts {
+                outln!(
+                    "host {} activates {}",
+                    visible(&h.host),
+                    visible(&h.activates.join(", "))
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn agreement(backend: &Backend, cmd: AgreementCmd) -> Result<()> {
+    match cmd {
+        AgreementCmd::Load { file } => {
+            let (source, text) = read(&file)?;
+            let n = expect_reply!(
+                backend.call(Request::AgreementsLoad {
+                    source: source.clone(),
+                    text
+                })?,
+                Loaded
+            );
+            outln!("loaded {} agreements from {source}", n.count)?;
+        }
+        AgreementCmd::Show { id, json } => {
+            let d = expect_reply!(backend.call(Request::AgreementShow { id })?, Agreement);
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "agreement": d.agreement, "allowance": d.allowance, "affiliates": d.affiliates,
+                        "keys": d.keys, "activations": d.activations
+                    }))?
+                )?;
+                return Ok(());
+            }
+            let a = &d.agreement;
+            outln!(
+                "{} — {}",
+                visible(&a.label()),
+                a.level
+                    .map(|l| format!("level {l:?}"))
+                    .or(a.licences.map(|n| format!("{n} licences")))
+                    .unwrap_or_default()
+            )?;
+            if let Some(p) = &a.parent {
+                outln!("affiliate of {}: may use its keys", visible(p))?;
+            }
+            if !d.affiliates.is_empty() {
+                outln!("affiliates: {}", visible(&d.affiliates.join(", ")))?;
+            }
+            for k in &d.keys {
+                outln!(
+                    "  {} {:<9} {} used, {} left{}",
+                    k.key.key,
+                    k.key.kind.name(),
+                    k.used,
+                    k.left,
+                    if k.key.revoked { " (revoked)" } else { "" }
+                )?;
+            }
+            outln!("{} activations recorded", d.activations.len())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `actline key`: issue and look up product keys, change limits, revoke.
+
+use super::backend::{expect_reply, Backend};
+use actline::display::visible;
+use actline::keys::KeyKind;
+use actline::service::Request;
+use anyhow::Result;
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCmd {
+    /// Issue a product key; prints it.
+    Issue {
+        /// Product name from the catalog.
+        #[arg(long)]
+        product: String,
+        /// mak, site-host, setup or retail.
+        #[arg(long, default_value = "mak")]
+        kind: KeyKind,
+        /// Activations allowed (default: the agreement's allowance; 6 hosts for site-host; 1 for retail).
+        #[arg(long)]
+        activations: Option<u32>,
+        /// Agreement (licensing ID) the key belongs to.
+        #[arg(long)]
+        agreement: Option<String>,
+        /// A retry with the same key returns the first key issued instead of a second one.
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+    },
+    /// Show a key: kind, product, agreement, seats used and left, activations.
+    Show {
+        /// The product key.
+        key: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a key's activation limit (supervisors; audited).
+    Limit {
+        /// The product key.
+        key: String,
+        /// The new limit.
+        limit: u32,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke a key (a leaked key, a refund): it activates nothing more; existing activations stay (supervisors; audited).
+    Revoke {
+        /// The product key.
+        key: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
+    match cmd {
+        KeyCmd::Issue {
+            product,
+            kind,
+            activations,
+            agreement,
+            idempotency_key,
+        } => {
+            let rec = expect_reply!(
+                backend.call_keyed(
+                    Request::KeyIssue {
+                        product,
+                        kind,
+                        activations,
+                        agreement,
+                    },
+                    idempotency_key.as_deref()
+                )?,
+                Key
+            );
+            outln!("{}", rec.key)?;
+        }
+        KeyCmd::Show { key, json } => {
+            let d = expect_reply!(backend.call(Request::KeyShow { key })?, KeyDetail);
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "key": d.key, "product": d.product, "used": d.used, "left": d.left, "activations": d.activations
+                    }))?
+                )?;
+                return Ok(());
+            }
+            let rec = &d.key;
+            outln!("key        {}", rec.key)?;
+            outln!("kind       {}", rec.kind)?;
+            outln!("product    {}", visible(&d.product))?;
+            outln!(
+                "agreement  {}",
+                visible(rec.agreement.as_deref().unwrap_or("(direct)"))
+            )?;
+            if rec.revoked {
+                outln!(
+                    "seats      revoked: {} used, 0 left (the limit was {})",
+                    d.used,
+                    rec.limit
+                )?;
+            } else {
+                outln!(
+                    "seats      {} used, {} left of {}",
+                    d.used,
+                    d.left,
+                    rec.limit
+                )?;
+            }
+            for a in &d.activations {
+                outln!(
+                    "  #{:<5} {} {:<8} {}{}",
+                    a.id,
+                    a.created_at,
+                    a.decision,
+                    visible(a.label.as_deref().unwrap_or_default()),
+                    if a.released { " (seat released)" } else { "" }
+                )?;
+            }
+        }
+        KeyCmd::Limit { key, limit, reason } => {
+            let rec = expect_reply!(backend.call(Request::KeyLimit { key, limit, reason })?, Key);
+            outln!("limit of {} is now {}", rec.key, rec.limit)?;
+        }
+        KeyCmd::Revoke { key, reason } => {
+            let rec = expect_reply!(backend.call(Request::KeyRevoke { key, reason })?, Key);
+            outln!("{} is revoked: it activates nothing more", rec.key)?;
+        }
+    }
+    Ok(())
+}
