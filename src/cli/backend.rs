@@ -5,7 +5,9 @@
 
 use actline::home::{os_user, Home};
 use actline::service::{ApiError, Reply, Request, Service};
+use actline_server::client::{Remote, Target};
 use anyhow::Result;
+use std::path::Path;
 
 /// The engine a command talks to.
 pub enum Backend {
@@ -19,6 +21,8 @@ pub enum Backend {
         /// The OS user.
         me: String,
     },
+    /// A running `actline serve`; it decides who the caller is.
+    Remote(actline_server::client::Remote),
 }
 
 impl Backend {
@@ -31,6 +35,26 @@ impl Backend {
         })
     }
 
+    /// A client of the service at `server` (`unix:PATH` or
+    /// `https://HOST:PORT`), with the bearer token read from `token_file`
+    /// and the certificate authority `ca` for https.
+    pub fn remote(server: &str, token_file: Option<&Path>, ca: Option<&Path>) -> Result<Self> {
+        let target = Target::parse(server)?;
+        let token = match token_file {
+            Some(f) => {
+                let t = std::fs::read_to_string(f)
+                    .map_err(|e| super::bad(format!("{}: {e}", f.display())))?;
+                let t = t.trim().to_string();
+                if t.is_empty() {
+                    return Err(super::bad(format!("{}: the token file is empty", f.display())));
+                }
+                Some(t)
+            }
+            None => None,
+        };
+        Ok(Backend::Remote(Remote::new(target, token, ca)?))
+    }
+
     /// Refuses an output file inside the home (a batch's results written
     /// over the ledger); a remote home is not on this machine's disk.
     pub fn refuse_output(&self, output: &std::path::Path) -> Result<()> {
@@ -38,6 +62,7 @@ impl Backend {
             Backend::Local { home, .. } => home
                 .refuse_output(output)
                 .map_err(|e| super::bad(e.to_string())),
+            Backend::Remote(_) => Ok(()),
         }
     }
 
@@ -60,6 +85,7 @@ impl Backend {
                 };
                 service.handle(me, &request, key)
             }
+            Backend::Remote(r) => r.call(&request, key),
         }
     }
 }

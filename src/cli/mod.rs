@@ -36,6 +36,7 @@ mod init;
 mod ivr;
 mod key;
 mod say;
+mod serve;
 mod staff;
 mod trust;
 
@@ -55,11 +56,28 @@ Exit codes:
 #[derive(Parser, Debug)]
 #[command(name = "actline", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes: which home, or which service.
+#[derive(clap::Args, Debug)]
+struct Global {
     /// The vendor home: ledger, secrets, trust file.
     #[arg(long, global = true, env = "ACTLINE_HOME")]
     home: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
+    /// Talk to a running `actline serve` instead of opening the home:
+    /// unix:/path/to/socket or https://host:port.
+    #[arg(long, global = true, env = "ACTLINE_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// The bearer token for an https server (from `actline staff token NAME`).
+    #[arg(long, global = true, env = "ACTLINE_TOKEN_FILE", value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// The certificate authority (PEM) an https server's certificate must chain to.
+    #[arg(long, global = true, env = "ACTLINE_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +115,8 @@ enum Command {
     Client(client::ClientArgs),
     /// Run the whole activation loop on this machine, in a throwaway home, step by step.
     Demo(demo::DemoArgs),
+    /// Serve the engine: the only process that opens the home; desks, scripts and the IVR connect to it.
+    Serve(serve::ServeArgs),
     /// The agent desk: activation, lookups, calls handed over by the IVR (terminal UI).
     Agent(agent::AgentArgs),
     /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
@@ -188,8 +208,11 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 }
 
 /// The engine the command talks to.
-fn backend(cli_home: &Option<PathBuf>) -> anyhow::Result<backend::Backend> {
-    backend::Backend::local(&home(cli_home))
+fn backend(cli: &Global) -> anyhow::Result<backend::Backend> {
+    match &cli.server {
+        Some(url) => backend::Backend::remote(url, cli.token_file.as_deref(), cli.ca.as_deref()),
+        None => backend::Backend::local(&home(&cli.home)),
+    }
 }
 
 /// The vendor home from `--home`, `ACTLINE_HOME` or the per-user default.
@@ -231,21 +254,22 @@ pub fn main() -> i32 {
         }
     }
     let result = match cli.command {
-        Command::Init(a) => init::run(&home(&cli.home), &a),
-        Command::Key(c) => backend(&cli.home).and_then(|b| key::run(&b, c)),
-        Command::Activate(a) => backend(&cli.home).and_then(|b| activate::run(&b, a)),
-        Command::Batch(a) => backend(&cli.home).and_then(|b| batch::run(&b, &a)),
-        Command::Catalog(c) => backend(&cli.home).and_then(|b| catalog::catalog(&b, c)),
-        Command::Agreement(c) => backend(&cli.home).and_then(|b| catalog::agreement(&b, c)),
-        Command::Activation(c) => backend(&cli.home).and_then(|b| activation::run(&b, c)),
-        Command::Staff(c) => backend(&cli.home).and_then(|b| staff::run(&b, c)),
-        Command::Audit(c) => backend(&cli.home).and_then(|b| audit::audit(&b, c)),
-        Command::Advise(a) => backend(&cli.home).and_then(|b| audit::advise(&b, &a)),
-        Command::Trust(c) => trust::run(&home(&cli.home), c),
+        Command::Serve(a) => serve::run(&home(&cli.global.home), &a),
+        Command::Init(a) => init::run(&home(&cli.global.home), &a),
+        Command::Key(c) => backend(&cli.global).and_then(|b| key::run(&b, c)),
+        Command::Activate(a) => backend(&cli.global).and_then(|b| activate::run(&b, a)),
+        Command::Batch(a) => backend(&cli.global).and_then(|b| batch::run(&b, &a)),
+        Command::Catalog(c) => backend(&cli.global).and_then(|b| catalog::catalog(&b, c)),
+        Command::Agreement(c) => backend(&cli.global).and_then(|b| catalog::agreement(&b, c)),
+        Command::Activation(c) => backend(&cli.global).and_then(|b| activation::run(&b, c)),
+        Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
+        Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
+        Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
+        Command::Trust(c) => trust::run(&home(&cli.global.home), c),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
-        Command::Agent(a) => agent::run(cli.home.clone(), a),
-        Command::Ivr(a) => ivr::ivr(&home(&cli.home), &a),
+        Command::Agent(a) => agent::run(cli.global.home.clone(), a),
+        Command::Ivr(a) => ivr::ivr(&home(&cli.global.home), &a),
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),

@@ -467,16 +467,25 @@ pub fn os_user() -> String {
     let uid = fs::read_to_string("/proc/self/status").ok().and_then(|s| {
         s.lines()
             .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|u| u.parse().ok()))
     });
-    if let (Some(uid), Ok(passwd)) = (uid.as_deref(), fs::read_to_string("/etc/passwd")) {
+    match uid {
+        Some(uid) => user_name(uid),
+        None => std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+    }
+}
+
+/// The name of user ID `uid` in the password database (`/etc/passwd`), or
+/// `uid<N>` when it has none. The service names Unix-socket callers so.
+pub fn user_name(uid: u32) -> String {
+    let uid_text = uid.to_string();
+    if let Ok(passwd) = fs::read_to_string("/etc/passwd") {
         for line in passwd.lines() {
             let f: Vec<&str> = line.split(':').collect();
-            if f.len() > 2 && f[2] == uid {
+            if f.len() > 2 && f[2] == uid_text {
                 return f[0].to_string();
             }
         }
-        return format!("uid{uid}");
     }
-    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    format!("uid{uid}")
 }
