@@ -25,6 +25,9 @@ pub struct ServeArgs {
     /// PEM private key for --listen.
     #[arg(long, value_name = "FILE", requires = "listen")]
     tls_key: Option<PathBuf>,
+    /// Seconds a client has to send a request's head (slower clients are dropped).
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    head_timeout: u64,
 }
 
 pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
@@ -43,6 +46,7 @@ pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
         socket_mode,
         listen: a.listen,
         tls,
+        head_timeout: std::time::Duration::from_secs(a.head_timeout),
     };
     serve(service, config, || {})
         .map_err(|e| bad(e.to_string()))

@@ -12,4 +12,5 @@ mod regressions;
 mod regressions_ledger;
 mod regressions_output;
 mod rules;
+mod service;
 mod support;

@@ -12,7 +12,10 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_actline"));
     c.env_remove("ACTLINE_HOME")
         .env_remove("ACTLINE_CLIENT_DIR")
-        .env_remove("ACTLINE_TODAY");
+        .env_remove("ACTLINE_TODAY")
+        .env_remove("ACTLINE_SERVER")
+        .env_remove("ACTLINE_TOKEN_FILE")
+        .env_remove("ACTLINE_CA");
     c
 }
 

@@ -31,7 +31,7 @@ use tokio::sync::Semaphore;
 
 /// Largest request body accepted (a batch chunk of 10,000 IDs fits).
 pub const MAX_BODY: usize = 4 << 20;
-/// Time allowed for a request's head to arrive.
+/// Time allowed by default for a request's head to arrive.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a request's body to arrive.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,6 +52,9 @@ pub struct Config {
     pub listen: Option<std::net::SocketAddr>,
     /// PEM certificate chain and private key for TLS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Time allowed for a request head (and a TLS handshake) to arrive
+    /// ([`HEAD_TIMEOUT`] unless set).
+    pub head_timeout: Duration,
 }
 
 /// A failure to start the service.
@@ -91,6 +94,7 @@ struct Counters {
 struct Shared {
     service: Service,
     counters: Counters,
+    head_timeout: Duration,
 }
 
 /// How a connection's caller is known.
@@ -143,11 +147,16 @@ async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result
     let shared = Arc::new(Shared {
         service,
         counters: Counters::default(),
+        head_timeout: config.head_timeout,
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     ready();
-    log(&serde_json::json!({"event": "listening", "socket": config.socket, "tls": config.listen}));
+    let bound = tcp
+        .as_ref()
+        .and_then(|(l, _)| l.local_addr().ok())
+        .map(|a| a.to_string());
+    log(&serde_json::json!({"event": "listening", "socket": config.socket, "tls": bound}));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| ServeError::Listen {
             what: "SIGTERM handler".into(),
@@ -176,7 +185,7 @@ async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result
                 tokio::spawn(async move {
                     let _permit = permit;
                     // The handshake is bounded like a request head.
-                    let Ok(Ok(tls)) = tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(stream)).await else {
+                    let Ok(Ok(tls)) = tokio::time::timeout(shared.head_timeout, acceptor.accept(stream)).await else {
                         return;
                     };
                     let conn = connection(shared, tls, Peer::Tls);
@@ -248,6 +257,7 @@ fn connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let head_timeout = shared.head_timeout;
     let svc = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
         let peer = peer.clone();
@@ -255,7 +265,7 @@ where
     });
     hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(head_timeout)
         .max_buf_size(64 * 1024)
         .serve_connection(TokioIo::new(stream), svc)
 }
