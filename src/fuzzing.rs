@@ -49,3 +49,23 @@ pub fn files(data: &[u8]) {
     let _ = Agreements::parse("fuzz.toml", s);
     let _ = serde_json::from_str::<Components>(s);
 }
+
+/// Network input to the engine service: an HTTP request line's method and
+/// target, then the body (`METHOD TARGET\nBODY`), read as the service reads
+/// it; a request that parses must survive the trip back through
+/// [`actline_server::routes::to_http`]. Also replies, as the client reads them.
+pub fn api(data: &[u8]) {
+    use actline_server::routes::{from_http, to_http};
+    let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
+    let (head, body) = data.split_at(split);
+    let body = body.get(1..).unwrap_or_default();
+    let _ = serde_json::from_slice::<crate::service::Reply>(body);
+    let Ok(head) = std::str::from_utf8(head) else {
+        return;
+    };
+    let (method, target) = head.split_once(' ').unwrap_or((head, "/"));
+    if let Ok(req) = from_http(method, target, body) {
+        let (m, t, b) = to_http(&req);
+        assert_eq!(from_http(m, &t, b.as_deref().unwrap_or_default()), Ok(req));
+    }
+}

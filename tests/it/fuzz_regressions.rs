@@ -23,3 +23,8 @@ fn fuzz_regressions_typed_ids() {
 fn fuzz_regressions_files() {
     replay("files", actline::fuzzing::files);
 }
+
+#[test]
+fn fuzz_regressions_api() {
+    replay("api", actline::fuzzing::api);
+}

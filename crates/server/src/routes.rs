@@ -1,8 +1,8 @@
 //! The HTTP shape of every [`Request`]: one table, [`ROUTES`], read both
 //! ways. [`to_http`] turns a request into a method, a path and a JSON body
 //! (the client's side); [`from_http`] turns them back (the service's side).
-//! `docs/openapi.json` describes the same table, and a test checks that the
-//! two agree.
+//! `crates/server/openapi.json` describes the same table, and a test checks
+//! that the two agree.
 //!
 //! A route's template names the request's fields that travel in the path
 //! (`{key}`, `{id:int}`) or, for reads, in the query (`?filter`,
@@ -415,6 +415,55 @@ mod tests {
             assert!(ops.contains(&route.op), "no request for {route:?}");
             assert_eq!(ROUTES.iter().filter(|r| r.op == route.op).count(), 1);
         }
+    }
+
+    /// The committed OpenAPI description has exactly the routes of
+    /// [`ROUTES`]: the same paths, methods, operation IDs, path and query
+    /// parameters.
+    #[test]
+    fn the_openapi_description_matches_the_routes() {
+        let doc: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut described = Vec::new();
+        for (path, ops) in paths {
+            for (method, op) in ops.as_object().unwrap() {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let of = |place: &str| {
+                    let mut v: Vec<String> = params
+                        .iter()
+                        .filter(|p| p["in"] == place)
+                        .map(|p| p["name"].as_str().unwrap().to_string())
+                        .collect();
+                    v.sort();
+                    v
+                };
+                described.push((
+                    method.to_uppercase(),
+                    path.clone(),
+                    op["operationId"].as_str().unwrap().to_string(),
+                    of("path"),
+                    of("query"),
+                ));
+            }
+        }
+        let mut routed: Vec<_> = ROUTES
+            .iter()
+            .map(|r| {
+                let path = r.openapi_path();
+                let mut in_path: Vec<String> = path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                    .map(str::to_string)
+                    .collect();
+                in_path.sort();
+                let mut q: Vec<String> = r.query_fields().iter().map(|s| s.to_string()).collect();
+                q.sort();
+                (r.method.to_string(), path, r.op.to_string(), in_path, q)
+            })
+            .collect();
+        described.sort();
+        routed.sort();
+        assert_eq!(described, routed);
     }
 
     #[test]
