@@ -55,6 +55,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/v1/audit?filter", "audit_show"),
     r("GET", "/v1/advice?product&machines:int", "advise"),
     r("GET", "/v1/handovers?waiting_only:bool", "handovers"),
+    r("POST", "/v1/handovers", "hand_over"),
     r("POST", "/v1/handovers/{id:int}/take", "handover_take"),
 ];
 
@@ -388,6 +389,13 @@ mod tests {
                 waiting_only: false,
             },
             HandoverTake { id: 3 },
+            HandOver {
+                call: "call-7".into(),
+                reason: "caller asked for an agent".into(),
+                groups: vec!["1234567".into()],
+                installation_id: None,
+                reasons: vec![],
+            },
         ]
     }
 

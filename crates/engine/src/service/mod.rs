@@ -363,6 +363,15 @@ impl Service {
             Request::Handovers { waiting_only } => Reply::Handovers(HandoverList {
                 handovers: ledger.handovers(*waiting_only)?,
             }),
+            Request::HandOver {
+                call,
+                reason,
+                groups,
+                installation_id,
+                reasons,
+            } => Reply::HandedOver(Taken {
+                handover: ledger.hand_over(call, reason, groups, installation_id.as_deref(), reasons)?,
+            }),
             Request::HandoverTake { id } => {
                 ledger.take_handover(*id, me)?;
                 Reply::Taken(Taken { handover: *id })
@@ -420,6 +429,7 @@ fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiEr
         confirmation_id: row.confirmation_id,
         reasons,
         remedy: None,
+        denial: None,
     })
 }
 

@@ -142,6 +142,22 @@ pub enum Request {
         #[serde(default)]
         waiting_only: bool,
     },
+    /// Hand a call over to the agents (the IVR).
+    HandOver {
+        /// The call's identifier.
+        call: String,
+        /// Why the IVR gave up.
+        reason: String,
+        /// Groups entered so far.
+        #[serde(default)]
+        groups: Vec<String>,
+        /// The installation ID, when complete.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        installation_id: Option<String>,
+        /// The decision trace, when there was one.
+        #[serde(default)]
+        reasons: Vec<String>,
+    },
     /// Take a handed-over call (exactly one agent gets it).
     HandoverTake {
         /// Handover number.
@@ -166,7 +182,7 @@ impl Request {
             StaffList | AuditVerify | AuditShow { .. } | Advise { .. } => {
                 agent("look up the ledger")
             }
-            Handovers { .. } | HandoverTake { .. } => agent("take calls"),
+            Handovers { .. } | HandoverTake { .. } | HandOver { .. } => agent("take calls"),
             ActivationRelease { .. } => supervisor("release seats"),
             KeyIssue { .. } => supervisor("issue keys"),
             KeyLimit { .. } => supervisor("change limits"),
@@ -232,6 +248,7 @@ pub enum Reply {
     Advice(Advice),
     Handovers(HandoverList),
     Taken(Taken),
+    HandedOver(Taken),
 }
 
 /// The service is up.
@@ -260,6 +277,10 @@ pub struct ActivationView {
     pub reasons: Vec<String>,
     /// On a denial: what would make it succeed.
     pub remedy: Option<String>,
+    /// On a denial: the rule that denied it (`seats-exhausted`, …), for
+    /// callers that choose what to say by it (the IVR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial: Option<crate::entitlement::rules::DenyReason>,
 }
 
 impl ActivationView {
@@ -273,6 +294,7 @@ impl ActivationView {
             confirmation_id: a.confirmation_id.clone(),
             reasons: a.decision.trace.clone(),
             remedy: a.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
+            denial: a.decision.outcome.as_ref().err().map(|d| d.reason),
         }
     }
 
