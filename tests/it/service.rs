@@ -467,3 +467,40 @@ fn an_agent_on_another_os_account_activates_through_the_socket_but_cannot_read_t
     let o = server.cli(&["activation", "show", &number, "--json"]);
     assert_eq!(json(&o)["actor"], agent.0.as_str(), "{}", text(&o));
 }
+
+#[test]
+fn a_call_handed_over_through_the_service_is_taken_by_exactly_one_of_two_racing_desks() {
+    use actline::service::{Reply, Request};
+    use actline_server::client::{Remote, Target};
+    let env = Env::demo();
+    let server = Server::start(&env.home(), None);
+    let client = || Remote::new(Target::Unix(server.socket.clone()), None, None).unwrap();
+    let id = match client().call(
+        &Request::HandOver {
+            call: "call-9".into(),
+            reason: "the caller asked for an agent".into(),
+            groups: vec!["1234567".into()],
+            installation_id: None,
+            reasons: vec![],
+        },
+        None,
+    ) {
+        Ok(Reply::HandedOver(t)) => t.handover,
+        other => panic!("{other:?}"),
+    };
+    let takes: Vec<_> = (0..2)
+        .map(|_| {
+            let c = client();
+            std::thread::spawn(move || c.call(&Request::HandoverTake { id }, None))
+        })
+        .collect();
+    let results: Vec<_> = takes.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let refused = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert!(refused.message.contains("already taken"), "{refused}");
+    // Every desk now sees it gone from the waiting list.
+    match client().call(&Request::Handovers { waiting_only: true }, None) {
+        Ok(Reply::Handovers(h)) => assert!(h.handovers.iter().all(|h| h.id != id)),
+        other => panic!("{other:?}"),
+    }
+}
