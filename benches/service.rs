@@ -39,6 +39,7 @@ fn service(c: &mut Criterion) {
             installation_id: InstallationId::new(p.code, key, hw(i), actline::days::today())
                 .to_string(),
             agreement: None,
+            label: None,
             self_service: false,
         }
     };

@@ -1,18 +1,17 @@
 //! The telephone line wired to the engine: the IVR's [`Desk`] backed by the
-//! ledger and the secrets.
+//! engine service.
 //!
-//! The IVR crate knows nothing of the ledger: its runner asks a [`Desk`] for
-//! decisions and hand-overs. [`LedgerDesk`] is the desk that answers from an
-//! open ledger, as a self-service caller.
+//! The IVR crate knows nothing of the ledger or the secrets: its runner asks
+//! a [`Desk`] for decisions and hand-overs. [`EngineDesk`] turns them into
+//! engine [`Request`]s, so the IVR works the same on a home in process and
+//! through `actline serve`.
 
-use crate::entitlement::rules::{Channel, DenyReason};
-use crate::home::Secrets;
+use crate::entitlement::rules::DenyReason;
 use crate::ids::InstallationId;
 use crate::ivr::call::Desk;
 use crate::ivr::flow::CallDecision;
-use crate::ledger::Ledger;
+use crate::service::{ApiError, Reply, Request};
 use crate::voice::Prompt;
-use std::sync::Mutex;
 
 /// What the IVR tells a caller for a denial reason.
 pub fn reason_prompt(reason: DenyReason) -> Prompt {
@@ -29,50 +28,44 @@ pub fn reason_prompt(reason: DenyReason) -> Prompt {
     }
 }
 
-/// The real desk: decisions and hand-overs through the ledger, as a
-/// self-service caller.
-pub struct LedgerDesk {
-    ledger: Mutex<Ledger>,
-    secrets: Secrets,
-    today: u16,
+/// The IVR's desk backed by the engine: every decision and hand-over is a
+/// [`Request`] to `call`, which is [`Service::handle`](crate::service::Service::handle)
+/// in this process or a client of a running service. The caller is decided
+/// as on the self-service line (no partner keys), whoever runs the IVR.
+pub struct EngineDesk<F> {
+    call: F,
 }
 
-impl LedgerDesk {
-    /// A desk over an open ledger.
-    pub fn new(ledger: Ledger, secrets: Secrets, today: u16) -> Self {
-        Self {
-            ledger: Mutex::new(ledger),
-            secrets,
-            today,
-        }
+impl<F> EngineDesk<F>
+where
+    F: Fn(&Request) -> Result<Reply, ApiError> + Sync,
+{
+    /// A desk sending its requests to `call`.
+    pub fn new(call: F) -> Self {
+        Self { call }
     }
 }
 
-impl Desk for LedgerDesk {
+impl<F> Desk for EngineDesk<F>
+where
+    F: Fn(&Request) -> Result<Reply, ApiError> + Sync,
+{
     fn decide(&self, call: &str, iid: &InstallationId) -> CallDecision {
-        let Ok(mut ledger) = self.ledger.lock() else {
-            return unavailable("the ledger is unavailable");
+        let request = Request::Activate {
+            installation_id: iid.to_string(),
+            agreement: None,
+            label: Some(call.to_string()),
+            self_service: true,
         };
-        match ledger.activate(
-            iid,
-            &Channel::SelfService,
-            None,
-            Some(call),
-            self.today,
-            &|g, p, i| self.secrets.confirmation_id(g, p, i),
-        ) {
-            Ok(a) => CallDecision {
-                granted: a.decision.outcome.is_ok(),
-                short_reason: a
-                    .decision
-                    .outcome
-                    .as_ref()
-                    .err()
-                    .map(|d| reason_prompt(d.reason)),
+        match (self.call)(&request) {
+            Ok(Reply::Activation(a)) => CallDecision {
+                granted: a.granted(),
+                short_reason: a.denial.map(reason_prompt),
                 confirmation_id: a.confirmation_id,
-                reasons: a.decision.trace,
+                reasons: a.reasons,
             },
-            Err(e) => unavailable(&format!("the ledger could not decide: {e}")),
+            Ok(_) => unavailable("the engine answered something else"),
+            Err(e) => unavailable(&format!("the engine could not decide: {e}")),
         }
     }
 
@@ -84,11 +77,15 @@ impl Desk for LedgerDesk {
         installation_id: Option<&str>,
         reasons: &[String],
     ) {
-        if let Ok(mut ledger) = self.ledger.lock() {
-            // A hand-over that cannot be stored is still a transfer; the
-            // transcript has everything.
-            let _ = ledger.hand_over(call, reason, groups, installation_id, reasons);
-        }
+        // A hand-over that cannot be stored is still a transfer; the
+        // transcript has everything.
+        let _ = (self.call)(&Request::HandOver {
+            call: call.to_string(),
+            reason: reason.to_string(),
+            groups: groups.to_vec(),
+            installation_id: installation_id.map(str::to_string),
+            reasons: reasons.to_vec(),
+        });
     }
 }
 

@@ -52,6 +52,7 @@ pub fn run(backend: &Backend, a: ActivateArgs) -> Result<()> {
             Request::Activate {
                 installation_id: iid.to_string(),
                 agreement: a.agreement,
+                label: None,
                 self_service: false,
             },
             a.idempotency_key.as_deref()

@@ -2,9 +2,8 @@
 //! `actline dtmf` (decode and encode tones).
 
 use super::bad;
-use actline::home::Home;
 use actline::ivr::call::{Caller, Engine, RATE};
-use actline::line::LedgerDesk;
+use actline::line::EngineDesk;
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
 use actline::ivr::timeline::{Timeline, TimelineOptions};
@@ -82,7 +81,7 @@ pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
     Ok(v)
 }
 
-pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
+pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
             let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
@@ -98,9 +97,10 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
     };
     let grammars = Grammars::load(&a.grammars).map_err(|e| bad(e.to_string()))?;
     let voice = load_voice(&a.voices, &a.voice)?;
-    let secrets = home.secrets()?;
-    let ledger = super::backend::open_ledger(home)?;
-    let desk = LedgerDesk::new(ledger, secrets, actline::days::today());
+    // The engine is reachable (the home opens, the service answers) before
+    // the call starts, not at its first decision.
+    backend.call(actline::service::Request::Health)?;
+    let desk = EngineDesk::new(|r: &actline::service::Request| backend.call(r.clone()));
     let config = FlowConfig {
         first_digit_timeout_ms: a.first_digit_timeout,
         inter_digit_timeout_ms: a.inter_digit_timeout,

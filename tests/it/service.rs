@@ -504,3 +504,31 @@ fn a_call_handed_over_through_the_service_is_taken_by_exactly_one_of_two_racing_
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_ivr_decides_through_the_service_as_a_self_service_caller() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "2"]);
+    let iid = iids(&env, &key, 1).remove(0);
+    let groups: Vec<&str> = iid.split('-').collect();
+    let script = format!("2s {} 60s", groups.join(" 1s "));
+    let server = Server::start(&env.home(), None);
+    let o = server.cli(&["ivr", "--dtmf", &script, "--call", "line-1"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["installation_id"], iid.as_str(), "{t}");
+    let cid = t["confirmation_id"].as_str().expect("a confirmation ID was read out");
+    // Recorded by the service: labelled with the call, by the OS user.
+    let shown = json(&server.cli(&["key", "show", &key, "--json"]));
+    let a = &shown["activations"][0];
+    assert_eq!(a["confirmation_id"], cid);
+    assert_eq!(a["label"], "line-1");
+    // With the service gone, the IVR refuses to start rather than take calls it cannot decide.
+    drop(server);
+    let o = bin()
+        .args(["--server", "unix:/nonexistent/actline.sock", "ivr", "--dtmf", &script])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("cannot reach the service"), "{}", err(&o));
+}

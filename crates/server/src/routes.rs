@@ -324,11 +324,13 @@ mod tests {
             Activate {
                 installation_id: "1234567-1234567".into(),
                 agreement: Some("4711".into()),
+                label: None,
                 self_service: true,
             },
             Activate {
                 installation_id: "1".into(),
                 agreement: None,
+                label: None,
                 self_service: false,
             },
             Batch {

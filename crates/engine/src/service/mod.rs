@@ -141,6 +141,7 @@ impl Service {
             Request::Activate {
                 installation_id,
                 agreement,
+                label,
                 self_service,
             } => {
                 let iid = parse_iid(installation_id)?;
@@ -158,7 +159,14 @@ impl Service {
                 } else {
                     ledger.channel_for(me)?
                 };
-                let a = ledger.activate(&iid, &channel, agreement.as_deref(), None, today, &sign)?;
+                let a = ledger.activate(
+                    &iid,
+                    &channel,
+                    agreement.as_deref(),
+                    label.as_deref(),
+                    today,
+                    &sign,
+                )?;
                 Reply::Activation(ActivationView::of(&iid, &a))
             }
             Request::Batch { items } => {

@@ -22,6 +22,9 @@ pub enum Request {
         /// The agreement the caller says they are under.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agreement: Option<String>,
+        /// A label stored with the activation (the IVR's call name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
         /// Decide as for a caller on the self-service line (the IVR), not
         /// as the staff member asking.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
