@@ -773,3 +773,296 @@ pub(super) fn activation_data(id: i64, key: Option<u64>, decision: &str, new_sea
     json!({"id": id, "key": key, "decision": decision, "new_seat": new_seat})
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entitlement::rules::{Channel, Role};
+    use crate::home::{Home, Secrets};
+    use crate::ledger::{Ledger, MIGRATIONS};
+
+    #[test]
+    fn old_entries_hash_as_older_actline_wrote_them() {
+        // Computed apart from this code (Python's hashlib and hmac) over the
+        // framing older actline used: each field's length as 8 big-endian
+        // bytes, then the field.
+        let h = |seal| {
+            hash(
+                seal,
+                GENESIS,
+                1,
+                "2026-01-01T00:00:00Z",
+                "sue",
+                "staff.add",
+                "sue",
+                "supervisor",
+                Some(r#"{"name":"sue","role":"supervisor"}"#),
+            )
+        };
+        assert_eq!(
+            h(Seal::Sha256),
+            "a3c4a731a5a5bf60a9834f1a3945cd1aea4cae05f6b30edaf4fec481a9b74858"
+        );
+        assert_eq!(
+            h(Seal::Keyed(&AuditKey::new([7; 32]))),
+            "d5782deb9ea334258039bb183b6264c31aa6a677ec680b331883f64607fa77ec"
+        );
+        assert_eq!(format!("{:?}", AuditKey::new([7; 32])), "AuditKey(..)");
+    }
+
+    /// What someone who can write the file but has no key does after an
+    /// edit: recompute entries `from..=to` (to the end with `None`) with
+    /// plain SHA-256, each chaining the one before.
+    fn rechain_without_key(conn: &Connection, from: i64, to: Option<i64>) {
+        conn.execute_batch("DROP TRIGGER IF EXISTS audit_no_update")
+            .unwrap();
+        let mut prev: String = conn
+            .query_row("SELECT hash FROM audit WHERE id = ?1", [from - 1], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap()
+            .unwrap_or_else(|| GENESIS.to_string());
+        let rows: Vec<Stored> = conn
+            .prepare(&format!("{STORED} WHERE id >= ?1 AND id <= ?2 ORDER BY id"))
+            .unwrap()
+            .query_map([from, to.unwrap_or(i64::MAX)], stored)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for e in rows {
+            let e = Stored { prev, ..e };
+            let h = e.rehash(Seal::Sha256);
+            conn.execute(
+                "UPDATE audit SET prev = ?1, hash = ?2 WHERE id = ?3",
+                params![e.prev, h, e.id],
+            )
+            .unwrap();
+            prev = h;
+        }
+    }
+
+    /// A demo home with supervisor sue, a studio key and one grant; the
+    /// activation's id.
+    fn granted() -> (tempfile::TempDir, Home, Secrets, Ledger, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("h"));
+        let (secrets, mut l, catalog) = home.init("sue", true).unwrap();
+        let studio = catalog.by_name("studio").unwrap().clone();
+        let key = l
+            .issue_key(
+                "sue",
+                &studio,
+                crate::keys::KeyKind::Mak,
+                None,
+                5,
+                &|k, c| secrets.key_secret(k, c),
+            )
+            .unwrap();
+        let k = crate::keys::ProductKey::parse(&key.key).unwrap();
+        let hw = crate::fingerprint::HardwareHash::numbered(1);
+        let iid = crate::ids::InstallationId::new(key.product, &k, hw, 2500);
+        let a = l
+            .activate(&iid, &Channel::SelfService, None, None, 2500, &|g, p, i| {
+                secrets.confirmation_id(g, p, i)
+            })
+            .unwrap();
+        assert!(a.decision.outcome.is_ok());
+        (dir, home, secrets, l, a.id)
+    }
+
+    fn unverified(l: &Ledger) -> String {
+        match l.verify_audit() {
+            Err(LedgerError::Unverified(m)) => m,
+            other => panic!("expected a failed verification, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_grant_turned_into_a_denial_and_rechained_without_the_key_failed_verification() {
+        let (_d, _home, _s, l, id) = granted();
+        let entry: i64 = l
+            .conn
+            .query_row(
+                "SELECT id FROM audit WHERE action = 'activate' AND subject = ?1",
+                [format!("activation #{id}")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // The seat freed, the entry made to explain it, the chain redone.
+        l.conn
+            .execute_batch(&format!(
+                "UPDATE activations SET decision = 'denied', new_seat = 0, confirmation_id = NULL WHERE id = {id};
+                 DROP TRIGGER audit_no_update;
+                 UPDATE audit SET detail = 'denied', data = replace(replace(data, '\"granted\"', '\"denied\"'), '\"new_seat\":true', '\"new_seat\":false') WHERE id = {entry};"
+            ))
+            .unwrap();
+        rechain_without_key(&l.conn, entry, None);
+        let m = unverified(&l);
+        assert!(
+            m.contains(&format!("audit entry {entry} does not chain")),
+            "{m}"
+        );
+        assert!(m.contains("without the home's audit key"), "{m}");
+        // Rechaining everything, the anchor included, fails at the anchor.
+        rechain_without_key(&l.conn, 1, None);
+        let m = unverified(&l);
+        assert!(
+            m.contains("entry 1 is not the anchor the home recorded"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_ledger_opened_without_its_key_appended_and_verified_nothing() {
+        let (_d, home, _s, l, _) = granted();
+        let before = l.audit_entries().unwrap().len();
+        drop(l);
+        let mut l = Ledger::open(&home.ledger_path()).unwrap();
+        assert!(matches!(
+            l.add_staff("sue", "bob", Role::Agent),
+            Err(LedgerError::NoAuditKey)
+        ));
+        assert!(matches!(
+            l.hand_over("c", "pressed 0", &[], None, &[]),
+            Err(LedgerError::NoAuditKey)
+        ));
+        assert!(matches!(l.verify_audit(), Err(LedgerError::NoAuditKey)));
+        assert_eq!(l.role("bob").unwrap(), None, "rolled back");
+        assert!(l.handovers(false).unwrap().is_empty(), "rolled back");
+        assert_eq!(l.audit_entries().unwrap().len(), before);
+        // Reads need no key.
+        assert_eq!(l.role("sue").unwrap(), Some(Role::Supervisor));
+    }
+
+    /// A schema version 4 ledger written the old way: a supervisor and a key,
+    /// each with its SHA-256 entry.
+    fn version_4(path: &std::path::Path) -> Vec<String> {
+        let c = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO products(code, name) VALUES (101, 'studio');
+             INSERT INTO staff(name, role, added_at) VALUES ('sue', 'supervisor', 'then');
+             INSERT INTO keys(serial, key, kind, product, activation_limit, created_at, created_by) VALUES (7, 'K', 'mak', 101, 3, 'then', 'sue');",
+        )
+        .unwrap();
+        let a = sealed(
+            &c,
+            Seal::Sha256,
+            "sue",
+            "staff.add",
+            "sue",
+            "supervisor",
+            &json!({"name": "sue", "role": "supervisor"}),
+        )
+        .unwrap();
+        let b = sealed(
+            &c,
+            Seal::Sha256,
+            "sue",
+            "key.issue",
+            "K",
+            "mak",
+            &json!({"serial": 7, "kind": "mak", "product": 101, "agreement": null, "limit": 3}),
+        )
+        .unwrap();
+        vec![a.1, b.1]
+    }
+
+    #[test]
+    fn a_version_4_ledger_kept_its_entries_and_got_one_keyed_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old = version_4(&path);
+        let key = AuditKey::new([9; 32]);
+        let l = Ledger::open(&path)
+            .unwrap()
+            .with_audit_key(key.clone(), None)
+            .unwrap();
+        let anchor = l.audit_anchor().unwrap().clone();
+        assert_eq!(anchor.id, 3, "after the two old entries");
+        let entries = l.audit_entries().unwrap();
+        let hashes: Vec<&str> = entries.iter().map(|e| e.hash.as_str()).collect();
+        assert_eq!(
+            hashes[..2],
+            [old[0].as_str(), old[1].as_str()],
+            "old entries untouched"
+        );
+        assert_eq!(entries[2].action, "audit.keyed");
+        let data: String = l
+            .conn
+            .query_row("SELECT data FROM audit WHERE id = 3", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            data.contains(&old[1]),
+            "the anchor names the old head: {data}"
+        );
+        assert_eq!(l.verify_audit().unwrap(), (3, anchor.hash.clone()));
+        // Opened again, with or without the home's record: the same anchor.
+        drop(l);
+        for known in [None, Some(&anchor)] {
+            let l = Ledger::open(&path)
+                .unwrap()
+                .with_audit_key(key.clone(), known)
+                .unwrap();
+            assert_eq!(l.audit_anchor(), Some(&anchor));
+            assert_eq!(l.audit_entries().unwrap().len(), 3);
+        }
+        let mut l = Ledger::open(&path)
+            .unwrap()
+            .with_audit_key(key.clone(), Some(&anchor))
+            .unwrap();
+        l.set_limit("sue", 7, 4, "more").unwrap();
+        l.verify_audit().unwrap();
+        // The old part rewritten and rechained the old way: the anchor no
+        // longer chains.
+        l.conn
+            .execute_batch(
+                "UPDATE keys SET activation_limit = 40;
+                 DROP TRIGGER audit_no_update;
+                 UPDATE audit SET data = replace(data, '\"limit\":3', '\"limit\":40') WHERE id = 2;",
+            )
+            .unwrap();
+        rechain_without_key(&l.conn, 1, Some(2));
+        let m = unverified(&l);
+        assert!(m.contains("audit entry 3 does not chain"), "{m}");
+    }
+
+    #[test]
+    fn a_trail_cut_to_look_older_was_refused_not_anchored_again() {
+        let (_d, home, secrets, l, _) = granted();
+        let anchor = l.audit_anchor().unwrap().clone();
+        assert_eq!(anchor.id, 1, "a new ledger is keyed from its first entry");
+        // Another key's ledger: its anchor does not check.
+        drop(l);
+        let e = Ledger::open(&home.ledger_path())
+            .unwrap()
+            .with_audit_key(AuditKey::new([1; 32]), None)
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .contains("not written with this home's audit key"),
+            "{e}"
+        );
+        // Every keyed entry gone and the schema set back: a ledger that
+        // seems never to have been keyed.
+        let c = Connection::open(home.ledger_path()).unwrap();
+        c.execute_batch(
+            "DROP TRIGGER audit_no_delete; DELETE FROM audit; PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        drop(c);
+        let e = home.open_ledger(&secrets).err().unwrap();
+        assert!(matches!(e, LedgerError::Unverified(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .contains("keyed from entry 1 on (the home recorded it)"),
+            "{e}"
+        );
+        let l = Ledger::open(&home.ledger_path()).unwrap();
+        assert!(l.audit_entries().unwrap().is_empty(), "no anchor written");
+    }
+}
