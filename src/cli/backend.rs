@@ -111,7 +111,7 @@ pub(crate) use expect_reply;
 /// others can write, as the service does.
 pub fn open_ledger(home: &Home) -> Result<actline::ledger::Ledger> {
     home.check_permissions()?;
-    match actline::ledger::Ledger::open(&home.ledger_path()) {
+    match home.open_ledger(&home.secrets()?) {
         Err(actline::ledger::LedgerError::Missing(_)) => Err(super::bad(format!(
             "{}: no ledger here — run `actline --home {} init --demo` first",
             home.dir().display(),

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary, real ledgers in temporary homes.
 
 mod activation;
+mod audit_keyed;
 mod bad_input;
 mod c_client;
 mod concurrency;

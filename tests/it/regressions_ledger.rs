@@ -34,7 +34,7 @@ fn staffed_home(me: Option<Role>) -> Env {
 fn boss_key(env: &Env, limit: u32) -> String {
     let home = Home::at(env.home());
     let secrets = home.secrets().unwrap();
-    let mut ledger = Ledger::open(&home.ledger_path()).unwrap();
+    let mut ledger = home.open_ledger(&secrets).unwrap();
     let studio = ledger.catalog().unwrap().by_name("studio").unwrap().clone();
     ledger
         .issue_key(
@@ -133,7 +133,7 @@ fn a_user_not_on_the_staff_list_turned_the_partner_agreement_into_an_enterprise_
         refused(&env.vendor(&args), &args.join(" "));
     }
     let home = Home::at(env.home());
-    let mut ledger = Ledger::open(&home.ledger_path()).unwrap();
+    let mut ledger = home.open_ledger(&home.secrets().unwrap()).unwrap();
     assert!(
         ledger.take_handover(1, &os_user()).is_err(),
         "only staff take calls"

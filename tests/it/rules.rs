@@ -30,7 +30,8 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path().join("h"));
         let secrets = home.create().unwrap();
-        let mut ledger = Ledger::create(&home.ledger_path()).unwrap();
+        Ledger::create(&home.ledger_path()).unwrap();
+        let mut ledger = home.open_ledger(&secrets).unwrap();
         ledger.add_staff("boss", "boss", Role::Supervisor).unwrap();
         ledger.add_staff("boss", "alice", Role::Agent).unwrap();
         let catalog = Catalog::parse(

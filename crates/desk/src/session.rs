@@ -63,8 +63,8 @@ impl Session {
                 home.dir().display()
             ));
         }
-        let ledger = Ledger::open(&path).map_err(|e| describe(&e))?;
         let secrets = home.secrets().map_err(|e| e.to_string())?;
+        let ledger = home.open_ledger(&secrets).map_err(|e| describe(&e))?;
         let user = os_user();
         let role = ledger.role(&user).map_err(|e| describe(&e))?;
         let catalog = ledger.catalog().map_err(|e| describe(&e))?;

@@ -305,7 +305,8 @@ fn a_denial_says_why_and_what_would_make_it_succeed() {
 #[test]
 fn agents_are_not_offered_supervisor_actions() {
     let demo = Demo::new();
-    Ledger::open(&demo.home.ledger_path())
+    demo.home
+        .open_ledger(&demo.home.secrets().unwrap())
         .unwrap()
         .add_staff(&os_user(), "agent7", Role::Agent)
         .unwrap();
@@ -738,7 +739,8 @@ fn snapshot_lookup_calls_dialog_help_and_too_small() {
 #[test]
 fn snapshot_help_for_agents_lists_no_supervisor_keys() {
     let demo = Demo::new();
-    Ledger::open(&demo.home.ledger_path())
+    demo.home
+        .open_ledger(&demo.home.secrets().unwrap())
         .unwrap()
         .add_staff(&os_user(), "agent7", Role::Agent)
         .unwrap();

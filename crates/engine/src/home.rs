@@ -4,6 +4,7 @@
 //! HOME/ledger.db          the ledger (SQLite, WAL)
 //! HOME/secrets/master.key 32 random bytes (hex): key authenticators, compact-profile and setup secrets derive from it
 //! HOME/secrets/signing.key the BLS12-381 private key (hex)
+//! HOME/secrets/audit.anchor where the ledger's keyed audit chain begins (JSON; not secret)
 //! HOME/trust.json         every product's verification material: vendor-only
 //! ```
 //!
@@ -23,7 +24,7 @@ use crate::entitlement::rules::{Grant, Role};
 use crate::entitlement::{Agreements, Catalog, FileError, Product};
 use crate::ids::InstallationId;
 use crate::keys::KeyKind;
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Anchor, AuditKey, Ledger, LedgerError};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -152,6 +153,15 @@ impl Secrets {
     /// The setup-key secret of a product.
     pub fn setup_secret(&self, code: u16) -> Vec<u8> {
         self.derive("actline-setup", code)
+    }
+
+    /// The key of the ledger's audit chain (HMAC-SHA-256; see
+    /// [`AuditKey`]): only the vendor holds it.
+    pub fn audit_key(&self) -> AuditKey {
+        AuditKey::new(crate::mac::hmac(
+            &self.master,
+            &[b"actline-audit", &0u16.to_be_bytes()],
+        ))
     }
 
     /// The fingerprint salt (not secret: every client has it).
@@ -312,7 +322,7 @@ impl Home {
             return Err(HomeError::Exists(self.dir.clone()));
         }
         let secrets = self.create()?;
-        let mut ledger = Ledger::create(&self.ledger_path())?;
+        let mut ledger = self.key_ledger(Ledger::create(&self.ledger_path())?, &secrets)?;
         ledger.add_staff(user, user, Role::Supervisor)?;
         let catalog = if demo {
             let c = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
@@ -328,6 +338,53 @@ impl Home {
         };
         self.write_trust(&secrets, &catalog)?;
         Ok((secrets, ledger, catalog))
+    }
+
+    /// Opens the home's ledger ([`Ledger::open`]) with its audit key: the
+    /// way every caller opens it. The anchor of the keyed chain is the one
+    /// recorded in `HOME/secrets/audit.anchor`; when none is recorded yet
+    /// (a ledger upgraded from schema version 4 or older), the ledger's
+    /// anchor is found or written ([`Ledger::with_audit_key`]) and then
+    /// recorded. So a ledger whose keyed entries were cut off to make it
+    /// look older is refused ([`LedgerError::Unverified`]) rather than
+    /// anchored again. Restoring a backup from before the upgrade is
+    /// refused the same way; to accept one deliberately, remove
+    /// `secrets/audit.anchor` first.
+    pub fn open_ledger(&self, secrets: &Secrets) -> Result<Ledger, LedgerError> {
+        self.key_ledger(Ledger::open(&self.ledger_path())?, secrets)
+    }
+
+    /// Gives `ledger` the audit key and the recorded anchor, recording the
+    /// anchor when none was.
+    fn key_ledger(&self, ledger: Ledger, secrets: &Secrets) -> Result<Ledger, LedgerError> {
+        let path = self.secrets_dir().join("audit.anchor");
+        let unusable = |reason: String| LedgerError::Inaccessible {
+            path: path.clone(),
+            reason,
+        };
+        let known: Option<Anchor> = match fs::read_to_string(&path) {
+            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                unusable(format!("not a record of the audit trail's anchor ({e})"))
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(unusable(e.to_string())),
+        };
+        let ledger = ledger.with_audit_key(secrets.audit_key(), known.as_ref())?;
+        if known.is_none() {
+            if let Some(anchor) = ledger.audit_anchor() {
+                let json = serde_json::to_string(anchor).unwrap_or_default();
+                if let Err(e) = actline_client::files::write_private(&path, json.as_bytes()) {
+                    // Another process may have recorded the same anchor.
+                    let now = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<Anchor>(&t).ok());
+                    if now.as_ref() != Some(anchor) {
+                        return Err(unusable(e.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(ledger)
     }
 
     /// Refuses a home that others can write (group or other write bit) and

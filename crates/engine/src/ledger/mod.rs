@@ -7,13 +7,18 @@
 //!   `IMMEDIATE` transaction, so concurrent processes are serialized and a
 //!   key with N activations grants exactly N machines, whatever the race.
 //! - The audit trail is append-only (triggers refuse updates and deletes) and
-//!   tamper-evident: each entry stores SHA-256 over the previous entry's hash
-//!   and its own fields; [`Ledger::verify_audit`] recomputes the chain.
+//!   tamper-evident: each entry stores a hash over the previous entry's hash
+//!   and its own fields, keyed with a secret of the home since schema
+//!   version 5 (see [`AuditKey`] for what that guarantees);
+//!   [`Ledger::verify_audit`] recomputes the chain. A ledger appends and
+//!   verifies only once it has the key ([`Ledger::with_audit_key`], which
+//!   `Home::open_ledger` calls); before that both are
+//!   [`LedgerError::NoAuditKey`].
 
 mod audit;
 mod service;
 
-pub use audit::AuditEntry;
+pub use audit::{Anchor, AuditEntry, AuditKey};
 
 use crate::entitlement::rules::{
     decide, Channel, Decision, Grant, KeyRecord, PriorActivation, Request, Role,
@@ -34,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/v2.sql"),
     include_str!("sql/v3.sql"),
     include_str!("sql/v4.sql"),
+    include_str!("sql/v5.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -102,6 +108,12 @@ pub enum LedgerError {
     /// itself not as the trail explains them.
     #[error("{0}")]
     Unverified(String),
+    /// The ledger was asked to append to its audit trail or to verify it
+    /// before it was given the home's audit key
+    /// ([`Ledger::with_audit_key`]): a bug in the caller. Nothing was
+    /// written.
+    #[error("ledger: the audit trail's key was not given (open the ledger through its home)")]
+    NoAuditKey,
     /// Any other SQLite failure.
     #[error("ledger: {0}")]
     Sql(#[source] rusqlite::Error),
@@ -292,6 +304,8 @@ pub struct Ledger {
     /// The catalog and agreements as last read, with their revision: a
     /// decision re-reads them only when another process loaded new ones.
     rules: Option<Rules>,
+    /// The audit key and anchor, once given.
+    trail: audit::Trail,
 }
 
 struct Rules {
@@ -498,6 +512,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             rules: None,
+            trail: audit::Trail::default(),
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -545,6 +560,52 @@ impl Ledger {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// Gives the ledger the home's audit key, which every append and
+    /// [`Ledger::verify_audit`] need ([`LedgerError::NoAuditKey`] before).
+    ///
+    /// `known` is the anchor the home recorded (where the trail's keyed
+    /// chain begins), or `None` when the home has recorded none. With it,
+    /// the trail must still hold that anchor; without it, the trail's
+    /// anchor is found, or written when there is none (a new ledger, or
+    /// the first keyed open after the upgrade to schema version 5: the
+    /// anchor chains the old entries' head, so they stay as they were
+    /// and are pinned by a keyed hash). The anchor's keyed hash is
+    /// checked either way; a trail without the anchor the home recorded,
+    /// or with an anchor not made with this key, is
+    /// [`LedgerError::Unverified`] and nothing is written. See
+    /// [`AuditKey`] for what keying guarantees.
+    pub fn with_audit_key(
+        mut self,
+        key: AuditKey,
+        known: Option<&Anchor>,
+    ) -> Result<Self, LedgerError> {
+        let anchor = match audit::find_anchor(&self.conn, &key, known)? {
+            Some(a) => a,
+            // Durable: the home records the anchor next, and must never
+            // record one a power cut then took from the ledger.
+            None => self.durably(|l| {
+                let tx = l
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                // Re-read under the lock: another process may have anchored.
+                let a = match audit::find_anchor(&tx, &key, known)? {
+                    Some(a) => a,
+                    None => audit::write_anchor(&tx, &key)?,
+                };
+                tx.commit()?;
+                Ok(a)
+            })?,
+        };
+        self.trail = audit::Trail::keyed(key, anchor);
+        Ok(self)
+    }
+
+    /// Where the audit trail's keyed chain begins, once the ledger has its
+    /// key ([`Ledger::with_audit_key`]).
+    pub fn audit_anchor(&self) -> Option<&Anchor> {
+        self.trail.anchor()
     }
 
     /// The file this ledger lives in.
@@ -609,6 +670,7 @@ impl Ledger {
         tx.execute("INSERT INTO meta(k, v) VALUES ('catalog_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "catalog.load",
             source,
@@ -648,6 +710,7 @@ impl Ledger {
         tx.execute("INSERT INTO meta(k, v) VALUES ('agreements_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "agreements.load",
             source,
@@ -695,6 +758,7 @@ impl Ledger {
         )?;
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "staff.add",
             name,
@@ -779,6 +843,7 @@ impl Ledger {
             if inserted == 1 {
                 audit::append(
                     &tx,
+                    &self.trail,
                     actor,
                     "key.issue",
                     &key.short(),
@@ -910,6 +975,7 @@ impl Ledger {
                 today,
                 sign,
                 &mut SeatCache::default(),
+                &l.trail,
             )?;
             tx.commit()?;
             Ok(a)
@@ -987,6 +1053,7 @@ impl Ledger {
                     today,
                     sign,
                     &mut seats,
+                    &self.trail,
                 )?);
             }
             tx.commit()?;
@@ -1031,6 +1098,7 @@ impl Ledger {
         )?;
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "key.limit",
             &serial.to_string(),
@@ -1068,6 +1136,7 @@ impl Ledger {
         }
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "key.revoke",
             &serial.to_string(),
@@ -1113,6 +1182,7 @@ impl Ledger {
         }
         audit::append(
             &tx,
+            &self.trail,
             actor,
             "seat.release",
             &format!("activation #{activation}"),
@@ -1183,7 +1253,15 @@ impl Ledger {
             "add notes to the audit trail",
             None,
         )?;
-        audit::append(&tx, actor, action, subject, detail, &serde_json::json!({}))?;
+        audit::append(
+            &tx,
+            &self.trail,
+            actor,
+            action,
+            subject,
+            detail,
+            &serde_json::json!({}),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -1214,6 +1292,7 @@ impl Ledger {
         let id = tx.last_insert_rowid();
         audit::append(
             &tx,
+            &self.trail,
             "ivr",
             "call.handover",
             &format!("handover #{id}"),
@@ -1279,6 +1358,7 @@ impl Ledger {
         }
         audit::append(
             &tx,
+            &self.trail,
             agent,
             "call.take",
             &format!("handover #{id}"),
@@ -1296,7 +1376,7 @@ impl Ledger {
     /// (record it elsewhere to detect entries cut from the end later), or
     /// the first problem found as [`LedgerError::Unverified`].
     pub fn verify_audit(&self) -> Result<(usize, String), LedgerError> {
-        audit::verify(&self.conn)
+        audit::verify(&self.conn, &self.trail)
     }
 }
 
@@ -1584,6 +1664,7 @@ fn activate_in(
     today: u16,
     sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
     seats: &mut SeatCache,
+    trail: &audit::Trail,
 ) -> Result<Activation, LedgerError> {
     let (decision, key) = decide_in(
         tx,
@@ -1640,6 +1721,7 @@ fn activate_in(
     });
     audit::append(
         tx,
+        trail,
         &actor,
         "activate",
         &format!("activation #{id}"),
@@ -1826,7 +1908,10 @@ mod tests {
             )
             .unwrap();
         }
-        let mut l = Ledger::open(&path).unwrap();
+        let mut l = Ledger::open(&path)
+            .unwrap()
+            .with_audit_key(AuditKey::new([7; 32]), None)
+            .unwrap();
         let v: i64 = l
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -50,7 +50,7 @@ impl Ledger {
              ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, issued_at = excluded.issued_at, issued_by = excluded.issued_by",
             params![name, hash, crate::days::now_rfc3339(), actor],
         )?;
-        audit::append(&tx, actor, "token.issue", name, "", &serde_json::json!({}))?;
+        audit::append(&tx, &self.trail, actor, "token.issue", name, "", &serde_json::json!({}))?;
         tx.commit()?;
         Ok(())
     }
@@ -64,7 +64,7 @@ impl Ledger {
         if tx.execute("DELETE FROM tokens WHERE name = ?1", [name])? == 0 {
             return Err(LedgerError::NotFound(format!("{name} has no token")));
         }
-        audit::append(&tx, actor, "token.revoke", name, "", &serde_json::json!({}))?;
+        audit::append(&tx, &self.trail, actor, "token.revoke", name, "", &serde_json::json!({}))?;
         tx.commit()?;
         Ok(())
     }

@@ -48,7 +48,8 @@ impl Service {
     /// opens the ledger.
     pub fn open(home: Home) -> Result<Self, ApiError> {
         home.check_permissions()?;
-        let ledger = match Ledger::open(&home.ledger_path()) {
+        let secrets = home.secrets()?;
+        let ledger = match home.open_ledger(&secrets) {
             Err(LedgerError::Missing(_)) => {
                 return Err(ApiError::bad(format!(
                     "{}: no ledger here — run `actline --home {} init --demo` first",
@@ -58,7 +59,6 @@ impl Service {
             }
             other => other?,
         };
-        let secrets = home.secrets()?;
         Ok(Self {
             home,
             secrets,

@@ -1,0 +1,8 @@
+-- actline ledger, schema version 5: the audit trail is keyed.
+-- No table changes. From this version on, entries are hashed with
+-- HMAC-SHA-256 under a key derived from the home's master secret, from one
+-- `audit.keyed` entry (the anchor) on; entries before it keep their
+-- SHA-256 hashes. The anchor is appended by the first open that has the
+-- key (src/ledger/audit.rs, Home::open_ledger), right after this upgrade.
+-- The version number is what keeps an older actline, which would append
+-- unkeyed entries after the anchor, from writing to this ledger.
