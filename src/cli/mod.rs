@@ -198,7 +198,7 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         });
         if let Some(l) = ledger {
             return match l {
-                LedgerError::Sql(_) | LedgerError::DiskFull => 1,
+                LedgerError::Sql(_) | LedgerError::DiskFull | LedgerError::NoAuditKey => 1,
                 LedgerError::Unverified(_) => 4,
                 _ => 2,
             };

@@ -84,6 +84,7 @@ impl From<LedgerError> for ApiError {
                 ErrorKind::Corrupt
             }
             LedgerError::Sql(_) | LedgerError::DiskFull => ErrorKind::Internal,
+            LedgerError::NoAuditKey => ErrorKind::Internal,
             LedgerError::Unverified(_) => ErrorKind::Unverified,
             LedgerError::Corrupt { .. } | LedgerError::CorruptRow { .. } => ErrorKind::Corrupt,
             LedgerError::Forbidden(_) => ErrorKind::Forbidden,
