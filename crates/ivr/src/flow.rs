@@ -835,7 +835,8 @@ impl Flow {
                 self.state = next;
                 Ok(out)
             }
-            Err((state, e)) => {
+            Err(refused) => {
+                let (state, e) = *refused;
                 self.state = state;
                 Err(e)
             }
@@ -848,7 +849,7 @@ impl Flow {
         state: State,
         event: Event,
         out: &mut Vec<Action>,
-    ) -> Result<State, (State, Unexpected)> {
+    ) -> Result<State, Refused> {
         use Event as E;
         use State as S;
         Ok(match (state, event) {
@@ -1449,10 +1450,14 @@ impl Flow {
     }
 }
 
+/// A refused event: the state, given back unchanged, and the error. Boxed,
+/// as refusals are rare and states are large.
+type Refused = Box<(State, Unexpected)>;
+
 /// `e` came in state `s`, which does not expect it: `s` goes back unchanged.
-fn unexpected(s: State, e: &Event) -> (State, Unexpected) {
+fn unexpected(s: State, e: &Event) -> Refused {
     let (state, expected) = s.describe();
-    (
+    Box::new((
         s,
         Unexpected {
             event: e.describe(),
@@ -1460,7 +1465,7 @@ fn unexpected(s: State, e: &Event) -> (State, Unexpected) {
             expected,
             detail: "",
         },
-    )
+    ))
 }
 
 #[cfg(test)]
