@@ -50,8 +50,8 @@
 //! expected in every state of a live call (a key during the closing words is
 //! noted and otherwise ignored). The other events follow from the flow's own
 //! actions, and one that does not ([`Event::Start`] on a call already
-//! started, [`Event::Timeout`] with no timer running, [`Event::Decision`]
-//! nobody asked for, [`Event::PromptEnded`] with nothing playing, a key
+//! started, [`Event::Timeout`] in a state that starts no timer,
+//! [`Event::Decision`] nobody asked for, [`Event::PromptEnded`] with nothing playing, a key
 //! before the start, anything after the end) is a mistake of the runner:
 //! [`Flow::handle`] returns an [`Unexpected`] error naming the event, the
 //! state and what the state expects, takes no action and leaves the state

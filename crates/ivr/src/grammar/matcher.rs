@@ -37,9 +37,11 @@ const MAX_EDGES: usize = 2_000_000;
 pub(crate) const MAX_TAGS: usize = 100;
 /// Upper bound on the steps of epsilon removal (closure visits).
 const MAX_CLOSURE_STEPS: usize = 50_000_000;
-/// Upper bound on the work of the tag checks (configurations and pairs of
-/// configurations visited, times their edges).
-const MAX_TAG_CHECK_WORK: usize = 20_000_000;
+/// Upper bound on the work of the tag checks (configurations visited and
+/// edges followed).
+const MAX_TAG_CHECK_WORK: usize = 5_000_000;
+/// Upper bound on the sets of configurations the ambiguity check visits.
+const MAX_TAG_CHECK_SETS: usize = 20_000;
 
 /// A validation or compilation problem: byte offset, kind, message.
 pub(crate) type Problem = (usize, InvalidKind, String);
@@ -191,7 +193,16 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
     };
     let mut auto = b.finish(s, e).ok_or_else(too_large)?;
     if !auto.tags.is_empty() {
-        if let Some((keys, a, b)) = auto.ambiguity().ok_or_else(too_large)? {
+        let unchecked = || {
+            (
+                root_at,
+                InvalidKind::TooLarge,
+                "the grammar's tags are too complex to check for keys that match \
+                 with two different results"
+                    .to_string(),
+            )
+        };
+        if let Some((keys, a, b)) = auto.ambiguity().ok_or_else(unchecked)? {
             return Err((
                 root_at,
                 InvalidKind::AmbiguousTags,
@@ -766,54 +777,64 @@ impl Automaton {
     }
 
     /// Shortest keys that match with two different tags, with the two tags;
-    /// `Ok(None)` if there are none. A breadth-first walk over pairs of
-    /// configurations reached by the same keys. `None` if the walk takes
-    /// more than [`MAX_TAG_CHECK_WORK`] steps.
+    /// `Ok(None)` if there are none. A breadth-first walk over the sets of
+    /// configurations that key strings reach (the automaton determinized on
+    /// the fly), so a set that holds accepting configurations with two tags
+    /// is found at its shortest keys. `None` if the walk takes more than
+    /// [`MAX_TAG_CHECK_WORK`] steps or [`MAX_TAG_CHECK_SETS`] sets.
     #[allow(clippy::type_complexity)]
     fn ambiguity(&self) -> Option<Option<(Vec<KeyIndex>, TagId, TagId)>> {
-        let pair = |a: Config, b: Config| if a <= b { (a, b) } else { (b, a) };
-        let mut nodes: Vec<((Config, Config), usize, KeyIndex)> = Vec::new();
-        let mut seen: HashSet<(Config, Config)> = HashSet::new();
-        for &a in &self.start {
-            for &b in &self.start {
-                let p = pair(a, b);
-                if seen.insert(p) {
-                    nodes.push((p, usize::MAX, 0));
-                }
-            }
-        }
+        // Nodes of the walk: the set, parent node, key from the parent.
+        let mut nodes: Vec<(Vec<Config>, usize, KeyIndex)> =
+            vec![(self.start.clone(), usize::MAX, 0)];
+        let mut ids: HashMap<Vec<Config>, usize> = HashMap::from([(self.start.clone(), 0)]);
         let mut work = 0usize;
-        let (mut na, mut nb) = (Vec::new(), Vec::new());
+        let mut buckets: Vec<Vec<Config>> = vec![Vec::new(); KEYS.len()];
         let mut i = 0;
         while i < nodes.len() {
-            let ((a, b), _, _) = nodes[i];
-            if a.1 != b.1 && self.accepting[a.0 as usize] && self.accepting[b.0 as usize] {
-                let mut keys = Vec::new();
-                let mut j = i;
-                while nodes[j].1 != usize::MAX {
-                    keys.push(nodes[j].2);
-                    j = nodes[j].1;
+            let set = &nodes[i].0;
+            let mut tags = set
+                .iter()
+                .filter(|&&(s, _)| self.accepting[s as usize])
+                .map(|&(_, t)| t);
+            if let Some(first) = tags.next() {
+                if let Some(other) = tags.find(|&t| t != first) {
+                    let mut keys = Vec::new();
+                    let mut j = i;
+                    while nodes[j].1 != usize::MAX {
+                        keys.push(nodes[j].2);
+                        j = nodes[j].1;
+                    }
+                    keys.reverse();
+                    return Some(Some((keys, first.min(other), first.max(other))));
                 }
-                keys.reverse();
-                return Some(Some((keys, a.1.min(b.1), a.1.max(b.1))));
             }
-            for k in 0..KEYS.len() as KeyIndex {
-                na.clear();
-                nb.clear();
-                self.step(a, k, &mut na);
-                self.step(b, k, &mut nb);
-                work += 1 + na.len() * nb.len();
-                if work > MAX_TAG_CHECK_WORK {
-                    return None;
-                }
-                for &x in &na {
-                    for &y in &nb {
-                        let p = pair(x, y);
-                        if seen.insert(p) {
-                            nodes.push((p, i, k));
+            for &(s, tag) in set {
+                for e in &self.edges[s as usize] {
+                    work += e.keys.count_ones() as usize;
+                    for (k, bucket) in buckets.iter_mut().enumerate() {
+                        if e.keys & (1 << k) != 0 {
+                            bucket.push((e.to, apply(tag, e.set)));
                         }
                     }
                 }
+            }
+            for (k, bucket) in buckets.iter_mut().enumerate() {
+                if bucket.is_empty() {
+                    continue;
+                }
+                bucket.sort_unstable();
+                bucket.dedup();
+                work += bucket.len();
+                if !ids.contains_key(bucket.as_slice()) {
+                    ids.insert(bucket.clone(), nodes.len());
+                    nodes.push((std::mem::take(bucket), i, k as KeyIndex));
+                } else {
+                    bucket.clear();
+                }
+            }
+            if work > MAX_TAG_CHECK_WORK || nodes.len() > MAX_TAG_CHECK_SETS {
+                return None;
             }
             i += 1;
         }

@@ -41,8 +41,10 @@
 //! Not supported (refused with an error): external rule references
 //! `$<uri>`, language attachments `!lang`, left recursion, recursion other than
 //! right (tail) recursion, unbounded repeats of expansions that can match the
-//! empty input, grammars whose automaton would exceed 20,000 states, and more
-//! than 100 distinct tag values.
+//! empty input, grammars whose automaton would exceed 20,000 states, more
+//! than 100 distinct tag values, and tagged grammars too complex to check for
+//! keys with two results (determinizing them would take more than 20,000
+//! sets of states, as `$GARBAGE 1 $d<16> {a}` would).
 //!
 //! Every error names the grammar, line and column, e.g.
 //! `grammars/menu.gram:3:14: expected ';' after rule $menu`.

@@ -604,6 +604,38 @@ fn keys_that_match_with_two_results_are_refused() {
     }
     // The same tag twice, or different keys, is not ambiguous.
     g("root $r;\n$r = 1 {a} | 1 {a} | 1 2 {b};\n");
+    // Found however deep it is.
+    let deep = err(&format!(
+        "{HEAD}root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = ($d {{a}} | $d {{b}})<40>;\n"
+    ));
+    assert!(
+        deep.to_string()
+            .contains(&format!("keys {} ", "0".repeat(40))),
+        "{deep}"
+    );
+}
+
+#[test]
+fn tags_too_complex_to_check_are_refused_not_left_unchecked() {
+    // Determinizing this takes 2^16 sets; without tags it would be fine.
+    let body = "root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $GARBAGE 1 $d<16> {a} | 2 {b};\n";
+    let e = err(&format!("{HEAD}{body}"));
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::TooLarge,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("too complex to check"), "{e}");
+    g(&body.replace(" {a}", "").replace(" {b}", ""));
+    // A long tagged group grammar is no trouble.
+    let long = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n\
+                  $r = $d<20> {g} | $d<0-19> \"*\" {r} | $d<0-19> \"#\" {a};\n");
+    assert_eq!(long.tags().len(), 3);
 }
 
 #[test]
