@@ -7,7 +7,7 @@ use actline::fingerprint::HardwareHash;
 use actline::ids::InstallationId;
 use actline::ivr::call::{Caller, Desk, Engine};
 use actline::ivr::dtmf::{self, GenOptions};
-use actline::ivr::flow::{CallDecision, FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
+use actline::ivr::flow::{CallDecision, FlowConfig, Grammars};
 use actline::keys::{KeyKind, ProductKey};
 use actline::voice::{Voice, DEFAULT_VOICES_DIR};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -54,7 +54,7 @@ fn whole_call(c: &mut Criterion) {
     dtmf::add_noise(&mut audio, -50.0, 7);
     let engine = Engine::new(
         Arc::new(Voice::load(Path::new(DEFAULT_VOICES_DIR).join("en")).unwrap()),
-        Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
+        Grammars::builtin().unwrap(),
         FlowConfig::default(),
     );
     c.bench_function(

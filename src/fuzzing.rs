@@ -37,7 +37,21 @@ pub fn files(data: &[u8]) {
     if let Ok(g) = crate::ivr::grammar::Grammar::parse(s, "fuzz.gram") {
         let mut m = g.matcher();
         for k in "0123456789*#".chars().cycle().take(40) {
-            let _ = m.push(k);
+            // A match's tag is one the grammar lists; no tag without a match.
+            let state = m.push(k);
+            match m.tag() {
+                Some(t) => assert!(g.tags().iter().any(|x| x.tag.as_deref() == Some(t))),
+                None => assert!(!state.is_match() || g.tags().iter().any(|x| x.tag.is_none())),
+            }
+        }
+        // The shortest keys listed for each result give that result.
+        for t in g.tags() {
+            let mut m = g.matcher();
+            for k in t.keys.chars() {
+                m.push(k);
+            }
+            assert!(m.state().is_match());
+            assert_eq!(m.tag(), t.tag.as_deref());
         }
     }
     let _ = crate::ivr::timeline::Timeline::parse(s);

@@ -5,7 +5,7 @@ use super::bad;
 use actline::ivr::call::{Caller, Engine, RATE};
 use actline::line::EngineDesk;
 use actline::ivr::dtmf::{self, GenOptions};
-use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
+use actline::ivr::flow::{FlowConfig, Grammars};
 use actline::ivr::timeline::{Timeline, TimelineOptions};
 use actline::voice::{self, Voice};
 use anyhow::Result;
@@ -33,9 +33,11 @@ pub struct IvrArgs {
     /// Voice packs directory.
     #[arg(long, env = "ACTLINE_VOICES", default_value = voice::DEFAULT_VOICES_DIR)]
     voices: PathBuf,
-    /// Grammars directory.
-    #[arg(long, env = "ACTLINE_GRAMMARS", default_value = DEFAULT_GRAMMARS_DIR)]
-    grammars: PathBuf,
+    /// A directory of the vendor's own grammars (iid_group.gram, cid_menu.gram,
+    /// agent.gram); a file missing there, or no directory, uses the grammars
+    /// built into actline.
+    #[arg(long, env = "ACTLINE_GRAMMARS")]
+    grammars: Option<PathBuf>,
     /// First-digit timeout in milliseconds (100 to 600000).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     first_digit_timeout: u64,
@@ -95,7 +97,17 @@ pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
         }
         (None, None) => return Err(bad("give --audio FILE or --dtmf TIMELINE")),
     };
-    let grammars = Grammars::load(&a.grammars).map_err(|e| bad(e.to_string()))?;
+    let grammars = match &a.grammars {
+        Some(dir) => {
+            let (grammars, notes) = Grammars::load(dir).map_err(|e| bad(e.to_string()))?;
+            for n in notes {
+                eprintln!("actline: {n}");
+            }
+            grammars
+        }
+        // The built-in grammars are tested; failing here is a bug (exit 1).
+        None => Grammars::builtin()?,
+    };
     let voice = load_voice(&a.voices, &a.voice)?;
     // The engine is reachable (the home opens, the service answers) before
     // the call starts, not at its first decision.

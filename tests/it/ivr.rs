@@ -6,7 +6,7 @@ use actline::confirm::{self, Terms};
 use actline::ids::InstallationId;
 use actline::ivr::call::{Caller, Desk, Engine};
 use actline::ivr::dtmf::{self, GenOptions};
-use actline::ivr::flow::{CallDecision, FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
+use actline::ivr::flow::{CallDecision, FlowConfig, GrammarFile, Grammars};
 use actline::keys::KeyKind;
 use actline::voice::{self, Voice};
 use std::path::{Path, PathBuf};
@@ -212,7 +212,7 @@ fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
     let voice = Voice::load(Path::new(voice::DEFAULT_VOICES_DIR).join("en")).unwrap();
     let engine = Engine::new(
         Arc::new(voice),
-        Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
+        Grammars::builtin().unwrap(),
         FlowConfig::default(),
     );
     let callers: Vec<Caller> = (0..100u64)
@@ -270,12 +270,116 @@ fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(alone, together);
+    // The runner never sends the flow an event it does not expect.
+    assert!(alone.iter().all(|t| !t.contains("\"unexpected\"")));
     assert!(alone
         .iter()
         .any(|t| t.contains("\"outcome\":\"activated\"")));
     assert!(alone
         .iter()
         .any(|t| t.contains("\"outcome\":\"abandoned\"")));
+}
+
+/// A scripted caller: the groups a second apart from 1 s, then `after`.
+fn timeline(iid: &str, after: &str) -> String {
+    let mut t = String::from("1s");
+    for g in iid.split('-') {
+        t.push_str(&format!(" {g} 1s"));
+    }
+    format!("{t} {after}")
+}
+
+/// A call from a key timeline through the real binary, with `extra` arguments.
+fn dtmf_call(
+    env: &Env,
+    name: &str,
+    script: &str,
+    extra: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let tr = env.dir.path().join(format!("{name}.json"));
+    let mut args = vec![
+        "ivr",
+        "--dtmf",
+        script,
+        "--transcript",
+        tr.to_str().unwrap(),
+        "--call",
+        name,
+    ];
+    args.extend_from_slice(extra);
+    let o = env.vendor(&args);
+    let v = std::fs::read(&tr)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (o, v)
+}
+
+#[test]
+fn a_vendor_who_swaps_menu_keys_in_the_grammar_gets_the_swapped_menu() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "5");
+    // "2" pressed during the readout: the menu's answer.
+    let script = timeline(&iid, "3s 2 90s");
+
+    // Shipped grammar: 2 finishes; the IVR says goodbye and hangs up.
+    let (o, v) = dtmf_call(&env, "shipped", &script, &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "activated", "{v:#}");
+    assert_eq!(events(&v, "confirmation_id_read"), 1);
+    let last = v["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["by"], "ivr", "{v:#}");
+
+    // The vendor's grammar: 2 repeats (and 1 finishes). No code changed.
+    let dir = env.dir.path().join("vendor-grammars");
+    std::fs::create_dir(&dir).unwrap();
+    let swapped = GrammarFile::CidMenu
+        .builtin()
+        .replace(r#"1 {out="repeat"}"#, r#"2 {out="repeat"}"#)
+        .replace(r#"2 {out="finish"}"#, r#"1 {out="finish"}"#);
+    std::fs::write(dir.join("cid_menu.gram"), swapped).unwrap();
+    let (o, v) = dtmf_call(
+        &env,
+        "swapped",
+        &script,
+        &["--grammars", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "activated", "{v:#}");
+    assert_eq!(events(&v, "confirmation_id_read"), 2, "{v:#}");
+    // The files it does not have come from the built-in set, and it says so.
+    assert!(
+        err(&o).contains("no agent.gram, using the built-in one"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn a_grammar_lacking_a_required_tag_is_refused_before_the_call() {
+    let env = Env::demo();
+    let dir = env.dir.path().join("g");
+    std::fs::create_dir(&dir).unwrap();
+    let menu = dir.join("cid_menu.gram");
+    std::fs::write(
+        &menu,
+        "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"};\n",
+    )
+    .unwrap();
+    let o = bin()
+        .env("ACTLINE_GRAMMARS", &dir)
+        .arg("--home")
+        .arg(env.home())
+        .args(["ivr", "--dtmf", "2s 30s"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let e = err(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains(&menu.display().to_string()) && e.contains("the tag \"agent\""),
+        "{e}"
+    );
 }
 
 #[test]

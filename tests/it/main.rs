@@ -8,6 +8,7 @@ mod concurrency;
 mod console;
 mod fleet;
 mod fuzz_regressions;
+mod installed_ivr;
 mod ivr;
 mod regressions;
 mod regressions_ledger;

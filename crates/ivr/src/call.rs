@@ -112,6 +112,12 @@ pub enum CallEvent {
         /// Groups entered so far.
         groups: Vec<String>,
     },
+    /// The flow refused an event the runner sent (see
+    /// [`super::flow::Unexpected`]); never seen unless the runner is wrong.
+    Unexpected {
+        /// The flow's error.
+        detail: String,
+    },
     /// The call ended.
     HangUp {
         /// "caller" or "ivr".
@@ -227,7 +233,21 @@ impl Engine {
         while !flow.is_done() && guard < 100_000 {
             guard += 1;
             if let Some(ev) = pending.pop_front() {
-                for action in flow.handle(ev) {
+                let actions = match flow.handle(ev) {
+                    Ok(actions) => actions,
+                    Err(e) => {
+                        // The runner sent an event the flow did not expect
+                        // (a bug here): the flow is unchanged; say so.
+                        events.push(Entry {
+                            t_ms: now,
+                            what: What::Call(CallEvent::Unexpected {
+                                detail: e.to_string(),
+                            }),
+                        });
+                        continue;
+                    }
+                };
+                for action in actions {
                     match action {
                         Action::Play { name, plan } => {
                             let samples = self.voice.render(&plan, &opts);

@@ -1,23 +1,61 @@
-//! The call flow: one state per step, events in, actions out, no I/O.
+//! The call flow: a closed set of states, each owning its data; events in,
+//! actions out, no I/O.
 //!
 //! A [`Flow`] is one call. Feed it [`Event`]s (the call started, a key was
 //! heard, a prompt finished playing, the timer fired, the decision came
 //! back, the caller hung up) and it answers with [`Action`]s (play this,
 //! stop playing, start the timer, ask for a decision, transfer, hang up,
 //! note this in the transcript). The runner ([`super::call`]) owns the clock,
-//! the audio and the ledger; the flow owns only the dialogue, so every
+//! the audio and the desk; the flow owns only the dialogue, so every
 //! transition is testable and one engine can run any number of calls.
 //!
 //! The dialogue: welcome; collect each group of the installation ID, checking
-//! its check digit as soon as it is complete; `*` restarts the current group;
-//! the whole ID is checked once complete; the entitlement decision; on a grant
-//! the confirmation ID is read group by group with a menu to repeat it; on a
-//! denial a short reason and a transfer to an agent. An agent is reachable at
-//! any time: `#` while digits are being entered (where `0` is a digit), and
-//! the agent grammar (`0`, `*0`) at the menus. VoiceXML-like input handling:
-//! separate first-digit and inter-digit timeouts, no-input and no-match
-//! counters with escalating reprompts, barge-in (a key stops the prompt and
-//! counts), type-ahead (keys pressed while the IVR is busy are kept).
+//! its check digit as soon as it is complete; the whole ID is checked once
+//! complete; the entitlement decision; on a grant the confirmation ID is read
+//! group by group with a menu to repeat it; on a denial a short reason and a
+//! transfer to an agent. VoiceXML-like input handling: separate first-digit
+//! and inter-digit timeouts, no-input and no-match counters with escalating
+//! reprompts, barge-in (a key stops the prompt and counts), type-ahead (keys
+//! pressed while the IVR is busy are kept).
+//!
+//! What a key means comes from the grammars' tags, never from the key
+//! itself ([`Grammars`]): `iid_group.gram` says which keys make a group
+//! (`group`), restart it (`restart`) or ask for an agent (`agent`; the
+//! shipped grammar uses `*` and `#`, since `0` is a digit there);
+//! `cid_menu.gram` says which key repeats the confirmation ID (`repeat`),
+//! finishes (`finish`) or asks for an agent (`agent`); `agent.gram` (any key
+//! sequence tagged `agent`) is listened to at the menu as well. A grammar is
+//! checked against these tags when it is loaded, so a match always means
+//! something here.
+//!
+//! # States
+//!
+//! | state | owns | left on |
+//! |---|---|---|
+//! | `Idle` | nothing | the start of the call |
+//! | `Welcome` | nothing | its end (group 1 is asked for), or a key (barge-in: the key starts group 1) |
+//! | `Collecting` | the group's number and keys, the groups so far, its no-input and no-match counts, the whole-ID failures | a group tagged `group` that checks (the next group, or the whole ID), `agent`, too many failures |
+//! | `Deciding` | the groups, the installation ID, keys typed ahead | the decision |
+//! | `Reading` | the grant (confirmation ID, decision, repeats, menu counts), keys typed ahead | its end or a key: the menu |
+//! | `Menu` | the grant, keys typed ahead, the menu's and the agent grammar's keys | `repeat` (reading again), `finish`, `agent`, too many failures |
+//! | `Closing` | the call's record, what to do after the last words | their end: hang up or transfer |
+//! | `Done` | the record and the outcome | nothing |
+//!
+//! A confirmation ID is read only from `Reading`, which is built only from a
+//! decision that grants and carries one.
+//!
+//! # Unexpected events
+//!
+//! Every (state, event) pair is decided explicitly. Keys and hang-ups are
+//! expected in every state of a live call (a key during the closing words is
+//! noted and otherwise ignored). The other events follow from the flow's own
+//! actions, and one that does not ([`Event::Start`] on a call already
+//! started, [`Event::Timeout`] in a state that starts no timer,
+//! [`Event::Decision`] nobody asked for, [`Event::PromptEnded`] with nothing playing, a key
+//! before the start, anything after the end) is a mistake of the runner:
+//! [`Flow::handle`] returns an [`Unexpected`] error naming the event, the
+//! state and what the state expects, takes no action and leaves the state
+//! as it was.
 
 use super::grammar::{Grammar, GrammarError, MatchState, Matcher};
 use actline_formats::ids::groups::digits_of;
@@ -26,6 +64,7 @@ use actline_formats::ids::{InstallationId, Layout};
 use actline_voice::{Plan, Prompt};
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::path::Path;
 
 /// Timeouts and limits.
@@ -58,31 +97,286 @@ impl Default for FlowConfig {
     }
 }
 
-/// The grammars the flow listens with, loaded from `grammars/`.
-#[derive(Clone, Debug)]
-pub struct Grammars {
-    /// One installation ID group (`iid_group.gram`).
-    pub group: Grammar,
-    /// The menu after the confirmation ID (`cid_menu.gram`).
-    pub menu: Grammar,
-    /// Asking for an agent at a menu (`agent.gram`).
-    pub agent: Grammar,
+// ------------------------------------------------------------------ grammars
+
+/// The grammar files the flow listens with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrammarFile {
+    /// `iid_group.gram`: one group of the installation ID; tags `group`,
+    /// `restart`, `agent`.
+    IidGroup,
+    /// `cid_menu.gram`: the menu after the confirmation ID; tags `repeat`,
+    /// `finish`, `agent`.
+    CidMenu,
+    /// `agent.gram`: asking for an agent at the menu; tag `agent`.
+    Agent,
 }
 
-/// The grammars shipped in the repository.
-pub const DEFAULT_GRAMMARS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../grammars");
+impl GrammarFile {
+    /// Every file, in load order.
+    pub const ALL: [GrammarFile; 3] = [
+        GrammarFile::IidGroup,
+        GrammarFile::CidMenu,
+        GrammarFile::Agent,
+    ];
 
-impl Grammars {
-    /// Loads `iid_group.gram`, `cid_menu.gram` and `agent.gram` from `dir`;
-    /// a malformed grammar is refused here, before any call.
-    pub fn load(dir: &Path) -> Result<Self, GrammarError> {
-        Ok(Self {
-            group: Grammar::load(dir.join("iid_group.gram"))?,
-            menu: Grammar::load(dir.join("cid_menu.gram"))?,
-            agent: Grammar::load(dir.join("agent.gram"))?,
-        })
+    /// The file's name, as in `grammars/` and in an override directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            GrammarFile::IidGroup => "iid_group.gram",
+            GrammarFile::CidMenu => "cid_menu.gram",
+            GrammarFile::Agent => "agent.gram",
+        }
+    }
+
+    /// The tags the flow acts on: a grammar for this file must give each of
+    /// them and nothing else.
+    pub fn tags(self) -> Vec<&'static str> {
+        match self {
+            GrammarFile::IidGroup => GroupInput::names(),
+            GrammarFile::CidMenu => MenuChoice::names(),
+            GrammarFile::Agent => AgentRequest::names(),
+        }
+    }
+
+    /// The shipped grammar, compiled into the binary from `grammars/`.
+    pub fn builtin(self) -> &'static str {
+        match self {
+            GrammarFile::IidGroup => include_str!("../../../grammars/iid_group.gram"),
+            GrammarFile::CidMenu => include_str!("../../../grammars/cid_menu.gram"),
+            GrammarFile::Agent => include_str!("../../../grammars/agent.gram"),
+        }
     }
 }
+
+/// A meaning the flow gives to a grammar's tag.
+trait Choice: Copy + std::fmt::Debug + 'static {
+    /// Every tag the grammar must give, with its meaning.
+    const TAGS: &'static [(&'static str, Self)];
+
+    fn names() -> Vec<&'static str> {
+        Self::TAGS.iter().map(|(t, _)| *t).collect()
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        Self::TAGS.iter().find(|(t, _)| *t == tag).map(|(_, c)| *c)
+    }
+}
+
+/// What the keys typed at a group prompt mean (`iid_group.gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GroupInput {
+    /// `group`: the digits of one group.
+    Group,
+    /// `restart`: start this group again.
+    Restart,
+    /// `agent`: transfer to an agent.
+    Agent,
+}
+
+impl Choice for GroupInput {
+    const TAGS: &'static [(&'static str, Self)] = &[
+        ("group", GroupInput::Group),
+        ("restart", GroupInput::Restart),
+        ("agent", GroupInput::Agent),
+    ];
+}
+
+/// What the keys typed at the menu mean (`cid_menu.gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MenuChoice {
+    /// `repeat`: read the confirmation ID again.
+    Repeat,
+    /// `finish`: the caller has it.
+    Finish,
+    /// `agent`: transfer to an agent.
+    Agent,
+}
+
+impl Choice for MenuChoice {
+    const TAGS: &'static [(&'static str, Self)] = &[
+        ("repeat", MenuChoice::Repeat),
+        ("finish", MenuChoice::Finish),
+        ("agent", MenuChoice::Agent),
+    ];
+}
+
+/// `agent.gram`'s one meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AgentRequest {
+    /// `agent`: transfer to an agent.
+    Agent,
+}
+
+impl Choice for AgentRequest {
+    const TAGS: &'static [(&'static str, Self)] = &[("agent", AgentRequest::Agent)];
+}
+
+/// A grammar whose tags were checked against `T`'s.
+#[derive(Clone, Debug)]
+struct Listen<T> {
+    grammar: Grammar,
+    meaning: PhantomData<fn() -> T>,
+}
+
+impl<T: Choice> Listen<T> {
+    fn new(grammar: Grammar) -> Result<Self, GrammarError> {
+        grammar.require_tags(&T::names())?;
+        Ok(Self {
+            grammar,
+            meaning: PhantomData,
+        })
+    }
+
+    fn input(&self) -> Input<T> {
+        Input {
+            matcher: self.grammar.matcher(),
+            meaning: PhantomData,
+        }
+    }
+}
+
+/// What an input has heard so far, in the flow's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Heard<T> {
+    /// No match, and more keys cannot make one.
+    NoMatch,
+    /// Not a match yet.
+    Partial,
+    /// A match meaning `choice`; `complete` when no longer input can match.
+    Match { choice: T, complete: bool },
+}
+
+/// One input in progress: a matcher over a [`Listen`]'s grammar.
+#[derive(Clone, Debug)]
+struct Input<T> {
+    matcher: Matcher,
+    meaning: PhantomData<fn() -> T>,
+}
+
+impl<T: Choice> Input<T> {
+    fn push(&mut self, key: char) -> Heard<T> {
+        self.matcher.push(key);
+        self.heard()
+    }
+
+    fn heard(&self) -> Heard<T> {
+        match self.matcher.state() {
+            MatchState::NoMatch => Heard::NoMatch,
+            MatchState::Partial => Heard::Partial,
+            state @ (MatchState::MatchCanContinue | MatchState::Complete) => {
+                // `Listen::new` checked that every match carries one of T's
+                // tags; a match without one cannot happen, and would count
+                // as keys that do not match.
+                match self.matcher.tag().and_then(T::from_tag) {
+                    Some(choice) => Heard::Match {
+                        choice,
+                        complete: state == MatchState::Complete,
+                    },
+                    None => Heard::NoMatch,
+                }
+            }
+        }
+    }
+
+    fn keys(&self) -> &str {
+        self.matcher.keys()
+    }
+
+    fn reset(&mut self) {
+        self.matcher.reset();
+    }
+}
+
+/// The grammars the flow listens with, each checked for the tags the flow
+/// acts on ([`GrammarFile::tags`]). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Grammars {
+    group: Listen<GroupInput>,
+    menu: Listen<MenuChoice>,
+    agent: Listen<AgentRequest>,
+}
+
+impl Grammars {
+    /// The shipped grammars, compiled into the binary: nothing is read from
+    /// disk, so an installed binary needs no checkout.
+    pub fn builtin() -> Result<Self, GrammarError> {
+        let parse = |f: GrammarFile| Grammar::parse(f.builtin(), &builtin_name(f));
+        Ok(Self {
+            group: Listen::new(parse(GrammarFile::IidGroup)?)?,
+            menu: Listen::new(parse(GrammarFile::CidMenu)?)?,
+            agent: Listen::new(parse(GrammarFile::Agent)?)?,
+        })
+    }
+
+    /// The grammars in the override directory `dir`; a file missing there
+    /// is taken from the built-in set, and the second value says so, one
+    /// sentence per file. A directory that cannot be read, or a grammar that
+    /// is malformed or lacks a tag, is refused here, before any call.
+    pub fn load(dir: &Path) -> Result<(Self, Vec<String>), GrammarError> {
+        let io = |source| GrammarError::Io {
+            file: dir.display().to_string(),
+            source,
+        };
+        if !std::fs::metadata(dir).map_err(io)?.is_dir() {
+            return Err(io(std::io::Error::other("not a directory")));
+        }
+        let mut grammars = Self::builtin()?;
+        let mut notes = Vec::new();
+        for f in GrammarFile::ALL {
+            let path = dir.join(f.file_name());
+            match std::fs::read_to_string(&path) {
+                Ok(src) => grammars.replace(f, &src, &path.display().to_string())?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => notes.push(format!(
+                    "{}: no {}, using the built-in one",
+                    dir.display(),
+                    f.file_name()
+                )),
+                Err(source) => {
+                    return Err(GrammarError::Io {
+                        file: path.display().to_string(),
+                        source,
+                    })
+                }
+            }
+        }
+        Ok((grammars, notes))
+    }
+
+    /// Replaces one grammar with the text `src`; `name` names it in errors.
+    /// The new grammar must parse and give exactly the file's tags
+    /// ([`GrammarFile::tags`]); otherwise nothing changes.
+    pub fn replace(
+        &mut self,
+        file: GrammarFile,
+        src: &str,
+        name: &str,
+    ) -> Result<(), GrammarError> {
+        let g = Grammar::parse(src, name)?;
+        match file {
+            GrammarFile::IidGroup => self.group = Listen::new(g)?,
+            GrammarFile::CidMenu => self.menu = Listen::new(g)?,
+            GrammarFile::Agent => self.agent = Listen::new(g)?,
+        }
+        Ok(())
+    }
+
+    /// One of the grammars.
+    pub fn grammar(&self, file: GrammarFile) -> &Grammar {
+        match file {
+            GrammarFile::IidGroup => &self.group.grammar,
+            GrammarFile::CidMenu => &self.menu.grammar,
+            GrammarFile::Agent => &self.agent.grammar,
+        }
+    }
+}
+
+/// How error messages name a built-in grammar: its path in the source tree.
+fn builtin_name(f: GrammarFile) -> String {
+    format!("grammars/{} (built in)", f.file_name())
+}
+
+// ------------------------------------------------------------ events, actions
 
 /// What happens to a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +393,19 @@ pub enum Event {
     Decision(CallDecision),
     /// The caller hung up.
     HangUp,
+}
+
+impl Event {
+    fn describe(&self) -> &'static str {
+        match self {
+            Event::Start => "start of the call",
+            Event::Key(_) => "key",
+            Event::PromptEnded => "end of a prompt",
+            Event::Timeout => "timeout",
+            Event::Decision(_) => "decision",
+            Event::HangUp => "hang-up",
+        }
+    }
 }
 
 /// The entitlement decision, as the IVR needs it.
@@ -177,7 +484,7 @@ pub enum Note {
         /// Why.
         reason: String,
     },
-    /// The caller restarted a group with `*`.
+    /// The caller restarted a group (`restart` in `iid_group.gram`).
     GroupRestarted {
         /// 1-based group number.
         group: usize,
@@ -224,150 +531,485 @@ pub enum Outcome {
     Abandoned,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An event the current state does not expect (see the module
+/// documentation): the flow took no action and its state is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unexpected {event} {state}{detail}; expected {expected}")]
+pub struct Unexpected {
+    /// What came (`"timeout"`, `"decision"`, ...).
+    pub event: &'static str,
+    /// Where the call was (`"while reading the confirmation ID"`, ...).
+    pub state: &'static str,
+    /// What the state expects.
+    pub expected: &'static str,
+    /// More about why (`", with nothing playing"`), or empty.
+    pub detail: &'static str,
+}
+
+// -------------------------------------------------------------------- states
+
+/// The dialogue's states; each owns what it needs and nothing more.
+#[derive(Clone, Debug)]
 enum State {
+    /// Not answered yet.
     Idle,
     /// Playing the welcome.
     Welcome,
-    /// Collecting group `n` (0-based).
-    Collect(usize),
-    /// Waiting for the decision.
-    Checking,
-    /// Reading the confirmation ID.
-    Reading,
-    /// The repeat menu.
-    Menu,
-    /// Playing the last words; hang up or transfer when they end.
-    Closing,
+    /// Collecting one group of the installation ID.
+    Collecting(Collecting),
+    /// The whole ID is in and valid; waiting for the decision.
+    Deciding(Deciding),
+    /// Reading the confirmation ID out.
+    Reading(Reading),
+    /// The menu after the readout.
+    Menu(Menu),
+    /// Playing the last words; then hanging up or transferring.
+    Closing(Closing),
     /// Over.
-    Done,
+    Done(Done),
 }
 
+impl State {
+    /// (where the call is, what it expects), for [`Unexpected`].
+    fn describe(&self) -> (&'static str, &'static str) {
+        const LIVE: &str = "a key, the end of a prompt or a hang-up";
+        const INPUT: &str = "a key, the end of a prompt, a timeout or a hang-up";
+        match self {
+            State::Idle => (
+                "before the call is answered",
+                "the start of the call or a hang-up",
+            ),
+            State::Welcome => ("during the welcome", LIVE),
+            State::Collecting(_) => ("while a group is being entered", INPUT),
+            State::Deciding(_) => (
+                "while waiting for the decision",
+                "the decision, a key, the end of a prompt or a hang-up",
+            ),
+            State::Reading(_) => ("while reading the confirmation ID", LIVE),
+            State::Menu(_) => ("at the menu", INPUT),
+            State::Closing(_) => ("while closing the call", LIVE),
+            State::Done(_) => ("after the call ended", "nothing"),
+        }
+    }
+}
+
+/// No-input and no-match counts of one input.
+#[derive(Clone, Copy, Debug, Default)]
+struct Retries {
+    no_input: u32,
+    no_match: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Collecting {
+    /// 0-based group number.
+    index: usize,
+    /// The groups accepted before this one.
+    groups: Vec<String>,
+    /// This group's keys so far.
+    input: Input<GroupInput>,
+    /// This group's failures (a group accepted starts the next one afresh).
+    retries: Retries,
+    /// Whole IDs that failed (every group checked, the ID did not).
+    id_failures: u32,
+}
+
+impl Collecting {
+    fn record(self) -> Record {
+        Record {
+            groups: self.groups,
+            ..Record::default()
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Deciding {
+    groups: Vec<String>,
+    iid: InstallationId,
+    /// Keys typed while waiting, for the menu.
+    typeahead: VecDeque<char>,
+}
+
+/// A decision that grants, with its confirmation ID: only this can be read
+/// out.
+#[derive(Clone, Debug)]
+struct Granted {
+    groups: Vec<String>,
+    iid: InstallationId,
+    decision: CallDecision,
+    confirmation_id: String,
+    /// Times the caller asked to hear it again.
+    repeats: u32,
+    /// The menu's failures, kept across readouts.
+    retries: Retries,
+}
+
+impl Granted {
+    fn record(self) -> Record {
+        Record {
+            groups: self.groups,
+            iid: Some(self.iid),
+            decision: Some(self.decision),
+            standing: Standing::Activated,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Reading {
+    granted: Granted,
+    typeahead: VecDeque<char>,
+}
+
+#[derive(Clone, Debug)]
+struct Menu {
+    granted: Granted,
+    typeahead: VecDeque<char>,
+    choice: Input<MenuChoice>,
+    agent: Input<AgentRequest>,
+}
+
+#[derive(Clone, Debug)]
+struct Closing {
+    record: Record,
+    then: Then,
+}
+
+/// What follows the closing words.
 #[derive(Clone, Debug, PartialEq)]
-enum After {
+enum Then {
     HangUp,
+    /// Transfer, with the reason for the agent.
     Transfer(String),
 }
 
-/// One call's dialogue state.
+#[derive(Clone, Debug)]
+struct Done {
+    record: Record,
+    outcome: Outcome,
+}
+
+/// What a call leaves behind once the dialogue is over.
+#[derive(Clone, Debug, Default)]
+struct Record {
+    groups: Vec<String>,
+    iid: Option<InstallationId>,
+    decision: Option<CallDecision>,
+    standing: Standing,
+}
+
+/// What the call has achieved, which decides its outcome however it ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Standing {
+    #[default]
+    Nothing,
+    Denied,
+    /// The confirmation ID was read out.
+    Activated,
+}
+
+impl Standing {
+    /// The outcome when the call ends without a transfer.
+    fn ended(self) -> Outcome {
+        match self {
+            Standing::Nothing => Outcome::Abandoned,
+            Standing::Denied => Outcome::Denied,
+            Standing::Activated => Outcome::Activated,
+        }
+    }
+
+    /// The outcome when the caller is handed to an agent.
+    fn transferred(self) -> Outcome {
+        match self {
+            Standing::Nothing => Outcome::Transferred,
+            Standing::Denied => Outcome::Denied,
+            Standing::Activated => Outcome::Activated,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------- flow
+
+/// One call's dialogue.
 #[derive(Clone, Debug)]
 pub struct Flow {
     config: FlowConfig,
+    grammars: Grammars,
     layout: Layout,
-    state: State,
-    playing: bool,
-    /// Prompts started and not yet ended (they queue behind each other).
+    /// Prompts started and not yet ended (they queue behind each other);
+    /// 0 while the line is silent. This is the line's state, not the
+    /// dialogue's: every state plays and is barged in on the same way.
     queued: u32,
-    matcher: Matcher,
-    menu: Matcher,
-    agent: Matcher,
-    groups: Vec<String>,
-    typeahead: VecDeque<char>,
-    no_input: u32,
-    no_match: u32,
-    id_failures: u32,
-    repeats: u32,
-    iid: Option<InstallationId>,
-    decision: Option<CallDecision>,
-    cid_read: bool,
-    outcome: Option<Outcome>,
-    after: Option<After>,
+    state: State,
 }
 
 impl Flow {
     /// A new call, not yet started.
     pub fn new(config: FlowConfig, grammars: &Grammars) -> Self {
         Self {
-            matcher: grammars.group.matcher(),
-            menu: grammars.menu.matcher(),
-            agent: grammars.agent.matcher(),
             config,
+            grammars: grammars.clone(),
             layout: LAYOUT,
-            state: State::Idle,
-            playing: false,
             queued: 0,
-            groups: Vec::new(),
-            typeahead: VecDeque::new(),
-            no_input: 0,
-            no_match: 0,
-            id_failures: 0,
-            repeats: 0,
-            iid: None,
-            decision: None,
-            cid_read: false,
-            outcome: None,
-            after: None,
+            state: State::Idle,
         }
     }
 
     /// How the call ended, once it has.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome
+        match &self.state {
+            State::Done(d) => Some(d.outcome),
+            State::Idle
+            | State::Welcome
+            | State::Collecting(_)
+            | State::Deciding(_)
+            | State::Reading(_)
+            | State::Menu(_)
+            | State::Closing(_) => None,
+        }
     }
 
     /// True once the call is over.
     pub fn is_done(&self) -> bool {
-        self.state == State::Done
+        matches!(self.state, State::Done(_))
     }
 
     /// The installation ID, once complete and valid.
     pub fn installation_id(&self) -> Option<&InstallationId> {
-        self.iid.as_ref()
+        match &self.state {
+            State::Idle | State::Welcome | State::Collecting(_) => None,
+            State::Deciding(d) => Some(&d.iid),
+            State::Reading(r) => Some(&r.granted.iid),
+            State::Menu(m) => Some(&m.granted.iid),
+            State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => {
+                record.iid.as_ref()
+            }
+        }
     }
 
     /// The confirmation ID, once granted.
     pub fn confirmation_id(&self) -> Option<&str> {
-        self.decision
-            .as_ref()
-            .and_then(|d| d.confirmation_id.as_deref())
+        match &self.state {
+            State::Idle | State::Welcome | State::Collecting(_) | State::Deciding(_) => None,
+            State::Reading(r) => Some(&r.granted.confirmation_id),
+            State::Menu(m) => Some(&m.granted.confirmation_id),
+            State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => record
+                .decision
+                .as_ref()
+                .and_then(|d| d.confirmation_id.as_deref()),
+        }
     }
 
     /// The groups accepted so far.
     pub fn groups(&self) -> &[String] {
-        &self.groups
+        match &self.state {
+            State::Idle | State::Welcome => &[],
+            State::Collecting(c) => &c.groups,
+            State::Deciding(d) => &d.groups,
+            State::Reading(r) => &r.granted.groups,
+            State::Menu(m) => &m.granted.groups,
+            State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => {
+                &record.groups
+            }
+        }
     }
 
-    /// Handles one event and returns what to do, in order.
-    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+    /// Handles one event and returns what to do, in order. An event the
+    /// current state does not expect is refused with [`Unexpected`]: no
+    /// action, and the state stays as it was (see the module documentation).
+    pub fn handle(&mut self, event: Event) -> Result<Vec<Action>, Unexpected> {
+        if event == Event::PromptEnded && self.queued == 0 {
+            let (state, expected) = self.state.describe();
+            return Err(Unexpected {
+                event: event.describe(),
+                state,
+                expected,
+                detail: ", with nothing playing",
+            });
+        }
+        let state = std::mem::replace(&mut self.state, State::Idle);
         let mut out = Vec::new();
-        if self.state == State::Done {
-            return out;
-        }
-        match event {
-            Event::Start => self.start(&mut out),
-            Event::HangUp => {
-                out.push(Action::CancelTimer);
-                // Hung up before the transfer happened: nobody was handed over.
-                if matches!(self.after, Some(After::Transfer(_)))
-                    && self.outcome == Some(Outcome::Transferred)
-                {
-                    self.outcome = None;
-                }
-                self.finish(if self.cid_read {
-                    Outcome::Activated
-                } else {
-                    Outcome::Abandoned
-                });
+        match self.step(state, event, &mut out) {
+            Ok(next) => {
+                self.state = next;
+                Ok(out)
             }
-            Event::Key(k) => {
+            Err(refused) => {
+                let (state, e) = *refused;
+                self.state = state;
+                Err(e)
+            }
+        }
+    }
+
+    /// The transition table: every (state, event) pair, explicitly.
+    fn step(
+        &mut self,
+        state: State,
+        event: Event,
+        out: &mut Vec<Action>,
+    ) -> Result<State, Refused> {
+        use Event as E;
+        use State as S;
+        Ok(match (state, event) {
+            // Not answered yet.
+            (S::Idle, E::Start) => {
+                self.play(out, "welcome", Plan::prompt(Prompt::Welcome));
+                S::Welcome
+            }
+            (S::Idle, E::HangUp) => self.hang_up(Record::default(), out),
+            (s @ S::Idle, e @ (E::Key(_) | E::PromptEnded | E::Timeout | E::Decision(_))) => {
+                return Err(unexpected(s, &e))
+            }
+
+            // The welcome.
+            (S::Welcome, E::Key(k)) => {
                 out.push(Action::Note(Note::Digit { key: k }));
-                self.key(k, &mut out);
+                // Barge-in: the caller knows what to do; the key starts group 1.
+                self.stop(out);
+                let c = self.first_group(0);
+                self.collect_key(c, k, out)
             }
-            Event::PromptEnded => {
-                self.queued = self.queued.saturating_sub(1);
-                if self.queued == 0 {
-                    self.playing = false;
-                    self.prompt_ended(&mut out);
+            (S::Welcome, E::PromptEnded) => match self.silent() {
+                true => {
+                    let c = self.first_group(0);
+                    self.ask_group(c, None, out)
                 }
+                false => S::Welcome,
+            },
+            (S::Welcome, E::HangUp) => self.hang_up(Record::default(), out),
+            (s @ S::Welcome, e @ (E::Start | E::Timeout | E::Decision(_))) => {
+                return Err(unexpected(s, &e))
             }
-            Event::Timeout => self.timeout(&mut out),
-            Event::Decision(d) => self.decided(d, &mut out),
-        }
-        out
+
+            // A group of the installation ID.
+            (S::Collecting(c), E::Key(k)) => {
+                out.push(Action::Note(Note::Digit { key: k }));
+                if self.playing() {
+                    self.stop(out);
+                }
+                self.collect_key(c, k, out)
+            }
+            (S::Collecting(c), E::PromptEnded) => {
+                if self.silent() {
+                    out.push(Action::StartTimer(if c.input.keys().is_empty() {
+                        self.config.first_digit_timeout_ms
+                    } else {
+                        self.config.inter_digit_timeout_ms
+                    }));
+                }
+                S::Collecting(c)
+            }
+            (S::Collecting(c), E::Timeout) => self.collect_timeout(c, out),
+            (S::Collecting(c), E::HangUp) => self.hang_up(c.record(), out),
+            (s @ S::Collecting(_), e @ (E::Start | E::Decision(_))) => {
+                return Err(unexpected(s, &e))
+            }
+
+            // Waiting for the decision.
+            (S::Deciding(mut d), E::Key(k)) => {
+                out.push(Action::Note(Note::Digit { key: k }));
+                // Type-ahead: kept for the menu.
+                d.typeahead.push_back(k);
+                S::Deciding(d)
+            }
+            (S::Deciding(d), E::PromptEnded) => {
+                // "Checking" ended; the decision is still to come.
+                self.silent();
+                S::Deciding(d)
+            }
+            (S::Deciding(d), E::Decision(decision)) => self.decided(d, decision, out),
+            (S::Deciding(d), E::HangUp) => self.hang_up(
+                Record {
+                    groups: d.groups,
+                    iid: Some(d.iid),
+                    ..Record::default()
+                },
+                out,
+            ),
+            (s @ S::Deciding(_), e @ (E::Start | E::Timeout)) => return Err(unexpected(s, &e)),
+
+            // Reading the confirmation ID.
+            (S::Reading(r), E::Key(k)) => {
+                out.push(Action::Note(Note::Digit { key: k }));
+                if self.playing() {
+                    self.stop(out);
+                }
+                let m = self.menu(r.granted, r.typeahead);
+                self.menu_key(m, k, out)
+            }
+            (S::Reading(r), E::PromptEnded) => match self.silent() {
+                true => {
+                    let m = self.menu(r.granted, r.typeahead);
+                    self.play(out, "repeat_menu", Plan::prompt(Prompt::RepeatMenu));
+                    S::Menu(m)
+                }
+                false => S::Reading(r),
+            },
+            (S::Reading(r), E::HangUp) => self.hang_up(r.granted.record(), out),
+            (s @ S::Reading(_), e @ (E::Start | E::Timeout | E::Decision(_))) => {
+                return Err(unexpected(s, &e))
+            }
+
+            // The menu after the readout.
+            (S::Menu(m), E::Key(k)) => {
+                out.push(Action::Note(Note::Digit { key: k }));
+                if self.playing() {
+                    self.stop(out);
+                }
+                self.menu_key(m, k, out)
+            }
+            (S::Menu(m), E::PromptEnded) => match self.silent() {
+                true => self.menu_listen(m, out),
+                false => S::Menu(m),
+            },
+            (S::Menu(m), E::Timeout) => self.menu_timeout(m, out),
+            (S::Menu(m), E::HangUp) => self.hang_up(m.granted.record(), out),
+            (s @ S::Menu(_), e @ (E::Start | E::Decision(_))) => return Err(unexpected(s, &e)),
+
+            // The last words.
+            (S::Closing(c), E::Key(k)) => {
+                // Noted, and otherwise too late to count.
+                out.push(Action::Note(Note::Digit { key: k }));
+                S::Closing(c)
+            }
+            (S::Closing(c), E::PromptEnded) => match self.silent() {
+                true => self.closed(c, out),
+                false => S::Closing(c),
+            },
+            (S::Closing(c), E::HangUp) => self.hang_up(c.record, out),
+            (s @ S::Closing(_), e @ (E::Start | E::Timeout | E::Decision(_))) => {
+                return Err(unexpected(s, &e))
+            }
+
+            // Over: nothing more can happen.
+            (
+                s @ S::Done(_),
+                e @ (E::Start
+                | E::Key(_)
+                | E::PromptEnded
+                | E::Timeout
+                | E::Decision(_)
+                | E::HangUp),
+            ) => return Err(unexpected(s, &e)),
+        })
+    }
+
+    // ------------------------------------------------------------ the line
+
+    fn playing(&self) -> bool {
+        self.queued > 0
+    }
+
+    /// A prompt ended (the caller checked one was playing): true when the
+    /// line is now silent, false when another prompt follows.
+    fn silent(&mut self) -> bool {
+        self.queued = self.queued.saturating_sub(1);
+        self.queued == 0
     }
 
     fn play(&mut self, out: &mut Vec<Action>, name: &str, plan: Plan) {
-        self.playing = true;
         self.queued += 1;
         out.push(Action::CancelTimer);
         out.push(Action::Play {
@@ -380,408 +1022,450 @@ impl Flow {
     fn stop(&mut self, out: &mut Vec<Action>) {
         out.push(Action::StopPlayback);
         out.push(Action::Note(Note::BargeIn));
-        self.playing = false;
         self.queued = 0;
     }
 
-    fn finish(&mut self, outcome: Outcome) {
-        self.outcome.get_or_insert(outcome);
-        self.state = State::Done;
+    fn hang_up(&mut self, record: Record, out: &mut Vec<Action>) -> State {
+        out.push(Action::CancelTimer);
+        let outcome = record.standing.ended();
+        State::Done(Done { record, outcome })
     }
 
-    fn start(&mut self, out: &mut Vec<Action>) {
-        self.state = State::Welcome;
-        self.play(out, "welcome", Plan::prompt(Prompt::Welcome));
+    fn closing(&mut self, record: Record, plan: Plan, then: Then, out: &mut Vec<Action>) -> State {
+        self.play(out, "closing", plan);
+        State::Closing(Closing { record, then })
     }
 
-    fn ask_group(&mut self, out: &mut Vec<Action>, lead: Option<Plan>) {
-        let State::Collect(n) = self.state else {
-            return;
+    /// The closing words ended: hang up or transfer.
+    fn closed(&mut self, c: Closing, out: &mut Vec<Action>) -> State {
+        let Closing { record, then } = c;
+        let outcome = match then {
+            Then::HangUp => {
+                out.push(Action::HangUp);
+                record.standing.ended()
+            }
+            Then::Transfer(reason) => {
+                out.push(Action::Transfer {
+                    reason,
+                    groups: record.groups.clone(),
+                    installation_id: record.iid.map(|i| i.to_string()),
+                    reasons: record
+                        .decision
+                        .as_ref()
+                        .map(|d| d.reasons.clone())
+                        .unwrap_or_default(),
+                });
+                record.standing.transferred()
+            }
         };
-        let ask =
-            Plan::enter_group(n + 1).unwrap_or_else(|_| Plan::prompt(Prompt::EnterGroupAgain));
+        State::Done(Done { record, outcome })
+    }
+
+    // ----------------------------------------------------------- the groups
+
+    /// Group 1, with nothing entered yet.
+    fn first_group(&self, id_failures: u32) -> Collecting {
+        Collecting {
+            index: 0,
+            groups: Vec::new(),
+            input: self.grammars.group.input(),
+            retries: Retries::default(),
+            id_failures,
+        }
+    }
+
+    fn ask_group(&mut self, c: Collecting, lead: Option<Plan>, out: &mut Vec<Action>) -> State {
+        let n = c.index + 1;
+        let ask = Plan::enter_group(n).unwrap_or_else(|_| Plan::prompt(Prompt::EnterGroupAgain));
         let plan = match lead {
             Some(l) => l.then(ask),
             None => ask,
         };
-        self.play(out, &format!("enter_group {}", n + 1), plan);
+        self.play(out, &format!("enter_group {n}"), plan);
+        State::Collecting(c)
     }
 
-    fn collect(&mut self, n: usize, out: &mut Vec<Action>, lead: Option<Plan>) {
-        self.state = State::Collect(n);
-        self.matcher.reset();
-        self.ask_group(out, lead);
-    }
-
-    fn prompt_ended(&mut self, out: &mut Vec<Action>) {
-        match self.state {
-            State::Welcome => self.collect(0, out, None),
-            State::Collect(_) => {
-                // Keys typed during the prompt are handled now.
-                self.drain_typeahead(out);
-                if !self.playing && self.state_is_collecting() {
-                    let ms = if self.matcher.keys().is_empty() {
-                        self.config.first_digit_timeout_ms
-                    } else {
-                        self.config.inter_digit_timeout_ms
-                    };
-                    out.push(Action::StartTimer(ms));
-                }
+    fn collect_key(&mut self, mut c: Collecting, k: char, out: &mut Vec<Action>) -> State {
+        match c.input.push(k) {
+            Heard::Partial
+            | Heard::Match {
+                complete: false, ..
+            } => {
+                // A match that can continue waits for more keys or the
+                // inter-digit timeout.
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                State::Collecting(c)
             }
-            State::Reading => {
-                self.state = State::Menu;
-                self.menu.reset();
-                self.agent.reset();
-                self.play(out, "repeat_menu", Plan::prompt(Prompt::RepeatMenu));
-            }
-            State::Menu => {
-                self.drain_typeahead(out);
-                if !self.playing && self.state == State::Menu {
-                    out.push(Action::StartTimer(self.config.first_digit_timeout_ms));
-                }
-            }
-            State::Closing => match self.after.take() {
-                Some(After::Transfer(reason)) => self.transfer(reason, out),
-                _ => {
-                    out.push(Action::HangUp);
-                    self.finish(if self.cid_read {
-                        Outcome::Activated
-                    } else {
-                        Outcome::Abandoned
-                    });
-                }
-            },
-            State::Checking | State::Idle | State::Done => {}
-        }
-    }
-
-    fn state_is_collecting(&self) -> bool {
-        matches!(self.state, State::Collect(_))
-    }
-
-    fn drain_typeahead(&mut self, out: &mut Vec<Action>) {
-        while let Some(k) = self.typeahead.pop_front() {
-            self.key(k, out);
-            if self.playing || !matches!(self.state, State::Collect(_) | State::Menu) {
-                break;
+            Heard::Match {
+                choice,
+                complete: true,
+            } => self.group_choice(c, choice, out),
+            Heard::NoMatch => {
+                let keys = c.input.keys().to_string();
+                self.refuse_group(c, keys, "not a digit".into(), out)
             }
         }
     }
 
-    fn key(&mut self, k: char, out: &mut Vec<Action>) {
-        match self.state {
-            State::Welcome => {
-                // Barge-in: the caller knows what to do; the key starts group 1.
-                self.stop(out);
-                self.state = State::Collect(0);
-                self.matcher.reset();
-                self.collect_key(0, k, out);
+    /// What a match at a group prompt means.
+    fn group_choice(
+        &mut self,
+        mut c: Collecting,
+        choice: GroupInput,
+        out: &mut Vec<Action>,
+    ) -> State {
+        match choice {
+            GroupInput::Group => self.group_complete(c, out),
+            GroupInput::Restart => {
+                c.input.reset();
+                out.push(Action::Note(Note::GroupRestarted { group: c.index + 1 }));
+                self.ask_group(c, None, out)
             }
-            State::Collect(n) => {
-                if self.playing {
-                    self.stop(out);
-                }
-                self.collect_key(n, k, out);
-            }
-            State::Reading | State::Menu => {
-                if self.playing {
-                    self.stop(out);
-                }
-                self.state = State::Menu;
-                self.menu_key(k, out);
-            }
-            // Type-ahead: kept for the next input.
-            State::Checking => self.typeahead.push_back(k),
-            State::Closing | State::Idle | State::Done => {}
+            GroupInput::Agent => self.closing(
+                c.record(),
+                Plan::prompt(Prompt::Transfer),
+                Then::Transfer("the caller asked for an agent".into()),
+                out,
+            ),
         }
     }
 
-    fn collect_key(&mut self, n: usize, k: char, out: &mut Vec<Action>) {
-        match k {
-            '#' => {
-                return self.closing(
+    fn collect_timeout(&mut self, mut c: Collecting, out: &mut Vec<Action>) -> State {
+        match c.input.heard() {
+            // The caller stopped typing on a match: that is their input.
+            Heard::Match { choice, .. } => self.group_choice(c, choice, out),
+            Heard::Partial | Heard::NoMatch if c.input.keys().is_empty() => {
+                c.retries.no_input += 1;
+                let count = c.retries.no_input;
+                out.push(Action::Note(Note::NoInput { count }));
+                if count >= self.config.max_no_input {
+                    return self.closing(
+                        c.record(),
+                        Plan::prompt(Prompt::TooManyErrors).then(Plan::prompt(Prompt::Transfer)),
+                        Then::Transfer("no input".into()),
+                        out,
+                    );
+                }
+                // Escalate: the second reprompt adds how to restart a group.
+                let mut lead = Plan::prompt(Prompt::NoInput);
+                if count >= 2 {
+                    lead = lead.then(Plan::prompt(Prompt::RestartHint));
+                }
+                self.ask_group(c, Some(lead), out)
+            }
+            Heard::Partial | Heard::NoMatch => {
+                let keys = c.input.keys().to_string();
+                self.refuse_group(
+                    c,
+                    keys,
+                    "incomplete group: the caller stopped typing".into(),
                     out,
-                    Plan::prompt(Prompt::Transfer),
-                    After::Transfer("the caller asked for an agent".into()),
                 )
             }
-            '*' => {
-                self.matcher.reset();
-                out.push(Action::Note(Note::GroupRestarted { group: n + 1 }));
-                return self.ask_group(out, None);
-            }
-            _ => {}
-        }
-        let state = self.matcher.push(k);
-        match state {
-            MatchState::Partial | MatchState::MatchCanContinue => {
-                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
-            }
-            MatchState::Complete => {
-                let digits = self.matcher.keys().to_string();
-                self.group_complete(n, digits, out);
-            }
-            MatchState::NoMatch => {
-                let keys = self.matcher.keys().to_string();
-                self.refuse_group(n, keys, "not a digit".into(), out);
-            }
         }
     }
 
-    fn group_complete(&mut self, n: usize, digits: String, out: &mut Vec<Action>) {
+    fn group_complete(&mut self, mut c: Collecting, out: &mut Vec<Action>) -> State {
         out.push(Action::CancelTimer);
-        let check = digits_of(&digits).map(|d| self.layout.check_group(&d));
-        match check {
+        // The group's digits; a grammar may let other keys end a group.
+        let digits: String = c
+            .input
+            .keys()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        match digits_of(&digits).map(|d| self.layout.check_group(&d)) {
             Some(Ok(())) => {
                 out.push(Action::Note(Note::GroupAccepted {
-                    group: n + 1,
+                    group: c.index + 1,
                     digits: digits.clone(),
                 }));
-                self.groups.push(digits);
-                self.no_match = 0;
-                self.no_input = 0;
-                if self.groups.len() < self.layout.groups {
-                    self.state = State::Collect(n + 1);
-                    self.matcher.reset();
-                    // With keys already typed ahead, go straight on.
-                    self.ask_group(out, None);
+                c.groups.push(digits);
+                if c.groups.len() < self.layout.groups {
+                    let next = Collecting {
+                        index: c.index + 1,
+                        groups: c.groups,
+                        input: self.grammars.group.input(),
+                        retries: Retries::default(),
+                        id_failures: c.id_failures,
+                    };
+                    // With keys already typed, the next one barges in.
+                    self.ask_group(next, None, out)
                 } else {
-                    self.whole_id(out);
+                    self.whole_id(c.groups, c.id_failures, out)
                 }
             }
-            _ => self.refuse_group(n, digits, "check digit does not match".into(), out),
+            _ => self.refuse_group(c, digits, "check digit does not match".into(), out),
         }
     }
 
-    fn refuse_group(&mut self, n: usize, digits: String, reason: String, out: &mut Vec<Action>) {
-        self.no_match += 1;
+    fn refuse_group(
+        &mut self,
+        mut c: Collecting,
+        digits: String,
+        reason: String,
+        out: &mut Vec<Action>,
+    ) -> State {
+        c.retries.no_match += 1;
         out.push(Action::Note(Note::GroupRefused {
-            group: n + 1,
+            group: c.index + 1,
             digits,
             reason,
         }));
-        self.matcher.reset();
-        if self.no_match >= self.config.max_no_match {
+        c.input.reset();
+        if c.retries.no_match >= self.config.max_no_match {
+            let reason = format!(
+                "group {} was refused {} times",
+                c.index + 1,
+                c.retries.no_match
+            );
             return self.closing(
-                out,
+                c.record(),
                 Plan::prompt(Prompt::TooManyErrors).then(Plan::prompt(Prompt::Transfer)),
-                After::Transfer(format!(
-                    "group {} was refused {} times",
-                    n + 1,
-                    self.no_match
-                )),
+                Then::Transfer(reason),
+                out,
             );
         }
-        self.ask_group(out, Some(Plan::prompt(Prompt::GroupInvalid)));
+        self.ask_group(c, Some(Plan::prompt(Prompt::GroupInvalid)), out)
     }
 
-    fn whole_id(&mut self, out: &mut Vec<Action>) {
-        let text = self.groups.join("-");
-        match InstallationId::parse(&text) {
+    fn whole_id(&mut self, groups: Vec<String>, id_failures: u32, out: &mut Vec<Action>) -> State {
+        match InstallationId::parse(&groups.join("-")) {
             Ok(iid) => {
                 out.push(Action::Note(Note::InstallationId {
                     valid: true,
                     detail: iid.to_string(),
                 }));
-                self.iid = Some(iid);
-                self.state = State::Checking;
                 self.play(out, "checking", Plan::prompt(Prompt::Checking));
                 out.push(Action::Decide(iid));
+                State::Deciding(Deciding {
+                    groups,
+                    iid,
+                    typeahead: VecDeque::new(),
+                })
             }
             Err(e) => {
-                self.id_failures += 1;
+                let id_failures = id_failures + 1;
                 out.push(Action::Note(Note::InstallationId {
                     valid: false,
                     detail: e.to_string(),
                 }));
-                if self.id_failures >= self.config.max_id_failures {
+                if id_failures >= self.config.max_id_failures {
                     return self.closing(
-                        out,
+                        Record {
+                            groups,
+                            ..Record::default()
+                        },
                         Plan::prompt(Prompt::IdInvalid).then(Plan::prompt(Prompt::Transfer)),
-                        After::Transfer("the installation ID did not check as a whole".into()),
+                        Then::Transfer("the installation ID did not check as a whole".into()),
+                        out,
                     );
                 }
-                self.groups.clear();
-                self.collect(0, out, Some(Plan::prompt(Prompt::IdInvalid)));
+                let c = self.first_group(id_failures);
+                self.ask_group(c, Some(Plan::prompt(Prompt::IdInvalid)), out)
             }
         }
     }
 
-    fn decided(&mut self, d: CallDecision, out: &mut Vec<Action>) {
-        if self.state != State::Checking {
-            return;
-        }
-        out.push(Action::Note(Note::Decision(d.clone())));
-        let granted = d.granted && d.confirmation_id.is_some();
-        let reason = d.short_reason.unwrap_or(Prompt::ReasonOther);
-        self.decision = Some(d);
-        if granted {
-            self.read_cid(out);
-        } else {
-            self.outcome = Some(Outcome::Denied);
-            self.closing(
+    // ----------------------------------------------- the decision and after
+
+    fn decided(&mut self, d: Deciding, decision: CallDecision, out: &mut Vec<Action>) -> State {
+        out.push(Action::Note(Note::Decision(decision.clone())));
+        match decision
+            .confirmation_id
+            .clone()
+            .filter(|_| decision.granted)
+        {
+            Some(confirmation_id) => self.read(
+                Granted {
+                    groups: d.groups,
+                    iid: d.iid,
+                    decision,
+                    confirmation_id,
+                    repeats: 0,
+                    retries: Retries::default(),
+                },
+                d.typeahead,
                 out,
-                Plan::prompt(Prompt::Denied)
-                    .then(Plan::prompt(reason))
-                    .then(Plan::prompt(Prompt::Transfer)),
-                After::Transfer("the activation was denied".into()),
-            );
+            ),
+            None => {
+                let reason = decision.short_reason.unwrap_or(Prompt::ReasonOther);
+                let record = Record {
+                    groups: d.groups,
+                    iid: Some(d.iid),
+                    decision: Some(decision),
+                    standing: Standing::Denied,
+                };
+                self.closing(
+                    record,
+                    Plan::prompt(Prompt::Denied)
+                        .then(Plan::prompt(reason))
+                        .then(Plan::prompt(Prompt::Transfer)),
+                    Then::Transfer("the activation was denied".into()),
+                    out,
+                )
+            }
         }
     }
 
-    fn read_cid(&mut self, out: &mut Vec<Action>) {
-        let Some(cid) = self.confirmation_id().map(str::to_string) else {
-            return;
-        };
-        let plan =
-            actline_voice::readout(&cid).unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
-        self.state = State::Reading;
-        self.cid_read = true;
+    fn read(
+        &mut self,
+        granted: Granted,
+        typeahead: VecDeque<char>,
+        out: &mut Vec<Action>,
+    ) -> State {
+        let plan = actline_voice::readout(&granted.confirmation_id)
+            .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
         out.push(Action::Note(Note::ConfirmationIdRead {
-            confirmation_id: cid,
+            confirmation_id: granted.confirmation_id.clone(),
         }));
         self.play(out, "confirmation_id", plan);
+        State::Reading(Reading { granted, typeahead })
     }
 
-    fn menu_key(&mut self, k: char, out: &mut Vec<Action>) {
-        let agent = self.agent.push(k);
-        if agent == MatchState::Complete {
+    fn menu(&self, granted: Granted, typeahead: VecDeque<char>) -> Menu {
+        Menu {
+            granted,
+            typeahead,
+            choice: self.grammars.menu.input(),
+            agent: self.grammars.agent.input(),
+        }
+    }
+
+    /// The menu prompt ended: keys typed ahead answer it first, then the
+    /// caller has the timeout to answer.
+    fn menu_listen(&mut self, mut m: Menu, out: &mut Vec<Action>) -> State {
+        while !self.playing() {
+            let Some(k) = m.typeahead.pop_front() else {
+                break;
+            };
+            match self.menu_key(m, k, out) {
+                State::Menu(next) => m = next,
+                other => return other,
+            }
+        }
+        if !self.playing() {
+            let typing = !m.choice.keys().is_empty() || !m.agent.keys().is_empty();
+            out.push(Action::StartTimer(if typing {
+                self.config.inter_digit_timeout_ms
+            } else {
+                self.config.first_digit_timeout_ms
+            }));
+        }
+        State::Menu(m)
+    }
+
+    fn menu_key(&mut self, mut m: Menu, k: char, out: &mut Vec<Action>) -> State {
+        let agent = m.agent.push(k);
+        if let Heard::Match {
+            choice: AgentRequest::Agent,
+            complete: true,
+        } = agent
+        {
             return self.closing(
-                out,
+                m.granted.record(),
                 Plan::prompt(Prompt::Transfer),
-                After::Transfer("the caller asked for an agent after the readout".into()),
+                Then::Transfer("the caller asked for an agent after the readout".into()),
+                out,
             );
         }
-        match self.menu.push(k) {
-            MatchState::Complete | MatchState::MatchCanContinue => {
-                let choice = self.menu.keys().to_string();
-                self.menu.reset();
-                self.agent.reset();
-                match choice.as_str() {
-                    "1" if self.repeats < self.config.max_repeats => {
-                        self.repeats += 1;
-                        self.read_cid(out);
+        match m.choice.push(k) {
+            Heard::Match { choice, .. } => {
+                m.choice.reset();
+                m.agent.reset();
+                match choice {
+                    MenuChoice::Repeat if m.granted.repeats < self.config.max_repeats => {
+                        m.granted.repeats += 1;
+                        self.read(m.granted, m.typeahead, out)
                     }
-                    "0" => self.closing(
-                        out,
-                        Plan::prompt(Prompt::Transfer),
-                        After::Transfer("the caller asked for an agent after the readout".into()),
-                    ),
-                    _ => self.closing(
-                        out,
+                    MenuChoice::Repeat | MenuChoice::Finish => self.closing(
+                        m.granted.record(),
                         Plan::prompt(Prompt::Activated).then(Plan::prompt(Prompt::Goodbye)),
-                        After::HangUp,
+                        Then::HangUp,
+                        out,
+                    ),
+                    MenuChoice::Agent => self.closing(
+                        m.granted.record(),
+                        Plan::prompt(Prompt::Transfer),
+                        Then::Transfer("the caller asked for an agent after the readout".into()),
+                        out,
                     ),
                 }
             }
-            MatchState::Partial => out.push(Action::StartTimer(self.config.inter_digit_timeout_ms)),
-            MatchState::NoMatch => {
-                if agent == MatchState::Partial {
-                    // `*` may start `*0`.
-                    self.menu.reset();
-                    out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
-                    return;
-                }
-                let keys = self.menu.keys().to_string();
-                self.menu.reset();
-                self.agent.reset();
-                self.no_match += 1;
-                out.push(Action::Note(Note::NoMatch {
-                    keys,
-                    count: self.no_match,
-                }));
-                if self.no_match >= self.config.max_no_match {
-                    return self.closing(out, Plan::prompt(Prompt::Goodbye), After::HangUp);
+            Heard::Partial => {
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                State::Menu(m)
+            }
+            Heard::NoMatch if agent == Heard::Partial => {
+                // The key may start the agent grammar (`*` of `*0`).
+                m.choice.reset();
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                State::Menu(m)
+            }
+            Heard::NoMatch => {
+                let keys = m.choice.keys().to_string();
+                m.choice.reset();
+                m.agent.reset();
+                m.granted.retries.no_match += 1;
+                let count = m.granted.retries.no_match;
+                out.push(Action::Note(Note::NoMatch { keys, count }));
+                if count >= self.config.max_no_match {
+                    return self.closing(
+                        m.granted.record(),
+                        Plan::prompt(Prompt::Goodbye),
+                        Then::HangUp,
+                        out,
+                    );
                 }
                 self.play(
                     out,
                     "repeat_menu",
                     Plan::prompt(Prompt::NoMatch).then(Plan::prompt(Prompt::RepeatMenu)),
                 );
+                State::Menu(m)
             }
         }
     }
 
-    fn timeout(&mut self, out: &mut Vec<Action>) {
-        match self.state {
-            State::Collect(n) => {
-                if self.matcher.keys().is_empty() {
-                    self.no_input += 1;
-                    out.push(Action::Note(Note::NoInput {
-                        count: self.no_input,
-                    }));
-                    if self.no_input >= self.config.max_no_input {
-                        return self.closing(
-                            out,
-                            Plan::prompt(Prompt::TooManyErrors)
-                                .then(Plan::prompt(Prompt::Transfer)),
-                            After::Transfer("no input".into()),
-                        );
-                    }
-                    // Escalate: the second reprompt adds how to restart a group.
-                    let mut lead = Plan::prompt(Prompt::NoInput);
-                    if self.no_input >= 2 {
-                        lead = lead.then(Plan::prompt(Prompt::RestartHint));
-                    }
-                    self.ask_group(out, Some(lead));
-                } else {
-                    let keys = self.matcher.keys().to_string();
-                    self.refuse_group(
-                        n,
-                        keys,
-                        "incomplete group: the caller stopped typing".into(),
-                        out,
-                    );
-                }
-            }
-            State::Menu => {
-                self.menu.reset();
-                self.agent.reset();
-                self.no_input += 1;
-                out.push(Action::Note(Note::NoInput {
-                    count: self.no_input,
-                }));
-                if self.no_input >= self.config.max_no_input {
-                    return self.closing(out, Plan::prompt(Prompt::Goodbye), After::HangUp);
-                }
-                self.play(
-                    out,
-                    "repeat_menu",
-                    Plan::prompt(Prompt::NoInput).then(Plan::prompt(Prompt::RepeatMenu)),
-                );
-            }
-            _ => {}
+    fn menu_timeout(&mut self, mut m: Menu, out: &mut Vec<Action>) -> State {
+        m.choice.reset();
+        m.agent.reset();
+        m.granted.retries.no_input += 1;
+        let count = m.granted.retries.no_input;
+        out.push(Action::Note(Note::NoInput { count }));
+        if count >= self.config.max_no_input {
+            return self.closing(
+                m.granted.record(),
+                Plan::prompt(Prompt::Goodbye),
+                Then::HangUp,
+                out,
+            );
         }
+        self.play(
+            out,
+            "repeat_menu",
+            Plan::prompt(Prompt::NoInput).then(Plan::prompt(Prompt::RepeatMenu)),
+        );
+        State::Menu(m)
     }
+}
 
-    fn closing(&mut self, out: &mut Vec<Action>, plan: Plan, after: After) {
-        if let After::Transfer(_) = after {
-            if self.outcome.is_none() && !self.cid_read {
-                self.outcome = Some(Outcome::Transferred);
-            }
-        }
-        self.state = State::Closing;
-        self.after = Some(after);
-        self.play(out, "closing", plan);
-    }
+/// A refused event: the state, given back unchanged, and the error. Boxed,
+/// as refusals are rare and states are large.
+type Refused = Box<(State, Unexpected)>;
 
-    fn transfer(&mut self, reason: String, out: &mut Vec<Action>) {
-        out.push(Action::Transfer {
-            reason,
-            groups: self.groups.clone(),
-            installation_id: self.iid.map(|i| i.to_string()),
-            reasons: self
-                .decision
-                .as_ref()
-                .map(|d| d.reasons.clone())
-                .unwrap_or_default(),
-        });
-        self.finish(if self.cid_read {
-            Outcome::Activated
-        } else {
-            Outcome::Transferred
-        });
-    }
+/// `e` came in state `s`, which does not expect it: `s` goes back unchanged.
+fn unexpected(s: State, e: &Event) -> Refused {
+    let (state, expected) = s.describe();
+    Box::new((
+        s,
+        Unexpected {
+            event: e.describe(),
+            state,
+            expected,
+            detail: "",
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -791,10 +1475,11 @@ mod tests {
     use actline_formats::keys::{KeyKind, ProductKey};
 
     fn flow() -> Flow {
-        Flow::new(
-            FlowConfig::default(),
-            &Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
-        )
+        with(Grammars::builtin().unwrap())
+    }
+
+    fn with(grammars: Grammars) -> Flow {
+        Flow::new(FlowConfig::default(), &grammars)
     }
 
     fn iid() -> InstallationId {
@@ -830,19 +1515,27 @@ mod tests {
     }
 
     fn keys(f: &mut Flow, s: &str) -> Vec<Action> {
-        s.chars().flat_map(|c| f.handle(Event::Key(c))).collect()
+        s.chars()
+            .flat_map(|c| f.handle(Event::Key(c)).unwrap())
+            .collect()
     }
 
     /// Plays the welcome to its end; the flow is then collecting group 1.
     fn answered() -> Flow {
-        let mut f = flow();
-        assert_eq!(names(&f.handle(Event::Start)), ["cancel", "play welcome"]);
+        answer(flow())
+    }
+
+    fn answer(mut f: Flow) -> Flow {
         assert_eq!(
-            names(&f.handle(Event::PromptEnded)),
+            names(&f.handle(Event::Start).unwrap()),
+            ["cancel", "play welcome"]
+        );
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
             ["cancel", "play enter_group 1"]
         );
         assert_eq!(
-            names(&f.handle(Event::PromptEnded)),
+            names(&f.handle(Event::PromptEnded).unwrap()),
             ["timer 10000"],
             "first-digit timeout after the prompt"
         );
@@ -890,8 +1583,11 @@ mod tests {
     #[test]
     fn barge_in_stops_the_prompt_and_the_key_counts() {
         let mut f = flow();
-        f.handle(Event::Start);
-        let n = names(&f.handle(Event::Key(groups()[0].chars().next().unwrap())));
+        f.handle(Event::Start).unwrap();
+        let n = names(
+            &f.handle(Event::Key(groups()[0].chars().next().unwrap()))
+                .unwrap(),
+        );
         assert_eq!(&n[..3], ["note digit", "stop", "note barge_in"]);
         let rest: String = groups()[0].chars().skip(1).collect();
         assert!(names(&keys(&mut f, &rest)).contains(&"note group_accepted".to_string()));
@@ -912,14 +1608,14 @@ mod tests {
             "{n:?}"
         );
         // Keys typed while the IVR checks are kept (type-ahead).
-        assert!(f.handle(Event::Key('2')).len() == 1);
+        assert!(f.handle(Event::Key('2')).unwrap().len() == 1);
         let d = CallDecision {
             granted: true,
             confirmation_id: Some("123456-123456".into()),
             reasons: vec!["ok".into()],
             short_reason: None,
         };
-        let n = names(&f.handle(Event::Decision(d)));
+        let n = names(&f.handle(Event::Decision(d)).unwrap());
         assert_eq!(
             n,
             [
@@ -929,13 +1625,13 @@ mod tests {
                 "play confirmation_id"
             ]
         );
-        f.handle(Event::PromptEnded); // checking ended (ignored while reading)
-        let n = names(&f.handle(Event::PromptEnded));
+        f.handle(Event::PromptEnded).unwrap(); // checking ended (ignored while reading)
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
         assert_eq!(n, ["cancel", "play repeat_menu"]);
         // The type-ahead '2' answers the menu: finish.
-        let n = names(&f.handle(Event::PromptEnded));
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
         assert_eq!(n, ["cancel", "play closing"]);
-        assert_eq!(names(&f.handle(Event::PromptEnded)), ["hangup"]);
+        assert_eq!(names(&f.handle(Event::PromptEnded).unwrap()), ["hangup"]);
         assert_eq!(f.outcome(), Some(Outcome::Activated));
     }
 
@@ -950,14 +1646,14 @@ mod tests {
             short_reason: Some(Prompt::ReasonSeats),
         };
         assert_eq!(
-            names(&f.handle(Event::Decision(d))),
+            names(&f.handle(Event::Decision(d)).unwrap()),
             ["note decision", "cancel", "play closing"]
         );
         assert!(
-            f.handle(Event::PromptEnded).is_empty(),
+            f.handle(Event::PromptEnded).unwrap().is_empty(),
             "\"checking\" ends; the reason is still playing"
         );
-        let n = names(&f.handle(Event::PromptEnded));
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
         assert_eq!(n, ["transfer: the activation was denied"]);
         assert_eq!(f.outcome(), Some(Outcome::Denied));
     }
@@ -967,7 +1663,7 @@ mod tests {
         let mut f = answered();
         keys(&mut f, &groups()[0]);
         keys(&mut f, "#");
-        let a = f.handle(Event::PromptEnded);
+        let a = f.handle(Event::PromptEnded).unwrap();
         match &a[..] {
             [Action::Transfer { groups: g, .. }] => assert_eq!(g, &groups()[..1]),
             other => panic!("{:?}", names(other)),
@@ -979,22 +1675,25 @@ mod tests {
     fn no_input_reprompts_escalate_then_transfer() {
         let mut f = answered();
         assert_eq!(
-            names(&f.handle(Event::Timeout)),
+            names(&f.handle(Event::Timeout).unwrap()),
             ["note no_input", "cancel", "play enter_group 1"]
         );
-        f.handle(Event::PromptEnded);
-        f.handle(Event::Timeout);
-        f.handle(Event::PromptEnded);
-        let n = names(&f.handle(Event::Timeout));
+        f.handle(Event::PromptEnded).unwrap();
+        f.handle(Event::Timeout).unwrap();
+        f.handle(Event::PromptEnded).unwrap();
+        let n = names(&f.handle(Event::Timeout).unwrap());
         assert_eq!(n, ["note no_input", "cancel", "play closing"]);
-        assert_eq!(names(&f.handle(Event::PromptEnded)), ["transfer: no input"]);
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["transfer: no input"]
+        );
     }
 
     #[test]
     fn an_incomplete_group_times_out_as_a_no_match() {
         let mut f = answered();
         keys(&mut f, "12");
-        let n = names(&f.handle(Event::Timeout));
+        let n = names(&f.handle(Event::Timeout).unwrap());
         assert!(n.contains(&"note group_refused".to_string()), "{n:?}");
     }
 
@@ -1002,8 +1701,314 @@ mod tests {
     fn hanging_up_mid_group_abandons_the_call() {
         let mut f = answered();
         keys(&mut f, "123");
-        f.handle(Event::HangUp);
+        f.handle(Event::HangUp).unwrap();
         assert!(f.is_done());
         assert_eq!(f.outcome(), Some(Outcome::Abandoned));
+    }
+
+    fn grant() -> CallDecision {
+        CallDecision {
+            granted: true,
+            confirmation_id: Some("123456-123456".into()),
+            reasons: vec!["ok".into()],
+            short_reason: None,
+        }
+    }
+
+    /// Through the readout to the menu, whose prompt is playing.
+    fn at_menu(f: Flow) -> Flow {
+        let mut f = answer(f);
+        keys(&mut f, &groups().concat());
+        f.handle(Event::Decision(grant())).unwrap();
+        f.handle(Event::PromptEnded).unwrap(); // "checking"
+        let n = names(&f.handle(Event::PromptEnded).unwrap()); // the readout
+        assert_eq!(n, ["cancel", "play repeat_menu"]);
+        f
+    }
+
+    fn builtin_with(file: GrammarFile, src: &str) -> Grammars {
+        let mut g = Grammars::builtin().unwrap();
+        g.replace(file, src, "vendor.gram").unwrap();
+        g
+    }
+
+    #[test]
+    fn the_menu_acts_on_the_tags_so_swapped_keys_swap_the_menu() {
+        let shipped = GrammarFile::CidMenu.builtin();
+        let swapped = shipped
+            .replace(r#"1 {out="repeat"}"#, r#"2 {out="repeat"}"#)
+            .replace(r#"2 {out="finish"}"#, r#"1 {out="finish"}"#);
+        assert_ne!(swapped, shipped);
+        let read_again = |a: &[Action]| names(a).contains(&"note confirmation_id_read".to_string());
+
+        // Shipped: 1 repeats, 2 finishes.
+        assert!(read_again(&keys(&mut at_menu(flow()), "1")));
+        assert!(!read_again(&keys(&mut at_menu(flow()), "2")));
+
+        // Swapped: 2 repeats, 1 finishes.
+        let g = builtin_with(GrammarFile::CidMenu, &swapped);
+        assert!(read_again(&keys(&mut at_menu(with(g.clone())), "2")));
+        let mut f = at_menu(with(g));
+        let a = keys(&mut f, "1");
+        assert!(!read_again(&a), "{:?}", names(&a));
+        assert_eq!(names(&a).last().unwrap(), "play closing");
+        assert_eq!(names(&f.handle(Event::PromptEnded).unwrap()), ["hangup"]);
+        assert_eq!(f.outcome(), Some(Outcome::Activated));
+    }
+
+    #[test]
+    fn group_keys_come_from_the_tags_too() {
+        // A vendor swaps restart and agent: "#" restarts, "*" asks for an agent.
+        let remapped = GrammarFile::IidGroup
+            .builtin()
+            .replace(r#""*" {out="restart"}"#, "@RESTART@")
+            .replace(r##""#" {out="agent"}"##, r#""*" {out="agent"}"#)
+            .replace("@RESTART@", r##""#" {out="restart"}"##);
+        let mut f = answer(with(builtin_with(GrammarFile::IidGroup, &remapped)));
+        let n = names(&keys(&mut f, "123#"));
+        assert!(n.contains(&"note group_restarted".to_string()), "{n:?}");
+        assert!(names(&keys(&mut f, &groups()[0])).contains(&"note group_accepted".to_string()));
+        let n = names(&keys(&mut f, "*"));
+        assert_eq!(n.last().unwrap(), "play closing");
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["transfer: the caller asked for an agent"]
+        );
+    }
+
+    #[test]
+    fn a_grammar_lacking_a_tag_is_refused_at_load_naming_file_and_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cid_menu.gram");
+        std::fs::write(
+            &path,
+            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"};\n",
+        )
+        .unwrap();
+        let e = Grammars::load(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: no match carries the tag \"agent\" \
+                 (the grammar must give each of \"repeat\", \"finish\", \"agent\")",
+                path.display()
+            )
+        );
+        // A key without a tag, or a tag the flow does not know, is refused too.
+        std::fs::write(
+            &path,
+            "#ABNF 1.0;\nmode dtmf;\nroot $m;\n\
+             public $m = 1 {repeat} | 2 {finish} | 0 {agent} | 9 {help} ;\n",
+        )
+        .unwrap();
+        let e = Grammars::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("keys 9 match with the tag \"help\""), "{e}");
+        std::fs::write(
+            &path,
+            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {repeat} | 2 {finish} | 0;\n",
+        )
+        .unwrap();
+        let e = Grammars::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("keys 0 match with no tag"), "{e}");
+    }
+
+    #[test]
+    fn an_override_directory_borrows_missing_files_from_the_built_in_set() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("agent.gram"), GrammarFile::Agent.builtin()).unwrap();
+        let (g, notes) = Grammars::load(dir.path()).unwrap();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].ends_with("no iid_group.gram, using the built-in one"));
+        assert!(g
+            .grammar(GrammarFile::Agent)
+            .name()
+            .starts_with(&*dir.path().to_string_lossy()));
+        assert!(g
+            .grammar(GrammarFile::CidMenu)
+            .name()
+            .contains("(built in)"));
+        let missing = dir.path().join("nope");
+        let e = Grammars::load(&missing).unwrap_err().to_string();
+        assert!(e.starts_with(&missing.display().to_string()), "{e}");
+        for f in GrammarFile::ALL {
+            assert_eq!(
+                Grammars::builtin().unwrap().grammar(f).tags().len(),
+                f.tags().len()
+            );
+        }
+    }
+
+    #[test]
+    fn unexpected_events_are_refused_naming_what_was_expected_and_change_nothing() {
+        let mut f = flow();
+        let e = f.handle(Event::Key('1')).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected key before the call is answered; \
+             expected the start of the call or a hang-up"
+        );
+        f.handle(Event::Start).unwrap();
+        let e = f.handle(Event::Start).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected start of the call during the welcome; \
+             expected a key, the end of a prompt or a hang-up"
+        );
+        assert_eq!(f.handle(Event::Timeout).unwrap_err().event, "timeout");
+        assert_eq!(
+            f.handle(Event::Decision(grant())).unwrap_err().event,
+            "decision"
+        );
+        // Nothing changed: the welcome ends as usual.
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["cancel", "play enter_group 1"]
+        );
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["timer 10000"]
+        );
+        let e = f.handle(Event::PromptEnded).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected end of a prompt while a group is being entered, with nothing playing; \
+             expected a key, the end of a prompt, a timeout or a hang-up"
+        );
+        assert!(f.handle(Event::Decision(grant())).is_err());
+        assert!(names(&keys(&mut f, &groups()[0])).contains(&"note group_accepted".to_string()));
+        f.handle(Event::HangUp).unwrap();
+        assert_eq!(f.outcome(), Some(Outcome::Abandoned));
+        for ev in [Event::Start, Event::Key('1'), Event::Timeout, Event::HangUp] {
+            let e = f.handle(ev).unwrap_err();
+            assert_eq!(e.state, "after the call ended");
+            assert_eq!(e.expected, "nothing");
+        }
+        assert_eq!(f.outcome(), Some(Outcome::Abandoned));
+    }
+
+    /// One flow in each state, with what each of the six events gives there
+    /// ('o' handled, 'e' refused as unexpected), in the order Start, Key,
+    /// PromptEnded, Timeout, Decision, HangUp.
+    fn every_state() -> Vec<(&'static str, Flow, &'static str)> {
+        let idle = flow();
+        let mut welcome = flow();
+        welcome.handle(Event::Start).unwrap();
+        let collecting = answered();
+        let mut deciding = answered();
+        keys(&mut deciding, &groups().concat());
+        let mut reading = deciding.clone();
+        reading.handle(Event::Decision(grant())).unwrap();
+        let menu = at_menu(flow());
+        let mut closing = menu.clone();
+        keys(&mut closing, "2");
+        let mut done = closing.clone();
+        done.handle(Event::PromptEnded).unwrap();
+        vec![
+            ("idle", idle, "oeeeeo"),
+            ("welcome", welcome, "eooeeo"),
+            // The group prompt has ended: nothing is playing.
+            ("collecting", collecting, "eoeoeo"),
+            ("deciding", deciding, "eooeoo"),
+            ("reading", reading, "eooeeo"),
+            ("menu", menu, "eoooeo"),
+            ("closing", closing, "eooeeo"),
+            ("done", done, "eeeeee"),
+        ]
+    }
+
+    #[test]
+    fn every_event_in_every_state_is_handled_or_refused_as_the_table_says() {
+        for (name, f, table) in every_state() {
+            let events = [
+                Event::Start,
+                Event::Key('5'),
+                Event::PromptEnded,
+                Event::Timeout,
+                Event::Decision(grant()),
+                Event::HangUp,
+            ];
+            for (ev, want) in events.into_iter().zip(table.chars()) {
+                let mut g = f.clone();
+                let before = format!("{:?}", g.state);
+                let label = format!("{name} + {ev:?}");
+                match g.handle(ev) {
+                    Ok(_) => assert_eq!(want, 'o', "{label} was handled"),
+                    Err(e) => {
+                        assert_eq!(want, 'e', "{label}: {e}");
+                        assert_eq!(
+                            format!("{:?}", g.state),
+                            before,
+                            "{label} changed the state"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Event(Event),
+            /// Type the next group of a valid ID.
+            NextGroup,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let deny = CallDecision {
+                granted: false,
+                confirmation_id: None,
+                reasons: vec!["no".into()],
+                short_reason: Some(Prompt::ReasonSeats),
+            };
+            prop_oneof![
+                1 => Just(Op::Event(Event::Start)),
+                6 => proptest::sample::select("0123456789*#".chars().collect::<Vec<_>>())
+                    .prop_map(|k| Op::Event(Event::Key(k))),
+                4 => Just(Op::Event(Event::PromptEnded)),
+                2 => Just(Op::Event(Event::Timeout)),
+                1 => Just(Op::Event(Event::Decision(grant()))),
+                1 => Just(Op::Event(Event::Decision(deny))),
+                1 => Just(Op::Event(Event::HangUp)),
+                4 => Just(Op::NextGroup),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// Whatever a runner sends: no panic; a refused event changes
+            /// nothing; an outcome exactly when done; after the end every
+            /// event is refused.
+            #[test]
+            fn any_event_sequence_keeps_the_flow_consistent(
+                ops in proptest::collection::vec(op(), 0..250)
+            ) {
+                let mut f = flow();
+                let all = groups();
+                for op in ops {
+                    let events = match op {
+                        Op::Event(e) => vec![e],
+                        Op::NextGroup => all
+                            .get(f.groups().len())
+                            .map(|g| g.chars().map(Event::Key).collect())
+                            .unwrap_or_default(),
+                    };
+                    for e in events {
+                        let was_done = f.is_done();
+                        let before = format!("{:?}", f.state);
+                        match f.handle(e) {
+                            Ok(_) => prop_assert!(!was_done),
+                            Err(_) => prop_assert_eq!(format!("{:?}", f.state), before),
+                        }
+                        prop_assert_eq!(f.outcome().is_some(), f.is_done());
+                        prop_assert!(f.groups().len() <= all.len());
+                    }
+                }
+            }
+        }
     }
 }

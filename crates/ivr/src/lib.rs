@@ -4,8 +4,11 @@
 //!   key by key, no-match, partial, match-that-can-continue or complete.
 //! - [`dtmf`]: Goertzel DTMF detection (ITU-T Q.24 limits) and generation.
 //! - [`timeline`]: scripted key timelines (`2s 1234567 500ms ...`).
-//! - [`flow`]: the call flow as a state machine, events in, actions out.
-//! - [`call`]: the runner that plays a whole call: clock, audio, ledger.
+//! - [`flow`]: the call flow as a closed set of states, each owning its data;
+//!   events in, actions out; what keys mean comes from the grammars' tags.
+//!   The default grammars are compiled in ([`flow::Grammars::builtin`]).
+//! - [`call`]: the runner that plays a whole call: clock, audio, and a
+//!   [`call::Desk`] for decisions and hand-overs.
 
 pub mod call;
 pub mod dtmf;

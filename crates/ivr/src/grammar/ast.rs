@@ -26,8 +26,12 @@ pub(crate) enum Expr {
     Keys(Vec<KeyIndex>),
     /// A reference to a local rule, `$name`; `at` is the byte offset of `$`.
     Ref { name: String, at: usize },
-    /// `$NULL`, or an expansion that matches the empty input (`<0>`, a tag).
+    /// `$NULL`, or an expansion that matches the empty input (`<0>`, `{}`).
     Null,
+    /// A semantic tag with a value (`{out="repeat"}`, `{repeat}`): matches
+    /// the empty input and makes `value` the result of any match whose path
+    /// passes through it (the last tag on the path wins).
+    Tag(String),
     /// `$VOID`: can never be matched.
     Void,
     /// `$GARBAGE`: in DTMF mode, any (possibly empty) sequence of keys.

@@ -5,6 +5,14 @@
 //! acceptance are pruned, so at every step the set of live states directly
 //! answers "can this prefix still become a match?".
 //!
+//! Tags: a tag (`{out="repeat"}`) is an epsilon move that sets the value of
+//! the path through it; the last tag on a path wins, across rule references
+//! (as if every rule ended with `out = rules.latest()`). A run is therefore a
+//! set of *configurations*, (state, tag so far). A grammar in which one key
+//! string matches with two different tags is refused (it would make the
+//! result depend on which parse the matcher happened to prefer), and so is
+//! one with more than [`MAX_TAGS`] distinct tag values.
+//!
 //! Recursion: SRGS forbids left recursion; it is refused. Right (tail)
 //! recursion, e.g. `$digits = $digit | $digit $digits;`, is regular and is
 //! compiled as a jump back to the rule's start. Any other recursion would make
@@ -13,8 +21,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::ast::{Decl, Document, Expr, RuleDef, KEYS};
-use super::{InvalidKind, MatchState};
+use super::ast::{Decl, Document, Expr, KeyIndex, RuleDef, KEYS};
+use super::{InvalidKind, MatchState, MatchTag};
 
 /// Upper bound on NFA states before epsilon removal.
 const MAX_STATES: usize = 20_000;
@@ -25,19 +33,60 @@ const MAX_RULES: usize = 1000;
 const MAX_DEPTH: usize = 64;
 /// Upper bound on edges after epsilon removal.
 const MAX_EDGES: usize = 2_000_000;
+/// Upper bound on distinct tag values in one grammar.
+pub(crate) const MAX_TAGS: usize = 100;
+/// Upper bound on the steps of epsilon removal (closure visits).
+const MAX_CLOSURE_STEPS: usize = 50_000_000;
+/// Upper bound on the work of the tag checks (configurations visited and
+/// edges followed).
+const MAX_TAG_CHECK_WORK: usize = 5_000_000;
+/// Upper bound on the sets of configurations the ambiguity check visits.
+const MAX_TAG_CHECK_SETS: usize = 20_000;
 
 /// A validation or compilation problem: byte offset, kind, message.
 pub(crate) type Problem = (usize, InvalidKind, String);
 
+/// A tag id: 0 is "no tag", `n` is `tags[n - 1]`. On an edge, 0 means "keep
+/// the tag so far".
+type TagId = u16;
+
+/// A configuration of a run: an automaton state and the tag of the path
+/// that reached it.
+type Config = (u32, TagId);
+
+/// A key edge after epsilon removal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edge {
+    /// The keys that take it, as a bit-set over [`KEYS`].
+    keys: u16,
+    /// The target state.
+    to: u32,
+    /// The tag the epsilon moves after the key set (0: keep the tag so far).
+    set: TagId,
+}
+
 /// The compiled, epsilon-free automaton. States are numbered `0..n`.
 #[derive(Debug)]
 pub(crate) struct Automaton {
-    /// Live start states, sorted.
-    start: Vec<u32>,
-    /// `edges[s]` = (key bit-set, target) pairs; all targets are live.
-    edges: Vec<Vec<(u16, u32)>>,
+    /// Live start configurations, sorted.
+    start: Vec<Config>,
+    /// `edges[s]`: the key edges out of `s`; all targets are live.
+    edges: Vec<Vec<Edge>>,
     /// Whether each state is accepting.
     accepting: Vec<bool>,
+    /// The tag values, by id - 1.
+    tags: Vec<String>,
+    /// What a match can carry, each with the shortest keys that give it.
+    outcomes: Vec<MatchTag>,
+}
+
+/// Applies an edge's tag to the tag so far.
+fn apply(tag: TagId, set: TagId) -> TagId {
+    if set == 0 {
+        tag
+    } else {
+        set
+    }
 }
 
 /// Validates `doc` and compiles its root rule.
@@ -132,16 +181,50 @@ pub(crate) fn compile(doc: &Document) -> Result<(String, Automaton), Problem> {
         rules: &rules,
         states: Vec::new(),
         stack: Vec::new(),
+        tags: Vec::new(),
     };
     let (s, e) = b.rule(&root, root_at, 0)?;
-    let auto = b.finish(s, e).ok_or_else(|| {
+    let too_large = || {
         (
             root_at,
             InvalidKind::TooLarge,
             "grammar is too large to compile".to_string(),
         )
-    })?;
+    };
+    let mut auto = b.finish(s, e).ok_or_else(too_large)?;
+    if !auto.tags.is_empty() {
+        let unchecked = || {
+            (
+                root_at,
+                InvalidKind::TooLarge,
+                "the grammar's tags are too complex to check for keys that match \
+                 with two different results"
+                    .to_string(),
+            )
+        };
+        if let Some((keys, a, b)) = auto.ambiguity().ok_or_else(unchecked)? {
+            return Err((
+                root_at,
+                InvalidKind::AmbiguousTags,
+                format!(
+                    "keys {} match with two different results, {} and {}",
+                    keys_text(&keys),
+                    auto.tag_text(a),
+                    auto.tag_text(b)
+                ),
+            ));
+        }
+    }
+    auto.outcomes = auto.find_outcomes().ok_or_else(too_large)?;
     Ok((root, auto))
+}
+
+/// Key indices as the keys a caller presses; "no keys" for none.
+fn keys_text(keys: &[KeyIndex]) -> String {
+    if keys.is_empty() {
+        return "(none)".to_string();
+    }
+    keys.iter().map(|&k| KEYS[k as usize]).collect()
 }
 
 fn check_refs(e: &Expr, rules: &HashMap<&str, &RuleDef>) -> Result<(), Problem> {
@@ -162,7 +245,7 @@ fn nullable(e: &Expr, rules: &HashSet<String>) -> bool {
     match e {
         Expr::Keys(k) => k.is_empty(),
         Expr::Ref { name, .. } => rules.contains(name),
-        Expr::Null | Expr::Garbage => true,
+        Expr::Null | Expr::Tag(_) | Expr::Garbage => true,
         Expr::Void => false,
         Expr::Seq(v) => v.iter().all(|x| nullable(x, rules)),
         Expr::Alt(v) => v.iter().any(|x| nullable(x, rules)),
@@ -286,6 +369,8 @@ fn check_repeats(e: &Expr, nullable_set: &HashSet<String>) -> Result<(), Problem
 struct NState {
     eps: Vec<u32>,
     edges: Vec<(u16, u32)>,
+    /// Passing through this state sets the tag (0: it does not).
+    set: TagId,
 }
 
 struct Builder<'r> {
@@ -293,6 +378,8 @@ struct Builder<'r> {
     states: Vec<NState>,
     /// Rules being inlined: (name, start state).
     stack: Vec<(&'r str, u32)>,
+    /// Distinct tag values, in order of first use.
+    tags: Vec<String>,
 }
 
 type Frag = (u32, u32);
@@ -354,6 +441,27 @@ impl<'r> Builder<'r> {
             }
             Expr::Null => {
                 let s = self.new_state(0)?;
+                Ok((s, s))
+            }
+            Expr::Tag(value) => {
+                let id = match self.tags.iter().position(|t| t == value) {
+                    Some(n) => n + 1,
+                    None if self.tags.len() < MAX_TAGS => {
+                        self.tags.push(value.clone());
+                        self.tags.len()
+                    }
+                    None => {
+                        return Err((
+                            self.stack
+                                .first()
+                                .map_or(0, |&(name, _)| self.rules.get(name).map_or(0, |r| r.at)),
+                            InvalidKind::TooLarge,
+                            format!("more than {MAX_TAGS} different tag values"),
+                        ))
+                    }
+                };
+                let s = self.new_state(0)?;
+                self.states[s as usize].set = id as TagId;
                 Ok((s, s))
             }
             Expr::Void => Ok((self.new_state(0)?, self.new_state(0)?)),
@@ -451,21 +559,32 @@ impl<'r> Builder<'r> {
     /// Removes epsilon moves and dead states. `None` if too large.
     fn finish(self, start: u32, accept: u32) -> Option<Automaton> {
         let n = self.states.len();
-        // Epsilon closure of each state, computed on demand with a scratch mark.
-        let mut mark = vec![usize::MAX; n];
-        let mut closure = |from: u32, stamp: usize, out: &mut Vec<u32>| {
+        let kinds = self.tags.len() + 1;
+        // Epsilon closure of each state over (state, tag so far) pairs,
+        // computed on demand with a scratch mark per pair.
+        let mut mark = vec![u32::MAX; n * kinds];
+        let mut steps = 0usize;
+        let states = &self.states;
+        let mut closure = |from: u32, stamp: u32, out: &mut Vec<(u32, TagId)>| -> Option<()> {
             out.clear();
-            let mut stack = vec![from];
-            mark[from as usize] = stamp;
-            while let Some(s) = stack.pop() {
-                out.push(s);
-                for &t in &self.states[s as usize].eps {
-                    if mark[t as usize] != stamp {
-                        mark[t as usize] = stamp;
-                        stack.push(t);
+            let mut stack = vec![(from, 0 as TagId)];
+            mark[from as usize * kinds] = stamp;
+            while let Some((s, tag)) = stack.pop() {
+                steps += 1;
+                if steps > MAX_CLOSURE_STEPS {
+                    return None;
+                }
+                let tag = apply(tag, states[s as usize].set);
+                out.push((s, tag));
+                for &t in &states[s as usize].eps {
+                    let m = &mut mark[t as usize * kinds + tag as usize];
+                    if *m != stamp {
+                        *m = stamp;
+                        stack.push((t, tag));
                     }
                 }
             }
+            Some(())
         };
         // Important states: those with key edges, plus the accept state.
         let important: Vec<bool> = (0..n)
@@ -479,29 +598,33 @@ impl<'r> Builder<'r> {
                 count += 1;
             }
         }
-        let mut stamp = 0usize;
+        let mut stamp = 0u32;
         let mut buf = Vec::new();
-        let mut edges: Vec<Vec<(u16, u32)>> = vec![Vec::new(); count as usize];
+        let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); count as usize];
         let mut total = 0usize;
         for s in 0..n {
             if !important[s] {
                 continue;
             }
-            let mut out: Vec<(u16, u32)> = Vec::new();
+            let mut out: Vec<Edge> = Vec::new();
             for &(ks, t) in &self.states[s].edges {
                 stamp += 1;
-                closure(t, stamp, &mut buf);
-                for &u in &buf {
+                closure(t, stamp, &mut buf)?;
+                for &(u, set) in &buf {
                     if important[u as usize] {
-                        out.push((ks, new_id[u as usize]));
+                        out.push(Edge {
+                            keys: ks,
+                            to: new_id[u as usize],
+                            set,
+                        });
                     }
                 }
             }
-            // Merge parallel edges to the same target.
-            out.sort_by_key(|&(_, t)| t);
+            // Merge parallel edges to the same target with the same tag.
+            out.sort_by_key(|e| (e.to, e.set));
             out.dedup_by(|b, a| {
-                if a.1 == b.1 {
-                    a.0 |= b.0;
+                if (a.to, a.set) == (b.to, b.set) {
+                    a.keys |= b.keys;
                     true
                 } else {
                     false
@@ -514,11 +637,11 @@ impl<'r> Builder<'r> {
             edges[new_id[s] as usize] = out;
         }
         stamp += 1;
-        closure(start, stamp, &mut buf);
-        let mut start_set: Vec<u32> = buf
+        closure(start, stamp, &mut buf)?;
+        let mut start_set: Vec<Config> = buf
             .iter()
-            .filter(|&&u| important[u as usize])
-            .map(|&u| new_id[u as usize])
+            .filter(|&&(u, _)| important[u as usize])
+            .map(|&(u, tag)| (new_id[u as usize], tag))
             .collect();
         let mut accepting = vec![false; count as usize];
         accepting[new_id[accept as usize] as usize] = true;
@@ -526,8 +649,8 @@ impl<'r> Builder<'r> {
         // Live states: those that can reach the accepting state.
         let mut rev: Vec<Vec<u32>> = vec![Vec::new(); count as usize];
         for (s, out) in edges.iter().enumerate() {
-            for &(_, t) in out {
-                rev[t as usize].push(s as u32);
+            for e in out {
+                rev[e.to as usize].push(s as u32);
             }
         }
         let mut live = accepting.clone();
@@ -541,52 +664,203 @@ impl<'r> Builder<'r> {
             }
         }
         for out in &mut edges {
-            out.retain(|&(_, t)| live[t as usize]);
+            out.retain(|e| live[e.to as usize]);
         }
-        start_set.retain(|&s| live[s as usize]);
+        start_set.retain(|&(s, _)| live[s as usize]);
         start_set.sort_unstable();
         start_set.dedup();
         Some(Automaton {
             start: start_set,
             edges,
             accepting,
+            tags: self.tags,
+            outcomes: Vec::new(),
         })
     }
 }
 
 impl Automaton {
-    /// Classifies a (sorted, live) state set.
-    fn classify(&self, set: &[u32]) -> MatchState {
+    /// Classifies a set of (live) configurations.
+    fn classify(&self, set: &[Config]) -> MatchState {
         if set.is_empty() {
             return MatchState::NoMatch;
         }
-        let accepting = set.iter().any(|&s| self.accepting[s as usize]);
-        let more = set.iter().any(|&s| !self.edges[s as usize].is_empty());
+        let accepting = set.iter().any(|&(s, _)| self.accepting[s as usize]);
+        let more = set.iter().any(|&(s, _)| !self.edges[s as usize].is_empty());
         match (accepting, more) {
             (false, _) => MatchState::Partial,
             (true, true) => MatchState::MatchCanContinue,
             (true, false) => MatchState::Complete,
         }
     }
+
+    /// The configurations `c` goes to on key `k`, appended to `out`.
+    fn step(&self, (s, tag): Config, k: KeyIndex, out: &mut Vec<Config>) {
+        let bit = 1u16 << k;
+        for e in &self.edges[s as usize] {
+            if e.keys & bit != 0 {
+                out.push((e.to, apply(tag, e.set)));
+            }
+        }
+    }
+
+    /// A tag as the error messages quote it.
+    fn tag_text(&self, tag: TagId) -> String {
+        match tag {
+            0 => "no tag".to_string(),
+            n => format!("{:?}", self.tags[n as usize - 1]),
+        }
+    }
+
+    /// The value of tag `tag`, `None` for "no tag".
+    fn tag_value(&self, tag: TagId) -> Option<&str> {
+        match tag {
+            0 => None,
+            n => self.tags.get(n as usize - 1).map(String::as_str),
+        }
+    }
+
+    /// Every result a match can carry, each with the shortest keys giving
+    /// it (a breadth-first walk over configurations). `None` if the walk
+    /// takes more than [`MAX_TAG_CHECK_WORK`] steps.
+    fn find_outcomes(&self) -> Option<Vec<MatchTag>> {
+        // Nodes of the walk: configuration, parent node, key from the parent.
+        let mut nodes: Vec<(Config, usize, KeyIndex)> = Vec::new();
+        let mut seen: HashSet<Config> = HashSet::new();
+        for &c in &self.start {
+            if seen.insert(c) {
+                nodes.push((c, usize::MAX, 0));
+            }
+        }
+        let mut found: Vec<(TagId, usize)> = Vec::new();
+        let mut work = 0usize;
+        let mut next = Vec::new();
+        let mut i = 0;
+        while i < nodes.len() {
+            let (c, _, _) = nodes[i];
+            if self.accepting[c.0 as usize] && !found.iter().any(|&(t, _)| t == c.1) {
+                found.push((c.1, i));
+            }
+            for k in 0..KEYS.len() as KeyIndex {
+                next.clear();
+                self.step(c, k, &mut next);
+                work += 1 + next.len();
+                if work > MAX_TAG_CHECK_WORK {
+                    return None;
+                }
+                for &n in &next {
+                    if seen.insert(n) {
+                        nodes.push((n, i, k));
+                    }
+                }
+            }
+            i += 1;
+        }
+        let keys_to = |mut i: usize| {
+            let mut keys = Vec::new();
+            while nodes[i].1 != usize::MAX {
+                keys.push(nodes[i].2);
+                i = nodes[i].1;
+            }
+            keys.reverse();
+            keys_text_raw(&keys)
+        };
+        let mut out: Vec<MatchTag> = found
+            .into_iter()
+            .map(|(tag, node)| MatchTag {
+                tag: self.tag_value(tag).map(str::to_string),
+                keys: keys_to(node),
+            })
+            .collect();
+        out.sort_by(|a, b| a.tag.cmp(&b.tag));
+        Some(out)
+    }
+
+    /// Shortest keys that match with two different tags, with the two tags;
+    /// `Ok(None)` if there are none. A breadth-first walk over the sets of
+    /// configurations that key strings reach (the automaton determinized on
+    /// the fly), so a set that holds accepting configurations with two tags
+    /// is found at its shortest keys. `None` if the walk takes more than
+    /// [`MAX_TAG_CHECK_WORK`] steps or [`MAX_TAG_CHECK_SETS`] sets.
+    #[allow(clippy::type_complexity)]
+    fn ambiguity(&self) -> Option<Option<(Vec<KeyIndex>, TagId, TagId)>> {
+        // Nodes of the walk: the set, parent node, key from the parent.
+        let mut nodes: Vec<(Vec<Config>, usize, KeyIndex)> =
+            vec![(self.start.clone(), usize::MAX, 0)];
+        let mut ids: HashMap<Vec<Config>, usize> = HashMap::from([(self.start.clone(), 0)]);
+        let mut work = 0usize;
+        let mut buckets: Vec<Vec<Config>> = vec![Vec::new(); KEYS.len()];
+        let mut i = 0;
+        while i < nodes.len() {
+            let set = &nodes[i].0;
+            let mut tags = set
+                .iter()
+                .filter(|&&(s, _)| self.accepting[s as usize])
+                .map(|&(_, t)| t);
+            if let Some(first) = tags.next() {
+                if let Some(other) = tags.find(|&t| t != first) {
+                    let mut keys = Vec::new();
+                    let mut j = i;
+                    while nodes[j].1 != usize::MAX {
+                        keys.push(nodes[j].2);
+                        j = nodes[j].1;
+                    }
+                    keys.reverse();
+                    return Some(Some((keys, first.min(other), first.max(other))));
+                }
+            }
+            for &(s, tag) in set {
+                for e in &self.edges[s as usize] {
+                    work += e.keys.count_ones() as usize;
+                    for (k, bucket) in buckets.iter_mut().enumerate() {
+                        if e.keys & (1 << k) != 0 {
+                            bucket.push((e.to, apply(tag, e.set)));
+                        }
+                    }
+                }
+            }
+            for (k, bucket) in buckets.iter_mut().enumerate() {
+                if bucket.is_empty() {
+                    continue;
+                }
+                bucket.sort_unstable();
+                bucket.dedup();
+                work += bucket.len();
+                if !ids.contains_key(bucket.as_slice()) {
+                    ids.insert(bucket.clone(), nodes.len());
+                    nodes.push((std::mem::take(bucket), i, k as KeyIndex));
+                } else {
+                    bucket.clear();
+                }
+            }
+            if work > MAX_TAG_CHECK_WORK || nodes.len() > MAX_TAG_CHECK_SETS {
+                return None;
+            }
+            i += 1;
+        }
+        Some(None)
+    }
+}
+
+/// Key indices as a key string (empty for none).
+fn keys_text_raw(keys: &[KeyIndex]) -> String {
+    keys.iter().map(|&k| KEYS[k as usize]).collect()
 }
 
 /// Incremental matcher over one compiled grammar; see [`super::Matcher`].
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     auto: Arc<Automaton>,
-    current: Vec<u32>,
-    next: Vec<u32>,
-    seen: Vec<bool>,
+    current: Vec<Config>,
+    next: Vec<Config>,
     state: MatchState,
 }
 
 impl Run {
     pub(crate) fn new(auto: Arc<Automaton>) -> Run {
-        let n = auto.accepting.len();
         let mut r = Run {
             current: Vec::new(),
             next: Vec::new(),
-            seen: vec![false; n],
             state: MatchState::NoMatch,
             auto,
         };
@@ -610,30 +884,35 @@ impl Run {
             self.state = MatchState::NoMatch;
             return self.state;
         };
-        let bit = 1u16 << k;
         self.next.clear();
-        for &s in &self.current {
-            for &(ks, t) in &self.auto.edges[s as usize] {
-                if ks & bit != 0 && !self.seen[t as usize] {
-                    self.seen[t as usize] = true;
-                    self.next.push(t);
-                }
-            }
+        for &c in &self.current {
+            self.auto.step(c, k, &mut self.next);
         }
-        for &t in &self.next {
-            self.seen[t as usize] = false;
-        }
+        self.next.sort_unstable();
+        self.next.dedup();
         std::mem::swap(&mut self.current, &mut self.next);
         self.state = self.auto.classify(&self.current);
         self.state
     }
 
+    /// The tag of the current match: `None` when the keys so far do not
+    /// match, or match without a tag. Compilation refuses grammars where
+    /// the same keys match with different tags, so every accepting
+    /// configuration carries the same one.
+    pub(crate) fn tag(&self) -> Option<&str> {
+        let &(_, tag) = self
+            .current
+            .iter()
+            .find(|&&(s, _)| self.auto.accepting[s as usize])?;
+        self.auto.tag_value(tag)
+    }
+
     /// Keys that would keep the match alive from the current state.
     pub(crate) fn expected(&self) -> Vec<char> {
         let mut mask = 0u16;
-        for &s in &self.current {
-            for &(ks, _) in &self.auto.edges[s as usize] {
-                mask |= ks;
+        for &(s, _) in &self.current {
+            for e in &self.auto.edges[s as usize] {
+                mask |= e.keys;
             }
         }
         KEYS.iter()
@@ -641,5 +920,12 @@ impl Run {
             .filter(|(i, _)| mask & (1 << i) != 0)
             .map(|(_, &c)| c)
             .collect()
+    }
+}
+
+impl Automaton {
+    /// What the grammar's matches can carry (see [`super::Grammar::tags`]).
+    pub(crate) fn outcomes(&self) -> &[MatchTag] {
+        &self.outcomes
     }
 }

@@ -23,13 +23,28 @@
 //! `123` is the token sequence `1 2 3`; local rule references `$name`; the
 //! special rules `$NULL` (matches nothing, i.e. the empty input), `$VOID`
 //! (never matches) and `$GARBAGE` (in DTMF mode: any sequence of keys,
-//! including none); `//` and `/* */` comments; tags `{...}` and `{!{...}!}`
-//! (ignored, they match the empty input).
+//! including none); `//` and `/* */` comments; tags (below).
+//!
+//! Tags (SRGS 1.0 section 2.6): `{...}` or `{!{...}!}` anywhere an item may
+//! stand; they match the empty input. Their content is read in a small
+//! subset of the W3C tag formats, whatever `tag-format` says:
+//! `out="word"` or `out='word'` (with an optional `;`), as in
+//! `semantics/1.0`, or a bare `word` (letters, digits, `_`, `-`, `.`), as in
+//! `semantics/1.0-literals`; an empty tag sets nothing. Any other script
+//! (`out.x = 1`, `out = rules.digit`) is refused at the tag. The result of a
+//! match is the last tag on its path, across rule references (as if every
+//! rule ended with `out = rules.latest()`); [`Matcher::tag`] reports it and
+//! [`Grammar::tags`] lists every result the grammar can give. A grammar in
+//! which the same keys match with two different results is refused. Header
+//! tags (`{...};` among the declarations) are accepted and ignored.
 //!
 //! Not supported (refused with an error): external rule references
 //! `$<uri>`, language attachments `!lang`, left recursion, recursion other than
 //! right (tail) recursion, unbounded repeats of expansions that can match the
-//! empty input, and grammars whose automaton would exceed 20,000 states.
+//! empty input, grammars whose automaton would exceed 20,000 states, more
+//! than 100 distinct tag values, and tagged grammars too complex to check for
+//! keys with two results (determinizing them would take more than 20,000
+//! sets of states, as `$GARBAGE 1 $d<16> {a}` would).
 //!
 //! Every error names the grammar, line and column, e.g.
 //! `grammars/menu.gram:3:14: expected ';' after rule $menu`.
@@ -88,6 +103,17 @@ pub enum InvalidKind {
     Unsupported,
     /// The compiled automaton would be too large.
     TooLarge,
+    /// The same keys match with two different tags.
+    AmbiguousTags,
+}
+
+/// One result a grammar's matches can carry (see [`Grammar::tags`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchTag {
+    /// The tag's value; `None` for matches that pass no tag.
+    pub tag: Option<String>,
+    /// The shortest keys that match with this result (empty: no keys).
+    pub keys: String,
 }
 
 /// Errors from loading, parsing or validating a grammar.
@@ -129,6 +155,31 @@ pub enum GrammarError {
         /// Description.
         message: String,
     },
+    /// The grammar is valid but lacks a tag its user requires (see
+    /// [`Grammar::require_tags`]).
+    #[error("{file}: no match carries the tag {tag:?} (the grammar must give each of {wanted})")]
+    MissingTag {
+        /// Grammar name (usually its path).
+        file: String,
+        /// The missing tag.
+        tag: String,
+        /// Every required tag, for the message.
+        wanted: String,
+    },
+    /// The grammar gives a result its user does not know (see
+    /// [`Grammar::require_tags`]): a tag outside the required set, or a
+    /// match with no tag at all.
+    #[error("{file}: keys {keys} match with {found}, which is not one of {wanted}")]
+    UnknownTag {
+        /// Grammar name (usually its path).
+        file: String,
+        /// The shortest keys giving it (`(none)`: the empty input).
+        keys: String,
+        /// The tag, quoted, or "no tag".
+        found: String,
+        /// Every required tag, for the message.
+        wanted: String,
+    },
 }
 
 impl GrammarError {
@@ -137,7 +188,9 @@ impl GrammarError {
         match self {
             GrammarError::Syntax { line, column, .. }
             | GrammarError::Invalid { line, column, .. } => Some((*line, *column)),
-            GrammarError::Io { .. } => None,
+            GrammarError::Io { .. }
+            | GrammarError::MissingTag { .. }
+            | GrammarError::UnknownTag { .. } => None,
         }
     }
 }
@@ -217,6 +270,52 @@ impl Grammar {
         &self.root
     }
 
+    /// Every result the grammar's matches can carry, each with the shortest
+    /// keys that give it, sorted by tag (`None`, "no tag", first). Empty for
+    /// a grammar that matches nothing.
+    pub fn tags(&self) -> &[MatchTag] {
+        self.auto.outcomes()
+    }
+
+    /// Checks that the grammar's matches carry exactly the tags in
+    /// `wanted`: each of them on some match, and nothing else (no other tag
+    /// and no untagged match). A program that acts on the tags calls this
+    /// once at load, so that at run time every match means something to it.
+    pub fn require_tags(&self, wanted: &[&str]) -> Result<(), GrammarError> {
+        let list = wanted
+            .iter()
+            .map(|t| format!("{t:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for t in self.tags() {
+            if !t.tag.as_deref().is_some_and(|v| wanted.contains(&v)) {
+                return Err(GrammarError::UnknownTag {
+                    file: self.name.clone(),
+                    keys: if t.keys.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        t.keys.clone()
+                    },
+                    found: t
+                        .tag
+                        .as_ref()
+                        .map_or_else(|| "no tag".to_string(), |v| format!("the tag {v:?}")),
+                    wanted: list,
+                });
+            }
+        }
+        for w in wanted {
+            if !self.tags().iter().any(|t| t.tag.as_deref() == Some(*w)) {
+                return Err(GrammarError::MissingTag {
+                    file: self.name.clone(),
+                    tag: w.to_string(),
+                    wanted: list,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// A fresh incremental matcher positioned before the first key.
     pub fn matcher(&self) -> Matcher {
         Matcher {
@@ -268,6 +367,13 @@ impl Matcher {
     /// State after the keys pushed so far.
     pub fn state(&self) -> MatchState {
         self.run.state()
+    }
+
+    /// The result of the keys pushed so far: the value of the last tag on
+    /// the matched path (see the module documentation). `None` when they do
+    /// not match (yet), or match without passing a tag.
+    pub fn tag(&self) -> Option<&str> {
+        self.run.tag()
     }
 
     /// The keys pushed since the last reset (upper-cased).

@@ -147,19 +147,137 @@ fn weight(i: &str) -> Res<'_, f64> {
     Ok((i, w))
 }
 
-// tag = "{!{" *(any char) "}!}" ws / "{" *(any char but "}") "}" ws
-fn tag_item(i: &str) -> Res<'_, ()> {
-    if let Some(rest) = i.strip_prefix("{!{") {
-        return match rest.find("}!}") {
-            Some(n) => Ok((ws(&rest[n + 3..])?.0, ())),
-            None => fail(i, "unterminated tag '{!{ ... }!}'"),
-        };
+// raw-tag = "{!{" *(any char) "}!}" ws / "{" *(any char but "}") "}" ws
+//         ; a header tag: its content is a script for the whole grammar,
+//         ; accepted and ignored
+fn raw_tag(i: &str) -> Res<'_, ()> {
+    let (open, close) = tag_delimiters(i)?;
+    match i[open..].find(close) {
+        Some(n) => Ok((ws(&i[open + n + close.len()..])?.0, ())),
+        None => fail(i, unterminated_tag(close)),
     }
-    let (rest, _) = char('{')(i)?;
-    match rest.find('}') {
-        Some(n) => Ok((ws(&rest[n + 1..])?.0, ())),
-        None => fail(i, "unterminated tag '{ ... }'"),
+}
+
+/// The opening and closing delimiters of the tag that starts `i`: `{!{` and
+/// `}!}`, or `{` and `}`. A recoverable error when `i` does not start a tag.
+fn tag_delimiters(i: &str) -> Result<(usize, &'static str), nom::Err<PErr<'_>>> {
+    if i.starts_with("{!{") {
+        Ok((3, "}!}"))
+    } else if i.starts_with('{') {
+        Ok((1, "}"))
+    } else {
+        Err(nom::Err::Error(PErr {
+            input: i,
+            msg: None,
+        }))
     }
+}
+
+fn unterminated_tag(close: &str) -> &'static str {
+    if close == "}" {
+        "unterminated tag '{ ... }'"
+    } else {
+        "unterminated tag '{!{ ... }!}'"
+    }
+}
+
+// spaces = *( WSP / CR / LF )          ; inside a tag: no comments
+fn spaces(i: &str) -> Res<'_, ()> {
+    Ok((i.trim_start(), ()))
+}
+
+// string = DQUOTE *( any char but DQUOTE or "\" ) DQUOTE
+//        / "'" *( any char but "'" or "\" ) "'"
+fn string_literal(i: &str) -> Res<'_, &str> {
+    let Some(quote) = i.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+        return Err(nom::Err::Error(PErr {
+            input: i,
+            msg: None,
+        }));
+    };
+    let body = &i[1..];
+    for (n, c) in body.char_indices() {
+        if c == quote {
+            return Ok((&body[n + 1..], &body[..n]));
+        }
+        if c == '\\' {
+            return fail(&body[n..], "escapes are not supported in tag strings");
+        }
+    }
+    fail(i, "unterminated string in tag")
+}
+
+// out-assign = "out" spaces "=" spaces string spaces [ ";" spaces ]
+//            ; semantics/1.0: the rule's result is the string
+fn out_assign(i: &str) -> Res<'_, &str> {
+    let (rest, _) = tag("out")(i)?;
+    let (rest, _) = spaces(rest)?;
+    // Without "=" this is not an assignment (it may be the literal "out").
+    let (rest, _) = char('=')(rest)?;
+    let (rest, _) = spaces(rest)?;
+    let (rest, value) = expect(
+        string_literal,
+        "expected a quoted string after 'out =' (only string values are supported)",
+    )(rest)?;
+    let (rest, _) = spaces(rest)?;
+    let (rest, _) = opt(char(';')).parse(rest)?;
+    let (rest, _) = spaces(rest)?;
+    Ok((rest, value))
+}
+
+// literal = 1*( ALPHA / DIGIT / "_" / "-" / "." )
+//         ; semantics/1.0-literals: the tag's content is the result
+fn literal(i: &str) -> Res<'_, &str> {
+    take_while1(|c: char| c.is_alphanumeric() || "_-.".contains(c))(i)
+}
+
+// tag-content = spaces [ out-assign / literal spaces ]
+fn tag_content(i: &str) -> Res<'_, Option<&str>> {
+    let (i, _) = spaces(i)?;
+    let (i, value) = opt(alt((out_assign, lex_spaces(literal)))).parse(i)?;
+    Ok((i, value))
+}
+
+/// `p` followed by [`spaces`].
+fn lex_spaces<'a, O, P>(mut p: P) -> impl FnMut(&'a str) -> Res<'a, O>
+where
+    P: Parser<&'a str, Output = O, Error = PErr<'a>>,
+{
+    move |i: &'a str| {
+        let (i, o) = p.parse(i)?;
+        let (i, _) = spaces(i)?;
+        Ok((i, o))
+    }
+}
+
+// tag = "{!{" tag-content "}!}" ws / "{" tag-content "}" ws
+//     ; SRGS 1.0 section 2.6; a "{ }" tag ends at its first "}"
+//     ; an empty tag matches the empty input and sets nothing
+fn tag_item(i: &str) -> Res<'_, Expr> {
+    let (open, close) = tag_delimiters(i)?;
+    let body = &i[open..];
+    let Some(end) = body.find(close) else {
+        return fail(i, unterminated_tag(close));
+    };
+    let (rest, value) = tag_content(body)?;
+    let used = body.len() - rest.len();
+    if used > end {
+        return fail(
+            &body[end..],
+            "a '{ }' tag ends at its first '}' (write '{!{ ... }!}' for content with '}')",
+        );
+    }
+    if used < end {
+        return fail(
+            rest,
+            "unsupported tag content: write {out=\"word\"} or {word}",
+        );
+    }
+    let expr = match value {
+        Some(v) => Expr::Tag(v.to_string()),
+        None => Expr::Null,
+    };
+    Ok((ws(&body[end + close.len()..])?.0, expr))
 }
 
 // rule-name = 1*( ALPHA / DIGIT / "_" )   ; Unicode letters and digits allowed
@@ -303,7 +421,7 @@ fn repeat(i: &str) -> Res<'_, (u32, Option<u32>)> {
 fn item(i: &str) -> Res<'_, Expr> {
     let at = i.len();
     alt((
-        map(tag_item, |_| Expr::Null),
+        tag_item,
         quoted,
         map(rule_ref_not_definition, move |e| match e {
             Expr::Ref { name, .. } => Expr::Ref { name, at },
@@ -329,7 +447,7 @@ fn rule_ref_not_definition(i: &str) -> Res<'_, Expr> {
     Ok((rest, e))
 }
 
-// element = item [ repeat ] *tag
+// element = item [ repeat ]       ; a tag is an item: `1 {out="x"}` is a sequence
 fn element(i: &str) -> Res<'_, Expr> {
     let (i, e) = item(i)?;
     let rep_at = i.len();
@@ -474,9 +592,9 @@ fn other_decl(i: &str) -> Res<'_, Decl> {
     }
 }
 
-// header-tag = tag ";" ws
+// header-tag = raw-tag ";" ws
 fn header_tag(i: &str) -> Res<'_, Decl> {
-    let (i, _) = tag_item(i)?;
+    let (i, _) = raw_tag(i)?;
     let (i, _) = lex(expect(char(';'), "expected ';' after the header tag")).parse(i)?;
     Ok((i, Decl::Ignored))
 }
@@ -598,7 +716,7 @@ fn fix_offsets(e: &mut Expr, len: usize) {
             fix_offsets(inner, len);
         }
         Expr::Seq(v) | Expr::Alt(v) => v.iter_mut().for_each(|x| fix_offsets(x, len)),
-        Expr::Keys(_) | Expr::Null | Expr::Void | Expr::Garbage => {}
+        Expr::Keys(_) | Expr::Null | Expr::Tag(_) | Expr::Void | Expr::Garbage => {}
     }
 }
 

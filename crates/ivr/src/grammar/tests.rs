@@ -499,6 +499,210 @@ fn load_reports_missing_file() {
     );
 }
 
+// ------------------------------------------------------------ tags
+
+fn tag_after(gr: &Grammar, keys: &str) -> Option<String> {
+    let mut m = gr.matcher();
+    for k in keys.chars() {
+        m.push(k);
+    }
+    m.tag().map(str::to_string)
+}
+
+#[test]
+fn tag_forms_give_their_values() {
+    let gr = g(
+        "root $r;\n$r = 1 {out=\"one\"} | 2 {out = 'two';} | 3 {three} \
+                | 4 {!{ out = \"f}o}ur\"; }!} | 5 { } | 6 {x-1.b_2};\n",
+    );
+    for (keys, want) in [
+        ("1", Some("one")),
+        ("2", Some("two")),
+        ("3", Some("three")),
+        ("4", Some("f}o}ur")),
+        ("5", None),
+        ("6", Some("x-1.b_2")),
+    ] {
+        assert_eq!(gr.matches(keys), Complete, "{keys}");
+        assert_eq!(tag_after(&gr, keys).as_deref(), want, "{keys}");
+    }
+    // `{out}` without `=` is the literal "out".
+    let out = g("root $r;\n$r = 1 {out};\n");
+    assert_eq!(tag_after(&out, "1").as_deref(), Some("out"));
+}
+
+#[test]
+fn the_last_tag_on_the_path_wins_across_rules() {
+    let gr = g("root $r;\n$x = 1 {inner};\n\
+                $r = $x {outer} | 2 $x | {first} 3 | 4 {a} {b} | (5 {c})<2>;\n");
+    assert_eq!(tag_after(&gr, "1").as_deref(), Some("outer"));
+    assert_eq!(tag_after(&gr, "21").as_deref(), Some("inner"));
+    assert_eq!(tag_after(&gr, "3").as_deref(), Some("first"));
+    assert_eq!(tag_after(&gr, "4").as_deref(), Some("b"));
+    assert_eq!(tag_after(&gr, "55").as_deref(), Some("c"));
+    // No tag before the keys match.
+    assert_eq!(tag_after(&gr, "2"), None);
+    assert_eq!(tag_after(&gr, "5"), None);
+}
+
+#[test]
+fn a_match_that_can_continue_has_its_tag_already() {
+    let gr = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $d<1-2> {short} | $d<3> \"#\" {long};\n");
+    let mut m = gr.matcher();
+    assert_eq!(m.push('1'), MatchCanContinue);
+    assert_eq!(m.tag(), Some("short"));
+    assert_eq!(m.push('2'), MatchCanContinue);
+    assert_eq!(m.tag(), Some("short"));
+    assert_eq!(m.push('3'), Partial);
+    assert_eq!(m.tag(), None);
+    assert_eq!(m.push('#'), Complete);
+    assert_eq!(m.tag(), Some("long"));
+    m.reset();
+    assert_eq!(m.tag(), None);
+}
+
+#[test]
+fn tags_lists_every_result_with_its_shortest_keys() {
+    let gr = g("root $r;\n$r = 1 2 {a} | 3 {b} | 4 | \"*\" 5 5 {a};\n");
+    let t: Vec<(Option<&str>, &str)> = gr
+        .tags()
+        .iter()
+        .map(|t| (t.tag.as_deref(), t.keys.as_str()))
+        .collect();
+    assert_eq!(t, [(None, "4"), (Some("a"), "12"), (Some("b"), "3")]);
+    let plain = g("root $r;\n$r = 1 2;\n");
+    assert_eq!(
+        plain.tags(),
+        [MatchTag {
+            tag: None,
+            keys: "12".into()
+        }]
+    );
+    let void = g("root $r;\n$r = $VOID;\n");
+    assert!(void.tags().is_empty());
+}
+
+#[test]
+fn keys_that_match_with_two_results_are_refused() {
+    for (body, keys) in [
+        ("$r = 1 {a} | 1 {b};", "keys 1 "),
+        ("$r = 1 {a} | 1;", "keys 1 "),
+        ("$d = 1|2;\n$r = $d<2> {a} | 1 $d {b};", "keys 11 "),
+        ("$r = [1] {a} | {b};", "keys (none) "),
+    ] {
+        let src = format!("{HEAD}root $r;\n{body}\n");
+        let e = err(&src);
+        match &e {
+            GrammarError::Invalid { kind, .. } => assert_eq!(*kind, InvalidKind::AmbiguousTags),
+            other => panic!("{other}"),
+        }
+        let msg = e.to_string();
+        assert!(
+            msg.contains(keys) && msg.contains("two different results"),
+            "{msg}"
+        );
+    }
+    // The same tag twice, or different keys, is not ambiguous.
+    g("root $r;\n$r = 1 {a} | 1 {a} | 1 2 {b};\n");
+    // Found however deep it is.
+    let deep = err(&format!(
+        "{HEAD}root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = ($d {{a}} | $d {{b}})<40>;\n"
+    ));
+    assert!(
+        deep.to_string()
+            .contains(&format!("keys {} ", "0".repeat(40))),
+        "{deep}"
+    );
+}
+
+#[test]
+fn tags_too_complex_to_check_are_refused_not_left_unchecked() {
+    // Determinizing this takes 2^16 sets; without tags it would be fine.
+    let body = "root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n$r = $GARBAGE 1 $d<16> {a} | 2 {b};\n";
+    let e = err(&format!("{HEAD}{body}"));
+    assert!(
+        matches!(
+            e,
+            GrammarError::Invalid {
+                kind: InvalidKind::TooLarge,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("too complex to check"), "{e}");
+    g(&body.replace(" {a}", "").replace(" {b}", ""));
+    // A long tagged group grammar is no trouble.
+    let long = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n\
+                  $r = $d<20> {g} | $d<0-19> \"*\" {r} | $d<0-19> \"#\" {a};\n");
+    assert_eq!(long.tags().len(), 3);
+}
+
+#[test]
+fn unsupported_tag_content_is_refused_at_the_tag() {
+    let cases: &[(&str, (usize, usize), &str)] = &[
+        ("$r = 1 {out.x = 1};", (4, 15), "unsupported tag content"),
+        (
+            "$r = 1 {out = rules.d};",
+            (4, 15),
+            "expected a quoted string",
+        ),
+        ("$r = 1 {out = 2};", (4, 15), "expected a quoted string"),
+        (
+            "$r = 1 {out = \"a\\\"b\"};",
+            (4, 17),
+            "escapes are not supported",
+        ),
+        ("$r = 1 {out=\"a}b\"};", (4, 15), "ends at its first '}'"),
+        ("$r = 1 {a b};", (4, 11), "unsupported tag content"),
+        ("$r = 1 {out = \"ab};", (4, 15), "unterminated string"),
+        (
+            "$r = 1 {!{ out = \"ab; }!};",
+            (4, 18),
+            "unterminated string",
+        ),
+        ("$r = 1 {a;", (4, 8), "unterminated tag"),
+    ];
+    for (body, at, msg) in cases {
+        let src = format!("{HEAD}root $r;\n{body}\n");
+        let e = err(&src);
+        assert!(
+            matches!(e, GrammarError::Syntax { .. }) && e.to_string().contains(msg),
+            "{body}: {e}"
+        );
+        assert_eq!(pos(&e), *at, "{body}: {e}");
+    }
+}
+
+#[test]
+fn require_tags_names_the_file_and_the_tag() {
+    let gr = Grammar::parse(
+        &format!("{HEAD}root $r;\n$r = 1 {{repeat}} | 2 {{finish}};\n"),
+        "menu.gram",
+    )
+    .unwrap();
+    gr.require_tags(&["finish", "repeat"]).unwrap();
+    let e = gr.require_tags(&["repeat", "finish", "agent"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "menu.gram: no match carries the tag \"agent\" \
+         (the grammar must give each of \"repeat\", \"finish\", \"agent\")"
+    );
+    let e = gr.require_tags(&["repeat"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "menu.gram: keys 2 match with the tag \"finish\", which is not one of \"repeat\""
+    );
+    let untagged =
+        Grammar::parse(&format!("{HEAD}root $r;\n$r = 1 {{a}} | 2;\n"), "u.gram").unwrap();
+    let e = untagged.require_tags(&["a"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "u.gram: keys 2 match with no tag, which is not one of \"a\""
+    );
+    assert!(!e.to_string().contains('\n'));
+}
+
 // ------------------------------------------------------------ grammar files
 
 const IID_GROUP: &str = include_str!("../../../../grammars/iid_group.gram");
@@ -512,7 +716,15 @@ fn shipped_grammars() {
     assert_eq!(iid.matches("123456"), Partial);
     assert_eq!(iid.matches("1234567"), Complete);
     assert_eq!(iid.matches("12345678"), NoMatch);
-    assert_eq!(iid.matches("12345*"), NoMatch);
+    assert_eq!(iid.matches("1234A"), NoMatch);
+    // `*` restarts the group and `#` asks for an agent, after up to six digits.
+    assert_eq!(iid.matches("12345*"), Complete);
+    assert_eq!(iid.matches("#"), Complete);
+    assert_eq!(iid.matches("1234567#"), NoMatch);
+    iid.require_tags(&["group", "restart", "agent"]).unwrap();
+    assert_eq!(tag_after(&iid, "1234567").as_deref(), Some("group"));
+    assert_eq!(tag_after(&iid, "12*").as_deref(), Some("restart"));
+    assert_eq!(tag_after(&iid, "123#").as_deref(), Some("agent"));
 
     let menu = Grammar::parse(CID_MENU, "grammars/cid_menu.gram").unwrap();
     assert_eq!(menu.matches("1"), Complete);
@@ -520,18 +732,24 @@ fn shipped_grammars() {
     assert_eq!(menu.matches("0"), Complete);
     assert_eq!(menu.matches("3"), NoMatch);
     assert_eq!(menu.matches("11"), NoMatch);
+    menu.require_tags(&["repeat", "finish", "agent"]).unwrap();
+    assert_eq!(tag_after(&menu, "1").as_deref(), Some("repeat"));
+    assert_eq!(tag_after(&menu, "2").as_deref(), Some("finish"));
+    assert_eq!(tag_after(&menu, "0").as_deref(), Some("agent"));
 
     let agent = Grammar::parse(AGENT, "grammars/agent.gram").unwrap();
     assert_eq!(agent.matches("0"), Complete);
     assert_eq!(agent.matches("*"), Partial);
     assert_eq!(agent.matches("*0"), Complete);
     assert_eq!(agent.matches("1"), NoMatch);
+    agent.require_tags(&["agent"]).unwrap();
 
     let yn = Grammar::parse(YES_NO, "grammars/yes_no.gram").unwrap();
     assert_eq!(yn.matches("1"), Complete);
     assert_eq!(yn.matches("2"), Complete);
     assert_eq!(yn.matches("0"), Complete);
     assert_eq!(yn.matches("5"), NoMatch);
+    yn.require_tags(&["yes", "no", "agent"]).unwrap();
 }
 
 // ------------------------------------------------------------ properties
@@ -610,6 +828,36 @@ mod props {
                     prop_assert_eq!(st, gr.matches(&prefix), "prefix {:?}", prefix);
                 }
                 prop_assert_eq!(m.state(), gr.matches(&s));
+            }
+        }
+
+        /// The tag after each prefix is the one its alternative gives.
+        #[test]
+        fn tags_follow_the_alternative_that_matched(s in keys()) {
+            let gr = g("root $r;\n$d = 0|1|2|3|4|5|6|7|8|9;\n\
+                        $r = $d<1-3> {short} | $d<4-5> \"#\" {out=\"long\"} | \"*\" {star} [$d {starred}];\n");
+            let mut m = gr.matcher();
+            let mut prefix = String::new();
+            for c in s.chars() {
+                prefix.push(c);
+                m.push(c);
+                let n = prefix.chars().count();
+                let digits = prefix.chars().all(|c| c.is_ascii_digit());
+                let body: String = prefix.chars().take(n.saturating_sub(1)).collect();
+                let want = if digits && (1..=3).contains(&n) {
+                    Some("short")
+                } else if prefix.ends_with('#') && body.chars().all(|c| c.is_ascii_digit())
+                    && (4..=5).contains(&body.len()) {
+                    Some("long")
+                } else if prefix == "*" {
+                    Some("star")
+                } else if n == 2 && prefix.starts_with('*') && prefix.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) {
+                    Some("starred")
+                } else {
+                    None
+                };
+                prop_assert_eq!(m.tag(), want, "prefix {:?}", prefix);
+                prop_assert_eq!(m.state().is_match(), want.is_some(), "prefix {:?}", prefix);
             }
         }
 
