@@ -96,10 +96,10 @@ fn a_call_from_audio_activates_and_the_confirmation_id_verifies() {
         .client("c", &sample("fingerprint-a.json"), &["confirm", cid])
         .status
         .success());
-    // The IVR's side is real audio, readable by hound, as long as the caller's.
-    let r = hound::WavReader::open(&out).unwrap();
-    assert_eq!((r.spec().sample_rate, r.spec().channels), (8000, 1));
-    assert!(r.duration() >= 150 * 8000 - 8000);
+    // The IVR's side is real audio, as long as the caller's.
+    let r = actline::audio::wav::read(&out).unwrap();
+    assert_eq!(r.spec(), actline::audio::wav::Spec::mono16(8000));
+    assert!(r.frames() >= 150 * 8000 - 8000);
 }
 
 #[test]
@@ -168,17 +168,11 @@ fn audio_that_is_not_usable_is_refused_with_the_file_name() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("junk.wav"), "{}", err(&o));
     let stereo = env.dir.path().join("stereo.wav");
-    let spec = hound::WavSpec {
+    let spec = actline::audio::wav::Spec {
         channels: 2,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
+        ..actline::audio::wav::Spec::mono16(8000)
     };
-    let mut w = hound::WavWriter::create(&stereo, spec).unwrap();
-    for _ in 0..1600 {
-        w.write_sample(0i16).unwrap();
-    }
-    w.finalize().unwrap();
+    actline::audio::wav::write(&stereo, &spec, &[0; 1600]).unwrap();
     let o = env.vendor(&["ivr", "--audio", stereo.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("channels"), "{}", err(&o));

@@ -70,16 +70,20 @@
 //!
 //! # Files
 //!
-//! [`read_wav`] reads 16-bit integer PCM mono WAV files at any rate; stereo and
-//! other sample formats are refused with a one-line error naming the file
-//! (downmix or convert first, e.g. `sox in.wav -c 1 -b 16 out.wav`).
+//! [`read_wav`] reads 16-bit integer PCM mono WAV files at any rate through
+//! `actline_audio::wav` (the data chunk converted in one pass); stereo and other
+//! sample formats are refused with a one-line error naming the file and what
+//! it holds (downmix or convert first, e.g. `sox in.wav -c 1 -b 16 out.wav`).
+//! [`write_wav`] writes 16-bit mono PCM.
 
 // The DSP loops index several parallel arrays by frequency or lane; index
 // loops read better there than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
 use std::f64::consts::PI;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use actline_audio::wav::{self, Spec, WavError};
 
 /// The sixteen keys by (row, column): rows 697/770/852/941 Hz, columns
 /// 1209/1336/1477/1633 Hz.
@@ -140,23 +144,41 @@ pub enum DtmfError {
     /// Generator options out of range (message says which).
     #[error("invalid tone options: {0}")]
     InvalidOptions(String),
-    /// A WAV file that cannot be used.
-    #[error("{file}: {message}")]
-    Wav {
-        /// Path of the file.
-        file: String,
-        /// What is wrong with it.
-        message: String,
+    /// A WAV file that cannot be read or written (missing, not a WAV file,
+    /// truncated, an encoding the reader does not know); names the file.
+    #[error(transparent)]
+    Wav(#[from] WavError),
+    /// A WAV file holding audio the detector does not take: not mono, or not
+    /// 16-bit integer PCM.
+    #[error("{}: {}", path.display(), refusal(spec))]
+    WavFormat {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        spec: Spec,
     },
-    /// An I/O error on a file.
-    #[error("{file}: {source}")]
-    Io {
-        /// Path of the file.
-        file: String,
-        /// Underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+}
+
+/// Why a WAV file of `spec` is refused.
+fn refusal(spec: &Spec) -> String {
+    if spec.channels != 1 {
+        format!(
+            "{} channels; only mono is supported (downmix first, e.g. `sox in.wav -c 1 out.wav`)",
+            spec.channels
+        )
+    } else {
+        let kind = match spec.encoding {
+            wav::Encoding::Int => "integer",
+            wav::Encoding::Float => "float",
+            wav::Encoding::ALaw => "A-law",
+            wav::Encoding::MuLaw => "µ-law",
+            _ => "other",
+        };
+        format!(
+            "{}-bit {kind} samples; only 16-bit integer PCM is supported (convert first, e.g. `sox in.wav -b 16 -e signed-integer out.wav`)",
+            spec.bits
+        )
+    }
 }
 
 /// One detected key press.
@@ -1314,84 +1336,28 @@ pub fn add_noise(buf: &mut [i16], level_dbm0: f32, seed: u64) {
 /// Reads a 16-bit integer PCM mono WAV file; returns the samples and the
 /// sample rate. Anything else (not RIFF/WAVE, stereo, 8/24/32-bit, float,
 /// G.711, truncated data) is refused with a one-line error naming the file.
-/// Odd-sized chunks before the data are read with or without their pad byte.
+/// Odd-sized chunks before the data are read with or without their pad byte
+/// (see `actline_audio::wav`).
 pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
     let path = path.as_ref();
-    let file = path.display().to_string();
-    let wav_err = |message: String| DtmfError::Wav {
-        file: file.clone(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|source| DtmfError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    // Odd-sized chunks, padded or not (see `voice::riff`).
-    let bytes = actline_voice::riff::for_hound(&bytes);
-    let reader = match hound::WavReader::new(std::io::Cursor::new(&bytes[..])) {
-        Ok(r) => r,
-        Err(hound::Error::IoError(e)) => {
-            return Err(wav_err(format!("not a usable WAV file (header: {e})")))
-        }
-        Err(hound::Error::Unsupported) => {
-            return Err(wav_err(
-                "unsupported WAV encoding; only 16-bit integer PCM is supported".into(),
-            ))
-        }
-        Err(e) => return Err(wav_err(format!("not a usable WAV file ({e})"))),
-    };
-    let spec = reader.spec();
-    if spec.channels != 1 {
-        return Err(wav_err(format!(
-            "{} channels; only mono is supported (downmix first, e.g. `sox in.wav -c 1 out.wav`)",
-            spec.channels
-        )));
+    let file = wav::read(path)?;
+    let spec = file.spec();
+    if !spec.is_mono16() {
+        return Err(DtmfError::WavFormat {
+            path: path.to_path_buf(),
+            spec,
+        });
     }
-    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
-        let kind = if spec.sample_format == hound::SampleFormat::Float {
-            "float"
-        } else {
-            "integer"
-        };
-        return Err(wav_err(format!(
-            "{}-bit {kind} samples; only 16-bit integer PCM is supported",
-            spec.bits_per_sample
-        )));
-    }
-    let samples: Result<Vec<i16>, _> = reader.into_samples::<i16>().collect();
-    let samples = samples.map_err(|e| wav_err(format!("corrupt or truncated audio data ({e})")))?;
-    Ok((samples, spec.sample_rate))
+    Ok((file.to_i16(), spec.rate))
 }
 
-/// Writes 16-bit mono PCM.
+/// Writes 16-bit mono PCM (see `actline_audio::wav::write`).
 pub fn write_wav(
     path: impl AsRef<Path>,
     samples: &[i16],
     sample_rate: u32,
 ) -> Result<(), DtmfError> {
-    let path = path.as_ref();
-    let file = path.display().to_string();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let map = |e: hound::Error| match e {
-        hound::Error::IoError(source) => DtmfError::Io {
-            file: file.clone(),
-            source,
-        },
-        e => DtmfError::Wav {
-            file: file.clone(),
-            message: e.to_string(),
-        },
-    };
-    let mut w = hound::WavWriter::create(path, spec).map_err(map)?;
-    for &s in samples {
-        w.write_sample(s).map_err(map)?;
-    }
-    w.finalize().map_err(map)
+    Ok(wav::write(path, &Spec::mono16(sample_rate), samples)?)
 }
 
 #[cfg(test)]

@@ -21,19 +21,19 @@
 //!    are trimmed of silence, DC-free, loudness-normalised to a common speech level
 //!    (peak-limited, no clipping) and faded at load; pauses are scaled by the pace.
 //!    Output rates are 8 kHz (telephone, default), 16 kHz (wideband) or the pack's
-//!    own, produced by a documented windowed-sinc resampler ([`resample`]).
+//!    own, produced by the documented windowed-sinc resampler of `actline-audio`
+//!    ([`actline_audio::resample`] at its speech quality).
 //! 4. **Encoding** ([`encode`], [`encode_wav`], [`write_output`]): 16-bit PCM WAV
-//!    via `hound`, or raw G.711 mu-law / A-law ([`g711`]) as telephony servers store
-//!    prompts.
+//!    ([`actline_audio::wav`], which also reads the units), or raw G.711 mu-law /
+//!    A-law ([`actline_audio::g711`]) as telephony servers store prompts.
 //!
-//! The module depends only on `hound`, `serde`, `serde_json` and `thiserror`; it
-//! never panics on user input (IDs, manifests, audio files).
+//! The module depends only on `actline-audio`, `actline-formats`, `serde`,
+//! `serde_json` and `thiserror`; it never panics on user input (IDs, manifests,
+//! audio files).
 
 use std::path::PathBuf;
 
-pub mod g711;
-pub mod resample;
-pub mod riff;
+use actline_audio::resample::ResampleError;
 
 mod dsp;
 mod output;
@@ -41,8 +41,6 @@ mod pack;
 mod plan;
 mod units;
 
-#[cfg(test)]
-mod g711_tables;
 #[cfg(test)]
 mod tests;
 
@@ -160,15 +158,8 @@ pub enum VoiceError {
         value: String,
     },
     /// The resampler cannot convert between these two rates.
-    #[error("cannot resample {from} Hz to {to} Hz: {reason}")]
-    UnsupportedRate {
-        /// Input rate in Hz.
-        from: u32,
-        /// Output rate in Hz.
-        to: u32,
-        /// Why not.
-        reason: String,
-    },
+    #[error(transparent)]
+    UnsupportedRate(#[from] ResampleError),
     /// A pace outside [`MIN_PACE`]..=[`MAX_PACE`] (or not a number) was asked for.
     #[error("pace {value} is out of range {MIN_PACE}-{MAX_PACE} (1.0 is normal, 0.7 slower)")]
     InvalidPace {

@@ -5,11 +5,12 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use actline_audio::resample::{to_i16, Resampler};
+use actline_audio::wav;
 use serde::{Deserialize, Serialize};
 
 use crate::dsp;
 use crate::plan::MAX_PAUSE_MS;
-use crate::resample::{to_i16, Resampler};
 use crate::units::UNIT_COUNT;
 use crate::{OutputRate, Plan, RenderOptions, Step, UnitId, UnitKind, VoiceError, PROMPTS};
 
@@ -168,22 +169,15 @@ fn load_raw(dir: &Path) -> Result<RawPack, VoiceError> {
 
 /// Reads a unit file, insisting on mono 16-bit integer PCM at `rate`.
 fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
-    let unreadable = |e: hound::Error| VoiceError::UnitFile {
+    let unreadable = |reason: String| VoiceError::UnitFile {
         path: path.to_path_buf(),
-        reason: match e {
-            hound::Error::IoError(io) => io.to_string(),
-            hound::Error::FormatError(m) => format!("not a valid WAV file ({m})"),
-            hound::Error::Unsupported => "unsupported WAV encoding (expected 16-bit PCM)".into(),
-            other => other.to_string(),
-        },
-    };
-    let io_err = |e: std::io::Error| VoiceError::UnitFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason,
     };
     // Refuse absurd files before reading them (no unit is near this size).
     let max_bytes = 1024 + 2 * u64::from(MAX_UNIT_SECONDS) * u64::from(rate) * 8;
-    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| unreadable(e.to_string()))?
+        .len();
     if len > max_bytes {
         return Err(VoiceError::UnitFormat {
             path: path.to_path_buf(),
@@ -191,35 +185,17 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
             expected: format!("a mono 16-bit recording of at most {MAX_UNIT_SECONDS} s"),
         });
     }
-    let bytes = std::fs::read(path).map_err(io_err)?;
-    let bytes = crate::riff::for_hound(&bytes);
-    let reader = hound::WavReader::new(std::io::Cursor::new(&bytes[..])).map_err(unreadable)?;
-    let spec = reader.spec();
-    let expected = format!("mono 16-bit PCM at {rate} Hz");
-    if spec.channels != 1
-        || spec.bits_per_sample != 16
-        || spec.sample_format != hound::SampleFormat::Int
-        || spec.sample_rate != rate
-    {
-        let kind = match spec.sample_format {
-            hound::SampleFormat::Int => "PCM",
-            hound::SampleFormat::Float => "float",
-        };
-        let channels = match spec.channels {
-            1 => "mono".to_string(),
-            2 => "stereo".to_string(),
-            n => format!("{n}-channel"),
-        };
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let audio = wav::parse(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    let spec = audio.spec();
+    if !spec.is_mono16() || spec.rate != rate {
         return Err(VoiceError::UnitFormat {
             path: path.to_path_buf(),
-            found: format!(
-                "{channels} {}-bit {kind} at {} Hz",
-                spec.bits_per_sample, spec.sample_rate
-            ),
-            expected,
+            found: spec.to_string(),
+            expected: format!("mono 16-bit PCM at {rate} Hz"),
         });
     }
-    let frames = reader.duration() as usize;
+    let frames = audio.frames();
     if frames as u64 > u64::from(MAX_UNIT_SECONDS) * u64::from(rate) {
         return Err(VoiceError::UnitFormat {
             path: path.to_path_buf(),
@@ -227,19 +203,7 @@ fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
             expected: format!("at most {MAX_UNIT_SECONDS} s"),
         });
     }
-    // hound has parsed and checked the header and left the cursor at the first
-    // byte of the data chunk; decode the little-endian samples in one pass.
-    let start = reader.into_inner().position() as usize;
-    let data = bytes
-        .get(start..start + 2 * frames)
-        .ok_or_else(|| VoiceError::UnitFile {
-            path: path.to_path_buf(),
-            reason: format!("data chunk is truncated (header promises {frames} samples)"),
-        })?;
-    Ok(data
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect())
+    Ok(audio.to_i16())
 }
 
 /// Trims, normalises and fades every unit of a raw pack (native rate, f32).
@@ -471,11 +435,11 @@ impl Voice {
         if hz == 16000 {
             return Ok(self.unit_samples(id, OutputRate::Hz16000).to_vec());
         }
-        crate::resample::resample_i16(
+        Ok(actline_audio::resample::resample_i16(
             self.unit_samples(id, OutputRate::Native),
             self.rate,
             hz,
-        )
+        )?)
     }
 
     fn table(&self, rate: OutputRate) -> &Table {
