@@ -85,10 +85,8 @@ pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
 pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
-            let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate)
-                .map_err(|e| bad(format!("{}: {e}", path.display())))?;
-            Caller::from_dtmf(&events, samples.len() as u64 * 1000 / rate.max(1) as u64)
+            let heard = dtmf::decode_file(path).map_err(|e| bad(e.to_string()))?;
+            Caller::from_dtmf(&heard.events, heard.duration_ms())
         }
         (None, Some(script)) => {
             let t = Timeline::parse(script).map_err(|e| bad(format!("--dtmf: {e}")))?;
@@ -140,10 +138,8 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
 pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
     match cmd {
         DtmfCmd::Decode { file } => {
-            let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate)
-                .map_err(|e| bad(format!("{}: {e}", file.display())))?;
-            outln!("{}", dtmf::keys_of(&events))?;
+            let heard = dtmf::decode_file(&file).map_err(|e| bad(e.to_string()))?;
+            outln!("{}", dtmf::keys_of(&heard.events))?;
         }
         DtmfCmd::Encode {
             keys,

@@ -9,11 +9,13 @@
 //!   polyphase filter, for whole signals or streamed in chunks, at two
 //!   documented qualities (the voice's and the DTMF detector's).
 //! - [`g711`]: ITU-T G.711 µ-law and A-law companding.
+//! - [`dtmf`]: DTMF detection to ITU-T Q.24 limits, and generation.
 //!
 //! Nothing here panics on any input (files, samples, rates); every error is
 //! typed and names the file or value and what was wrong.
 #![deny(missing_docs)]
 
+pub mod dtmf;
 pub mod g711;
 pub mod resample;
 pub mod wav;

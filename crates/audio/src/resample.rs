@@ -35,7 +35,7 @@
 //! * [`Quality::DETECTOR`]: 12 zero crossings (54 taps at 16 kHz → 8 kHz,
 //!   160 at 48 kHz → 8 kHz), a wider transition band that leaves the DTMF
 //!   tones (697–1633 Hz) untouched, at well under half the cost; any rate
-//!   ratio, for the DTMF detector's input.
+//!   ratio. The DTMF detector resamples its input to 8 kHz with it.
 //!
 //! # Streaming
 //!

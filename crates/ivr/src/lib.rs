@@ -2,13 +2,15 @@
 //!
 //! - [`grammar`]: W3C SRGS ABNF grammars in DTMF mode, and matchers that say,
 //!   key by key, no-match, partial, match-that-can-continue or complete.
-//! - [`dtmf`]: Goertzel DTMF detection (ITU-T Q.24 limits) and generation.
+//! - [`dtmf`]: Goertzel DTMF detection (ITU-T Q.24 limits) and generation,
+//!   from `actline-audio` (re-exported here, where the IVR's callers find it).
 //! - [`timeline`]: scripted key timelines (`2s 1234567 500ms ...`).
 //! - [`flow`]: the call flow as a state machine, events in, actions out.
 //! - [`call`]: the runner that plays a whole call: clock, audio, ledger.
 
 pub mod call;
-pub mod dtmf;
 pub mod flow;
 pub mod grammar;
 pub mod timeline;
+
+pub use actline_audio::dtmf;
