@@ -8,7 +8,7 @@ use actline::line::LedgerDesk;
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
 use actline::ivr::timeline::{Timeline, TimelineOptions};
-use actline::voice::{self, Voice};
+use actline::voice::{self, Voice, VoiceSource};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -31,9 +31,9 @@ pub struct IvrArgs {
     /// Voice pack language.
     #[arg(long, default_value = "en")]
     voice: String,
-    /// Voice packs directory.
-    #[arg(long, env = "ACTLINE_VOICES", default_value = voice::DEFAULT_VOICES_DIR)]
-    voices: PathBuf,
+    /// Voice packs directory instead of the built-in packs.
+    #[arg(long, env = "ACTLINE_VOICES")]
+    voices: Option<PathBuf>,
     /// Grammars directory.
     #[arg(long, env = "ACTLINE_GRAMMARS", default_value = DEFAULT_GRAMMARS_DIR)]
     grammars: PathBuf,
@@ -74,8 +74,8 @@ pub enum DtmfCmd {
 
 /// Loads the voice for a language, borrowing missing prompts from English
 /// (and saying so).
-pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
-    let (v, warnings) = voice::load_language(dir, language).map_err(|e| bad(e.to_string()))?;
+pub fn load_voice(source: &VoiceSource, language: &str) -> Result<Voice> {
+    let (v, warnings) = voice::load_language(source, language).map_err(|e| bad(e.to_string()))?;
     for w in warnings {
         eprintln!("actline: {w}");
     }
@@ -95,7 +95,7 @@ pub fn ivr(home: &Home, a: &IvrArgs) -> Result<()> {
         (None, None) => return Err(bad("give --audio FILE or --dtmf TIMELINE")),
     };
     let grammars = Grammars::load(&a.grammars).map_err(|e| bad(e.to_string()))?;
-    let voice = load_voice(&a.voices, &a.voice)?;
+    let voice = load_voice(&VoiceSource::from_dir(a.voices.clone()), &a.voice)?;
     let secrets = home.secrets()?;
     let ledger = super::vendor::open(home)?;
     let desk = LedgerDesk::new(ledger, secrets, actline::days::today());

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use actline::voice::{
     encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan, PlanOptions,
-    Prompt, RenderOptions, VoiceError, DEFAULT_VOICES_DIR,
+    Prompt, RenderOptions, VoiceError, VoiceSource,
 };
 
 /// Arguments of `actline say`.
@@ -30,7 +30,7 @@ pub struct SayArgs {
     #[arg(long, value_name = "NAME")]
     pub prompt: Option<String>,
 
-    /// Voice pack language (a directory under --voices)
+    /// Voice pack language (en, de, fr built in; or a directory under --voices)
     #[arg(long, value_name = "LANG", default_value = "en")]
     pub voice: String,
 
@@ -54,17 +54,17 @@ pub struct SayArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: PathBuf,
 
-    /// Directory of voice packs
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
-    pub voices: PathBuf,
+    /// Directory of voice packs instead of the built-in ones
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
+    pub voices: Option<PathBuf>,
 }
 
 /// Arguments of `actline voices`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VoicesArgs {
-    /// Directory of voice packs
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
-    pub voices: PathBuf,
+    /// Directory of voice packs instead of the built-in ones
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
+    pub voices: Option<PathBuf>,
 
     /// Print JSON instead of a table
     #[arg(long)]
@@ -97,7 +97,8 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
         .into());
     }
 
-    let (voice, warnings) = load_language(&args.voices, &args.voice)?;
+    let source = VoiceSource::from_dir(args.voices.clone());
+    let (voice, warnings) = load_language(&source, &args.voice)?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -152,14 +153,15 @@ fn write_bytes(out: &Path, bytes: &[u8]) -> Result<(), VoiceError> {
 /// Runs `actline voices`: one line per installed pack (language, name, rate,
 /// units, prompts covered, status), or JSON with `--json`.
 pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
-    let infos = list_voices(&args.voices)?;
+    let source = VoiceSource::from_dir(args.voices.clone());
+    let infos = list_voices(&source)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&infos)?)?;
         return Ok(());
     }
     if infos.is_empty() {
-        writeln!(out, "no voice packs in {}", args.voices.display())?;
+        writeln!(out, "no voice packs in {}", visible(&source.to_string()))?;
         return Ok(());
     }
     let total = actline::voice::PROMPTS.len();
@@ -323,13 +325,13 @@ mod tests {
     #[test]
     fn voices_lists_packs() {
         let args = VoicesArgs {
-            voices: PathBuf::from(DEFAULT_VOICES_DIR),
+            voices: None,
             json: false,
         };
         run_voices(&args).unwrap();
         run_voices(&VoicesArgs { json: true, ..args }).unwrap();
         let e = run_voices(&VoicesArgs {
-            voices: "/nonexistent".into(),
+            voices: Some("/nonexistent".into()),
             json: false,
         })
         .unwrap_err();

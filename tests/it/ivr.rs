@@ -8,7 +8,7 @@ use actline::ivr::call::{Caller, Desk, Engine};
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{CallDecision, FlowConfig, Grammars, DEFAULT_GRAMMARS_DIR};
 use actline::keys::KeyKind;
-use actline::voice::{self, Voice};
+use actline::voice::{self, VoiceSource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -203,7 +203,7 @@ impl Desk for FakeDesk {
 
 #[test]
 fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
-    let voice = Voice::load(Path::new(voice::DEFAULT_VOICES_DIR).join("en")).unwrap();
+    let (voice, _) = voice::load_language(&VoiceSource::BuiltIn, "en").unwrap();
     let engine = Engine::new(
         Arc::new(voice),
         Grammars::load(Path::new(DEFAULT_GRAMMARS_DIR)).unwrap(),
@@ -275,7 +275,7 @@ fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
 #[test]
 fn talk_off_no_digits_from_any_voice_pack_speech() {
     for lang in ["en", "de", "fr"] {
-        let (v, _) = voice::load_language(Path::new(voice::DEFAULT_VOICES_DIR), lang).unwrap();
+        let (v, _) = voice::load_language(&VoiceSource::BuiltIn, lang).unwrap();
         let mut plan = voice::Plan::new();
         for p in voice::Prompt::ALL {
             plan = plan.then(voice::Plan::prompt(*p)).pause(300);

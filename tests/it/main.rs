@@ -7,6 +7,7 @@ mod concurrency;
 mod console;
 mod fleet;
 mod fuzz_regressions;
+mod installed_voice;
 mod ivr;
 mod regressions;
 mod regressions_ledger;

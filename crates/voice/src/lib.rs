@@ -4,7 +4,9 @@
 //! agent can play the same readout to a caller. This module turns an utterance
 //! into 16-bit audio that survives telephone bandwidth:
 //!
-//! 1. **Voice packs** ([`Voice`]) live under `<root>/<language>/`: a
+//! 1. **Voice packs** ([`Voice`]) come from a [`VoiceSource`]: the packs built
+//!    into the binary (from `samples/voices/` at build time, so an installed
+//!    `actline` needs no files), or a directory `<root>/<language>/` holding a
 //!    `manifest.json` ([`Manifest`]) listing recorded units (digits `digit_0`..
 //!    `digit_9`, ordinal group labels `group_1`..`group_20`, and every IVR prompt in
 //!    [`PROMPTS`]) and their mono 16-bit PCM WAV files. Loading is all-or-nothing:
@@ -50,17 +52,13 @@ pub use output::{
 };
 pub use pack::{
     list_voices, load_language, LoadWarning, Manifest, ManifestUnit, Voice, VoiceInfo, VoiceSet,
-    FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
+    VoiceSource, BUILT_IN_ROOT, FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
 };
 pub use plan::{
     parse_groups, readout, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS,
     MAX_PLAIN_DIGITS,
 };
 pub use units::{Prompt, UnitId, UnitKind, MAX_GROUPS, PROMPTS};
-
-/// Where `actline say` and `actline voices` look for voice packs unless `--voices`
-/// or `ACTLINE_VOICES` says otherwise: the packs committed with the source.
-pub const DEFAULT_VOICES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/voices");
 
 /// Everything that can go wrong in the voice module. Every message is a single
 /// line that names the offending file, value or unit.

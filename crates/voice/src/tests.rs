@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use crate::*;
 use actline_audio::{g711, wav};
 
+/// The packs in the source tree, the ones built into the binary.
 fn packs_root() -> PathBuf {
-    PathBuf::from(DEFAULT_VOICES_DIR)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/voices"))
+}
+
+fn source(root: &Path) -> VoiceSource {
+    VoiceSource::Dir(root.to_path_buf())
 }
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -106,7 +111,7 @@ fn every_pack_covers_every_prompt_digit_and_ordinal() {
             );
         }
     }
-    let infos = list_voices(&root).unwrap();
+    let infos = list_voices(&source(&root)).unwrap();
     let langs: Vec<&str> = infos.iter().map(|i| i.language.as_str()).collect();
     assert!(
         ["de", "en", "fr"].iter().all(|l| langs.contains(l)),
@@ -667,7 +672,7 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
 
     // The set loads English first, then the rest; one broken pack fails the set.
     std::fs::remove_dir_all(&fr_dir).unwrap();
-    let set = VoiceSet::load(tmp.path()).unwrap();
+    let set = VoiceSet::load(&source(tmp.path())).unwrap();
     assert_eq!(set.languages().collect::<Vec<_>>(), vec!["de", "en"]);
     assert_eq!(set.warnings().len(), 2);
     assert_eq!(set.get("de").unwrap().rate(), 8000);
@@ -675,20 +680,20 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
         set.get("xx"),
         Err(VoiceError::UnknownVoice { .. })
     ));
-    let (de2, w2) = load_language(tmp.path(), "de").unwrap();
+    let (de2, w2) = load_language(&source(tmp.path()), "de").unwrap();
     assert_eq!((de2.language(), w2.len()), ("de", 2));
 
     // list_voices reports coverage and problems without failing.
     let bad = synth_pack(tmp.path(), "it", RATE, &["digit_2"]);
     std::fs::write(bad.join("welcome.wav"), "junk").unwrap();
-    let infos = list_voices(tmp.path()).unwrap();
+    let infos = list_voices(&source(tmp.path())).unwrap();
     let by = |l: &str| infos.iter().find(|i| i.language == l).unwrap().clone();
     assert_eq!(by("de").missing_prompts, s(&["reason_seats", "goodbye"]));
     assert_eq!(by("de").prompts_covered, PROMPTS.len() - 2);
     assert_eq!(by("de").problem, None);
     assert_eq!(by("it").missing_required, s(&["digit_2"]));
     assert!(by("it").problem.unwrap().contains("welcome.wav"));
-    assert!(VoiceSet::load(tmp.path())
+    assert!(VoiceSet::load(&source(tmp.path()))
         .unwrap_err()
         .to_string()
         .contains("welcome.wav"));
@@ -697,21 +702,56 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
 #[test]
 fn voice_lookup() {
     let root = packs_root();
-    let (v, w) = load_language(&root, "fr").unwrap();
+    let (v, w) = load_language(&source(&root), "fr").unwrap();
     assert_eq!(v.language(), "fr");
     assert!(w.is_empty());
     for bad in ["xx", "../en", "en/", ""] {
-        let e = load_language(&root, bad).unwrap_err();
+        let e = load_language(&source(&root), bad).unwrap_err();
         assert!(matches!(e, VoiceError::UnknownVoice { .. }), "{bad}: {e}");
         assert!(e.to_string().contains("de, en, fr"));
     }
-    let e = load_language(Path::new("/nonexistent/voices"), "en").unwrap_err();
+    let e = load_language(&source(Path::new("/nonexistent/voices")), "en").unwrap_err();
     assert!(
         matches!(e, VoiceError::VoicesDir { .. }) && e.to_string().contains("/nonexistent/voices")
     );
-    let set = VoiceSet::load(&root).unwrap();
+    let set = VoiceSet::load(&source(&root)).unwrap();
     assert!(set.warnings().is_empty());
     assert_eq!(set.english().language(), "en");
+}
+
+#[test]
+fn the_built_in_packs_are_the_source_trees_packs() {
+    let built_in = VoiceSource::BuiltIn;
+    assert_eq!(VoiceSource::from_dir(None), built_in);
+    assert_eq!(built_in.to_string(), "the built-in voice packs");
+    let infos = list_voices(&built_in).unwrap();
+    let langs: Vec<&str> = infos.iter().map(|i| i.language.as_str()).collect();
+    assert_eq!(langs, ["de", "en", "fr"]);
+    for i in &infos {
+        assert_eq!(i.problem, None, "{}", i.language);
+        assert_eq!(i.dir, Path::new("<built-in>").join(&i.language));
+    }
+    for lang in ["en", "de", "fr"] {
+        let (mine, w) = load_language(&built_in, lang).unwrap();
+        assert!(w.is_empty(), "{lang}: {w:?}");
+        let (theirs, _) = load_language(&source(&packs_root()), lang).unwrap();
+        assert_eq!(mine.dir(), Path::new("<built-in>").join(lang));
+        assert_eq!(mine.name(), theirs.name());
+        for id in UnitId::all() {
+            assert_eq!(mine.text(id), theirs.text(id), "{lang} {id}");
+            for rate in [OutputRate::Hz8000, OutputRate::Hz16000, OutputRate::Native] {
+                assert_eq!(
+                    mine.unit_samples(id, rate),
+                    theirs.unit_samples(id, rate),
+                    "{lang} {id} {rate}"
+                );
+            }
+        }
+    }
+    let e = load_language(&built_in, "xx").unwrap_err().to_string();
+    assert_eq!(e, "unknown voice 'xx' (installed: de, en, fr)");
+    let set = VoiceSet::load(&built_in).unwrap();
+    assert_eq!(set.languages().collect::<Vec<_>>(), ["de", "en", "fr"]);
 }
 
 // ---------------------------------------------------------------- output
