@@ -9,9 +9,8 @@ use actline::ivr::call::{Caller, Desk, Engine};
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{CallDecision, FlowConfig, Grammars};
 use actline::keys::{KeyKind, ProductKey};
-use actline::voice::{Voice, DEFAULT_VOICES_DIR};
+use actline::voice::{load_language, VoiceSource};
 use criterion::{criterion_group, criterion_main, Criterion};
-use std::path::Path;
 use std::sync::Arc;
 
 struct Grant;
@@ -53,7 +52,7 @@ fn whole_call(c: &mut Criterion) {
     }
     dtmf::add_noise(&mut audio, -50.0, 7);
     let engine = Engine::new(
-        Arc::new(Voice::load(Path::new(DEFAULT_VOICES_DIR).join("en")).unwrap()),
+        Arc::new(load_language(&VoiceSource::BuiltIn, "en").unwrap().0),
         Grammars::builtin().unwrap(),
         FlowConfig::default(),
     );

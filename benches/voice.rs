@@ -1,15 +1,15 @@
 //! Voice benchmarks: render a full signed confirmation ID (20 groups of 7 digits)
-//! at 8 kHz (target < 5 ms) and load a voice pack (target < 50 ms).
+//! at 8 kHz (target < 5 ms) and load the built-in English voice pack, as
+//! `actline say` does (target < 50 ms).
 
 use std::hint::black_box;
-use std::path::Path;
 
-use actline::voice::{Plan, PlanOptions, RenderOptions, Voice, DEFAULT_VOICES_DIR};
+use actline::voice::{load_language, Plan, PlanOptions, RenderOptions, VoiceSource};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench_voice(c: &mut Criterion) {
-    let dir = Path::new(DEFAULT_VOICES_DIR).join("en");
-    let voice = Voice::load(&dir).expect("load the English voice pack");
+    let (voice, _) =
+        load_language(&VoiceSource::BuiltIn, "en").expect("load the English voice pack");
     let groups: Vec<String> = (0..20u64)
         .map(|g| format!("{:07}", (g * 7_654_321 + 1_234_567) % 10_000_000))
         .collect();
@@ -29,7 +29,7 @@ fn bench_voice(c: &mut Criterion) {
     let mut group = c.benchmark_group("load");
     group.sample_size(20);
     group.bench_function("voice_pack_en", |b| {
-        b.iter(|| black_box(Voice::load(black_box(&dir)).expect("load")))
+        b.iter(|| black_box(load_language(black_box(&VoiceSource::BuiltIn), "en").expect("load")))
     });
     group.finish();
 }

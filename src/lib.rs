@@ -20,6 +20,7 @@ pub use actline_client as client;
 pub use actline_engine::{confirm, display, entitlement, home, ledger, service};
 pub use actline_formats::{days, fingerprint, ids, keys};
 
+pub use actline_audio as audio;
 pub use actline_ivr as ivr;
 pub use actline_voice as voice;
 

@@ -7,7 +7,7 @@ use actline::line::EngineDesk;
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars};
 use actline::ivr::timeline::{Timeline, TimelineOptions};
-use actline::voice::{self, Voice};
+use actline::voice::{self, Voice, VoiceSource};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -30,9 +30,9 @@ pub struct IvrArgs {
     /// Voice pack language.
     #[arg(long, default_value = "en")]
     voice: String,
-    /// Voice packs directory.
-    #[arg(long, env = "ACTLINE_VOICES", default_value = voice::DEFAULT_VOICES_DIR)]
-    voices: PathBuf,
+    /// Voice packs directory instead of the built-in packs.
+    #[arg(long, env = "ACTLINE_VOICES")]
+    voices: Option<PathBuf>,
     /// A directory of the vendor's own grammars (iid_group.gram, cid_menu.gram,
     /// agent.gram); a file missing there, or no directory, uses the grammars
     /// built into actline.
@@ -75,8 +75,8 @@ pub enum DtmfCmd {
 
 /// Loads the voice for a language, borrowing missing prompts from English
 /// (and saying so).
-pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
-    let (v, warnings) = voice::load_language(dir, language).map_err(|e| bad(e.to_string()))?;
+pub fn load_voice(source: &VoiceSource, language: &str) -> Result<Voice> {
+    let (v, warnings) = voice::load_language(source, language).map_err(|e| bad(e.to_string()))?;
     for w in warnings {
         eprintln!("actline: {w}");
     }
@@ -86,10 +86,8 @@ pub fn load_voice(dir: &std::path::Path, language: &str) -> Result<Voice> {
 pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
-            let (samples, rate) = dtmf::read_wav(path).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate)
-                .map_err(|e| bad(format!("{}: {e}", path.display())))?;
-            Caller::from_dtmf(&events, samples.len() as u64 * 1000 / rate.max(1) as u64)
+            let heard = dtmf::decode_file(path).map_err(|e| bad(e.to_string()))?;
+            Caller::from_dtmf(&heard.events, heard.duration_ms())
         }
         (None, Some(script)) => {
             let t = Timeline::parse(script).map_err(|e| bad(format!("--dtmf: {e}")))?;
@@ -108,7 +106,7 @@ pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
         // The built-in grammars are tested; failing here is a bug (exit 1).
         None => Grammars::builtin()?,
     };
-    let voice = load_voice(&a.voices, &a.voice)?;
+    let voice = load_voice(&VoiceSource::from_dir(a.voices.clone()), &a.voice)?;
     // The engine is reachable (the home opens, the service answers) before
     // the call starts, not at its first decision.
     backend.call(actline::service::Request::Health)?;
@@ -152,10 +150,8 @@ pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
 pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
     match cmd {
         DtmfCmd::Decode { file } => {
-            let (samples, rate) = dtmf::read_wav(&file).map_err(|e| bad(e.to_string()))?;
-            let events = dtmf::decode_all(&samples, rate)
-                .map_err(|e| bad(format!("{}: {e}", file.display())))?;
-            outln!("{}", dtmf::keys_of(&events))?;
+            let heard = dtmf::decode_file(&file).map_err(|e| bad(e.to_string()))?;
+            outln!("{}", dtmf::keys_of(&heard.events))?;
         }
         DtmfCmd::Encode {
             keys,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use actline::voice::{
     encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan, PlanOptions,
-    Prompt, RenderOptions, VoiceError, DEFAULT_VOICES_DIR,
+    Prompt, RenderOptions, VoiceError, VoiceSource,
 };
 
 /// Arguments of `actline say`.
@@ -30,7 +30,7 @@ pub struct SayArgs {
     #[arg(long, value_name = "NAME")]
     pub prompt: Option<String>,
 
-    /// Voice pack language (a directory under --voices)
+    /// Voice pack language (en, de, fr built in; or a directory under --voices)
     #[arg(long, value_name = "LANG", default_value = "en")]
     pub voice: String,
 
@@ -54,17 +54,17 @@ pub struct SayArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: PathBuf,
 
-    /// Directory of voice packs
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
-    pub voices: PathBuf,
+    /// Directory of voice packs instead of the built-in ones
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
+    pub voices: Option<PathBuf>,
 }
 
 /// Arguments of `actline voices`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VoicesArgs {
-    /// Directory of voice packs
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES", default_value = DEFAULT_VOICES_DIR)]
-    pub voices: PathBuf,
+    /// Directory of voice packs instead of the built-in ones
+    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
+    pub voices: Option<PathBuf>,
 
     /// Print JSON instead of a table
     #[arg(long)]
@@ -97,7 +97,8 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
         .into());
     }
 
-    let (voice, warnings) = load_language(&args.voices, &args.voice)?;
+    let source = VoiceSource::from_dir(args.voices.clone());
+    let (voice, warnings) = load_language(&source, &args.voice)?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -152,14 +153,15 @@ fn write_bytes(out: &Path, bytes: &[u8]) -> Result<(), VoiceError> {
 /// Runs `actline voices`: one line per installed pack (language, name, rate,
 /// units, prompts covered, status), or JSON with `--json`.
 pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
-    let infos = list_voices(&args.voices)?;
+    let source = VoiceSource::from_dir(args.voices.clone());
+    let infos = list_voices(&source)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&infos)?)?;
         return Ok(());
     }
     if infos.is_empty() {
-        writeln!(out, "no voice packs in {}", args.voices.display())?;
+        writeln!(out, "no voice packs in {}", visible(&source.to_string()))?;
         return Ok(());
     }
     let total = actline::voice::PROMPTS.len();
@@ -192,6 +194,7 @@ pub fn run_voices(args: &VoicesArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actline::audio::wav;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -231,11 +234,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
         say(&["123-45", "--out", &p("a.wav")]).unwrap();
-        let r = hound::WavReader::open(p("a.wav")).unwrap();
-        assert_eq!(r.spec().sample_rate, 8000);
-        assert_eq!(r.spec().channels, 1);
-        assert_eq!(r.spec().bits_per_sample, 16);
-        assert!(r.duration() > 8000);
+        let r = wav::read(p("a.wav")).unwrap();
+        assert_eq!(r.spec(), wav::Spec::mono16(8000));
+        assert!(r.frames() > 8000);
 
         say(&[
             "123",
@@ -248,13 +249,7 @@ mod tests {
             &p("b.wav"),
         ])
         .unwrap();
-        assert_eq!(
-            hound::WavReader::open(p("b.wav"))
-                .unwrap()
-                .spec()
-                .sample_rate,
-            16000
-        );
+        assert_eq!(wav::read(p("b.wav")).unwrap().spec().rate, 16000);
 
         say(&["123-45", "--format", "ulaw", "--out", &p("c.ulaw")]).unwrap();
         say(&[
@@ -271,10 +266,7 @@ mod tests {
         let a = std::fs::metadata(p("c.alaw")).unwrap().len();
         assert!(a > u, "slower pace must be longer ({a} vs {u})");
         // One byte per sample: same length as the 8 kHz WAV's data.
-        assert_eq!(
-            u,
-            u64::from(hound::WavReader::open(p("a.wav")).unwrap().duration())
-        );
+        assert_eq!(u, wav::read(p("a.wav")).unwrap().frames() as u64);
 
         say(&[
             "--prompt",
@@ -287,13 +279,7 @@ mod tests {
             &p("w.wav"),
         ])
         .unwrap();
-        assert_eq!(
-            hound::WavReader::open(p("w.wav"))
-                .unwrap()
-                .spec()
-                .sample_rate,
-            16000
-        );
+        assert_eq!(wav::read(p("w.wav")).unwrap().spec().rate, 16000);
     }
 
     #[test]
@@ -339,13 +325,13 @@ mod tests {
     #[test]
     fn voices_lists_packs() {
         let args = VoicesArgs {
-            voices: PathBuf::from(DEFAULT_VOICES_DIR),
+            voices: None,
             json: false,
         };
         run_voices(&args).unwrap();
         run_voices(&VoicesArgs { json: true, ..args }).unwrap();
         let e = run_voices(&VoicesArgs {
-            voices: "/nonexistent".into(),
+            voices: Some("/nonexistent".into()),
             json: false,
         })
         .unwrap_err();

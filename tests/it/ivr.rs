@@ -8,8 +8,8 @@ use actline::ivr::call::{Caller, Desk, Engine};
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{CallDecision, FlowConfig, GrammarFile, Grammars};
 use actline::keys::KeyKind;
-use actline::voice::{self, Voice};
-use std::path::{Path, PathBuf};
+use actline::voice::{self, VoiceSource};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Caller audio: each (time in ms, keys) run typed at 100 ms tone + 100 ms gap.
@@ -96,10 +96,10 @@ fn a_call_from_audio_activates_and_the_confirmation_id_verifies() {
         .client("c", &sample("fingerprint-a.json"), &["confirm", cid])
         .status
         .success());
-    // The IVR's side is real audio, readable by hound, as long as the caller's.
-    let r = hound::WavReader::open(&out).unwrap();
-    assert_eq!((r.spec().sample_rate, r.spec().channels), (8000, 1));
-    assert!(r.duration() >= 150 * 8000 - 8000);
+    // The IVR's side is real audio, as long as the caller's.
+    let r = actline::audio::wav::read(&out).unwrap();
+    assert_eq!(r.spec(), actline::audio::wav::Spec::mono16(8000));
+    assert!(r.frames() >= 150 * 8000 - 8000);
 }
 
 #[test]
@@ -168,17 +168,11 @@ fn audio_that_is_not_usable_is_refused_with_the_file_name() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("junk.wav"), "{}", err(&o));
     let stereo = env.dir.path().join("stereo.wav");
-    let spec = hound::WavSpec {
+    let spec = actline::audio::wav::Spec {
         channels: 2,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
+        ..actline::audio::wav::Spec::mono16(8000)
     };
-    let mut w = hound::WavWriter::create(&stereo, spec).unwrap();
-    for _ in 0..1600 {
-        w.write_sample(0i16).unwrap();
-    }
-    w.finalize().unwrap();
+    actline::audio::wav::write(&stereo, &spec, &[0; 1600]).unwrap();
     let o = env.vendor(&["ivr", "--audio", stereo.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("channels"), "{}", err(&o));
@@ -209,7 +203,7 @@ impl Desk for FakeDesk {
 
 #[test]
 fn a_hundred_calls_at_once_on_one_engine_give_the_same_transcripts_as_alone() {
-    let voice = Voice::load(Path::new(voice::DEFAULT_VOICES_DIR).join("en")).unwrap();
+    let (voice, _) = voice::load_language(&VoiceSource::BuiltIn, "en").unwrap();
     let engine = Engine::new(
         Arc::new(voice),
         Grammars::builtin().unwrap(),
@@ -385,7 +379,7 @@ fn a_grammar_lacking_a_required_tag_is_refused_before_the_call() {
 #[test]
 fn talk_off_no_digits_from_any_voice_pack_speech() {
     for lang in ["en", "de", "fr"] {
-        let (v, _) = voice::load_language(Path::new(voice::DEFAULT_VOICES_DIR), lang).unwrap();
+        let (v, _) = voice::load_language(&VoiceSource::BuiltIn, lang).unwrap();
         let mut plan = voice::Plan::new();
         for p in voice::Prompt::ALL {
             plan = plan.then(voice::Plan::prompt(*p)).pause(300);

@@ -9,6 +9,7 @@ mod console;
 mod fleet;
 mod fuzz_regressions;
 mod installed_ivr;
+mod installed_voice;
 mod ivr;
 mod regressions;
 mod regressions_ledger;

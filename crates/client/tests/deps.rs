@@ -34,7 +34,7 @@ fn the_client_depends_on_no_database_ui_cli_or_audio_crate() {
         "tuirealm",
         "crossterm",
         "clap",
-        "hound",
+        "actline-audio",
         "toml",
         "actline",
     ] {

@@ -12,7 +12,7 @@
 //! local user planted is never followed or overwritten.
 
 use actline_voice::{
-    encode_wav, load_language, readout, OutputRate, RenderOptions, Voice, DEFAULT_VOICES_DIR,
+    encode_wav, load_language, readout, OutputRate, RenderOptions, Voice, VoiceSource,
 };
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 
 /// Reads confirmation IDs aloud.
 pub struct Speaker {
-    voices: PathBuf,
+    voices: VoiceSource,
     player: Option<String>,
     voice: Option<Voice>,
     played: u32,
@@ -31,11 +31,11 @@ pub struct Speaker {
 }
 
 impl Speaker {
-    /// A speaker using the packs under `voices` (default: the packs shipped
-    /// with actline) and `player` (default: detected).
+    /// A speaker using the packs under `voices` (default: the packs built
+    /// into actline) and `player` (default: detected).
     pub fn new(player: Option<String>, voices: Option<PathBuf>) -> Self {
         Self {
-            voices: voices.unwrap_or_else(|| PathBuf::from(DEFAULT_VOICES_DIR)),
+            voices: VoiceSource::from_dir(voices),
             player: player.filter(|p| !p.trim().is_empty()),
             voice: None,
             played: 0,

@@ -4,7 +4,9 @@
 //! agent can play the same readout to a caller. This module turns an utterance
 //! into 16-bit audio that survives telephone bandwidth:
 //!
-//! 1. **Voice packs** ([`Voice`]) live under `<root>/<language>/`: a
+//! 1. **Voice packs** ([`Voice`]) come from a [`VoiceSource`]: the packs built
+//!    into the binary (from `samples/voices/` at build time, so an installed
+//!    `actline` needs no files), or a directory `<root>/<language>/` holding a
 //!    `manifest.json` ([`Manifest`]) listing recorded units (digits `digit_0`..
 //!    `digit_9`, ordinal group labels `group_1`..`group_20`, and every IVR prompt in
 //!    [`PROMPTS`]) and their mono 16-bit PCM WAV files. Loading is all-or-nothing:
@@ -21,19 +23,19 @@
 //!    are trimmed of silence, DC-free, loudness-normalised to a common speech level
 //!    (peak-limited, no clipping) and faded at load; pauses are scaled by the pace.
 //!    Output rates are 8 kHz (telephone, default), 16 kHz (wideband) or the pack's
-//!    own, produced by a documented windowed-sinc resampler ([`resample`]).
+//!    own, produced by the documented windowed-sinc resampler of `actline-audio`
+//!    ([`actline_audio::resample`] at its speech quality).
 //! 4. **Encoding** ([`encode`], [`encode_wav`], [`write_output`]): 16-bit PCM WAV
-//!    via `hound`, or raw G.711 mu-law / A-law ([`g711`]) as telephony servers store
-//!    prompts.
+//!    ([`actline_audio::wav`], which also reads the units), or raw G.711 mu-law /
+//!    A-law ([`actline_audio::g711`]) as telephony servers store prompts.
 //!
-//! The module depends only on `hound`, `serde`, `serde_json` and `thiserror`; it
-//! never panics on user input (IDs, manifests, audio files).
+//! The module depends only on `actline-audio`, `actline-formats`, `serde`,
+//! `serde_json` and `thiserror`; it never panics on user input (IDs, manifests,
+//! audio files).
 
 use std::path::PathBuf;
 
-pub mod g711;
-pub mod resample;
-pub mod riff;
+use actline_audio::resample::ResampleError;
 
 mod dsp;
 mod output;
@@ -41,8 +43,6 @@ mod pack;
 mod plan;
 mod units;
 
-#[cfg(test)]
-mod g711_tables;
 #[cfg(test)]
 mod tests;
 
@@ -52,17 +52,13 @@ pub use output::{
 };
 pub use pack::{
     list_voices, load_language, LoadWarning, Manifest, ManifestUnit, Voice, VoiceInfo, VoiceSet,
-    FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
+    VoiceSource, BUILT_IN_ROOT, FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
 };
 pub use plan::{
     parse_groups, readout, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS,
     MAX_PLAIN_DIGITS,
 };
 pub use units::{Prompt, UnitId, UnitKind, MAX_GROUPS, PROMPTS};
-
-/// Where `actline say` and `actline voices` look for voice packs unless `--voices`
-/// or `ACTLINE_VOICES` says otherwise: the packs committed with the source.
-pub const DEFAULT_VOICES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/voices");
 
 /// Everything that can go wrong in the voice module. Every message is a single
 /// line that names the offending file, value or unit.
@@ -160,15 +156,8 @@ pub enum VoiceError {
         value: String,
     },
     /// The resampler cannot convert between these two rates.
-    #[error("cannot resample {from} Hz to {to} Hz: {reason}")]
-    UnsupportedRate {
-        /// Input rate in Hz.
-        from: u32,
-        /// Output rate in Hz.
-        to: u32,
-        /// Why not.
-        reason: String,
-    },
+    #[error(transparent)]
+    UnsupportedRate(#[from] ResampleError),
     /// A pace outside [`MIN_PACE`]..=[`MAX_PACE`] (or not a number) was asked for.
     #[error("pace {value} is out of range {MIN_PACE}-{MAX_PACE} (1.0 is normal, 0.7 slower)")]
     InvalidPace {

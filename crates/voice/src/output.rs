@@ -1,11 +1,12 @@
-//! Output rates, formats and encoders: 16-bit PCM WAV (hound), raw G.711.
+//! Output rates, formats and encoders: 16-bit PCM WAV (`actline_audio::wav`), raw G.711.
 
 use std::fmt;
-use std::io::Cursor;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::{g711, VoiceError};
+use actline_audio::{g711, wav};
+
+use crate::VoiceError;
 
 /// Slowest pace [`RenderOptions`] accepts (pauses 4× as long).
 pub const MIN_PACE: f32 = 0.25;
@@ -149,26 +150,9 @@ impl RenderOptions {
 
 /// Encodes mono samples as a 16-bit PCM WAV file in memory.
 pub fn encode_wav(samples: &[i16], rate: u32) -> Result<Vec<u8>, VoiceError> {
-    let wav_err = |e: hound::Error| VoiceError::Wav {
+    wav::encode(&wav::Spec::mono16(rate), samples).map_err(|e| VoiceError::Wav {
         reason: e.to_string(),
-    };
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut cursor = Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
-    {
-        let mut writer = hound::WavWriter::new(&mut cursor, spec).map_err(wav_err)?;
-        let mut w16 = writer.get_i16_writer(samples.len() as u32);
-        for &s in samples {
-            w16.write_sample(s);
-        }
-        w16.flush().map_err(wav_err)?;
-        writer.finalize().map_err(wav_err)?;
-    }
-    Ok(cursor.into_inner())
+    })
 }
 
 /// Encodes samples at `rate` Hz in `format`. G.711 formats require 8000 Hz

@@ -1,15 +1,17 @@
 //! Voice packs: manifest, all-or-nothing loading, English fallback, rendering.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use actline_audio::resample::{to_i16, Resampler};
+use actline_audio::wav;
 use serde::{Deserialize, Serialize};
 
 use crate::dsp;
 use crate::plan::MAX_PAUSE_MS;
-use crate::resample::{to_i16, Resampler};
 use crate::units::UNIT_COUNT;
 use crate::{OutputRate, Plan, RenderOptions, Step, UnitId, UnitKind, VoiceError, PROMPTS};
 
@@ -23,6 +25,94 @@ pub const FALLBACK_LANGUAGE: &str = "en";
 
 const MANIFEST_FILE: &str = "manifest.json";
 const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// The name built-in packs go by in messages and [`Voice::dir`]: `<built-in>/en`.
+pub const BUILT_IN_ROOT: &str = "<built-in>";
+
+/// A built-in pack's files: (file name, contents), sorted by name.
+type BuiltInFiles = &'static [(&'static str, &'static [u8])];
+
+/// The table `build.rs` writes.
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_voices.rs"));
+}
+
+/// Where voice packs come from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum VoiceSource {
+    /// The packs compiled into actline from `samples/voices/` at build time
+    /// (English, German, French): an installed binary needs no files. The
+    /// default.
+    #[default]
+    BuiltIn,
+    /// The packs under a directory, `DIR/<language>/manifest.json` and its
+    /// WAV files (`--voices DIR`, `ACTLINE_VOICES`).
+    Dir(PathBuf),
+}
+
+impl VoiceSource {
+    /// [`VoiceSource::Dir`] when a directory is given, else the built-in packs.
+    pub fn from_dir(dir: Option<PathBuf>) -> VoiceSource {
+        dir.map_or(VoiceSource::BuiltIn, VoiceSource::Dir)
+    }
+}
+
+impl fmt::Display for VoiceSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VoiceSource::BuiltIn => f.write_str("the built-in voice packs"),
+            VoiceSource::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
+}
+
+/// One pack's files: a directory, or a built-in table.
+#[derive(Debug, Clone)]
+enum PackDir {
+    Fs(PathBuf),
+    BuiltIn(&'static str, BuiltInFiles),
+}
+
+impl PackDir {
+    /// The directory, or `<built-in>/LANG`: what messages name.
+    fn path(&self) -> PathBuf {
+        match self {
+            PackDir::Fs(d) => d.clone(),
+            PackDir::BuiltIn(lang, _) => Path::new(BUILT_IN_ROOT).join(lang),
+        }
+    }
+
+    fn built_in(&self, name: &str) -> std::io::Result<&'static [u8]> {
+        match self {
+            PackDir::BuiltIn(_, files) => files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| *b)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+            PackDir::Fs(_) => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+
+    fn size(&self, name: &str) -> std::io::Result<u64> {
+        match self {
+            PackDir::Fs(d) => std::fs::metadata(d.join(name)).map(|m| m.len()),
+            PackDir::BuiltIn(..) => self.built_in(name).map(|b| b.len() as u64),
+        }
+    }
+
+    fn read(&self, name: &str) -> std::io::Result<Cow<'static, [u8]>> {
+        match self {
+            PackDir::Fs(d) => std::fs::read(d.join(name)).map(Cow::Owned),
+            PackDir::BuiltIn(..) => self.built_in(name).map(Cow::Borrowed),
+        }
+    }
+
+    fn has_manifest(&self) -> bool {
+        match self {
+            PackDir::Fs(d) => d.join(MANIFEST_FILE).is_file(),
+            PackDir::BuiltIn(..) => self.built_in(MANIFEST_FILE).is_ok(),
+        }
+    }
+}
 
 /// A pack's `manifest.json`.
 ///
@@ -65,17 +155,22 @@ impl Manifest {
     /// Reads and checks `dir/manifest.json` (not the audio files). Errors with
     /// [`VoiceError::Manifest`] naming the file.
     pub fn read(dir: &Path) -> Result<Manifest, VoiceError> {
-        let path = dir.join(MANIFEST_FILE);
+        Manifest::read_pack(&PackDir::Fs(dir.to_path_buf()))
+    }
+
+    fn read_pack(pack: &PackDir) -> Result<Manifest, VoiceError> {
+        let path = pack.path().join(MANIFEST_FILE);
         let bad = |reason: String| VoiceError::Manifest {
             path: path.clone(),
             reason,
         };
-        let meta = std::fs::metadata(&path).map_err(|e| bad(e.to_string()))?;
-        if meta.len() > MAX_MANIFEST_BYTES {
+        let len = pack.size(MANIFEST_FILE).map_err(|e| bad(e.to_string()))?;
+        if len > MAX_MANIFEST_BYTES {
             return Err(bad(format!("larger than {MAX_MANIFEST_BYTES} bytes")));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let bytes = pack.read(MANIFEST_FILE).map_err(|e| bad(e.to_string()))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| bad(e.to_string()))?;
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         manifest.check(&path)?;
         Ok(manifest)
     }
@@ -150,96 +245,58 @@ struct RawPack {
     units: Vec<(UnitId, String, PathBuf, Vec<i16>)>,
 }
 
-fn load_raw(dir: &Path) -> Result<RawPack, VoiceError> {
-    let manifest = Manifest::read(dir)?;
+fn load_raw(pack: &PackDir) -> Result<RawPack, VoiceError> {
+    let manifest = Manifest::read_pack(pack)?;
+    let dir = pack.path();
     let ids = manifest.check(&dir.join(MANIFEST_FILE))?;
     let mut units = Vec::with_capacity(ids.len());
     for (id, unit) in ids.into_iter().zip(&manifest.units) {
-        let path = dir.join(&unit.file);
-        let samples = read_unit_wav(&path, manifest.rate)?;
-        units.push((id, unit.text.clone(), path, samples));
+        let samples = read_unit_wav(pack, &unit.file, manifest.rate)?;
+        units.push((id, unit.text.clone(), dir.join(&unit.file), samples));
     }
     Ok(RawPack {
-        dir: dir.to_path_buf(),
+        dir,
         manifest,
         units,
     })
 }
 
 /// Reads a unit file, insisting on mono 16-bit integer PCM at `rate`.
-fn read_unit_wav(path: &Path, rate: u32) -> Result<Vec<i16>, VoiceError> {
-    let unreadable = |e: hound::Error| VoiceError::UnitFile {
-        path: path.to_path_buf(),
-        reason: match e {
-            hound::Error::IoError(io) => io.to_string(),
-            hound::Error::FormatError(m) => format!("not a valid WAV file ({m})"),
-            hound::Error::Unsupported => "unsupported WAV encoding (expected 16-bit PCM)".into(),
-            other => other.to_string(),
-        },
-    };
-    let io_err = |e: std::io::Error| VoiceError::UnitFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+fn read_unit_wav(pack: &PackDir, file: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+    let path = pack.path().join(file);
+    let unreadable = |reason: String| VoiceError::UnitFile {
+        path: path.clone(),
+        reason,
     };
     // Refuse absurd files before reading them (no unit is near this size).
     let max_bytes = 1024 + 2 * u64::from(MAX_UNIT_SECONDS) * u64::from(rate) * 8;
-    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    let len = pack.size(file).map_err(|e| unreadable(e.to_string()))?;
     if len > max_bytes {
         return Err(VoiceError::UnitFormat {
-            path: path.to_path_buf(),
+            path,
             found: format!("a {len}-byte file"),
             expected: format!("a mono 16-bit recording of at most {MAX_UNIT_SECONDS} s"),
         });
     }
-    let bytes = std::fs::read(path).map_err(io_err)?;
-    let bytes = crate::riff::for_hound(&bytes);
-    let reader = hound::WavReader::new(std::io::Cursor::new(&bytes[..])).map_err(unreadable)?;
-    let spec = reader.spec();
-    let expected = format!("mono 16-bit PCM at {rate} Hz");
-    if spec.channels != 1
-        || spec.bits_per_sample != 16
-        || spec.sample_format != hound::SampleFormat::Int
-        || spec.sample_rate != rate
-    {
-        let kind = match spec.sample_format {
-            hound::SampleFormat::Int => "PCM",
-            hound::SampleFormat::Float => "float",
-        };
-        let channels = match spec.channels {
-            1 => "mono".to_string(),
-            2 => "stereo".to_string(),
-            n => format!("{n}-channel"),
-        };
+    let bytes = pack.read(file).map_err(|e| unreadable(e.to_string()))?;
+    let audio = wav::parse(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    let spec = audio.spec();
+    if !spec.is_mono16() || spec.rate != rate {
         return Err(VoiceError::UnitFormat {
-            path: path.to_path_buf(),
-            found: format!(
-                "{channels} {}-bit {kind} at {} Hz",
-                spec.bits_per_sample, spec.sample_rate
-            ),
-            expected,
+            path,
+            found: spec.to_string(),
+            expected: format!("mono 16-bit PCM at {rate} Hz"),
         });
     }
-    let frames = reader.duration() as usize;
+    let frames = audio.frames();
     if frames as u64 > u64::from(MAX_UNIT_SECONDS) * u64::from(rate) {
         return Err(VoiceError::UnitFormat {
-            path: path.to_path_buf(),
+            path,
             found: format!("{:.1} s long", frames as f64 / f64::from(rate)),
             expected: format!("at most {MAX_UNIT_SECONDS} s"),
         });
     }
-    // hound has parsed and checked the header and left the cursor at the first
-    // byte of the data chunk; decode the little-endian samples in one pass.
-    let start = reader.into_inner().position() as usize;
-    let data = bytes
-        .get(start..start + 2 * frames)
-        .ok_or_else(|| VoiceError::UnitFile {
-            path: path.to_path_buf(),
-            reason: format!("data chunk is truncated (header promises {frames} samples)"),
-        })?;
-    Ok(data
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect())
+    Ok(audio.to_i16())
 }
 
 /// Trims, normalises and fades every unit of a raw pack (native rate, f32).
@@ -311,8 +368,11 @@ impl Voice {
     /// manifest rate, not silent) and conditioned now. Errors name the file; a pack
     /// lacking any unit fails with [`VoiceError::MissingUnits`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Voice, VoiceError> {
-        let raw = load_raw(dir.as_ref())?;
-        Voice::build(raw, None).map(|(v, _)| v)
+        Voice::load_pack(&PackDir::Fs(dir.as_ref().to_path_buf()))
+    }
+
+    fn load_pack(pack: &PackDir) -> Result<Voice, VoiceError> {
+        Voice::build(load_raw(pack)?, None).map(|(v, _)| v)
     }
 
     /// Loads a pack that may lack prompts, borrowing each missing prompt from
@@ -323,8 +383,14 @@ impl Voice {
         dir: impl AsRef<Path>,
         fallback: &Voice,
     ) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
-        let raw = load_raw(dir.as_ref())?;
-        Voice::build(raw, Some(fallback))
+        Voice::load_pack_with_fallback(&PackDir::Fs(dir.as_ref().to_path_buf()), fallback)
+    }
+
+    fn load_pack_with_fallback(
+        pack: &PackDir,
+        fallback: &Voice,
+    ) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
+        Voice::build(load_raw(pack)?, Some(fallback))
     }
 
     fn build(
@@ -438,7 +504,8 @@ impl Voice {
         self.rate
     }
 
-    /// The directory the pack was loaded from.
+    /// The directory the pack was loaded from (`<built-in>/LANG` for a
+    /// built-in pack).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -471,11 +538,11 @@ impl Voice {
         if hz == 16000 {
             return Ok(self.unit_samples(id, OutputRate::Hz16000).to_vec());
         }
-        crate::resample::resample_i16(
+        Ok(actline_audio::resample::resample_i16(
             self.unit_samples(id, OutputRate::Native),
             self.rate,
             hz,
-        )
+        )?)
     }
 
     fn table(&self, rate: OutputRate) -> &Table {
@@ -558,9 +625,18 @@ fn pause_samples(ms: u32, pace: f32, hz: u32) -> usize {
     (ms * f64::from(hz) / 1000.0).round() as usize
 }
 
-/// The pack directories under `root` (name, path), sorted; hidden directories and
+/// The packs of a source (language, pack), sorted; hidden directories and
 /// directories without `manifest.json` are skipped.
-fn pack_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, VoiceError> {
+fn packs(source: &VoiceSource) -> Result<Vec<(String, PackDir)>, VoiceError> {
+    let root = match source {
+        VoiceSource::BuiltIn => {
+            return Ok(builtin::PACKS
+                .iter()
+                .map(|(lang, files)| (lang.to_string(), PackDir::BuiltIn(lang, files)))
+                .collect())
+        }
+        VoiceSource::Dir(root) => root,
+    };
     let entries = std::fs::read_dir(root).map_err(|error| VoiceError::VoicesDir {
         path: root.to_path_buf(),
         error,
@@ -571,20 +647,20 @@ fn pack_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, VoiceError> {
             path: root.to_path_buf(),
             error,
         })?;
-        let path = entry.path();
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if name.starts_with('.') || !path.join(MANIFEST_FILE).is_file() {
+        let pack = PackDir::Fs(entry.path());
+        if name.starts_with('.') || !pack.has_manifest() {
             continue;
         }
-        out.push((name, path));
+        out.push((name, pack));
     }
-    out.sort();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
-fn unknown_voice(language: &str, packs: &[(String, PathBuf)]) -> VoiceError {
+fn unknown_voice(language: &str, packs: &[(String, PackDir)]) -> VoiceError {
     let available = if packs.is_empty() {
         "none".to_string()
     } else {
@@ -600,32 +676,30 @@ fn unknown_voice(language: &str, packs: &[(String, PathBuf)]) -> VoiceError {
     }
 }
 
-/// Loads one language from a voices root for `actline say`: the English pack
-/// (complete, strict) and, for another language, that pack with English
-/// fallback for missing prompts. Errors with [`VoiceError::UnknownVoice`] when
-/// `root/<language>` is not an installed pack.
-pub fn load_language(root: &Path, language: &str) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
-    let packs = pack_dirs(root)?;
-    let find = |lang: &str| {
-        packs
-            .iter()
-            .find(|(n, _)| n == lang)
-            .map(|(_, p)| p.clone())
-    };
-    let dir = find(language).ok_or_else(|| unknown_voice(language, &packs))?;
+/// Loads one language for `actline say`: the English pack (complete,
+/// strict) and, for another language, that pack with English fallback for
+/// missing prompts. Errors with [`VoiceError::UnknownVoice`] when the source
+/// has no pack for `language`.
+pub fn load_language(
+    source: &VoiceSource,
+    language: &str,
+) -> Result<(Voice, Vec<LoadWarning>), VoiceError> {
+    let packs = packs(source)?;
+    let find = |lang: &str| packs.iter().find(|(n, _)| n == lang).map(|(_, p)| p);
+    let pack = find(language).ok_or_else(|| unknown_voice(language, &packs))?;
     if language == FALLBACK_LANGUAGE {
-        return Voice::load(dir).map(|v| (v, Vec::new()));
+        return Voice::load_pack(pack).map(|v| (v, Vec::new()));
     }
     match find(FALLBACK_LANGUAGE) {
         Some(en) => {
-            let english = Voice::load(en)?;
-            Voice::load_with_fallback(dir, &english)
+            let english = Voice::load_pack(en)?;
+            Voice::load_pack_with_fallback(pack, &english)
         }
-        None => Voice::load(dir).map(|v| (v, Vec::new())),
+        None => Voice::load_pack(pack).map(|v| (v, Vec::new())),
     }
 }
 
-/// Every pack under a voices root, loaded once: English first (strict, it is the
+/// Every pack of a source, loaded once: English first (strict, it is the
 /// fallback), then every other pack with English fallback. All-or-nothing: one
 /// broken pack fails the whole set, naming its file.
 #[derive(Debug, Clone)]
@@ -636,20 +710,21 @@ pub struct VoiceSet {
 }
 
 impl VoiceSet {
-    /// Loads every pack under `root`. Errors if `root` cannot be read, holds no
-    /// English pack ([`VoiceError::UnknownVoice`]), or any pack fails to load.
-    pub fn load(root: impl AsRef<Path>) -> Result<VoiceSet, VoiceError> {
-        let packs = pack_dirs(root.as_ref())?;
-        let en_dir = packs
+    /// Loads every pack of `source`. Errors if a directory cannot be read,
+    /// holds no English pack ([`VoiceError::UnknownVoice`]), or any pack fails
+    /// to load.
+    pub fn load(source: &VoiceSource) -> Result<VoiceSet, VoiceError> {
+        let packs = packs(source)?;
+        let en = packs
             .iter()
             .find(|(n, _)| n == FALLBACK_LANGUAGE)
-            .map(|(_, p)| p.clone())
+            .map(|(_, p)| p)
             .ok_or_else(|| unknown_voice(FALLBACK_LANGUAGE, &packs))?;
-        let english = Voice::load(en_dir)?;
+        let english = Voice::load_pack(en)?;
         let mut others = BTreeMap::new();
         let mut warnings = Vec::new();
-        for (name, dir) in packs.iter().filter(|(n, _)| n != FALLBACK_LANGUAGE) {
-            let (voice, w) = Voice::load_with_fallback(dir, &english)?;
+        for (name, pack) in packs.iter().filter(|(n, _)| n != FALLBACK_LANGUAGE) {
+            let (voice, w) = Voice::load_pack_with_fallback(pack, &english)?;
             warnings.extend(w);
             others.insert(name.clone(), voice);
         }
@@ -698,7 +773,7 @@ impl VoiceSet {
 pub struct VoiceInfo {
     /// Language code (the pack directory's name).
     pub language: String,
-    /// The pack directory.
+    /// The pack directory (`<built-in>/LANG` for a built-in pack).
     pub dir: PathBuf,
     /// Human-readable name ("" if the manifest is unreadable).
     pub name: String,
@@ -716,22 +791,22 @@ pub struct VoiceInfo {
     pub problem: Option<String>,
 }
 
-/// Describes every pack under `root` (sorted by language), checking each fully
+/// Describes every pack of `source` (sorted by language), checking each fully
 /// (manifest, every audio file, coverage) without failing on a broken pack: its
-/// problem is reported in [`VoiceInfo::problem`]. Errors only if `root` cannot
-/// be read.
-pub fn list_voices(root: impl AsRef<Path>) -> Result<Vec<VoiceInfo>, VoiceError> {
-    let packs = pack_dirs(root.as_ref())?;
+/// problem is reported in [`VoiceInfo::problem`]. Errors only if a directory
+/// cannot be read.
+pub fn list_voices(source: &VoiceSource) -> Result<Vec<VoiceInfo>, VoiceError> {
+    let packs = packs(source)?;
     Ok(packs
         .into_iter()
-        .map(|(name, dir)| inspect(name, dir))
+        .map(|(name, pack)| inspect(name, &pack))
         .collect())
 }
 
-fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
+fn inspect(language: String, pack: &PackDir) -> VoiceInfo {
     let mut info = VoiceInfo {
         language,
-        dir,
+        dir: pack.path(),
         name: String::new(),
         rate: 0,
         units: 0,
@@ -740,7 +815,7 @@ fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
         missing_required: Vec::new(),
         problem: None,
     };
-    let manifest = match Manifest::read(&info.dir) {
+    let manifest = match Manifest::read_pack(pack) {
         Ok(m) => m,
         Err(e) => {
             info.problem = Some(e.to_string());
@@ -762,7 +837,7 @@ fn inspect(language: String, dir: PathBuf) -> VoiceInfo {
         }
     }
     info.prompts_covered = PROMPTS.len() - info.missing_prompts.len();
-    let checked = load_raw(&info.dir).and_then(|raw| condition(&raw).map(|_| ()));
+    let checked = load_raw(pack).and_then(|raw| condition(&raw).map(|_| ()));
     info.problem = match checked {
         Err(e) => Some(e.to_string()),
         Ok(()) if !info.missing_required.is_empty() => Some(

@@ -4,9 +4,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::*;
+use actline_audio::{g711, wav};
 
+/// The packs in the source tree, the ones built into the binary.
 fn packs_root() -> PathBuf {
-    PathBuf::from(DEFAULT_VOICES_DIR)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/voices"))
+}
+
+fn source(root: &Path) -> VoiceSource {
+    VoiceSource::Dir(root.to_path_buf())
 }
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -105,7 +111,7 @@ fn every_pack_covers_every_prompt_digit_and_ordinal() {
             );
         }
     }
-    let infos = list_voices(&root).unwrap();
+    let infos = list_voices(&source(&root)).unwrap();
     let langs: Vec<&str> = infos.iter().map(|i| i.language.as_str()).collect();
     assert!(
         ["de", "en", "fr"].iter().all(|l| langs.contains(l)),
@@ -289,29 +295,17 @@ fn synth_unit(i: usize, rate: u32) -> Vec<i16> {
         .collect()
 }
 
-fn write_wav_spec(path: &Path, spec: hound::WavSpec, samples: &[i16]) {
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &x in samples {
-        match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Float, _) => w.write_sample(f32::from(x) / 32768.0).unwrap(),
-            (_, 8) => w.write_sample((x >> 8) as i8).unwrap(),
-            _ => {
-                for _ in 0..spec.channels {
-                    w.write_sample(x).unwrap();
-                }
-            }
-        }
-    }
-    w.finalize().unwrap();
+/// Writes `samples` in `spec`, every channel a copy of the one signal.
+fn write_wav_spec(path: &Path, spec: wav::Spec, samples: &[i16]) {
+    let frames: Vec<i16> = samples
+        .iter()
+        .flat_map(|&x| std::iter::repeat_n(x, usize::from(spec.channels)))
+        .collect();
+    wav::write(path, &spec, &frames).unwrap();
 }
 
-fn mono16(rate: u32) -> hound::WavSpec {
-    hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    }
+fn mono16(rate: u32) -> wav::Spec {
+    wav::Spec::mono16(rate)
 }
 
 /// Writes a synthetic pack `root/<lang>` covering every unit except `skip`.
@@ -525,7 +519,7 @@ fn loading_is_all_or_nothing_with_clear_errors() {
     assert!(
         matches!(e, VoiceError::UnitFile { .. })
             && m.contains("welcome.wav")
-            && m.contains("not a valid WAV"),
+            && m.contains("not a usable WAV"),
         "{m}"
     );
 
@@ -533,7 +527,7 @@ fn loading_is_all_or_nothing_with_clear_errors() {
     assert!(m.contains("welcome.wav"), "{m}");
 
     let (e, m) = broken(|d| {
-        let spec = hound::WavSpec {
+        let spec = wav::Spec {
             channels: 2,
             ..mono16(RATE)
         };
@@ -548,8 +542,8 @@ fn loading_is_all_or_nothing_with_clear_errors() {
     );
 
     let (_, m) = broken(|d| {
-        let spec = hound::WavSpec {
-            bits_per_sample: 8,
+        let spec = wav::Spec {
+            bits: 8,
             ..mono16(RATE)
         };
         write_wav_spec(&d.join("digit_0.wav"), spec, &synth_unit(1, RATE));
@@ -560,9 +554,9 @@ fn loading_is_all_or_nothing_with_clear_errors() {
     );
 
     let (_, m) = broken(|d| {
-        let spec = hound::WavSpec {
-            bits_per_sample: 32,
-            sample_format: hound::SampleFormat::Float,
+        let spec = wav::Spec {
+            bits: 32,
+            encoding: wav::Encoding::Float,
             ..mono16(RATE)
         };
         write_wav_spec(&d.join("digit_0.wav"), spec, &synth_unit(1, RATE));
@@ -678,7 +672,7 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
 
     // The set loads English first, then the rest; one broken pack fails the set.
     std::fs::remove_dir_all(&fr_dir).unwrap();
-    let set = VoiceSet::load(tmp.path()).unwrap();
+    let set = VoiceSet::load(&source(tmp.path())).unwrap();
     assert_eq!(set.languages().collect::<Vec<_>>(), vec!["de", "en"]);
     assert_eq!(set.warnings().len(), 2);
     assert_eq!(set.get("de").unwrap().rate(), 8000);
@@ -686,20 +680,20 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
         set.get("xx"),
         Err(VoiceError::UnknownVoice { .. })
     ));
-    let (de2, w2) = load_language(tmp.path(), "de").unwrap();
+    let (de2, w2) = load_language(&source(tmp.path()), "de").unwrap();
     assert_eq!((de2.language(), w2.len()), ("de", 2));
 
     // list_voices reports coverage and problems without failing.
     let bad = synth_pack(tmp.path(), "it", RATE, &["digit_2"]);
     std::fs::write(bad.join("welcome.wav"), "junk").unwrap();
-    let infos = list_voices(tmp.path()).unwrap();
+    let infos = list_voices(&source(tmp.path())).unwrap();
     let by = |l: &str| infos.iter().find(|i| i.language == l).unwrap().clone();
     assert_eq!(by("de").missing_prompts, s(&["reason_seats", "goodbye"]));
     assert_eq!(by("de").prompts_covered, PROMPTS.len() - 2);
     assert_eq!(by("de").problem, None);
     assert_eq!(by("it").missing_required, s(&["digit_2"]));
     assert!(by("it").problem.unwrap().contains("welcome.wav"));
-    assert!(VoiceSet::load(tmp.path())
+    assert!(VoiceSet::load(&source(tmp.path()))
         .unwrap_err()
         .to_string()
         .contains("welcome.wav"));
@@ -708,43 +702,75 @@ fn missing_prompts_fall_back_to_english_and_say_so() {
 #[test]
 fn voice_lookup() {
     let root = packs_root();
-    let (v, w) = load_language(&root, "fr").unwrap();
+    let (v, w) = load_language(&source(&root), "fr").unwrap();
     assert_eq!(v.language(), "fr");
     assert!(w.is_empty());
     for bad in ["xx", "../en", "en/", ""] {
-        let e = load_language(&root, bad).unwrap_err();
+        let e = load_language(&source(&root), bad).unwrap_err();
         assert!(matches!(e, VoiceError::UnknownVoice { .. }), "{bad}: {e}");
         assert!(e.to_string().contains("de, en, fr"));
     }
-    let e = load_language(Path::new("/nonexistent/voices"), "en").unwrap_err();
+    let e = load_language(&source(Path::new("/nonexistent/voices")), "en").unwrap_err();
     assert!(
         matches!(e, VoiceError::VoicesDir { .. }) && e.to_string().contains("/nonexistent/voices")
     );
-    let set = VoiceSet::load(&root).unwrap();
+    let set = VoiceSet::load(&source(&root)).unwrap();
     assert!(set.warnings().is_empty());
     assert_eq!(set.english().language(), "en");
+}
+
+#[test]
+fn the_built_in_packs_are_the_source_trees_packs() {
+    let built_in = VoiceSource::BuiltIn;
+    assert_eq!(VoiceSource::from_dir(None), built_in);
+    assert_eq!(built_in.to_string(), "the built-in voice packs");
+    let infos = list_voices(&built_in).unwrap();
+    let langs: Vec<&str> = infos.iter().map(|i| i.language.as_str()).collect();
+    assert_eq!(langs, ["de", "en", "fr"]);
+    for i in &infos {
+        assert_eq!(i.problem, None, "{}", i.language);
+        assert_eq!(i.dir, Path::new("<built-in>").join(&i.language));
+    }
+    for lang in ["en", "de", "fr"] {
+        let (mine, w) = load_language(&built_in, lang).unwrap();
+        assert!(w.is_empty(), "{lang}: {w:?}");
+        let (theirs, _) = load_language(&source(&packs_root()), lang).unwrap();
+        assert_eq!(mine.dir(), Path::new("<built-in>").join(lang));
+        assert_eq!(mine.name(), theirs.name());
+        for id in UnitId::all() {
+            assert_eq!(mine.text(id), theirs.text(id), "{lang} {id}");
+            for rate in [OutputRate::Hz8000, OutputRate::Hz16000, OutputRate::Native] {
+                assert_eq!(
+                    mine.unit_samples(id, rate),
+                    theirs.unit_samples(id, rate),
+                    "{lang} {id} {rate}"
+                );
+            }
+        }
+    }
+    let e = load_language(&built_in, "xx").unwrap_err().to_string();
+    assert_eq!(e, "unknown voice 'xx' (installed: de, en, fr)");
+    let set = VoiceSet::load(&built_in).unwrap();
+    assert_eq!(set.languages().collect::<Vec<_>>(), ["de", "en", "fr"]);
 }
 
 // ---------------------------------------------------------------- output
 
 #[test]
-fn wav_output_is_readable_by_hound() {
+fn wav_output_reads_back() {
+    // (SoX reads it too: soxi_reads_a_rendered_wav.)
     let samples: Vec<i16> = (0..8000)
         .map(|i| ((i as f64 * 0.1).sin() * 10_000.0) as i16)
         .collect();
     let bytes = encode_wav(&samples, 8000).unwrap();
-    let r = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
+    let r = wav::parse(&bytes).unwrap();
     assert_eq!(r.spec(), mono16(8000));
-    let back: Vec<i16> = r.into_samples::<i16>().map(Result::unwrap).collect();
-    assert_eq!(back, samples);
+    assert_eq!(r.to_i16(), samples);
 
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("x.wav");
     write_wav(&path, &samples, 16_000).unwrap();
-    assert_eq!(
-        hound::WavReader::open(&path).unwrap().spec().sample_rate,
-        16_000
-    );
+    assert_eq!(wav::read(&path).unwrap().spec().rate, 16_000);
     assert_eq!(
         encode(OutputFormat::Ulaw, &samples, 8000).unwrap(),
         g711::encode_ulaw(&samples)

@@ -4,8 +4,10 @@
 //!
 //! [`Detector`] takes 16-bit mono audio in chunks of any size and reports each
 //! key press as a [`DtmfEvent`] once the tone has ended. Audio at rates other
-//! than 8 kHz is resampled internally to 8 kHz (windowed-sinc low-pass, cut-off
-//! 3.6 kHz). [`decode_all`] runs a whole buffer through a fresh detector.
+//! than 8 kHz is resampled internally to 8 kHz by the crate's one resampler
+//! ([`crate::resample`] at [`Quality::DETECTOR`]: windowed-sinc low-pass,
+//! cut-off 0.45 × the lower rate, 3.6 kHz from 8 kHz up). [`decode_all`] runs a
+//! whole buffer through a fresh detector.
 //!
 //! The analysis is Goertzel-style: single-bin DFTs at the eight DTMF
 //! frequencies over 102-sample (12.75 ms) windows advanced by 51 samples. Each
@@ -70,16 +72,23 @@
 //!
 //! # Files
 //!
-//! [`read_wav`] reads 16-bit integer PCM mono WAV files at any rate; stereo and
-//! other sample formats are refused with a one-line error naming the file
-//! (downmix or convert first, e.g. `sox in.wav -c 1 -b 16 out.wav`).
+//! [`read_wav`] reads 16-bit integer PCM mono WAV files at any rate through
+//! [`crate::wav`] (the data chunk converted in one pass); stereo and other
+//! sample formats are refused with a one-line error naming the file and what
+//! it holds (downmix or convert first, e.g. `sox in.wav -c 1 -b 16 out.wav`).
+//! [`decode_file`] reads and decodes a file in one go, feeding the data chunk
+//! to the detector a block at a time (what `actline dtmf decode` and
+//! `actline ivr --audio` do). [`write_wav`] writes 16-bit mono PCM.
 
 // The DSP loops index several parallel arrays by frequency or lane; index
 // loops read better there than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
 use std::f64::consts::PI;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use crate::resample::{self, Quality, Resampler};
+use crate::wav::{self, Spec, WavError};
 
 /// The sixteen keys by (row, column): rows 697/770/852/941 Hz, columns
 /// 1209/1336/1477/1633 Hz.
@@ -140,23 +149,45 @@ pub enum DtmfError {
     /// Generator options out of range (message says which).
     #[error("invalid tone options: {0}")]
     InvalidOptions(String),
-    /// A WAV file that cannot be used.
-    #[error("{file}: {message}")]
-    Wav {
-        /// Path of the file.
-        file: String,
-        /// What is wrong with it.
-        message: String,
+    /// A WAV file that cannot be read or written (missing, not a WAV file,
+    /// truncated, an encoding the reader does not know); names the file.
+    #[error(transparent)]
+    Wav(#[from] WavError),
+    /// A WAV file holding audio the detector does not take: not mono, not
+    /// 16-bit integer PCM, or at a rate outside [`MIN_RATE`]..=[`MAX_RATE`].
+    #[error("{}: {}", path.display(), refusal(spec))]
+    WavFormat {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        spec: Spec,
     },
-    /// An I/O error on a file.
-    #[error("{file}: {source}")]
-    Io {
-        /// Path of the file.
-        file: String,
-        /// Underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+}
+
+/// Why a WAV file of `spec` is refused.
+fn refusal(spec: &Spec) -> String {
+    if spec.is_mono16() {
+        format!(
+            "a sample rate of {} Hz; supported: {MIN_RATE} to {MAX_RATE} Hz",
+            spec.rate
+        )
+    } else if spec.channels != 1 {
+        format!(
+            "{} channels; only mono is supported (downmix first, e.g. `sox in.wav -c 1 out.wav`)",
+            spec.channels
+        )
+    } else {
+        let kind = match spec.encoding {
+            wav::Encoding::Int => "integer",
+            wav::Encoding::Float => "float",
+            wav::Encoding::ALaw => "A-law",
+            wav::Encoding::MuLaw => "µ-law",
+        };
+        format!(
+            "{}-bit {kind} samples; only 16-bit integer PCM is supported (convert first, e.g. `sox in.wav -b 16 -e signed-integer out.wav`)",
+            spec.bits
+        )
+    }
 }
 
 /// One detected key press.
@@ -436,6 +467,14 @@ impl Tables {
 /// above which a window is taken for a voice or an instrument (−10 dB; a key
 /// measures below −15 dB here even at 15 dB SNR, voices −6 dB and above).
 const HARMONIC_REJECT: f32 = 0.1;
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
 
 /// If `lo` and `hi` are the m-th and n-th harmonics of one fundamental
 /// (coprime m < n <= 9, ratio within 0.5 %), that fundamental.
@@ -912,146 +951,6 @@ impl Core {
     }
 }
 
-// ---------------------------------------------------------------- resampler
-
-/// Streaming windowed-sinc resampler from `rate` to 8 kHz.
-struct Resampler {
-    /// Output sample `m` is at input position `m * down / up`.
-    up: u64,
-    down: u64,
-    /// Kernel half-width (input samples); taps run over `j = -half+1 ..= half`.
-    half: usize,
-    /// Number of tabulated fractional phases.
-    phases: u64,
-    /// `phases` rows of `2*half` coefficients.
-    table: Vec<f32>,
-    /// Input samples; `buf[0]` is absolute input index `buf_start`.
-    buf: Vec<f32>,
-    buf_start: i64,
-    /// Total input samples received.
-    received: u64,
-    /// Next output index.
-    next_out: u64,
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
-/// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    for k in 1..50 {
-        term *= (x / 2.0) / k as f64;
-        sum += term * term;
-        if term * term < sum * 1e-16 {
-            break;
-        }
-    }
-    sum
-}
-
-impl Resampler {
-    fn new(rate: u32) -> Resampler {
-        let g = gcd(rate as u64, 8000);
-        let (up, down) = (8000 / g, rate as u64 / g);
-        let rate_f = rate as f64;
-        let cutoff = 0.45 * rate_f.min(FS); // Hz
-        let fc = cutoff / rate_f; // cycles per input sample
-        let zero_crossings = 12.0;
-        let half = (zero_crossings / (2.0 * fc)).ceil() as usize;
-        let phases = up.min(4096);
-        let beta = 8.0;
-        let i0b = bessel_i0(beta);
-        let mut table = Vec::with_capacity(phases as usize * 2 * half);
-        for p in 0..phases {
-            let frac = p as f64 / phases as f64;
-            for j in 0..2 * half {
-                let t = (j as f64 - (half as f64 - 1.0)) - frac; // j - frac, centred
-                let x = 2.0 * fc * t;
-                let sinc = if x.abs() < 1e-12 {
-                    1.0
-                } else {
-                    (PI * x).sin() / (PI * x)
-                };
-                let r = t / half as f64;
-                let w = if r.abs() >= 1.0 {
-                    0.0
-                } else {
-                    bessel_i0(beta * (1.0 - r * r).sqrt()) / i0b
-                };
-                table.push((2.0 * fc * sinc * w) as f32);
-            }
-        }
-        let buf = vec![0.0; half]; // implicit zeros before the stream
-        Resampler {
-            up,
-            down,
-            half,
-            phases,
-            table,
-            buf,
-            buf_start: -(half as i64),
-            received: 0,
-            next_out: 0,
-        }
-    }
-
-    /// Appends input and writes every output sample that is now computable.
-    fn process(&mut self, input: &[i16], out: &mut Vec<f32>) {
-        self.buf.extend(input.iter().map(|&s| s as f32));
-        self.received += input.len() as u64;
-        self.drain(out, false);
-    }
-
-    /// Produces outputs up to the end of the input (zero-padding the tail).
-    fn flush(&mut self, out: &mut Vec<f32>) {
-        self.buf.extend(std::iter::repeat_n(0.0, self.half + 1));
-        self.drain(out, true);
-    }
-
-    fn drain(&mut self, out: &mut Vec<f32>, flushing: bool) {
-        let taps = 2 * self.half;
-        loop {
-            let pos = self.next_out * self.down;
-            let centre = (pos / self.up) as i64;
-            if flushing && centre >= self.received as i64 {
-                break;
-            }
-            let first = centre - self.half as i64 + 1;
-            let last = centre + self.half as i64; // inclusive
-            if last >= self.buf_start + self.buf.len() as i64 {
-                break;
-            }
-            let phase = ((pos % self.up) * self.phases / self.up) as usize;
-            let coefs = &self.table[phase * taps..(phase + 1) * taps];
-            let from = (first - self.buf_start) as usize;
-            let xs = &self.buf[from..from + taps];
-            let mut acc = [0f32; 4];
-            for (xc, cc) in xs.chunks(4).zip(coefs.chunks(4)) {
-                for l in 0..xc.len() {
-                    acc[l] += xc[l] * cc[l];
-                }
-            }
-            out.push(acc.iter().sum());
-            self.next_out += 1;
-        }
-        // Drop input that no future output needs.
-        let need = ((self.next_out * self.down / self.up) as i64) - self.half as i64 + 1;
-        let drop = (need - self.buf_start).max(0) as usize;
-        if drop > 4096 || flushing {
-            let drop = drop.min(self.buf.len());
-            self.buf.drain(..drop);
-            self.buf_start += drop as i64;
-        }
-    }
-}
-
 // ---------------------------------------------------------------- public detector
 
 /// Streaming DTMF detector. Feed audio with [`Detector::push`] in chunks of
@@ -1059,7 +958,8 @@ impl Resampler {
 /// Call [`Detector::finish`] at the end of the stream to flush the last key.
 pub struct Detector {
     core: Core,
-    resampler: Option<Resampler>,
+    /// To 8 kHz at [`Quality::DETECTOR`], for other input rates.
+    resampler: Option<resample::Stream>,
     scratch: Vec<f32>,
     rate: u32,
 }
@@ -1085,7 +985,13 @@ impl Detector {
         if !(MIN_RATE..=MAX_RATE).contains(&sample_rate) {
             return Err(DtmfError::UnsupportedRate(sample_rate));
         }
-        let resampler = (sample_rate != 8000).then(|| Resampler::new(sample_rate));
+        let resampler = if sample_rate == 8000 {
+            None
+        } else {
+            let r = Resampler::with_quality(sample_rate, 8000, Quality::DETECTOR)
+                .map_err(|_| DtmfError::UnsupportedRate(sample_rate))?;
+            Some(r.stream())
+        };
         Ok(Detector {
             core: Core::new(opts),
             resampler,
@@ -1106,7 +1012,7 @@ impl Detector {
             None => self.core.push_i16(samples),
             Some(r) => {
                 self.scratch.clear();
-                r.process(samples, &mut self.scratch);
+                r.push_i16(samples, &mut self.scratch);
                 self.core.push_f32(&self.scratch);
             }
         }
@@ -1131,9 +1037,6 @@ impl Detector {
         let events = std::mem::take(&mut self.core.events);
         let opts = self.core.opts.clone();
         self.core = Core::new(opts);
-        if self.resampler.is_some() {
-            self.resampler = Some(Resampler::new(self.rate));
-        }
         events
     }
 }
@@ -1311,87 +1214,75 @@ pub fn add_noise(buf: &mut [i16], level_dbm0: f32, seed: u64) {
 
 // ---------------------------------------------------------------- WAV files
 
-/// Reads a 16-bit integer PCM mono WAV file; returns the samples and the
-/// sample rate. Anything else (not RIFF/WAVE, stereo, 8/24/32-bit, float,
-/// G.711, truncated data) is refused with a one-line error naming the file.
-/// Odd-sized chunks before the data are read with or without their pad byte.
+/// Reads a 16-bit integer PCM mono WAV file at a rate the detector takes
+/// ([`MIN_RATE`]..=[`MAX_RATE`]); returns the samples and the sample rate.
+/// Anything else (not RIFF/WAVE, stereo, 8/24/32-bit, float, G.711,
+/// truncated data) is refused with a one-line error naming the file.
+/// Odd-sized chunks before the data are read with or without their pad byte
+/// (see [`crate::wav`]).
 pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
-    let path = path.as_ref();
-    let file = path.display().to_string();
-    let wav_err = |message: String| DtmfError::Wav {
-        file: file.clone(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|source| DtmfError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    // Odd-sized chunks, padded or not (see `voice::riff`).
-    let bytes = actline_voice::riff::for_hound(&bytes);
-    let reader = match hound::WavReader::new(std::io::Cursor::new(&bytes[..])) {
-        Ok(r) => r,
-        Err(hound::Error::IoError(e)) => {
-            return Err(wav_err(format!("not a usable WAV file (header: {e})")))
-        }
-        Err(hound::Error::Unsupported) => {
-            return Err(wav_err(
-                "unsupported WAV encoding; only 16-bit integer PCM is supported".into(),
-            ))
-        }
-        Err(e) => return Err(wav_err(format!("not a usable WAV file ({e})"))),
-    };
-    let spec = reader.spec();
-    if spec.channels != 1 {
-        return Err(wav_err(format!(
-            "{} channels; only mono is supported (downmix first, e.g. `sox in.wav -c 1 out.wav`)",
-            spec.channels
-        )));
-    }
-    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
-        let kind = if spec.sample_format == hound::SampleFormat::Float {
-            "float"
-        } else {
-            "integer"
-        };
-        return Err(wav_err(format!(
-            "{}-bit {kind} samples; only 16-bit integer PCM is supported",
-            spec.bits_per_sample
-        )));
-    }
-    let samples: Result<Vec<i16>, _> = reader.into_samples::<i16>().collect();
-    let samples = samples.map_err(|e| wav_err(format!("corrupt or truncated audio data ({e})")))?;
-    Ok((samples, spec.sample_rate))
+    let file = open_wav(path.as_ref())?;
+    Ok((file.to_i16(), file.spec().rate))
 }
 
-/// Writes 16-bit mono PCM.
+fn open_wav(path: &Path) -> Result<wav::Wav<'static>, DtmfError> {
+    let file = wav::read(path)?;
+    let spec = file.spec();
+    if !spec.is_mono16() || !(MIN_RATE..=MAX_RATE).contains(&spec.rate) {
+        return Err(DtmfError::WavFormat {
+            path: path.to_path_buf(),
+            spec,
+        });
+    }
+    Ok(file)
+}
+
+/// The key presses in a WAV file, and how long it lasts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The key presses, in order.
+    pub events: Vec<DtmfEvent>,
+    /// Samples in the file.
+    pub frames: u64,
+    /// The file's sample rate, Hz.
+    pub rate: u32,
+}
+
+impl Decoded {
+    /// The file's length in milliseconds (rounded down).
+    pub fn duration_ms(&self) -> u64 {
+        self.frames * 1000 / u64::from(self.rate.max(1))
+    }
+}
+
+/// Reads a WAV file as [`read_wav`] does and detects its key presses. The
+/// data chunk goes into the detector a block at a time, converted on the
+/// way, so a long recording is never held twice; the events equal
+/// [`decode_all`] on [`read_wav`]'s samples.
+pub fn decode_file(path: impl AsRef<Path>) -> Result<Decoded, DtmfError> {
+    let file = open_wav(path.as_ref())?;
+    let rate = file.spec().rate;
+    let mut detector = Detector::new(rate)?;
+    let mut events = Vec::new();
+    let mut blocks = file.i16_blocks(1 << 14);
+    while let Some(block) = blocks.next_block() {
+        events.extend(detector.push(block));
+    }
+    events.extend(detector.finish());
+    Ok(Decoded {
+        events,
+        frames: file.frames() as u64,
+        rate,
+    })
+}
+
+/// Writes 16-bit mono PCM (see [`crate::wav::write`]).
 pub fn write_wav(
     path: impl AsRef<Path>,
     samples: &[i16],
     sample_rate: u32,
 ) -> Result<(), DtmfError> {
-    let path = path.as_ref();
-    let file = path.display().to_string();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let map = |e: hound::Error| match e {
-        hound::Error::IoError(source) => DtmfError::Io {
-            file: file.clone(),
-            source,
-        },
-        e => DtmfError::Wav {
-            file: file.clone(),
-            message: e.to_string(),
-        },
-    };
-    let mut w = hound::WavWriter::create(path, spec).map_err(map)?;
-    for &s in samples {
-        w.write_sample(s).map_err(map)?;
-    }
-    w.finalize().map_err(map)
+    Ok(wav::write(path, &Spec::mono16(sample_rate), samples)?)
 }
 
 #[cfg(test)]
@@ -2068,6 +1959,36 @@ mod tests {
             },
             "",
         );
+        check(
+            "1000hz.wav",
+            &|p| {
+                write_wav(p, &[0; 100], 1000).unwrap();
+            },
+            "a sample rate of 1000 Hz; supported: 4000 to 384000 Hz",
+        );
+        let d = decode_file(&ok).unwrap();
+        assert_eq!(d.events, decode_all(&audio, 8000).unwrap());
+        assert_eq!((d.frames, d.rate), (audio.len() as u64, 8000));
+        assert_eq!(d.duration_ms(), audio.len() as u64 / 8);
+        let long = temp_path("long.wav");
+        let mut tones = generate(
+            "0123456789*#ABCD",
+            &GenOptions {
+                sample_rate: 16_000,
+                ..GenOptions::default()
+            },
+        )
+        .unwrap();
+        tones = tones.repeat(20);
+        write_wav(&long, &tones, 16_000).unwrap();
+        let d = decode_file(&long).unwrap();
+        assert_eq!(keys_of(&d.events), "0123456789*#ABCD".repeat(20));
+        assert_eq!(d.events, decode_all(&tones, 16_000).unwrap());
+        let _ = std::fs::remove_file(&long);
+        let e = decode_file("/nonexistent/dir/x.wav")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/nonexistent/dir/x.wav: "), "{e}");
         let missing = read_wav("/nonexistent/dir/x.wav").unwrap_err().to_string();
         assert!(missing.starts_with("/nonexistent/dir/x.wav: "), "{missing}");
         let _ = std::fs::remove_file(&ok);
