@@ -188,7 +188,7 @@ fn exit_code(e: &anyhow::Error) -> i32 {
             };
         }
         if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
-            return c.exit_code();
+            return if c.is_verification_failure() { 4 } else { 2 };
         }
         let ledger = cause.downcast_ref::<LedgerError>().or_else(|| match cause
             .downcast_ref::<actline::home::HomeError>(

@@ -383,6 +383,32 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
         .query_row("SELECT count(*) FROM tokens WHERE hash = ?1", [text(&issued)], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 0);
+    // Someone who can write the database but not read the secrets cannot
+    // mint a token: a row with the plain SHA-256 of their own token is no use.
+    use sha2::Digest;
+    let forged = "actl_forged";
+    let plain: String = sha2::Sha256::digest(forged.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    db.execute(
+        "INSERT INTO tokens(name, hash, issued_at, issued_by) VALUES ('carol', ?1, 'x', 'x')",
+        [plain],
+    )
+    .unwrap();
+    drop(db);
+    let forged_file = env.dir.path().join("forged.token");
+    std::fs::write(&forged_file, forged).unwrap();
+    let o = bin()
+        .args(["--server", &url, "--token-file"])
+        .arg(&forged_file)
+        .arg("--ca")
+        .arg(&cert)
+        .args(["activate", &ids[1]])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("unknown or was revoked"), "{}", err(&o));
 }
 
 /// Runs `cmd` as OS user `user` (via runuser).

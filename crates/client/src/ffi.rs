@@ -84,9 +84,10 @@ fn set_error(message: &str) {
 }
 
 fn code_of(e: &ClientError) -> ActlineCode {
-    match e.exit_code() {
-        4 => ActlineCode::ActlineVerifyFailed,
-        _ => ActlineCode::ActlineBadInput,
+    if e.is_verification_failure() {
+        ActlineCode::ActlineVerifyFailed
+    } else {
+        ActlineCode::ActlineBadInput
     }
 }
 

@@ -75,8 +75,8 @@ pub struct TrustedProduct {
     pub setup_secret: String,
 }
 
-/// Client errors. [`ClientError::exit_code`] says which are bad input (2)
-/// and which are failed verification (4).
+/// Client errors. [`ClientError::is_verification_failure`] tells failed
+/// verification from bad input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -121,12 +121,13 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// 4 for failed verification, 2 for bad input.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ClientError::Confirm(ConfirmError::Invalid) | ClientError::Ended(_) => 4,
-            _ => 2,
-        }
+    /// Whether the error is a failed verification (a confirmation ID that
+    /// does not verify, an activation that ended) rather than bad input.
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Confirm(ConfirmError::Invalid) | ClientError::Ended(_)
+        )
     }
 }
 

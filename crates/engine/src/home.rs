@@ -164,6 +164,14 @@ impl Secrets {
         ))
     }
 
+    /// The stored form of a bearer token: HMAC-SHA-256 under a key of the
+    /// home, hex. Someone who can write the ledger but not read the secrets
+    /// cannot make a stored hash that any token matches.
+    pub fn token_hash(&self, token: &str) -> String {
+        let key = crate::mac::hmac(&self.master, &[b"actline-token", &0u16.to_be_bytes()]);
+        actline_formats::hex::hex(&crate::mac::hmac(&key, &[token.as_bytes()]))
+    }
+
     /// The fingerprint salt (not secret: every client has it).
     pub fn fingerprint_salt(&self) -> Vec<u8> {
         self.derive("actline-fingerprint", 0)

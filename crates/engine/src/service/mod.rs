@@ -31,7 +31,6 @@ use crate::home::{Home, Secrets};
 use crate::ids::InstallationId;
 use crate::keys::{KeyKind, ProductKey};
 use crate::ledger::{ActivationRow, BatchItem, Ledger, LedgerError};
-use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 
 /// The engine behind every request: the home's secrets and its ledger.
@@ -74,7 +73,7 @@ impl Service {
     /// The staff member a bearer token belongs to, if it is current.
     pub fn token_owner(&self, token: &str) -> Result<Option<String>, ApiError> {
         let ledger = self.ledger()?;
-        Ok(ledger.token_owner(&token_hash(token))?)
+        Ok(ledger.token_owner(&self.secrets.token_hash(token))?)
     }
 
     fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger>, ApiError> {
@@ -326,7 +325,7 @@ impl Service {
                 getrandom::fill(&mut raw)
                     .map_err(|e| ApiError::new(ErrorKind::Internal, format!("no randomness: {e}")))?;
                 let token = format!("actl_{}", actline_formats::hex::hex(&raw));
-                ledger.set_token(me, name, &token_hash(&token))?;
+                ledger.set_token(me, name, &self.secrets.token_hash(&token))?;
                 Reply::Token(Token {
                     name: name.clone(),
                     token,
@@ -386,12 +385,6 @@ impl Service {
             }
         })
     }
-}
-
-/// The stored form of a bearer token: SHA-256, hex. Tokens are 256 random
-/// bits, so an unsalted hash is enough: no dictionary to try.
-pub fn token_hash(token: &str) -> String {
-    actline_formats::hex::hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn parse_iid(text: &str) -> Result<InstallationId, ApiError> {
