@@ -105,18 +105,3 @@ macro_rules! expect_reply {
     };
 }
 pub(crate) use expect_reply;
-
-/// Opens the ledger of a home in this process, for the commands that do not
-/// go through the engine service yet (`ivr`, `trust export`): refuses a home
-/// others can write, as the service does.
-pub fn open_ledger(home: &Home) -> Result<actline::ledger::Ledger> {
-    home.check_permissions()?;
-    match home.open_ledger(&home.secrets()?) {
-        Err(actline::ledger::LedgerError::Missing(_)) => Err(super::bad(format!(
-            "{}: no ledger here — run `actline --home {} init --demo` first",
-            home.dir().display(),
-            home.dir().display()
-        ))),
-        other => Ok(other?),
-    }
-}

@@ -265,7 +265,7 @@ pub fn main() -> i32 {
         Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
         Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
         Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
-        Command::Trust(c) => trust::run(&home(&cli.global.home), c),
+        Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
         Command::Agent(a) => agent::run(cli.global.home.clone(), a),

@@ -2,8 +2,9 @@
 //! nothing of any other product.
 
 use super::bad;
-use actline::confirm::Profile;
-use actline::home::Home;
+use super::backend::{expect_reply, Backend};
+use actline::client::files::write_private;
+use actline::service::Request;
 use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -24,25 +25,24 @@ pub enum TrustCmd {
     },
 }
 
-pub fn run(home: &Home, cmd: TrustCmd) -> Result<()> {
+pub fn run(backend: &Backend, cmd: TrustCmd) -> Result<()> {
     match cmd {
         TrustCmd::Export { product, out } => {
-            let ledger = super::backend::open_ledger(home)?;
-            let catalog = ledger.catalog()?;
-            let p = actline::service::product_named(&catalog, &product)?;
-            home.refuse_output(&out).map_err(|e| bad(e.to_string()))?;
-            let secrets = home.secrets()?;
-            home.export_trust(&secrets, p, &out)
-                .map_err(|e| bad(e.to_string()))?;
-            let what = match p.profile {
-                Profile::Signed => "the vendor's public key",
-                Profile::Compact => "its verification secret",
+            let t = expect_reply!(backend.call(Request::TrustExport { product })?, Trust);
+            backend.refuse_output(&out)?;
+            let json = serde_json::to_string_pretty(&t.trust)?;
+            write_private(&out, json.as_bytes())
+                .map_err(|e| bad(format!("{}: {e}", out.display())))?;
+            let what = if t.compact {
+                "its verification secret"
+            } else {
+                "the vendor's public key"
             };
             outln!(
                 "wrote {}: trust for {} only ({what}, its setup secret, the fingerprint salt); give it to {}'s clients",
                 out.display(),
-                actline::display::visible(&p.name),
-                actline::display::visible(&p.name),
+                actline::display::visible(&t.product),
+                actline::display::visible(&t.product),
             )?;
         }
     }

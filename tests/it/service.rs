@@ -144,6 +144,15 @@ fn through_the_socket_commands_print_and_exit_as_on_the_home() {
     assert!(err(&o).contains("installation ID"), "{}", err(&o));
     let o = server.cli(&["key", "show", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    // A product's trust file comes from the service, identical to a local export.
+    let (remote_t, local_t) = (env.dir.path().join("r.json"), env.dir.path().join("l.json"));
+    let o = server.cli(&["trust", "export", "--product", "studio", "--out", remote_t.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    drop(server);
+    let o = env.vendor(&["trust", "export", "--product", "studio", "--out", local_t.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(std::fs::read(&remote_t).unwrap(), std::fs::read(&local_t).unwrap());
+    assert_eq!(std::fs::metadata(&remote_t).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]

@@ -51,6 +51,7 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/v1/staff/{name}", "staff_add"),
     r("POST", "/v1/staff/{name}/token", "staff_token"),
     r("DELETE", "/v1/staff/{name}/token", "staff_revoke_token"),
+    r("GET", "/v1/trust/{product}", "trust_export"),
     r("GET", "/v1/audit/verify", "audit_verify"),
     r("GET", "/v1/audit?filter", "audit_show"),
     r("GET", "/v1/advice?product&machines:int", "advise"),
@@ -377,6 +378,9 @@ mod tests {
             },
             StaffToken { name: "carol".into() },
             StaffRevokeToken { name: "carol".into() },
+            TrustExport {
+                product: "studio".into(),
+            },
             AuditVerify,
             AuditShow {
                 filter: Some("key limit&x=1".into()),

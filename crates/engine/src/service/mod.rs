@@ -338,6 +338,15 @@ impl Service {
                     token: String::new(),
                 })
             }
+            Request::TrustExport { product } => {
+                let catalog = ledger.catalog()?;
+                let p = product_named(&catalog, product)?;
+                Reply::Trust(TrustFile {
+                    product: p.name.clone(),
+                    compact: p.profile == crate::confirm::Profile::Compact,
+                    trust: self.secrets.trust_for(p),
+                })
+            }
             Request::AuditVerify => {
                 let (entries, head) = ledger.verify_audit()?;
                 Reply::AuditIntact(AuditIntact { entries, head })

@@ -124,6 +124,13 @@ pub enum Request {
         /// The staff member.
         name: String,
     },
+    /// The trust file for one product's clients (supervisors): the
+    /// fingerprint salt, the product's public key (signed) or verification
+    /// secret (compact), its setup secret; nothing of other products.
+    TrustExport {
+        /// Product name from the catalog.
+        product: String,
+    },
     /// Recompute and replay the audit trail.
     AuditVerify,
     /// The audit trail, optionally filtered.
@@ -194,6 +201,7 @@ impl Request {
             AgreementsLoad { .. } => supervisor("load agreements"),
             StaffAdd { .. } => supervisor("change staff"),
             StaffToken { .. } | StaffRevokeToken { .. } => supervisor("issue tokens"),
+            TrustExport { .. } => supervisor("export trust files"),
         }
     }
 
@@ -214,6 +222,7 @@ impl Request {
                 | AuditShow { .. }
                 | Advise { .. }
                 | Handovers { .. }
+                | TrustExport { .. }
         )
     }
 }
@@ -252,6 +261,19 @@ pub enum Reply {
     Handovers(HandoverList),
     Taken(Taken),
     HandedOver(Taken),
+    Trust(TrustFile),
+}
+
+/// One product's trust file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrustFile {
+    /// The product's name.
+    pub product: String,
+    /// Whether it verifies compact confirmation IDs (it then holds the
+    /// product's verification secret) rather than signed ones.
+    pub compact: bool,
+    /// The file's contents.
+    pub trust: actline_client::Trust,
 }
 
 /// The service is up.
