@@ -5,10 +5,10 @@
 //! the desk's own work, not the terminal's. `tests/console_e2e.sh` measures
 //! the same through a real pseudo-terminal.
 
-use actline_desk as console;
 use actline::home::Home;
 use actline::ids::InstallationId;
 use actline::keys::ProductKey;
+use actline_desk as console;
 use console::app::Model;
 use console::desk::Desk;
 use console::msg::{Intent, Msg, ReadBack, Ui};

@@ -25,7 +25,9 @@ fn service(c: &mut Criterion) {
     let keys: Vec<ProductKey> = (0..200)
         .map(|_| {
             let rec = ledger
-                .issue_key(&me, &p, KeyKind::Mak, None, 1000, &|k, c| secrets.key_secret(k, c))
+                .issue_key(&me, &p, KeyKind::Mak, None, 1000, &|k, c| {
+                    secrets.key_secret(k, c)
+                })
                 .unwrap();
             ProductKey::parse(&rec.key).unwrap()
         })
@@ -92,11 +94,15 @@ fn service(c: &mut Criterion) {
     g.bench_function("activate/unix-socket", |b| {
         b.iter(|| unix.call(&next(), None).unwrap())
     });
-    g.bench_function("activate/tls", |b| b.iter(|| tls.call(&next(), None).unwrap()));
+    g.bench_function("activate/tls", |b| {
+        b.iter(|| tls.call(&next(), None).unwrap())
+    });
     g.bench_function("health/unix-socket", |b| {
         b.iter(|| unix.call(&Request::Health, None).unwrap())
     });
-    g.bench_function("health/tls", |b| b.iter(|| tls.call(&Request::Health, None).unwrap()));
+    g.bench_function("health/tls", |b| {
+        b.iter(|| tls.call(&Request::Health, None).unwrap())
+    });
     g.finish();
 }
 

@@ -83,4 +83,3 @@ pub fn advise(backend: &Backend, a: &AdviseArgs) -> Result<()> {
     outln!("{}: {}", adv.kind, visible(&adv.reason))?;
     Ok(())
 }
-

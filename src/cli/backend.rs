@@ -46,7 +46,10 @@ impl Backend {
                     .map_err(|e| super::bad(format!("{}: {e}", f.display())))?;
                 let t = t.trim().to_string();
                 if t.is_empty() {
-                    return Err(super::bad(format!("{}: the token file is empty", f.display())));
+                    return Err(super::bad(format!(
+                        "{}: the token file is empty",
+                        f.display()
+                    )));
                 }
                 Some(t)
             }

@@ -202,4 +202,3 @@ fn csv(s: &str) -> String {
         s.to_string()
     }
 }
-

@@ -2,8 +2,8 @@
 //! home, through the same library calls the commands make.
 
 use super::activate::print_activation;
-use actline::service::ActivationView;
 use actline::client::{Client, Status};
+use actline::service::ActivationView;
 
 use actline::fingerprint::Components;
 use actline::home::{os_user, Home};

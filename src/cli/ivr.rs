@@ -3,10 +3,10 @@
 
 use super::bad;
 use actline::ivr::call::{Caller, Engine, RATE};
-use actline::line::EngineDesk;
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars};
 use actline::ivr::timeline::{Timeline, TimelineOptions};
+use actline::line::EngineDesk;
 use actline::voice::{self, Voice, VoiceSource};
 use anyhow::Result;
 use clap::{Args, Subcommand};

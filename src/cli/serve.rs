@@ -34,7 +34,12 @@ pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
     let socket_mode = u32::from_str_radix(&a.socket_mode, 8)
         .ok()
         .filter(|m| *m <= 0o777)
-        .ok_or_else(|| bad(format!("--socket-mode {:?}: an octal mode such as 660", a.socket_mode)))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "--socket-mode {:?}: an octal mode such as 660",
+                a.socket_mode
+            ))
+        })?;
     let tls = match (&a.tls_cert, &a.tls_key) {
         (Some(c), Some(k)) => Some((c.clone(), k.clone())),
         (None, None) => None,
@@ -48,6 +53,5 @@ pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
         tls,
         head_timeout: std::time::Duration::from_secs(a.head_timeout),
     };
-    serve(service, config, || {})
-        .map_err(|e| bad(e.to_string()))
+    serve(service, config, || {}).map_err(|e| bad(e.to_string()))
 }

@@ -51,11 +51,7 @@ pub fn run(backend: &Backend, cmd: StaffCmd) -> Result<()> {
         }
         StaffCmd::List => {
             for m in expect_reply!(backend.call(Request::StaffList)?, Staff).staff {
-                outln!(
-                    "{} {}",
-                    visible(&m.name),
-                    m.role.as_deref().unwrap_or("-")
-                )?;
+                outln!("{} {}", visible(&m.name), m.role.as_deref().unwrap_or("-"))?;
             }
         }
         StaffCmd::Token { name } => {

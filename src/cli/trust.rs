@@ -1,8 +1,8 @@
 //! `actline trust export`: the trust file a product's clients need, and
 //! nothing of any other product.
 
-use super::bad;
 use super::backend::{expect_reply, Backend};
+use super::bad;
 use actline::client::files::write_private;
 use actline::service::Request;
 use anyhow::Result;

@@ -116,7 +116,10 @@ fn a_user_not_on_the_staff_list_turned_the_partner_agreement_into_an_enterprise_
     refused(&o, "agreement load");
     assert!(err(&o).contains("not on the staff list"), "{}", err(&o));
     // Not staff: not even a lookup (the engine service's rule).
-    refused(&env.vendor(&["agreement", "show", "9001"]), "agreement show");
+    refused(
+        &env.vendor(&["agreement", "show", "9001"]),
+        "agreement show",
+    );
     let ledger = Ledger::open(&Home::at(env.home()).ledger_path()).unwrap();
     assert_eq!(
         ledger.agreements().unwrap().get("9001").unwrap().program,

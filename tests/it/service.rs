@@ -77,7 +77,12 @@ impl Server {
 
     /// The command line against this service, as the current OS user.
     fn cli(&self, args: &[&str]) -> Output {
-        bin().arg("--server").arg(self.url()).args(args).output().unwrap()
+        bin()
+            .arg("--server")
+            .arg(self.url())
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     /// A raw HTTP/1.1 exchange on the socket; returns the whole response.
@@ -110,8 +115,13 @@ fn iids(env: &Env, key: &str, n: u32) -> Vec<String> {
     let k = ProductKey::parse(key).unwrap();
     (0..n)
         .map(|i| {
-            InstallationId::new(101, &k, machine(i).hash(&salt, k.serial()), actline::days::today())
-                .to_string()
+            InstallationId::new(
+                101,
+                &k,
+                machine(i).hash(&salt, k.serial()),
+                actline::days::today(),
+            )
+            .to_string()
         })
         .collect()
 }
@@ -128,7 +138,11 @@ fn through_the_socket_commands_print_and_exit_as_on_the_home() {
     let server = Server::start(&env.home(), None);
     let remote = server.cli(&["activate", &a]);
     assert!(remote.status.success(), "{}", err(&remote));
-    assert!(text(&remote).contains("decision: granted"), "{}", text(&remote));
+    assert!(
+        text(&remote).contains("decision: granted"),
+        "{}",
+        text(&remote)
+    );
     // A denial exits 3 with the remedy, as locally.
     let denied = server.cli(&["activate", &b]);
     assert_eq!(denied.status.code(), Some(3), "{}", err(&denied));
@@ -146,13 +160,33 @@ fn through_the_socket_commands_print_and_exit_as_on_the_home() {
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     // A product's trust file comes from the service, identical to a local export.
     let (remote_t, local_t) = (env.dir.path().join("r.json"), env.dir.path().join("l.json"));
-    let o = server.cli(&["trust", "export", "--product", "studio", "--out", remote_t.to_str().unwrap()]);
+    let o = server.cli(&[
+        "trust",
+        "export",
+        "--product",
+        "studio",
+        "--out",
+        remote_t.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     drop(server);
-    let o = env.vendor(&["trust", "export", "--product", "studio", "--out", local_t.to_str().unwrap()]);
+    let o = env.vendor(&[
+        "trust",
+        "export",
+        "--product",
+        "studio",
+        "--out",
+        local_t.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(std::fs::read(&remote_t).unwrap(), std::fs::read(&local_t).unwrap());
-    assert_eq!(std::fs::metadata(&remote_t).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read(&remote_t).unwrap(),
+        std::fs::read(&local_t).unwrap()
+    );
+    assert_eq!(
+        std::fs::metadata(&remote_t).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[test]
@@ -168,7 +202,11 @@ fn activating_the_same_installation_id_again_returns_the_same_activation_and_con
     assert_eq!(again["confirmation_id"], first["confirmation_id"]);
     let shown = json(&server.cli(&["key", "show", &key, "--json"]));
     assert_eq!(shown["used"], 1);
-    assert_eq!(shown["activations"].as_array().unwrap().len(), 1, "no second row");
+    assert_eq!(
+        shown["activations"].as_array().unwrap().len(),
+        1,
+        "no second row"
+    );
     // An idempotency key reused for another request is refused.
     let other = &iids(&env, &key, 2)[1];
     let o = server.cli(&["activate", iid, "--idempotency-key", "order-17"]);
@@ -178,7 +216,14 @@ fn activating_the_same_installation_id_again_returns_the_same_activation_and_con
     assert!(err(&o).contains("different request"), "{}", err(&o));
     // A retried key issue with its idempotency key issues one key, not two.
     let issue = [
-        "key", "issue", "--product", "studio", "--activations", "2", "--idempotency-key", "po-9",
+        "key",
+        "issue",
+        "--product",
+        "studio",
+        "--activations",
+        "2",
+        "--idempotency-key",
+        "po-9",
     ];
     let k1 = text(&server.cli(&issue));
     let k2 = text(&server.cli(&issue));
@@ -256,17 +301,24 @@ fn malformed_oversized_and_slow_requests_get_clear_errors_and_the_service_stays_
     // A client that stops half-way through its head is dropped after the
     // head timeout (2 s here), not kept forever.
     let mut slow = std::os::unix::net::UnixStream::connect(&server.socket).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     slow.write_all(b"GET /v1/health HTTP/1.1\r\nHo").unwrap();
     let start = Instant::now();
     let mut sink = Vec::new();
     let _ = slow.read_to_end(&mut sink);
-    assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
     // A dropped connection mid-body changes nothing and the service answers on.
     {
         let mut s = std::os::unix::net::UnixStream::connect(&server.socket).unwrap();
-        s.write_all(b"POST /v1/activations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inst")
-            .unwrap();
+        s.write_all(
+            b"POST /v1/activations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inst",
+        )
+        .unwrap();
     }
     let r = server.raw(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
@@ -293,33 +345,55 @@ fn a_batch_through_the_service_killed_with_sigkill_loses_no_printed_confirmation
     let mut batch = bin()
         .arg("--server")
         .arg(server.url())
-        .args(["batch", input.to_str().unwrap(), output.to_str().unwrap(), "--chunk", "20"])
+        .args([
+            "batch",
+            input.to_str().unwrap(),
+            output.to_str().unwrap(),
+            "--chunk",
+            "20",
+        ])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while std::fs::read_to_string(&output).map(|s| s.lines().count()).unwrap_or(0) < 100
+    while std::fs::read_to_string(&output)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+        < 100
         && start.elapsed() < Duration::from_secs(60)
     {
         std::thread::sleep(Duration::from_millis(5));
     }
     server.kill9();
     let status = batch.wait().unwrap();
-    assert!(!status.success(), "the batch cannot finish without its service");
+    assert!(
+        !status.success(),
+        "the batch cannot finish without its service"
+    );
 
     let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
     let k = ProductKey::parse(&key).unwrap();
     let rows = ledger.activations_of(k.serial()).unwrap();
-    let grants = rows.iter().filter(|r| r.decision == "granted" && r.new_seat).count() as u32;
+    let grants = rows
+        .iter()
+        .filter(|r| r.decision == "granted" && r.new_seat)
+        .count() as u32;
     assert_eq!(ledger.key_usage(k.serial()).unwrap().unwrap().used, grants);
     assert!(grants < 3000, "killed before the end ({grants})");
-    let recorded: std::collections::HashSet<String> =
-        rows.iter().filter_map(|r| r.confirmation_id.clone()).collect();
+    let recorded: std::collections::HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.confirmation_id.clone())
+        .collect();
     let printed: Vec<String> = std::fs::read_to_string(&output)
         .unwrap()
         .lines()
         .skip(1)
-        .filter_map(|l| l.split(',').nth(3).filter(|c| !c.is_empty()).map(str::to_string))
+        .filter_map(|l| {
+            l.split(',')
+                .nth(3)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+        })
         .collect();
     assert!(printed.len() >= 99, "{} printed", printed.len());
     for cid in &printed {
@@ -347,7 +421,10 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
     let key = env.issue(&["--product", "studio", "--activations", "3"]);
     let ids = iids(&env, &key, 2);
     let (cert, tls_key) = loopback_cert(env.dir.path());
-    assert!(env.vendor(&["staff", "add", "carol", "--role", "agent"]).status.success());
+    assert!(env
+        .vendor(&["staff", "add", "carol", "--role", "agent"])
+        .status
+        .success());
     let issued = env.vendor(&["staff", "token", "carol"]);
     assert!(issued.status.success(), "{}", err(&issued));
     let token_file = env.dir.path().join("carol.token");
@@ -389,7 +466,11 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
     // The token is stored hashed, never as issued.
     let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
     let n: i64 = db
-        .query_row("SELECT count(*) FROM tokens WHERE hash = ?1", [text(&issued)], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM tokens WHERE hash = ?1",
+            [text(&issued)],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 0);
     // Someone who can write the database but not read the secrets cannot
@@ -483,11 +564,19 @@ fn an_agent_on_another_os_account_activates_through_the_socket_but_cannot_read_t
     let server = Server::start(&env.home(), None);
     let url = server.url();
 
-    let o = as_user(&agent.0, &[exe, "--server", &url, "activate", &iid, "--json"]);
+    let o = as_user(
+        &agent.0,
+        &[exe, "--server", &url, "activate", &iid, "--json"],
+    );
     assert!(o.status.success(), "agent activation: {}", err(&o));
     assert_eq!(json(&o)["decision"], "granted");
     let number = json(&o)["activation"].to_string();
-    let o = as_user(&agent.0, &[exe, "--server", &url, "key", "limit", &key, "9", "--reason", "x"]);
+    let o = as_user(
+        &agent.0,
+        &[
+            exe, "--server", &url, "key", "limit", &key, "9", "--reason", "x",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("only supervisors"), "{}", err(&o));
     // The home is the service user's alone.
@@ -496,7 +585,10 @@ fn an_agent_on_another_os_account_activates_through_the_socket_but_cannot_read_t
         let o = as_user(&agent.0, &["cat", f.to_str().unwrap()]);
         assert!(!o.status.success(), "the agent read {}", f.display());
     }
-    let o = as_user(&agent.0, &[exe, "--home", home.to_str().unwrap(), "key", "show", &key]);
+    let o = as_user(
+        &agent.0,
+        &[exe, "--home", home.to_str().unwrap(), "key", "show", &key],
+    );
     assert!(!o.status.success(), "the agent opened the home directly");
     // The service knew the agent by their OS user name.
     let o = server.cli(&["activation", "show", &number, "--json"]);
@@ -530,7 +622,11 @@ fn a_call_handed_over_through_the_service_is_taken_by_exactly_one_of_two_racing_
         })
         .collect();
     let results: Vec<_> = takes.into_iter().map(|t| t.join().unwrap()).collect();
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     let refused = results.iter().find_map(|r| r.as_ref().err()).unwrap();
     assert!(refused.message.contains("already taken"), "{refused}");
     // Every desk now sees it gone from the waiting list.
@@ -552,7 +648,9 @@ fn the_ivr_decides_through_the_service_as_a_self_service_caller() {
     assert!(o.status.success(), "{}", err(&o));
     let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(t["installation_id"], iid.as_str(), "{t}");
-    let cid = t["confirmation_id"].as_str().expect("a confirmation ID was read out");
+    let cid = t["confirmation_id"]
+        .as_str()
+        .expect("a confirmation ID was read out");
     // Recorded by the service: labelled with the call, by the OS user.
     let shown = json(&server.cli(&["key", "show", &key, "--json"]));
     let a = &shown["activations"][0];
@@ -561,7 +659,13 @@ fn the_ivr_decides_through_the_service_as_a_self_service_caller() {
     // With the service gone, the IVR refuses to start rather than take calls it cannot decide.
     drop(server);
     let o = bin()
-        .args(["--server", "unix:/nonexistent/actline.sock", "ivr", "--dtmf", &script])
+        .args([
+            "--server",
+            "unix:/nonexistent/actline.sock",
+            "ivr",
+            "--dtmf",
+            &script,
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));

@@ -262,7 +262,11 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo
         .client("client-a", "studio")
-        .confirm(dec.cid.as_deref().unwrap(), &m, actline_engine::days::today())
+        .confirm(
+            dec.cid.as_deref().unwrap(),
+            &m,
+            actline_engine::days::today(),
+        )
         .expect("the desk's confirmation ID verifies on the machine");
     assert!(!terms.reactivation);
 
@@ -363,7 +367,9 @@ fn a_supervisor_raises_a_limit_with_a_reason_after_confirming() {
     assert!(d.dialog.is_none());
     assert!(d.notice.as_ref().unwrap().text.contains("is now 2"));
     let ledger = Ledger::open(&demo.home.ledger_path()).unwrap();
-    let serial = actline_engine::keys::ProductKey::parse(&key).unwrap().serial();
+    let serial = actline_engine::keys::ProductKey::parse(&key)
+        .unwrap()
+        .serial();
     assert_eq!(ledger.key(serial).unwrap().unwrap().limit, 2);
     let audit = ledger.audit_entries().unwrap();
     let last = audit.last().unwrap();

@@ -41,7 +41,9 @@ impl Target {
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         if let Some(p) = s.strip_prefix("unix:") {
             if p.is_empty() {
-                return Err(ApiError::bad("server unix: needs a socket path (unix:/run/actline/actline.sock)"));
+                return Err(ApiError::bad(
+                    "server unix: needs a socket path (unix:/run/actline/actline.sock)",
+                ));
             }
             return Ok(Target::Unix(PathBuf::from(p)));
         }
@@ -107,7 +109,11 @@ impl Remote {
 
     /// Sends `request` (with `idempotency_key` when it changes state; a
     /// random one when none is given).
-    pub fn call(&self, request: &Request, idempotency_key: Option<&str>) -> Result<Reply, ApiError> {
+    pub fn call(
+        &self,
+        request: &Request,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply, ApiError> {
         let key = request.changes_state().then(|| match idempotency_key {
             Some(k) => k.to_string(),
             None => random_key(),
@@ -295,8 +301,14 @@ mod tests {
                 port: 8443
             }
         );
-        assert!(Target::parse("http://x").unwrap_err().message.contains("unix:"));
-        assert!(Target::parse("https://h:x").unwrap_err().message.contains("not a port"));
+        assert!(Target::parse("http://x")
+            .unwrap_err()
+            .message
+            .contains("unix:"));
+        assert!(Target::parse("https://h:x")
+            .unwrap_err()
+            .message
+            .contains("not a port"));
         assert!(Target::parse("unix:").is_err());
     }
 }

@@ -38,7 +38,11 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/v1/activations", "activate"),
     r("POST", "/v1/batches", "batch"),
     r("GET", "/v1/activations/{id:int}", "activation_show"),
-    r("POST", "/v1/activations/{id:int}/release", "activation_release"),
+    r(
+        "POST",
+        "/v1/activations/{id:int}/release",
+        "activation_release",
+    ),
     r("POST", "/v1/keys", "key_issue"),
     r("GET", "/v1/keys/{key}", "key_show"),
     r("POST", "/v1/keys/{key}/limit", "key_limit"),
@@ -204,7 +208,9 @@ pub fn from_http(method: &str, target: &str, body: &[u8]) -> Result<Request, Api
                     .map_err(|e| bad(format!("{method} {path}: the body is not JSON: {e}")))?
             };
             let Value::Object(b) = parsed else {
-                return Err(bad(format!("{method} {path}: the body must be a JSON object")));
+                return Err(bad(format!(
+                    "{method} {path}: the body must be a JSON object"
+                )));
             };
             for (k, v) in b {
                 if k == "op" || fields.contains_key(&k) {
@@ -351,7 +357,9 @@ mod tests {
                 activations: Some(3),
                 agreement: None,
             },
-            KeyShow { key: "ABCDE-12345".into() },
+            KeyShow {
+                key: "ABCDE-12345".into(),
+            },
             KeyLimit {
                 key: "K".into(),
                 limit: 9,
@@ -376,8 +384,12 @@ mod tests {
                 name: "o'brien /x?".into(),
                 role: Role::Agent,
             },
-            StaffToken { name: "carol".into() },
-            StaffRevokeToken { name: "carol".into() },
+            StaffToken {
+                name: "carol".into(),
+            },
+            StaffRevokeToken {
+                name: "carol".into(),
+            },
             TrustExport {
                 product: "studio".into(),
             },
@@ -492,15 +504,23 @@ mod tests {
         assert!(e.message.contains("POST /v1/activations"), "{e}");
         let e = from_http("POST", "/v1/activations", b"[1]").unwrap_err();
         assert!(e.message.contains("JSON object"), "{e}");
-        let e = from_http("POST", "/v1/activations", b"{\"installation_id\":\"1\",\"op\":\"key_issue\"}")
-            .unwrap_err();
+        let e = from_http(
+            "POST",
+            "/v1/activations",
+            b"{\"installation_id\":\"1\",\"op\":\"key_issue\"}",
+        )
+        .unwrap_err();
         assert!(e.message.contains("\"op\""), "{e}");
         let e = from_http("GET", "/v1/audit?nope=1", b"").unwrap_err();
         assert!(e.message.contains("unknown query parameter"), "{e}");
         let e = from_http("GET", "/v1/keys/%zz", b"").unwrap_err();
         assert!(e.message.contains("percent"), "{e}");
-        let e = from_http("POST", "/v1/activations", b"{\"installation_id\":\"1\",\"extra\":1}")
-            .unwrap_err();
+        let e = from_http(
+            "POST",
+            "/v1/activations",
+            b"{\"installation_id\":\"1\",\"extra\":1}",
+        )
+        .unwrap_err();
         assert!(e.message.contains("extra"), "{e}");
     }
 }

@@ -131,17 +131,18 @@ async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result
     let tcp = match (&config.listen, &config.tls) {
         (Some(addr), Some((cert, key))) => {
             let acceptor = crate::tls::acceptor(cert, key)?;
-            let l = TcpListener::bind(addr).await.map_err(|source| ServeError::Listen {
-                what: format!("TCP {addr}"),
-                source,
-            })?;
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Listen {
+                    what: format!("TCP {addr}"),
+                    source,
+                })?;
             Some((l, acceptor))
         }
-        (Some(_), None) => {
-            return Err(ServeError::Tls(
-                "--listen needs --tls-cert and --tls-key (the API is never served in clear over TCP)".into(),
-            ))
-        }
+        (Some(_), None) => return Err(ServeError::Tls(
+            "--listen needs --tls-cert and --tls-key (the API is never served in clear over TCP)"
+                .into(),
+        )),
         _ => None,
     };
     let shared = Arc::new(Shared {
@@ -270,7 +271,11 @@ where
         .serve_connection(TokioIo::new(stream), svc)
 }
 
-async fn respond(shared: Arc<Shared>, peer: Peer, req: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+async fn respond(
+    shared: Arc<Shared>,
+    peer: Peer,
+    req: hyper::Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let target = req
@@ -293,11 +298,18 @@ async fn respond(shared: Arc<Shared>, peer: Peer, req: hyper::Request<Incoming>)
         if method == "GET" && target == "/metrics" {
             return Ok(text(StatusCode::OK, metrics(c)));
         }
-        let body = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect())
-            .await
-            .map_err(|_| ApiError::bad("the request body did not arrive in time"))?
-            .map_err(|e| ApiError::bad(format!("the request body is unreadable or over {MAX_BODY} bytes: {e}")))?
-            .to_bytes();
+        let body = tokio::time::timeout(
+            BODY_TIMEOUT,
+            Limited::new(req.into_body(), MAX_BODY).collect(),
+        )
+        .await
+        .map_err(|_| ApiError::bad("the request body did not arrive in time"))?
+        .map_err(|e| {
+            ApiError::bad(format!(
+                "the request body is unreadable or over {MAX_BODY} bytes: {e}"
+            ))
+        })?
+        .to_bytes();
         let request = routes::from_http(&method, &target, &body)?;
         caller = match &peer {
             Peer::Unix(name) => name.clone(),
@@ -307,7 +319,12 @@ async fn respond(shared: Arc<Shared>, peer: Peer, req: hyper::Request<Incoming>)
                     .as_deref()
                     .and_then(|a| a.strip_prefix("Bearer "))
                     .map(str::trim)
-                    .ok_or_else(|| ApiError::new(ErrorKind::Unauthenticated, "a bearer token is required (Authorization: Bearer …)"))?;
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ErrorKind::Unauthenticated,
+                            "a bearer token is required (Authorization: Bearer …)",
+                        )
+                    })?;
                 let shared = shared.clone();
                 let token = token.to_string();
                 let owner = tokio::task::spawn_blocking(move || shared.service.token_owner(&token))
@@ -315,14 +332,19 @@ async fn respond(shared: Arc<Shared>, peer: Peer, req: hyper::Request<Incoming>)
                     .map_err(|_| ApiError::new(ErrorKind::Internal, "the engine stopped"))??;
                 owner.ok_or_else(|| {
                     c.unauthenticated.fetch_add(1, Ordering::Relaxed);
-                    ApiError::new(ErrorKind::Unauthenticated, "the token is unknown or was revoked")
+                    ApiError::new(
+                        ErrorKind::Unauthenticated,
+                        "the token is unknown or was revoked",
+                    )
                 })?
             }
         };
         let shared2 = shared.clone();
         let who = caller.clone();
         let reply = tokio::task::spawn_blocking(move || {
-            shared2.service.handle(&who, &request, idempotency_key.as_deref())
+            shared2
+                .service
+                .handle(&who, &request, idempotency_key.as_deref())
         })
         .await
         .map_err(|_| ApiError::new(ErrorKind::Internal, "the engine stopped"))??;
@@ -332,12 +354,16 @@ async fn respond(shared: Arc<Shared>, peer: Peer, req: hyper::Request<Incoming>)
             Reply::Batch(b) => {
                 let g = b.activations.iter().filter(|a| a.granted()).count() as u64;
                 c.granted.fetch_add(g, Ordering::Relaxed);
-                c.denied.fetch_add(b.activations.len() as u64 - g, Ordering::Relaxed)
+                c.denied
+                    .fetch_add(b.activations.len() as u64 - g, Ordering::Relaxed)
             }
             Reply::Taken(_) => c.handovers_taken.fetch_add(1, Ordering::Relaxed),
             _ => 0,
         };
-        Ok(json(StatusCode::OK, serde_json::to_vec(&reply).unwrap_or_default()))
+        Ok(json(
+            StatusCode::OK,
+            serde_json::to_vec(&reply).unwrap_or_default(),
+        ))
     }
     .await;
     let response = result.unwrap_or_else(|e| {
@@ -398,11 +424,31 @@ fn metrics(c: &Counters) -> String {
     let mut out = String::new();
     for (name, help, v) in [
         ("actline_requests_total", "Requests received.", &c.requests),
-        ("actline_errors_total", "Requests answered with an error.", &c.errors),
-        ("actline_activations_granted_total", "Activations granted.", &c.granted),
-        ("actline_activations_denied_total", "Activations denied.", &c.denied),
-        ("actline_handovers_taken_total", "Calls handed over by the IVR and taken by an agent.", &c.handovers_taken),
-        ("actline_unauthenticated_total", "Requests with an unknown or revoked token.", &c.unauthenticated),
+        (
+            "actline_errors_total",
+            "Requests answered with an error.",
+            &c.errors,
+        ),
+        (
+            "actline_activations_granted_total",
+            "Activations granted.",
+            &c.granted,
+        ),
+        (
+            "actline_activations_denied_total",
+            "Activations denied.",
+            &c.denied,
+        ),
+        (
+            "actline_handovers_taken_total",
+            "Calls handed over by the IVR and taken by an agent.",
+            &c.handovers_taken,
+        ),
+        (
+            "actline_unauthenticated_total",
+            "Requests with an unknown or revoked token.",
+            &c.unauthenticated,
+        ),
     ] {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",

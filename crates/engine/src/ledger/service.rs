@@ -2,9 +2,9 @@
 //! replies kept by idempotency key, the role check every request passes,
 //! and the lookup that makes a retried activation return the first one.
 
+use super::ActivationRow;
 use super::{audit, finish_row, require_role, row, Ledger, LedgerError, ROW_SELECT};
 use crate::entitlement::rules::Role;
-use super::ActivationRow;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 impl Ledger {
@@ -50,7 +50,15 @@ impl Ledger {
              ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, issued_at = excluded.issued_at, issued_by = excluded.issued_by",
             params![name, hash, crate::days::now_rfc3339(), actor],
         )?;
-        audit::append(&tx, &self.trail, actor, "token.issue", name, "", &serde_json::json!({}))?;
+        audit::append(
+            &tx,
+            &self.trail,
+            actor,
+            "token.issue",
+            name,
+            "",
+            &serde_json::json!({}),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -64,7 +72,15 @@ impl Ledger {
         if tx.execute("DELETE FROM tokens WHERE name = ?1", [name])? == 0 {
             return Err(LedgerError::NotFound(format!("{name} has no token")));
         }
-        audit::append(&tx, &self.trail, actor, "token.revoke", name, "", &serde_json::json!({}))?;
+        audit::append(
+            &tx,
+            &self.trail,
+            actor,
+            "token.revoke",
+            name,
+            "",
+            &serde_json::json!({}),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -73,7 +89,9 @@ impl Ledger {
     pub fn token_owner(&self, hash: &str) -> Result<Option<String>, LedgerError> {
         Ok(self
             .conn
-            .query_row("SELECT name FROM tokens WHERE hash = ?1", [hash], |r| r.get(0))
+            .query_row("SELECT name FROM tokens WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 

@@ -196,11 +196,11 @@ impl Service {
                         .collect(),
                 })
             }
-            Request::ActivationShow { id } => Reply::ActivationRow(
-                ledger
-                    .activation(*id)?
-                    .ok_or_else(|| ApiError::new(ErrorKind::NotFound, format!("no activation #{id}")))?,
-            ),
+            Request::ActivationShow { id } => {
+                Reply::ActivationRow(ledger.activation(*id)?.ok_or_else(|| {
+                    ApiError::new(ErrorKind::NotFound, format!("no activation #{id}"))
+                })?)
+            }
             Request::ActivationRelease { id, reason } => {
                 ledger.release_seat(me, *id, reason)?;
                 Reply::Released(Released { activation: *id })
@@ -230,9 +230,10 @@ impl Service {
                 let limit = activations.or(default).ok_or_else(|| {
                     ApiError::bad("--activations N is needed (no agreement allowance applies)")
                 })?;
-                let rec = ledger.issue_key(me, &p, *kind, agreement.as_deref(), limit, &|k, c| {
-                    self.secrets.key_secret(k, c)
-                })?;
+                let rec =
+                    ledger.issue_key(me, &p, *kind, agreement.as_deref(), limit, &|k, c| {
+                        self.secrets.key_secret(k, c)
+                    })?;
                 Reply::Key(rec)
             }
             Request::KeyShow { key } => {
@@ -297,7 +298,8 @@ impl Service {
                 })
             }
             Request::AgreementsLoad { source, text } => {
-                let a = Agreements::parse(source, text).map_err(|e| ApiError::bad(e.to_string()))?;
+                let a =
+                    Agreements::parse(source, text).map_err(|e| ApiError::bad(e.to_string()))?;
                 ledger.set_agreements(&a, me, source)?;
                 Reply::Loaded(Loaded { count: a.0.len() })
             }
@@ -322,8 +324,9 @@ impl Service {
             }
             Request::StaffToken { name } => {
                 let mut raw = [0u8; 32];
-                getrandom::fill(&mut raw)
-                    .map_err(|e| ApiError::new(ErrorKind::Internal, format!("no randomness: {e}")))?;
+                getrandom::fill(&mut raw).map_err(|e| {
+                    ApiError::new(ErrorKind::Internal, format!("no randomness: {e}"))
+                })?;
                 let token = format!("actl_{}", actline_formats::hex::hex(&raw));
                 ledger.set_token(me, name, &self.secrets.token_hash(&token))?;
                 Reply::Token(Token {
@@ -386,7 +389,13 @@ impl Service {
                 installation_id,
                 reasons,
             } => Reply::HandedOver(Taken {
-                handover: ledger.hand_over(call, reason, groups, installation_id.as_deref(), reasons)?,
+                handover: ledger.hand_over(
+                    call,
+                    reason,
+                    groups,
+                    installation_id.as_deref(),
+                    reasons,
+                )?,
             }),
             Request::HandoverTake { id } => {
                 ledger.take_handover(*id, me)?;
@@ -419,13 +428,19 @@ fn key_on_record(ledger: &Ledger, typed: &str) -> Result<KeyRecord, ApiError> {
     let key = ProductKey::parse(typed).map_err(|e| ApiError::bad(format!("product key: {e}")))?;
     match ledger.key(key.serial())? {
         Some(rec) if rec.key == key.to_string() => Ok(rec),
-        _ => Err(ApiError::bad(format!("key {} is not on record", key.short()))),
+        _ => Err(ApiError::bad(format!(
+            "key {} is not on record",
+            key.short()
+        ))),
     }
 }
 
 /// The reply to an installation ID activated again: the first grant.
 fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiError> {
-    let product = ledger.catalog()?.by_code(row.product).map(|p| p.name.clone());
+    let product = ledger
+        .catalog()?
+        .by_code(row.product)
+        .map(|p| p.name.clone());
     let mut reasons = row.reasons;
     reasons.push(format!(
         "this installation ID was granted before: activation #{} and its confirmation ID again, no seat taken",
