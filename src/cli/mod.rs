@@ -47,8 +47,8 @@ use std::path::PathBuf;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when standard output is closed early, as by `| head`)
-  1  internal error (a bug, or the ledger stayed locked too long)
-  2  bad input or usage: the message says what and where
+  1  internal error (a bug, the ledger stayed locked too long, or the service cannot be reached)
+  2  bad input or usage: the message says what and where (also a role or token refused)
   3  denied by entitlement: the reasons say why and what would make it succeed
   4  verification failed: a confirmation ID, an activation or the audit trail did not verify";
 
