@@ -20,7 +20,7 @@ pub enum StaffCmd {
     /// List staff.
     List,
     /// Issue a bearer token for NAME's remote desk (replacing any earlier
-    /// one); printed once, stored hashed (supervisors).
+    /// one), valid 90 days; printed once, stored hashed (supervisors).
     Token {
         /// The staff member.
         name: String,

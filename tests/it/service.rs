@@ -457,6 +457,26 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--ca"), "{}", err(&o));
+    // Expired: a token issued more than 90 days ago is refused, by name.
+    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
+    db.execute(
+        "UPDATE tokens SET issued_at = '2020-01-01T00:00:00Z' WHERE name = 'carol'",
+        [],
+    )
+    .unwrap();
+    let o = remote(&["activate", &ids[1]]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("the token of carol expired"),
+        "{}",
+        err(&o)
+    );
+    db.execute(
+        "UPDATE tokens SET issued_at = ?1 WHERE name = 'carol'",
+        [actline::days::now_rfc3339()],
+    )
+    .unwrap();
+    drop(db);
     // Revoked: the next request is refused.
     let o = server.cli(&["staff", "revoke-token", "carol"]);
     assert!(o.status.success(), "{}", err(&o));

@@ -85,13 +85,16 @@ impl Ledger {
         Ok(())
     }
 
-    /// The staff member whose token has this hash, if any.
-    pub fn token_owner(&self, hash: &str) -> Result<Option<String>, LedgerError> {
+    /// The staff member whose token has this hash, with when it was issued
+    /// (RFC 3339), if any.
+    pub fn token_owner(&self, hash: &str) -> Result<Option<(String, String)>, LedgerError> {
         Ok(self
             .conn
-            .query_row("SELECT name FROM tokens WHERE hash = ?1", [hash], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT name, issued_at FROM tokens WHERE hash = ?1",
+                [hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?)
     }
 

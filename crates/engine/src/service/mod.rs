@@ -33,6 +33,9 @@ use crate::keys::{KeyKind, ProductKey};
 use crate::ledger::{ActivationRow, BatchItem, Ledger, LedgerError};
 use std::sync::Mutex;
 
+/// Days a bearer token stays valid after it is issued.
+pub const TOKEN_DAYS: u16 = 90;
+
 /// The engine behind every request: the home's secrets and its ledger.
 /// `Sync`; requests are served one at a time on the ledger (SQLite has one
 /// writer anyway), each in its own transactions.
@@ -70,10 +73,25 @@ impl Service {
         &self.home
     }
 
-    /// The staff member a bearer token belongs to, if it is current.
+    /// The staff member a bearer token belongs to, if it is current; an
+    /// error naming them when it is older than [`TOKEN_DAYS`] days.
     pub fn token_owner(&self, token: &str) -> Result<Option<String>, ApiError> {
         let ledger = self.ledger()?;
-        Ok(ledger.token_owner(&self.secrets.token_hash(token))?)
+        let Some((name, issued_at)) = ledger.token_owner(&self.secrets.token_hash(token))? else {
+            return Ok(None);
+        };
+        let issued = issued_at.get(..10).and_then(crate::days::parse);
+        let today = crate::days::clock_today();
+        match issued {
+            Some(day) if today.saturating_sub(day) <= TOKEN_DAYS => Ok(Some(name)),
+            _ => Err(ApiError::new(
+                ErrorKind::Unauthenticated,
+                format!(
+                    "the token of {name} expired (issued {}, valid {TOKEN_DAYS} days): a supervisor issues a new one with `actline staff token {name}`",
+                    issued_at.get(..10).unwrap_or("at an unreadable time")
+                ),
+            )),
+        }
     }
 
     fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger>, ApiError> {
