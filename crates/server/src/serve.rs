@@ -296,7 +296,11 @@ async fn respond(
     let mut caller = String::new();
     let result: Result<Response<Full<Bytes>>, ApiError> = async {
         if method == "GET" && target == "/metrics" {
-            return Ok(text(StatusCode::OK, metrics(c)));
+            return Ok(response(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                metrics(c).into_bytes(),
+            ));
         }
         let body = tokio::time::timeout(
             BODY_TIMEOUT,
@@ -399,24 +403,23 @@ pub fn status(kind: ErrorKind) -> StatusCode {
     }
 }
 
-fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+/// A response of `status` with `body` of `content_type`.
+fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
+        hyper::header::HeaderValue::from_static(content_type),
     );
     r
 }
 
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
-    r
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    response(status, "application/json", body)
 }
 
 /// The counters in the Prometheus text format.

@@ -133,6 +133,25 @@ fn is_disk_full(e: &rusqlite::Error) -> bool {
 }
 
 impl LedgerError {
+    /// Whether the file is damaged or was edited outside actline: a
+    /// corrupt file or row, a stored value SQLite cannot hand back as its
+    /// type, a damaged page.
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            LedgerError::Corrupt { .. } | LedgerError::CorruptRow { .. } => true,
+            LedgerError::Sql(
+                rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..),
+            ) => true,
+            LedgerError::Sql(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ),
+            _ => false,
+        }
+    }
+
     /// True when another process holds the ledger (SQLite busy or locked):
     /// worth trying again in a moment.
     pub fn is_busy(&self) -> bool {

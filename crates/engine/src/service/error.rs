@@ -68,25 +68,10 @@ impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         let kind = match &e {
             _ if e.is_busy() => ErrorKind::Busy,
-            // A value SQLite stored that cannot be read back, or a damaged
-            // page: the file is corrupt, not the engine.
-            LedgerError::Sql(
-                rusqlite::Error::FromSqlConversionFailure(..)
-                | rusqlite::Error::InvalidColumnType(..)
-                | rusqlite::Error::IntegralValueOutOfRange(..),
-            ) => ErrorKind::Corrupt,
-            LedgerError::Sql(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
-                ) =>
-            {
-                ErrorKind::Corrupt
-            }
+            _ if e.is_corrupt() => ErrorKind::Corrupt,
             LedgerError::Sql(_) | LedgerError::DiskFull => ErrorKind::Internal,
             LedgerError::NoAuditKey => ErrorKind::Internal,
             LedgerError::Unverified(_) => ErrorKind::Unverified,
-            LedgerError::Corrupt { .. } | LedgerError::CorruptRow { .. } => ErrorKind::Corrupt,
             LedgerError::Forbidden(_) => ErrorKind::Forbidden,
             LedgerError::NotFound(_) => ErrorKind::NotFound,
             _ => ErrorKind::BadInput,

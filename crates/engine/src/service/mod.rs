@@ -25,7 +25,7 @@ pub use error::{ApiError, ErrorKind};
 pub use wire::*;
 
 use crate::entitlement::advice;
-use crate::entitlement::rules::{Channel, Role, SITE_HOSTS_MAX};
+use crate::entitlement::rules::{Channel, SITE_HOSTS_MAX};
 use crate::entitlement::{Agreements, Catalog, KeyRecord, Product};
 use crate::home::{Home, Secrets};
 use crate::ids::InstallationId;
@@ -114,30 +114,26 @@ impl Service {
             ledger.require(caller, need, what)?;
         }
         let key = idempotency_key.filter(|_| request.changes_state());
-        let request_json = serde_json::to_string(request)
-            .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?;
-        if let Some(k) = key {
-            if k.is_empty() || k.len() > 200 {
-                return Err(ApiError::bad("an idempotency key has 1 to 200 characters"));
+        let Some(k) = key else {
+            return self.serve(&mut ledger, caller, request);
+        };
+        if k.is_empty() || k.len() > 200 {
+            return Err(ApiError::bad("an idempotency key has 1 to 200 characters"));
+        }
+        let request_json = to_json(request)?;
+        if let Some((was, reply)) = ledger.idempotent_reply(caller, k)? {
+            if was != request_json {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!("idempotency key {k:?} was used for a different request"),
+                ));
             }
-            if let Some((was, reply)) = ledger.idempotent_reply(caller, k)? {
-                if was != request_json {
-                    return Err(ApiError::new(
-                        ErrorKind::Conflict,
-                        format!("idempotency key {k:?} was used for a different request"),
-                    ));
-                }
-                return serde_json::from_str(&reply).map_err(|e| {
-                    ApiError::new(ErrorKind::Internal, format!("kept reply unreadable: {e}"))
-                });
-            }
+            return serde_json::from_str(&reply).map_err(|e| {
+                ApiError::new(ErrorKind::Internal, format!("kept reply unreadable: {e}"))
+            });
         }
         let reply = self.serve(&mut ledger, caller, request)?;
-        if let Some(k) = key {
-            let text = serde_json::to_string(&reply)
-                .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?;
-            ledger.keep_reply(caller, k, &request_json, &text)?;
-        }
+        ledger.keep_reply(caller, k, &request_json, &to_json(&reply)?)?;
         Ok(reply)
     }
 
@@ -423,6 +419,10 @@ impl Service {
     }
 }
 
+fn to_json(v: &impl serde::Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))
+}
+
 fn parse_iid(text: &str) -> Result<InstallationId, ApiError> {
     InstallationId::parse(text).map_err(|e| ApiError::bad(format!("installation ID: {e}")))
 }
@@ -474,13 +474,4 @@ fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiEr
         remedy: None,
         denial: None,
     })
-}
-
-/// Whether `name` may be given as a staff role.
-pub fn role_named(name: &str) -> Option<Role> {
-    match name {
-        "agent" => Some(Role::Agent),
-        "supervisor" => Some(Role::Supervisor),
-        _ => None,
-    }
 }
