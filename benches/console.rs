@@ -35,7 +35,10 @@ fn demo() -> (tempfile::TempDir, Home, String) {
 }
 
 fn model(home: &Home) -> Model<TestTerminalAdapter> {
-    let mut desk = Desk::new(Box::new(Session::open(home).unwrap()));
+    let local = actline::service::Local::new(home.clone(), actline::home::os_user());
+    let engine = Box::new(move |r| local.call(&r, None));
+    let place = home.ledger_path().display().to_string();
+    let mut desk = Desk::new(Box::new(Session::new(engine, place)));
     desk.dispatch(Msg::Intent(Intent::Connect));
     let mut m = Model::new(
         desk,

@@ -1,5 +1,6 @@
 //! `actline agent`: the agent desk (the `actline-desk` crate).
 
+use super::backend::Backend;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -21,11 +22,18 @@ pub struct AgentArgs {
     voices: Option<PathBuf>,
 }
 
-pub fn run(home: Option<PathBuf>, args: AgentArgs) -> Result<()> {
+/// Runs the desk on `backend`'s engine, or on the demo desk's home.
+pub fn run(backend: Result<Backend>, args: AgentArgs) -> Result<()> {
+    let backend = if args.demo {
+        Backend::local(&actline_desk::demo::ensure()?)?
+    } else {
+        backend?
+    };
+    let place = backend.place();
     actline_desk::run(
-        home,
+        Box::new(move |request| backend.call(request)),
+        place,
         &actline_desk::Options {
-            demo: args.demo,
             player: args.player,
             voices: args.voices,
         },

@@ -14,9 +14,12 @@ pub enum AuditCmd {
     Verify,
     /// Show the trail, optionally filtered.
     Show {
-        /// Only entries whose action, actor or subject contains this.
+        /// Only entries whose time, action, actor, subject or detail contains this (case ignored).
         #[arg(long)]
         filter: Option<String>,
+        /// Only the newest N entries.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
 }
 
@@ -47,8 +50,8 @@ pub fn audit(backend: &Backend, cmd: AuditCmd) -> Result<()> {
             }
             Err(e) => return Err(e.into()),
         },
-        AuditCmd::Show { filter } => {
-            let reply = match backend.call(Request::AuditShow { filter }) {
+        AuditCmd::Show { filter, limit } => {
+            let reply = match backend.call(Request::AuditShow { filter, limit }) {
                 Err(e) if e.kind == ErrorKind::Corrupt => return Err(failed(e.message)),
                 other => other?,
             };

@@ -4,7 +4,7 @@
 //! and exits the same either way.
 
 use actline::home::{os_user, Home};
-use actline::service::{ApiError, Reply, Request, Service};
+use actline::service::{ApiError, Local, Reply, Request};
 use actline_server::client::{Remote, Target};
 use anyhow::Result;
 use std::path::Path;
@@ -13,14 +13,7 @@ use std::path::Path;
 pub enum Backend {
     /// This process opens the home (at the first request, so input is
     /// checked before the ledger is touched); the caller is the OS user.
-    Local {
-        /// The home.
-        home: Home,
-        /// The engine, once opened.
-        service: std::sync::OnceLock<Service>,
-        /// The OS user.
-        me: String,
-    },
+    Local(Local),
     /// A running `actline serve`; it decides who the caller is.
     Remote(actline_server::client::Remote),
 }
@@ -28,11 +21,7 @@ pub enum Backend {
 impl Backend {
     /// Opens `home` in this process.
     pub fn local(home: &Home) -> Result<Self> {
-        Ok(Backend::Local {
-            home: home.clone(),
-            service: std::sync::OnceLock::new(),
-            me: os_user(),
-        })
+        Ok(Backend::Local(Local::new(home.clone(), os_user())))
     }
 
     /// A client of the service at `server` (`unix:PATH` or
@@ -58,11 +47,20 @@ impl Backend {
         Ok(Backend::Remote(Remote::new(target, token, ca)?))
     }
 
+    /// Where the ledger is, in words: its file, or the service's address.
+    pub fn place(&self) -> String {
+        match self {
+            Backend::Local(l) => l.home().ledger_path().display().to_string(),
+            Backend::Remote(r) => format!("via {}", r.target()),
+        }
+    }
+
     /// Refuses an output file inside the home (a batch's results written
     /// over the ledger); a remote home is not on this machine's disk.
     pub fn refuse_output(&self, output: &std::path::Path) -> Result<()> {
         match self {
-            Backend::Local { home, .. } => home
+            Backend::Local(l) => l
+                .home()
                 .refuse_output(output)
                 .map_err(|e| super::bad(e.to_string())),
             Backend::Remote(_) => Ok(()),
@@ -78,16 +76,7 @@ impl Backend {
     /// Sends a request that changes state with an idempotency key.
     pub fn call_keyed(&self, request: Request, key: Option<&str>) -> Result<Reply, ApiError> {
         match self {
-            Backend::Local { home, service, me } => {
-                let service = match service.get() {
-                    Some(s) => s,
-                    None => {
-                        let opened = Service::open(home.clone())?;
-                        service.get_or_init(|| opened)
-                    }
-                };
-                service.handle(me, &request, key)
-            }
+            Backend::Local(l) => l.call(&request, key),
             Backend::Remote(r) => r.call(&request, key),
         }
     }

@@ -23,13 +23,16 @@ pub enum KeyCmd {
         /// Agreement (licensing ID) the key belongs to.
         #[arg(long)]
         agreement: Option<String>,
+        /// Why it is issued (recorded in the audit trail next to the issue).
+        #[arg(long)]
+        reason: Option<String>,
         /// A retry with the same key returns the first key issued instead of a second one.
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,
     },
     /// Show a key: kind, product, agreement, seats used and left, activations.
     Show {
-        /// The product key.
+        /// The product key, or its serial as the audit trail prints it.
         key: String,
         /// JSON output.
         #[arg(long)]
@@ -37,7 +40,7 @@ pub enum KeyCmd {
     },
     /// Change a key's activation limit (supervisors; audited).
     Limit {
-        /// The product key.
+        /// The product key, or its serial.
         key: String,
         /// The new limit.
         limit: u32,
@@ -47,7 +50,7 @@ pub enum KeyCmd {
     },
     /// Revoke a key (a leaked key, a refund): it activates nothing more; existing activations stay (supervisors; audited).
     Revoke {
-        /// The product key.
+        /// The product key, or its serial.
         key: String,
         /// Why (recorded in the audit trail).
         #[arg(long)]
@@ -62,6 +65,7 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
             kind,
             activations,
             agreement,
+            reason,
             idempotency_key,
         } => {
             let rec = expect_reply!(
@@ -71,6 +75,7 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
                         kind,
                         activations,
                         agreement,
+                        reason,
                     },
                     idempotency_key.as_deref()
                 )?,

@@ -268,7 +268,7 @@ pub fn main() -> i32 {
         Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
-        Command::Agent(a) => agent::run(cli.global.home.clone(), a),
+        Command::Agent(a) => agent::run(backend(&cli.global), a),
         Command::Ivr(a) => backend(&cli.global).and_then(|b| ivr::ivr(&b, &a)),
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),

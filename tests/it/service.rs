@@ -536,8 +536,11 @@ fn as_user(user: &str, args: &[&str]) -> Output {
 struct OsUser(String);
 
 impl OsUser {
+    /// A new user, named by the process and a counter (tests run at once).
     fn create() -> Option<Self> {
-        let name = format!("actl{}", std::process::id() % 100_000);
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("actl{}x{n}", std::process::id() % 100_000);
         let ok = Command::new("useradd")
             .args(["--no-create-home", "--shell", "/usr/sbin/nologin", &name])
             .status()
@@ -690,4 +693,137 @@ fn the_ivr_decides_through_the_service_as_a_self_service_caller() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(err(&o).contains("cannot reach the service"), "{}", err(&o));
+}
+
+/// A private tmux server (its own socket name), killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    /// Starts `command` in a 200 × 50 window named `desk`; `None` when tmux
+    /// is missing.
+    fn start(command: &str) -> Option<Self> {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = Tmux(format!("actline-it-{}-{n}", std::process::id()));
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &t.0,
+                "new-session",
+                "-d",
+                "-s",
+                "desk",
+                "-x",
+                "200",
+                "-y",
+                "50",
+            ])
+            .arg(command)
+            .env_remove("TMUX")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok.then_some(t)
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["-L", &self.0, "capture-pane", "-p", "-J", "-t", "desk"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    }
+
+    /// Waits (at most 15 s) until the screen shows `text`; the screen.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "never showed {text:?}:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, literal: bool, keys: &str) {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.0, "send-keys", "-t", "desk"]);
+        if literal {
+            c.arg("-l");
+        }
+        assert!(c.arg(keys).status().unwrap().success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn an_agent_on_another_os_account_runs_the_desk_through_the_socket_and_grants() {
+    if actline::home::os_user() != "root" {
+        eprintln!("skipped: creating a second OS user needs root");
+        return;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
+        return;
+    }
+    let Some(agent) = OsUser::create() else {
+        eprintln!("skipped: useradd is not available");
+        return;
+    };
+    let env = Env::demo();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = bin_dir.path().join("actline");
+    std::fs::copy(env!("CARGO_BIN_EXE_actline"), &exe).unwrap();
+    assert!(env
+        .vendor(&["staff", "add", &agent.0, "--role", "agent"])
+        .status
+        .success());
+    let key = env.issue(&["--product", "studio", "--activations", "2"]);
+    let iid = iids(&env, &key, 1).remove(0);
+    let server = Server::start(&env.home(), None);
+    // The desk as the agent, knowing only the socket: no home, no secrets.
+    let desk = Tmux::start(&format!(
+        "runuser -u {} -- env -u ACTLINE_HOME HOME=/nonexistent ACTLINE_SERVER={} {} agent; sleep 60",
+        agent.0,
+        server.url(),
+        exe.display()
+    ))
+    .expect("tmux starts");
+    desk.wait_for(&format!(
+        " {} · agent · ledger via {}",
+        agent.0,
+        server.url()
+    ));
+    desk.keys(true, &iid);
+    desk.wait_for("valid installation ID");
+    desk.keys(false, "Enter");
+    let screen = desk.wait_for("GRANTED");
+    // The confirmation ID on the agent's screen is the one the service recorded, by the agent.
+    let shown = json(&server.cli(&["key", "show", &key, "--json"]));
+    let a = &shown["activations"][0];
+    assert_eq!(a["actor"], agent.0.as_str(), "{shown}");
+    let cid = a["confirmation_id"].as_str().unwrap();
+    let first_group = cid.split('-').next().unwrap();
+    assert!(
+        screen.contains(first_group),
+        "{cid} not on screen:\n{screen}"
+    );
+    // Supervisor actions are not offered, and the home stays closed to the agent.
+    assert!(!screen.contains("F6"), "{screen}");
+    for f in ["secrets/master.key", "ledger.db"] {
+        let path = env.home().join(f);
+        let o = as_user(&agent.0, &["cat", path.to_str().unwrap()]);
+        assert!(!o.status.success(), "the agent read {}", path.display());
+    }
 }

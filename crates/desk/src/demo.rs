@@ -6,11 +6,16 @@
 //! their products has its client trust file beside it, `trust-PRODUCT.json`
 //! (what `actline trust export` writes; the home's own `trust.json` is the
 //! vendor's, with every product's secrets).
+//!
+//! Like every other part of the desk, it makes them by engine requests (as
+//! the user who owns the new home, its first supervisor).
 
+use actline_engine::client::files::write_private;
 use actline_engine::fingerprint::HardwareHash;
 use actline_engine::home::{os_user, Home};
 use actline_engine::ids::InstallationId;
 use actline_engine::keys::{KeyKind, ProductKey};
+use actline_engine::service::{Reply, Request, Service};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -36,15 +41,14 @@ pub fn ensure() -> Result<Home> {
     let home = Home::at(dir());
     if home.ledger_path().exists() {
         // A desk made before the per-product trust files: add them.
-        if DEMO_PRODUCTS.iter().any(|p| !trust_file(&home, p).exists()) {
-            let secrets = home.secrets()?;
-            let catalog = actline_engine::ledger::Ledger::open(&home.ledger_path())?.catalog()?;
-            for name in DEMO_PRODUCTS {
-                if let Some(p) = catalog.by_name(name) {
-                    if !trust_file(&home, name).exists() {
-                        home.export_trust(&secrets, p, &trust_file(&home, name))?;
-                    }
-                }
+        let missing: Vec<_> = DEMO_PRODUCTS
+            .iter()
+            .filter(|p| !trust_file(&home, p).exists())
+            .collect();
+        if !missing.is_empty() {
+            let service = Service::open(home.clone())?;
+            for name in missing {
+                write_trust(&service, &home, name)?;
             }
         }
         return Ok(home);
@@ -59,11 +63,26 @@ pub fn ensure() -> Result<Home> {
     Ok(home)
 }
 
+/// Writes `product`'s client trust file into the demo home.
+fn write_trust(service: &Service, home: &Home, product: &str) -> Result<()> {
+    let me = os_user();
+    let request = Request::TrustExport {
+        product: product.to_string(),
+    };
+    let Reply::Trust(t) = service.handle(&me, &request, None)? else {
+        bail!("the engine answered a trust export with something else");
+    };
+    let json = serde_json::to_string_pretty(&t.trust)?;
+    let path = trust_file(home, product);
+    write_private(&path, json.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
 /// Makes a demo home at `home` for the current user (a supervisor).
 pub fn create(home: &Home) -> Result<()> {
     let me = os_user();
-    let (secrets, mut ledger, catalog) = home.init(&me, true)?;
-    let secret = |k: KeyKind, c: u16| secrets.key_secret(k, c);
+    drop(home.init(&me, true)?);
+    let service = Service::open(home.clone())?;
+    let ask = |request: Request| service.handle(&me, &request, None);
     let mut listing = String::from("# product agreement key (made by `actline agent --demo`)\n");
     let mut issued = Vec::new();
     for (product, agreement, limit) in [
@@ -72,21 +91,25 @@ pub fn create(home: &Home) -> Result<()> {
         ("studio", Some("5002"), 1),
         ("vault", None, 3),
     ] {
-        let p = catalog
-            .by_name(product)
-            .with_context(|| format!("the demo catalog has no {product}"))?
-            .clone();
-        let rec = ledger.issue_key(&me, &p, KeyKind::Mak, agreement, limit, &secret)?;
+        let Reply::Key(rec) = ask(Request::KeyIssue {
+            product: product.to_string(),
+            kind: KeyKind::Mak,
+            activations: Some(limit),
+            agreement: agreement.map(str::to_string),
+            reason: Some("the demo desk".to_string()),
+        })?
+        else {
+            bail!("the engine answered a key issue with something else");
+        };
         let _ = writeln!(
             listing,
             "{product} {} {}",
             agreement.unwrap_or("-"),
             rec.key
         );
-        issued.push((p.code, rec.key));
-        let trust = trust_file(home, product);
-        if !trust.exists() {
-            home.export_trust(&secrets, &p, &trust)?;
+        issued.push((rec.product, rec.key));
+        if !trust_file(home, product).exists() {
+            write_trust(&service, home, product)?;
         }
     }
     // A caller the IVR could not finish with: three groups entered.
@@ -95,20 +118,20 @@ pub fn create(home: &Home) -> Result<()> {
     let machine = HardwareHash::numbered(11);
     let iid = InstallationId::new(*code, &key, machine, actline_engine::days::today());
     let groups: Vec<String> = iid.to_string().split('-').map(str::to_string).collect();
-    ledger.hand_over(
-        "demo-call-1",
-        "the caller asked for an agent after group 3",
-        &groups[..3],
-        None,
-        &[],
-    )?;
-    ledger.hand_over(
-        "demo-call-2",
-        "the caller entered the whole ID and asked for an agent to read the answer",
-        &groups,
-        Some(&iid.to_string()),
-        &[],
-    )?;
+    ask(Request::HandOver {
+        call: "demo-call-1".into(),
+        reason: "the caller asked for an agent after group 3".into(),
+        groups: groups[..3].to_vec(),
+        installation_id: None,
+        reasons: vec![],
+    })?;
+    ask(Request::HandOver {
+        call: "demo-call-2".into(),
+        reason: "the caller entered the whole ID and asked for an agent to read the answer".into(),
+        groups: groups.clone(),
+        installation_id: Some(iid.to_string()),
+        reasons: vec![],
+    })?;
     std::fs::write(home.dir().join(KEYS_FILE), listing)
         .with_context(|| format!("writing {KEYS_FILE}"))?;
     Ok(())

@@ -6,8 +6,10 @@
 //! - [`desk`]: the model — every screen's state and `update(msg) -> Option<Msg>`;
 //!   no terminal, so it is tested with plain values.
 //! - [`msg`]: the messages — UI changes, domain intents, domain replies.
-//! - [`session`]: the domain — thin calls into the library (ledger, secrets,
-//!   voice), run on a worker thread so a locked ledger never blocks typing.
+//! - [`session`]: the domain — each intent as requests to the engine (in
+//!   the binary's process or a running `actline serve`: the desk never
+//!   opens the ledger or the secrets), run on a worker thread so a slow
+//!   engine never blocks typing.
 //! - one folder per screen, each with `components/` (key maps), `update.rs`
 //!   and `view.rs`: [`activation`], [`lookup`], [`calls`], plus the
 //!   [`supervisor`] dialogs and [`help`].
@@ -35,12 +37,11 @@ pub mod widgets;
 #[cfg(test)]
 mod tests;
 
-use actline_engine::home::Home;
 use anyhow::{bail, Context, Result};
 use app::{Model, ReplyPort};
 use desk::Desk;
 use msg::{Intent, Msg};
-use session::{Lazy, Worker};
+use session::{Engine, Session, Worker};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -50,11 +51,9 @@ use tuirealm::ratatui::crossterm::event::DisableBracketedPaste;
 use tuirealm::ratatui::crossterm::{cursor, execute};
 use tuirealm::terminal::{CrosstermInputListener, CrosstermTerminalAdapter, TerminalAdapter};
 
-/// How the desk is opened.
+/// How the desk plays confirmation IDs.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Use the demo desk (see [`demo::ensure`]) instead of the home.
-    pub demo: bool,
     /// Command that plays a WAV file, `{}` standing for the file; `None`
     /// looks for a player when the machine has a sound device, else the
     /// readout is saved and its path shown.
@@ -66,24 +65,16 @@ pub struct Options {
 /// Seconds between checks for calls the IVR handed over.
 const HANDOVER_POLL: Duration = Duration::from_secs(2);
 
-/// Opens the desk against `home`'s ledger (or the demo desk) and runs it
-/// until the agent quits.
-pub fn run(home: Option<PathBuf>, args: &Options) -> Result<()> {
-    let home = if args.demo {
-        demo::ensure()?
-    } else {
-        Home::at(home.unwrap_or_else(Home::default_dir))
-    };
+/// Runs the desk until the agent quits, sending every request to `engine`;
+/// `place` names where the ledger is, for the status bar.
+pub fn run(engine: Engine, place: String, args: &Options) -> Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the agent desk needs a terminal (stdin and stdout)");
     }
 
     let (tx, rx) = mpsc::channel();
-    let worker = Worker::start(
-        Lazy::new(home, args.player.clone(), args.voices.clone()),
-        tx,
-        HANDOVER_POLL,
-    );
+    let session = Session::new(engine, place).with_audio(args.player.clone(), args.voices.clone());
+    let worker = Worker::start(session, tx, HANDOVER_POLL);
     let mut desk = Desk::new(Box::new(worker));
     desk.dispatch(Msg::Intent(Intent::Connect));
 

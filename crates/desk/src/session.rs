@@ -1,27 +1,35 @@
-//! The desk's session with the domain: the vendor home's ledger and secrets,
-//! and who is at the desk. Every [`Intent`] is a thin call into the library,
-//! answered with a [`Reply`] of plain view data.
+//! The desk's session with the engine: every [`Intent`] becomes one or
+//! more engine [`Request`]s, answered with a [`Reply`] of plain view data.
+//!
+//! The desk never opens the ledger or the secrets. It is given an
+//! [`Engine`], a function that sends a request: to the engine in this
+//! process on a home its user owns, or to a running `actline serve` over
+//! its Unix socket or TLS. Either way the engine decides who the caller is
+//! and checks their role, so an agent's desk can work while the agent's
+//! account cannot read any file of the home.
 //!
 //! A [`Session`] is synchronous; the desk runs it on a worker thread
-//! ([`Worker`]) so a slow or locked ledger never holds up typing, while tests
-//! drive it inline.
+//! ([`Worker`]) so a slow engine or a locked ledger never holds up typing,
+//! while tests drive it inline.
 
 use super::msg::{DeskEvent, Intent, Reply};
 use super::play::Speaker;
 use super::view_model::*;
-use actline_engine::entitlement::rules::{Channel, Role};
-use actline_engine::entitlement::{Agreement, Agreements, Catalog, Program};
+use actline_engine::entitlement::rules::Role;
+use actline_engine::entitlement::{Agreement, Catalog, Program};
 use actline_engine::fingerprint::HardwareHash;
-use actline_engine::home::{os_user, Home, Secrets};
 use actline_engine::ids::InstallationId;
 use actline_engine::keys::{KeyKind, ProductKey};
-use actline_engine::ledger::{ActivationRow, Handover, KeyUsage, Ledger, LedgerError};
+use actline_engine::ledger::{ActivationRow, Handover, KeyUsage};
+use actline_engine::service::{self as api, ApiError, ErrorKind, Request};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
-/// Most rows a search or the audit view returns.
-pub const MAX_ROWS: usize = 500;
+pub use actline_engine::service::MAX_ROWS;
+
+/// Sends one request to the engine and returns its reply.
+pub type Engine = Box<dyn FnMut(Request) -> Result<api::Reply, ApiError> + Send>;
 
 /// Carries out intents. The desk holds one: inline in tests, a worker
 /// thread in the terminal.
@@ -31,53 +39,55 @@ pub trait Domain {
     fn request(&mut self, intent: Intent) -> Option<Reply>;
 }
 
-/// An open session.
+/// The desk's session: the engine, and what it said about the caller and
+/// the catalog when the desk connected.
 pub struct Session {
-    ledger: Ledger,
-    secrets: Secrets,
-    user: String,
-    role: Option<Role>,
-    catalog: Catalog,
-    agreements: Agreements,
+    engine: Engine,
+    place: String,
+    me: Option<Me>,
     speaker: Speaker,
 }
 
-/// A ledger error in words, with the way out for the common cases.
-fn describe(e: &LedgerError) -> String {
-    let s = e.to_string();
-    if e.is_busy() {
-        format!("the ledger is locked by another process ({s}); try again in a moment")
+/// Who is at the desk, as the engine knows them, and the catalog and
+/// agreements read when the desk connected.
+struct Me {
+    user: String,
+    role: Option<Role>,
+    catalog: Catalog,
+    agreements: Vec<Agreement>,
+}
+
+/// An engine error in words, with the way out for the common cases.
+fn describe(e: &ApiError) -> String {
+    if e.kind == ErrorKind::Busy {
+        format!("{}; try again in a moment", e.message)
     } else {
-        s
+        e.message.clone()
     }
 }
 
-impl Session {
-    /// Opens the home's ledger and secrets as the current user.
-    pub fn open(home: &Home) -> Result<Self, String> {
-        let path = home.ledger_path();
-        if !path.exists() {
-            return Err(format!(
-                "{}: no ledger here — run `actline --home {} init --demo`, or start the desk with `actline agent --demo`",
-                home.dir().display(),
-                home.dir().display()
-            ));
+/// Unwraps the reply variant a request asks for; any other is a bug on one
+/// side, said in words.
+macro_rules! expect {
+    ($reply:expr, $variant:ident) => {
+        match $reply {
+            api::Reply::$variant(x) => x,
+            other => return Err(format!("unexpected reply from the engine: {other:?}")),
         }
-        let secrets = home.secrets().map_err(|e| e.to_string())?;
-        let ledger = home.open_ledger(&secrets).map_err(|e| describe(&e))?;
-        let user = os_user();
-        let role = ledger.role(&user).map_err(|e| describe(&e))?;
-        let catalog = ledger.catalog().map_err(|e| describe(&e))?;
-        let agreements = ledger.agreements().map_err(|e| describe(&e))?;
-        Ok(Self {
-            ledger,
-            secrets,
-            user,
-            role,
-            catalog,
-            agreements,
+    };
+}
+
+impl Session {
+    /// A session that sends its requests to `engine`; `place` says where the
+    /// ledger is, for the status bar (a file, or the service's address).
+    /// Nothing is sent until the first intent.
+    pub fn new(engine: Engine, place: impl Into<String>) -> Self {
+        Self {
+            engine,
+            place: place.into(),
+            me: None,
             speaker: Speaker::new(None, None),
-        })
+        }
     }
 
     /// Sets how confirmation IDs are played (`--player`, `--voices`).
@@ -86,42 +96,73 @@ impl Session {
         self
     }
 
-    /// Acts as `user` instead of the operating-system user (tests).
-    #[cfg(test)]
-    pub fn acting_as(mut self, user: &str) -> Self {
-        self.role = self.ledger.role(user).ok().flatten();
-        self.user = user.to_string();
-        self
+    fn call(&mut self, request: Request) -> Result<api::Reply, String> {
+        (self.engine)(request).map_err(|e| describe(&e))
     }
 
-    /// Who is at the desk.
+    /// Asks the engine who the caller is and reads the catalog and the
+    /// agreements. A caller who is not staff still connects (the status bar
+    /// says so); the engine refuses whatever they then ask.
+    fn connect(&mut self) -> Result<SessionInfo, String> {
+        let who = expect!(self.call(Request::Whoami)?, Staff);
+        let member = who.staff.into_iter().next().unwrap_or(api::StaffMember {
+            name: String::new(),
+            role: None,
+        });
+        let role = match member.role.as_deref() {
+            Some("supervisor") => Some(Role::Supervisor),
+            Some("agent") => Some(Role::Agent),
+            _ => None,
+        };
+        let (catalog, agreements) = if role.is_some() {
+            let catalog = expect!(self.call(Request::CatalogShow)?, Catalog);
+            let agreements = expect!(self.call(Request::AgreementList)?, Agreements).agreements;
+            (catalog, agreements)
+        } else {
+            (Catalog::default(), Vec::new())
+        };
+        self.me = Some(Me {
+            user: member.name,
+            role,
+            catalog,
+            agreements,
+        });
+        Ok(self.info())
+    }
+
+    /// Who is at the desk (empty before the first connection).
     pub fn info(&self) -> SessionInfo {
+        let Some(me) = &self.me else {
+            return SessionInfo::default();
+        };
         SessionInfo {
-            user: self.user.clone(),
-            role: match self.role {
+            user: me.user.clone(),
+            role: match me.role {
                 Some(r) => r.name().to_string(),
                 None => "not on staff".to_string(),
             },
-            supervisor: self.role == Some(Role::Supervisor),
-            ledger: self.ledger.path().display().to_string(),
-            products: self
-                .catalog
-                .products
-                .iter()
-                .map(|p| p.name.clone())
-                .collect(),
-            partner_agreements: self
+            supervisor: me.role == Some(Role::Supervisor),
+            ledger: self.place.clone(),
+            products: me.catalog.products.iter().map(|p| p.name.clone()).collect(),
+            partner_agreements: me
                 .agreements
-                .0
-                .values()
+                .iter()
                 .filter(|a| a.program == Program::Partner)
                 .map(|a| a.id.clone())
                 .collect(),
         }
     }
 
-    /// Carries out one intent.
+    /// Carries out one intent, connecting first when the desk is not
+    /// connected yet (or asks again with [`Intent::Connect`]).
     pub fn handle(&mut self, intent: Intent) -> Reply {
+        if self.me.is_none() || intent == Intent::Connect {
+            match self.connect() {
+                Ok(info) if intent == Intent::Connect => return Reply::Connected(info),
+                Ok(_) => {}
+                Err(e) => return Reply::Unavailable(e),
+            }
+        }
         let what = intent_name(&intent);
         let result = match intent {
             Intent::Connect => Ok(Reply::Connected(self.info())),
@@ -153,11 +194,20 @@ impl Session {
         })
     }
 
+    fn me(&self) -> Result<&Me, String> {
+        self.me.as_ref().ok_or_else(|| "not connected".to_string())
+    }
+
     fn product_label(&self, code: u16) -> String {
-        self.catalog
-            .by_code(code)
+        self.me
+            .as_ref()
+            .and_then(|m| m.catalog.by_code(code))
             .map(|p| shown(&p.label()))
             .unwrap_or_else(|| format!("unknown product (code {code})"))
+    }
+
+    fn agreement(&self, id: &str) -> Option<&Agreement> {
+        self.me.as_ref()?.agreements.iter().find(|a| a.id == id)
     }
 
     fn agreement_view(&self, a: &Agreement) -> AgreementView {
@@ -192,28 +242,33 @@ impl Session {
         }
     }
 
-    fn preview(&self, text: &str) -> Result<Reply, String> {
+    /// The key with `serial` and its activations; `None` when no key has it.
+    fn key_on_record(&mut self, serial: u64) -> Result<Option<api::KeyDetail>, String> {
+        match (self.engine)(Request::KeyShow {
+            key: serial.to_string(),
+        }) {
+            Ok(reply) => Ok(Some(expect!(reply, KeyDetail))),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(describe(&e)),
+        }
+    }
+
+    fn preview(&mut self, text: &str) -> Result<Reply, String> {
         let iid = InstallationId::parse(text).map_err(|e| e.to_string())?;
-        let key = match self
-            .ledger
-            .key_usage(iid.key_serial)
-            .map_err(|e| describe(&e))?
-        {
-            Some(u) => {
-                let k = ProductKey::parse(&u.key.key)
-                    .map(|k| k.short())
-                    .unwrap_or_else(|_| u.key.key.clone());
+        let key = match self.key_on_record(iid.key_serial)? {
+            Some(d) => {
+                let k = short_key(&d.key.key);
                 format!(
                     "{} key {k}{}, {} used, {} left{}",
-                    u.key.kind,
-                    u.key
+                    d.key.kind,
+                    d.key
                         .agreement
                         .as_deref()
                         .map(|a| format!(", agreement {a}"))
                         .unwrap_or_default(),
-                    u.used,
-                    u.left,
-                    if u.key.revoked { " (revoked)" } else { "" }
+                    d.used,
+                    d.left,
+                    if d.key.revoked { " (revoked)" } else { "" }
                 )
             }
             None => format!("key serial {} is not on record", iid.key_serial),
@@ -226,95 +281,80 @@ impl Session {
         }))
     }
 
-    fn channel(&self) -> Channel {
-        match self.role {
-            Some(role) => Channel::Staff {
-                name: self.user.clone(),
-                role,
-            },
-            None => Channel::SelfService,
-        }
-    }
-
     fn decide(&mut self, text: &str) -> Result<Reply, String> {
         let iid = InstallationId::parse(text).map_err(|e| e.to_string())?;
-        let channel = self.channel();
-        let secrets = &self.secrets;
-        let act = self
-            .ledger
-            .activate(
-                &iid,
-                &channel,
-                None,
-                None,
-                actline_engine::days::today(),
-                &|g, p, i| secrets.confirmation_id(g, p, i),
-            )
-            .map_err(|e| describe(&e))?;
-        let usage = self
-            .ledger
-            .key_usage(iid.key_serial)
-            .map_err(|e| describe(&e))?;
-        let agreement = usage
+        let act = expect!(
+            self.call(Request::Activate {
+                installation_id: iid.to_string(),
+                agreement: None,
+                label: None,
+                self_service: false,
+            })?,
+            Activation
+        );
+        let detail = self.key_on_record(iid.key_serial)?;
+        let agreement = detail
             .as_ref()
-            .and_then(|u| u.key.agreement.as_deref())
-            .and_then(|id| self.agreements.get(id))
+            .and_then(|d| d.key.agreement.as_deref())
+            .and_then(|id| self.agreement(id))
             .map(|a| self.agreement_view(a));
         // "This machine" by the one same-machine rule, not by equal digests.
         let same_machine = |hex: &str| {
             HardwareHash::from_hex(hex).is_some_and(|h| h.compare(&iid.hardware).same_machine())
         };
-        let machine_history = if usage.is_some() {
-            self.ledger
-                .activations_of(iid.key_serial)
-                .map_err(|e| describe(&e))?
-                .iter()
-                .filter(|r| r.id != act.id && same_machine(&r.hardware))
-                .map(activation_line)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let (reason, remedy, seat) = match &act.decision.outcome {
-            Ok(g) => (
-                None,
-                None,
-                match g.reactivation_of {
-                    Some(id) => format!("reactivation of #{id}: no new seat"),
-                    None if g.new_seat => "a new seat".to_string(),
-                    None => "no seat needed".to_string(),
-                },
+        let machine_history = detail
+            .as_ref()
+            .map(|d| {
+                d.activations
+                    .iter()
+                    .filter(|r| r.id != act.activation && same_machine(&r.hardware))
+                    .map(activation_line)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let seat = match (act.granted(), act.repeated, act.reactivation_of) {
+            (false, _, _) => String::new(),
+            (true, true, _) => format!(
+                "granted before as #{}: the same confirmation ID, no new seat",
+                act.activation
             ),
-            Err(d) => (
-                // The denying rule's sentence, without its remedy.
-                Some(d.sentence.clone()),
-                Some(d.remedy.clone()),
-                String::new(),
-            ),
+            (true, false, Some(id)) => format!("reactivation of #{id}: no new seat"),
+            (true, false, None) if act.new_seat => "a new seat".to_string(),
+            (true, false, None) => "no seat needed".to_string(),
         };
+        let key = detail.as_ref().map(|d| {
+            self.key_view(&KeyUsage {
+                key: d.key.clone(),
+                used: d.used,
+                left: d.left,
+            })
+        });
         Ok(Reply::Decided(Box::new(DecisionView {
-            activation: act.id,
+            activation: act.activation,
             iid: iid.to_string(),
-            granted: act.decision.outcome.is_ok(),
+            granted: act.granted(),
             product: self.product_label(iid.product),
-            key: usage.as_ref().map(|u| self.key_view(u)),
+            key,
             agreement,
             machine_history,
-            trace: act.decision.trace.iter().map(|t| shown(t)).collect(),
-            reason,
-            remedy,
-            cid: act.confirmation_id.clone(),
+            trace: act.reasons.iter().map(|t| shown(t)).collect(),
+            // The denying rule's sentence, without its remedy.
+            reason: act.sentence.as_deref().map(shown),
+            remedy: act.remedy.as_deref().map(shown),
+            cid: act.confirmation_id,
             seat,
         })))
     }
 
-    fn search(&self, query: &str) -> Result<Vec<Hit>, String> {
+    fn search(&mut self, query: &str) -> Result<Vec<Hit>, String> {
         let q = query.trim().to_lowercase();
         let mut hits = Vec::new();
         if q.is_empty() {
             return Ok(hits);
         }
-        for a in self.agreements.0.values() {
+        // The agreements as they are now, not as they were at connection.
+        let agreements = expect!(self.call(Request::AgreementList)?, Agreements).agreements;
+        for a in &agreements {
             let text = format!("{} {} {}", a.id, a.customer, a.program.label()).to_lowercase();
             if text.contains(&q) {
                 let v = self.agreement_view(a);
@@ -326,44 +366,17 @@ impl Session {
                 });
             }
         }
-        // Keys: a whole product key or serial, or three or more characters of
-        // one, finds any key; a customer's name finds its agreements' keys.
-        let mut seen = std::collections::BTreeSet::new();
-        let exact = ProductKey::parse(query.trim())
-            .map(|k| k.serial())
-            .ok()
-            .or_else(|| query.trim().parse::<u64>().ok());
-        if let Some(serial) = exact {
-            if let Some(u) = self.ledger.key_usage(serial).map_err(|e| describe(&e))? {
-                seen.insert(serial);
-                hits.push(self.key_hit(&u));
-            }
+        if let Some(me) = self.me.as_mut() {
+            me.agreements = agreements;
         }
-        let needle: String = q.chars().filter(|c| *c != '-').collect();
-        if needle.len() >= 3 {
-            for u in self
-                .ledger
-                .find_keys(&needle, MAX_ROWS)
-                .map_err(|e| describe(&e))?
-            {
-                if seen.insert(u.key.serial) {
-                    hits.push(self.key_hit(&u));
-                }
-            }
-        }
-        for a in self.agreements.0.values() {
-            if hits.len() >= MAX_ROWS {
-                break;
-            }
-            if !(a.customer.to_lowercase().contains(&q) || a.id.contains(&q)) {
-                continue;
-            }
-            for u in self.ledger.keys_of(&a.id).map_err(|e| describe(&e))? {
-                if seen.insert(u.key.serial) {
-                    hits.push(self.key_hit(&u));
-                }
-            }
-        }
+        let keys = expect!(
+            self.call(Request::KeySearch {
+                query: query.trim().to_string(),
+                limit: Some(MAX_ROWS),
+            })?,
+            Keys
+        );
+        hits.extend(keys.keys.iter().map(|u| self.key_hit(u)));
         hits.truncate(MAX_ROWS);
         Ok(hits)
     }
@@ -388,120 +401,93 @@ impl Session {
         }
     }
 
-    fn audit(&self, filter: &str) -> Result<Vec<AuditRow>, String> {
-        let f = filter.trim().to_lowercase();
-        let mut rows: Vec<AuditRow> = self
-            .ledger
-            .audit_entries()
-            .map_err(|e| describe(&e))?
-            .into_iter()
-            .rev()
-            .filter(|e| {
-                f.is_empty()
-                    || [&e.action, &e.actor, &e.subject, &e.detail, &e.at]
-                        .iter()
-                        .any(|s| s.to_lowercase().contains(&f))
-            })
-            .take(MAX_ROWS)
-            .collect();
-        rows.shrink_to_fit();
-        Ok(rows)
+    fn audit(&mut self, filter: &str) -> Result<Vec<AuditRow>, String> {
+        let f = filter.trim();
+        let list = expect!(
+            self.call(Request::AuditShow {
+                filter: (!f.is_empty()).then(|| f.to_string()),
+                limit: Some(MAX_ROWS),
+            })?,
+            Audit
+        );
+        Ok(list.entries.into_iter().rev().collect())
     }
 
-    fn key_detail(&self, serial: u64) -> Result<KeyDetailView, String> {
-        let u = self
-            .ledger
-            .key_usage(serial)
-            .map_err(|e| describe(&e))?
+    fn key_detail(&mut self, serial: u64) -> Result<KeyDetailView, String> {
+        let d = self
+            .key_on_record(serial)?
             .ok_or_else(|| format!("no key with serial {serial}"))?;
-        let agreement = u
+        let agreement = d
             .key
             .agreement
             .as_deref()
-            .and_then(|id| self.agreements.get(id))
+            .and_then(|id| self.agreement(id))
             .map(|a| self.agreement_view(a));
-        let activations = self
-            .ledger
-            .activations_of(serial)
-            .map_err(|e| describe(&e))?
-            .iter()
-            .map(activation_line)
-            .collect();
         Ok(KeyDetailView {
-            key: self.key_view(&u),
+            key: self.key_view(&KeyUsage {
+                key: d.key.clone(),
+                used: d.used,
+                left: d.left,
+            }),
             agreement,
-            activations,
+            activations: d.activations.iter().map(activation_line).collect(),
         })
     }
 
-    fn agreement_detail(&self, id: &str) -> Result<AgreementDetailView, String> {
-        let a = self
-            .agreements
-            .get(id)
-            .ok_or_else(|| format!("agreement {id} is not on file"))?;
-        let keys = self
-            .ledger
-            .keys_of(id)
-            .map_err(|e| describe(&e))?
+    fn agreement_detail(&mut self, id: &str) -> Result<AgreementDetailView, String> {
+        let d = expect!(
+            self.call(Request::AgreementShow { id: id.to_string() })?,
+            Agreement
+        );
+        let affiliates = d
+            .affiliates
             .iter()
-            .map(|u| self.key_view(u))
+            .map(|x| match self.agreement(x) {
+                Some(a) => format!("{} {}", a.id, a.customer),
+                None => x.clone(),
+            })
             .collect();
         Ok(AgreementDetailView {
-            agreement: self.agreement_view(a),
-            affiliates: self
-                .agreements
-                .0
-                .values()
-                .filter(|x| x.parent.as_deref() == Some(id))
-                .map(|x| format!("{} {}", x.id, x.customer))
-                .collect(),
-            keys,
+            agreement: self.agreement_view(&d.agreement),
+            affiliates,
+            keys: d.keys.iter().map(|u| self.key_view(u)).collect(),
         })
     }
 
     /// The calls waiting for an agent, newest first.
-    pub fn handovers(&self) -> Result<Vec<CallView>, String> {
-        Ok(self
-            .ledger
-            .handovers(true)
-            .map_err(|e| describe(&e))?
-            .into_iter()
-            .map(call_view)
-            .collect())
+    pub fn handovers(&mut self) -> Result<Vec<CallView>, String> {
+        let list = expect!(
+            self.call(Request::Handovers { waiting_only: true })?,
+            Handovers
+        );
+        Ok(list.handovers.into_iter().map(call_view).collect())
     }
 
     fn take_call(&mut self, id: i64) -> Result<Reply, String> {
-        let call = self
-            .ledger
-            .handovers(false)
-            .map_err(|e| describe(&e))?
+        let all = expect!(
+            self.call(Request::Handovers {
+                waiting_only: false
+            })?,
+            Handovers
+        );
+        let call = all
+            .handovers
             .into_iter()
             .find(|h| h.id == id)
             .ok_or_else(|| format!("handover #{id} is gone"))?;
-        self.ledger
-            .take_handover(id, &self.user)
-            .map_err(|e| describe(&e))?;
+        expect!(self.call(Request::HandoverTake { id })?, Taken);
         Ok(Reply::CallTaken(call_view(call)))
     }
 
-    fn require_supervisor(&self) -> Result<(), String> {
-        if self.role == Some(Role::Supervisor) {
-            Ok(())
-        } else {
-            Err(format!(
-                "only supervisors do this, and {} is not one",
-                self.user
-            ))
-        }
-    }
-
     fn raise_limit(&mut self, key: &str, limit: u32, reason: &str) -> Result<Reply, String> {
-        self.require_supervisor()?;
-        let serial = parse_key_or_serial(key)?;
-        let rec = self
-            .ledger
-            .set_limit(&self.user, serial, limit, reason)
-            .map_err(|e| describe(&e))?;
+        let rec = expect!(
+            self.call(Request::KeyLimit {
+                key: key.trim().to_string(),
+                limit,
+                reason: reason.to_string(),
+            })?,
+            Key
+        );
         Ok(Reply::Done(format!(
             "the limit of key {} is now {}",
             short_key(&rec.key),
@@ -510,10 +496,13 @@ impl Session {
     }
 
     fn release_seat(&mut self, activation: i64, reason: &str) -> Result<Reply, String> {
-        self.require_supervisor()?;
-        self.ledger
-            .release_seat(&self.user, activation, reason)
-            .map_err(|e| describe(&e))?;
+        expect!(
+            self.call(Request::ActivationRelease {
+                id: activation,
+                reason: reason.to_string(),
+            })?,
+            Released
+        );
         Ok(Reply::Done(format!(
             "the seat of activation #{activation} is released: the replacement machine can take it"
         )))
@@ -526,19 +515,13 @@ impl Session {
         limit: u32,
         reason: &str,
     ) -> Result<Reply, String> {
-        self.require_supervisor()?;
         if reason.trim().is_empty() {
             return Err("a reason is required".into());
         }
-        let p = self
-            .catalog
-            .by_name(product.trim())
-            .cloned()
-            .ok_or_else(|| format!("product {product:?} is not in the catalog"))?;
+        let id = agreement.trim();
         let a = self
-            .agreements
-            .get(agreement.trim())
-            .ok_or_else(|| format!("agreement {agreement} is not on file"))?;
+            .agreement(id)
+            .ok_or_else(|| format!("agreement {id} is not on file"))?;
         if a.program != Program::Partner {
             return Err(format!(
                 "agreement {} is {}, not a partner agreement",
@@ -546,33 +529,24 @@ impl Session {
                 a.program.label()
             ));
         }
-        let secrets = &self.secrets;
-        let rec = self
-            .ledger
-            .issue_key(
-                &self.user,
-                &p,
-                KeyKind::Mak,
-                Some(agreement.trim()),
-                limit,
-                &|k, c| secrets.key_secret(k, c),
-            )
-            .map_err(|e| describe(&e))?;
-        // issue_key records the issue; the reason goes next to it.
-        self.ledger
-            .audit(
-                &self.user,
-                "key.issue.reason",
-                &short_key(&rec.key),
-                reason.trim(),
-            )
-            .map_err(|e| describe(&e))?;
+        let product = product.trim();
+        self.me()?
+            .catalog
+            .by_name(product)
+            .ok_or_else(|| format!("product {product:?} is not in the catalog"))?;
+        let rec = expect!(
+            self.call(Request::KeyIssue {
+                product: product.to_string(),
+                kind: KeyKind::Mak,
+                activations: Some(limit),
+                agreement: Some(id.to_string()),
+                reason: Some(reason.trim().to_string()),
+            })?,
+            Key
+        );
         Ok(Reply::Done(format!(
-            "issued partner key {} for {} ({} activations, agreement {})",
-            rec.key,
-            p.name,
-            limit,
-            agreement.trim()
+            "issued partner key {} for {product} ({limit} activations, agreement {id})",
+            rec.key
         )))
     }
 }
@@ -583,58 +557,7 @@ impl Domain for Session {
     }
 }
 
-/// A session not yet opened or that failed to open: every intent is
-/// answered by trying to open again.
-pub struct Lazy {
-    home: Home,
-    session: Option<Session>,
-    audio: (Option<String>, Option<PathBuf>),
-}
-
-impl Lazy {
-    /// A lazy session on `home`.
-    pub fn new(home: Home, player: Option<String>, voices: Option<PathBuf>) -> Self {
-        Self {
-            home,
-            session: None,
-            audio: (player, voices),
-        }
-    }
-
-    /// Carries out one intent, opening the session first when needed.
-    pub fn handle(&mut self, intent: Intent) -> Reply {
-        if self.session.is_none() || intent == Intent::Connect {
-            match Session::open(&self.home) {
-                Ok(s) => {
-                    let s = s.with_audio(self.audio.0.clone(), self.audio.1.clone());
-                    let info = s.info();
-                    self.session = Some(s);
-                    if intent == Intent::Connect {
-                        return Reply::Connected(info);
-                    }
-                }
-                Err(e) => return Reply::Unavailable(e),
-            }
-        }
-        match self.session.as_mut() {
-            Some(s) => s.handle(intent),
-            None => Reply::Unavailable("no session".into()),
-        }
-    }
-
-    /// The open session, if any.
-    pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
-    }
-}
-
-impl Domain for Lazy {
-    fn request(&mut self, intent: Intent) -> Option<Reply> {
-        Some(self.handle(intent))
-    }
-}
-
-/// The domain on its own thread: intents go in through a channel, replies
+/// The session on its own thread: intents go in through a channel, replies
 /// (and changes to the waiting calls, checked every `poll` while idle) come
 /// out as [`DeskEvent`]s for the reply port.
 pub struct Worker {
@@ -643,7 +566,7 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the worker; `events` receives its replies.
-    pub fn start(mut lazy: Lazy, events: Sender<DeskEvent>, poll: Duration) -> Self {
+    pub fn start(mut session: Session, events: Sender<DeskEvent>, poll: Duration) -> Self {
         let (tx, rx): (Sender<Intent>, Receiver<Intent>) = mpsc::channel();
         std::thread::Builder::new()
             .name("actline-desk-domain".into())
@@ -651,7 +574,7 @@ impl Worker {
                 let mut last: Option<Vec<CallView>> = None;
                 loop {
                     let reply = match rx.recv_timeout(poll) {
-                        Ok(intent) => Some(lazy.handle(intent)),
+                        Ok(intent) => Some(session.handle(intent)),
                         Err(RecvTimeoutError::Timeout) => None,
                         Err(RecvTimeoutError::Disconnected) => return,
                     };
@@ -664,8 +587,8 @@ impl Worker {
                         }
                     }
                     // The IVR's handovers: sent whenever they change.
-                    if let Some(s) = lazy.session() {
-                        if let Ok(calls) = s.handovers() {
+                    if session.me.is_some() {
+                        if let Ok(calls) = session.handovers() {
                             if last.as_ref() != Some(&calls) {
                                 last = Some(calls.clone());
                                 if events

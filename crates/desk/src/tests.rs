@@ -10,12 +10,13 @@ use super::desk::{Conn, Desk, WAITING};
 use super::global::{Global, GlobalData};
 use super::lookup::Mode;
 use super::msg::{Action, DeskEvent, Intent, Msg, ReadBack, Reply, Screen, Ui};
-use super::session::{Domain, Lazy, Session};
+use super::session::{Domain, Engine, Session};
 use actline_engine::client::{Client, Trust};
 use actline_engine::entitlement::rules::Role;
 use actline_engine::fingerprint::Components;
 use actline_engine::home::{os_user, Home};
 use actline_engine::ledger::Ledger;
+use actline_engine::service::Local;
 use std::sync::mpsc;
 use std::time::Duration;
 use tuirealm::component::{AppComponent, Component};
@@ -61,21 +62,46 @@ impl Demo {
 
     /// An installation ID for `product` with `key` on `machine`.
     fn iid(&self, key: &str, product: &str, machine: &str) -> String {
+        self.iid_on(key, product, machine, actline_engine::days::today())
+    }
+
+    /// The same, made on `day`.
+    fn iid_on(&self, key: &str, product: &str, machine: &str, day: u16) -> String {
         let m: Components = serde_json::from_str(machine).unwrap();
-        self.client(machine_name(machine), product)
-            .make_iid(key, product, &m, actline_engine::days::today())
+        // A state of its own per day: a machine activated once refuses to
+        // make another ID while its activation holds.
+        let state = format!("{}-{day}", machine_name(machine));
+        self.client(&state, product)
+            .make_iid(key, product, &m, day)
             .unwrap()
             .unwrap()
             .to_string()
     }
 
+    /// A session as the OS user who made the demo (its supervisor).
     fn session(&self) -> Session {
-        Session::open(&self.home).unwrap()
+        self.session_as(&os_user())
+    }
+
+    /// A session as staff member `user`.
+    fn session_as(&self, user: &str) -> Session {
+        Session::new(
+            engine(&self.home, user),
+            self.home.ledger_path().display().to_string(),
+        )
     }
 
     fn desk(&self) -> Desk {
         desk_with(self.session())
     }
+}
+
+/// The engine in this process on `home`, with `user` as the caller: what
+/// the binary gives the desk for a home its user owns. The home is opened
+/// at the first request, and again after a failure.
+fn engine(home: &Home, user: &str) -> Engine {
+    let local = Local::new(home.clone(), user);
+    Box::new(move |request| local.call(&request, None))
 }
 
 fn machine_name(json: &str) -> &'static str {
@@ -261,7 +287,10 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo
-        .client("client-a", "studio")
+        .client(
+            &format!("client-a-{}", actline_engine::days::today()),
+            "studio",
+        )
         .confirm(
             dec.cid.as_deref().unwrap(),
             &m,
@@ -270,14 +299,32 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
         .expect("the desk's confirmation ID verifies on the machine");
     assert!(!terms.reactivation);
 
-    // The same machine again: a reactivation, and the earlier activation shows.
+    // The same installation ID again (a caller who lost the answer): the
+    // same activation and confirmation ID, nothing new recorded.
     ui(&mut d, Ui::NewEntry);
     ui(&mut d, Ui::Paste(iid.clone()));
     ui(&mut d, Ui::Submit);
     let again = d.activation.decision.clone().unwrap();
     assert!(again.granted);
+    assert_eq!(
+        (again.activation, &again.cid),
+        (dec.activation, &dec.cid),
+        "the first grant again"
+    );
+    assert!(again.seat.contains("granted before"), "{}", again.seat);
+    assert_eq!(again.key.as_ref().unwrap().used, 1);
+
+    // The same machine with a new installation ID (made a day later): a
+    // reactivation, and the earlier activation shows.
+    ui(&mut d, Ui::NewEntry);
+    let later = demo.iid_on(&key, "studio", MACHINE_A, actline_engine::days::today() + 1);
+    ui(&mut d, Ui::Paste(later));
+    ui(&mut d, Ui::Submit);
+    let again = d.activation.decision.clone().unwrap();
+    assert!(again.granted);
     assert_eq!(again.machine_history.len(), 1);
     assert!(again.seat.contains("reactivation"), "{}", again.seat);
+    assert_eq!(again.key.as_ref().unwrap().used, 1, "no new seat");
 }
 
 #[test]
@@ -314,7 +361,7 @@ fn agents_are_not_offered_supervisor_actions() {
         .unwrap()
         .add_staff(&os_user(), "agent7", Role::Agent)
         .unwrap();
-    let mut d = desk_with(demo.session().acting_as("agent7"));
+    let mut d = desk_with(demo.session_as("agent7"));
     assert!(!d.supervisor());
     assert_eq!(d.info().unwrap().role, "agent");
     // The key is not mapped...
@@ -501,12 +548,16 @@ fn lookup_finds_by_any_part_and_the_audit_trail_filters() {
 fn a_missing_ledger_is_a_message_on_screen_and_f5_tries_again() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path().join("nothing"));
-    let mut d = Desk::new(Box::new(Lazy::new(home.clone(), None, None)));
+    let place = home.ledger_path().display().to_string();
+    let mut d = Desk::new(Box::new(Session::new(
+        engine(&home, &os_user()),
+        place.clone(),
+    )));
     d.dispatch(Msg::Intent(Intent::Connect));
     let Conn::Unavailable(e) = &d.conn else {
         panic!("{:?}", d.conn)
     };
-    assert!(e.contains("no ledger here"), "{e}");
+    assert!(e.contains("not an actline home"), "{e}");
     // Typing still works: the group checks need no ledger.
     type_text(&mut d, "1234567");
     assert_eq!(d.activation.digits.len(), 7);
@@ -515,7 +566,7 @@ fn a_missing_ledger_is_a_message_on_screen_and_f5_tries_again() {
     assert!(text.contains("F5 tries again"));
     // Once the ledger exists, F5 connects.
     super::demo::create(&home).unwrap();
-    let mut d = Desk::new(Box::new(Lazy::new(home, None, None)));
+    let mut d = Desk::new(Box::new(Session::new(engine(&home, &os_user()), place)));
     d.dispatch(Msg::Intent(Intent::Connect));
     assert!(matches!(d.conn, Conn::Ready(_)));
 }
@@ -750,7 +801,7 @@ fn snapshot_help_for_agents_lists_no_supervisor_keys() {
         .unwrap()
         .add_staff(&os_user(), "agent7", Role::Agent)
         .unwrap();
-    let mut d = desk_with(demo.session().acting_as("agent7"));
+    let mut d = desk_with(demo.session_as("agent7"));
     ui(&mut d, Ui::ToggleHelp);
     ui(&mut d, Ui::HelpScroll(100));
     let (_, text) = render(d, 100, 30);

@@ -68,6 +68,19 @@ impl Target {
     }
 }
 
+impl std::fmt::Display for Target {
+    /// As [`Target::parse`] reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Unix(p) => write!(f, "unix:{}", p.display()),
+            Target::Https { host, port } if host.contains(':') => {
+                write!(f, "https://[{host}]:{port}")
+            }
+            Target::Https { host, port } => write!(f, "https://{host}:{port}"),
+        }
+    }
+}
+
 /// A connection to the service (one HTTP connection per call).
 pub struct Remote {
     target: Target,
@@ -105,6 +118,11 @@ impl Remote {
             tls,
             rt,
         })
+    }
+
+    /// The service this client talks to.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// Sends `request` (with `idempotency_key` when it changes state; a

@@ -44,11 +44,13 @@ pub const ROUTES: &[Route] = &[
         "activation_release",
     ),
     r("POST", "/v1/keys", "key_issue"),
+    r("GET", "/v1/keys?query&limit:int", "key_search"),
     r("GET", "/v1/keys/{key}", "key_show"),
     r("POST", "/v1/keys/{key}/limit", "key_limit"),
     r("POST", "/v1/keys/{key}/revoke", "key_revoke"),
     r("GET", "/v1/catalog", "catalog_show"),
     r("PUT", "/v1/catalog", "catalog_load"),
+    r("GET", "/v1/agreements", "agreement_list"),
     r("GET", "/v1/agreements/{id}", "agreement_show"),
     r("PUT", "/v1/agreements", "agreements_load"),
     r("GET", "/v1/staff", "staff_list"),
@@ -57,7 +59,7 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/v1/staff/{name}/token", "staff_revoke_token"),
     r("GET", "/v1/trust/{product}", "trust_export"),
     r("GET", "/v1/audit/verify", "audit_verify"),
-    r("GET", "/v1/audit?filter", "audit_show"),
+    r("GET", "/v1/audit?filter&limit:int", "audit_show"),
     r("GET", "/v1/advice?product&machines:int", "advise"),
     r("GET", "/v1/handovers?waiting_only:bool", "handovers"),
     r("POST", "/v1/handovers", "hand_over"),
@@ -356,9 +358,18 @@ mod tests {
                 kind: KeyKind::SiteHost,
                 activations: Some(3),
                 agreement: None,
+                reason: Some("order 1234 & more".into()),
             },
             KeyShow {
                 key: "ABCDE-12345".into(),
+            },
+            KeySearch {
+                query: "north wind/&?".into(),
+                limit: Some(20),
+            },
+            KeySearch {
+                query: "7QX".into(),
+                limit: None,
             },
             KeyLimit {
                 key: "K".into(),
@@ -375,6 +386,7 @@ mod tests {
                 text: "[x]".into(),
             },
             AgreementShow { id: "4711".into() },
+            AgreementList,
             AgreementsLoad {
                 source: "a.toml".into(),
                 text: "".into(),
@@ -396,8 +408,12 @@ mod tests {
             AuditVerify,
             AuditShow {
                 filter: Some("key limit&x=1".into()),
+                limit: Some(5),
             },
-            AuditShow { filter: None },
+            AuditShow {
+                filter: None,
+                limit: None,
+            },
             Advise {
                 product: "studio".into(),
                 machines: 40,

@@ -224,6 +224,7 @@ impl Service {
                 kind,
                 activations,
                 agreement,
+                reason,
             } => {
                 let catalog = ledger.catalog()?;
                 let p = product_named(&catalog, product)?.clone();
@@ -244,10 +245,20 @@ impl Service {
                 let limit = activations.or(default).ok_or_else(|| {
                     ApiError::bad("--activations N is needed (no agreement allowance applies)")
                 })?;
+                let reason = reason.as_deref().map(str::trim);
+                if reason == Some("") {
+                    return Err(ApiError::bad("the reason is empty"));
+                }
                 let rec =
                     ledger.issue_key(me, &p, *kind, agreement.as_deref(), limit, &|k, c| {
                         self.secrets.key_secret(k, c)
                     })?;
+                if let Some(why) = reason {
+                    let short = ProductKey::parse(&rec.key)
+                        .map(|k| k.short())
+                        .unwrap_or_else(|_| rec.key.clone());
+                    ledger.audit(me, "key.issue.reason", &short, why)?;
+                }
                 Reply::Key(rec)
             }
             Request::KeyShow { key } => {
@@ -269,6 +280,9 @@ impl Service {
                     activations,
                 })
             }
+            Request::KeySearch { query, limit } => Reply::Keys(KeyList {
+                keys: search_keys(ledger, query, limit.unwrap_or(MAX_ROWS).min(MAX_ROWS))?,
+            }),
             Request::KeyLimit { key, limit, reason } => {
                 let rec = key_on_record(ledger, key)?;
                 Reply::Key(ledger.set_limit(me, rec.serial, *limit, reason)?)
@@ -311,6 +325,9 @@ impl Service {
                     activations,
                 })
             }
+            Request::AgreementList => Reply::Agreements(AgreementList {
+                agreements: ledger.agreements()?.0.into_values().collect(),
+            }),
             Request::AgreementsLoad { source, text } => {
                 let a =
                     Agreements::parse(source, text).map_err(|e| ApiError::bad(e.to_string()))?;
@@ -368,19 +385,24 @@ impl Service {
                 let (entries, head) = ledger.verify_audit()?;
                 Reply::AuditIntact(AuditIntact { entries, head })
             }
-            Request::AuditShow { filter } => Reply::Audit(AuditList {
-                entries: ledger
+            Request::AuditShow { filter, limit } => {
+                let f = filter.as_deref().map(str::to_lowercase);
+                let mut entries: Vec<_> = ledger
                     .audit_entries()?
                     .into_iter()
                     .filter(|e| {
-                        filter.as_deref().is_none_or(|f| {
-                            [&e.action, &e.actor, &e.subject, &e.detail]
+                        f.as_deref().is_none_or(|f| {
+                            [&e.at, &e.action, &e.actor, &e.subject, &e.detail]
                                 .iter()
-                                .any(|s| s.contains(f))
+                                .any(|s| s.to_lowercase().contains(f))
                         })
                     })
-                    .collect(),
-            }),
+                    .collect();
+                if let Some(n) = limit {
+                    entries.drain(..entries.len().saturating_sub(*n));
+                }
+                Reply::Audit(AuditList { entries })
+            }
             Request::Advise { product, machines } => {
                 let catalog = ledger.catalog()?;
                 let p = product_named(&catalog, product)?;
@@ -419,6 +441,48 @@ impl Service {
     }
 }
 
+/// The engine in this process on a home its user owns, opened at the first
+/// request (so input is checked before the ledger is touched) and again
+/// after a failed opening; every request is made as `caller`. What the
+/// command line and the desk use when no service is named.
+pub struct Local {
+    home: Home,
+    caller: String,
+    service: std::sync::OnceLock<Service>,
+}
+
+impl Local {
+    /// The engine on `home`, asked by `caller` (the OS user, normally).
+    pub fn new(home: Home, caller: impl Into<String>) -> Self {
+        Self {
+            home,
+            caller: caller.into(),
+            service: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The home.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// Serves `request` (see [`Service::handle`]).
+    pub fn call(
+        &self,
+        request: &Request,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let service = match self.service.get() {
+            Some(s) => s,
+            None => {
+                let opened = Service::open(self.home.clone())?;
+                self.service.get_or_init(|| opened)
+            }
+        };
+        service.handle(&self.caller, request, idempotency_key)
+    }
+}
+
 fn to_json(v: &impl serde::Serialize) -> Result<String, ApiError> {
     serde_json::to_string(v).map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))
 }
@@ -442,7 +506,18 @@ pub fn product_named<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Product
     })
 }
 
+/// The key `typed` names: a whole product key, or a serial as the audit
+/// trail prints it.
 fn key_on_record(ledger: &Ledger, typed: &str) -> Result<KeyRecord, ApiError> {
+    let typed = typed.trim();
+    if !typed.is_empty() && typed.bytes().all(|b| b.is_ascii_digit()) {
+        let serial = typed
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad(format!("key serial {typed} is out of range")))?;
+        return ledger.key(serial)?.ok_or_else(|| {
+            ApiError::new(ErrorKind::NotFound, format!("no key with serial {serial}"))
+        });
+    }
     let key = ProductKey::parse(typed).map_err(|e| ApiError::bad(format!("product key: {e}")))?;
     match ledger.key(key.serial())? {
         Some(rec) if rec.key == key.to_string() => Ok(rec),
@@ -451,6 +526,55 @@ fn key_on_record(ledger: &Ledger, typed: &str) -> Result<KeyRecord, ApiError> {
             key.short()
         ))),
     }
+}
+
+/// Keys for a search: a whole key or serial first, then keys containing
+/// three or more typed characters, then the keys of agreements whose number
+/// or customer contains the query; each key once, at most `limit`.
+fn search_keys(
+    ledger: &Ledger,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<crate::ledger::KeyUsage>, ApiError> {
+    let q = query.trim();
+    let mut found = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    if q.is_empty() {
+        return Ok(found);
+    }
+    let mut add = |u: crate::ledger::KeyUsage, found: &mut Vec<_>| {
+        if found.len() < limit && seen.insert(u.key.serial) {
+            found.push(u);
+        }
+    };
+    match key_on_record(ledger, q) {
+        Ok(rec) => {
+            if let Some(u) = ledger.key_usage(rec.serial)? {
+                add(u, &mut found);
+            }
+        }
+        // Not a key or serial on record: the other ways may still find some.
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::BadInput) => {}
+        Err(e) => return Err(e),
+    }
+    let fragment: String = q.chars().filter(|c| *c != '-').collect();
+    if fragment.chars().count() >= 3 {
+        for u in ledger.find_keys(&fragment, limit)? {
+            add(u, &mut found);
+        }
+    }
+    let lower = q.to_lowercase();
+    for a in ledger.agreements()?.0.values() {
+        if found.len() >= limit {
+            break;
+        }
+        if a.customer.to_lowercase().contains(&lower) || a.id.to_lowercase().contains(&lower) {
+            for u in ledger.keys_of(&a.id)? {
+                add(u, &mut found);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The reply to an installation ID activated again: the first grant.
@@ -473,5 +597,12 @@ fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiEr
         reasons,
         remedy: None,
         denial: None,
+        sentence: None,
+        new_seat: false,
+        reactivation_of: None,
+        repeated: true,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,9 @@ use crate::keys::KeyKind;
 use crate::ledger::{ActivationRow, AuditEntry, Handover, KeyUsage};
 use serde::{Deserialize, Serialize};
 
+/// Most rows a search or a listing returns.
+pub const MAX_ROWS: usize = 500;
+
 /// Everything a caller can ask of the engine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -60,15 +63,28 @@ pub enum Request {
         /// The agreement the key belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agreement: Option<String>,
+        /// Why it is issued (audited next to the issue).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A key: kind, product, agreement, seats, activations.
     KeyShow {
-        /// The product key.
+        /// The product key, or its serial as the audit trail prints it.
         key: String,
+    },
+    /// Keys found by a whole key or serial, three or more characters of a
+    /// key, or part of an agreement's number or customer's name (case
+    /// ignored), at most `limit` (default and most: [`MAX_ROWS`]).
+    KeySearch {
+        /// What was typed.
+        query: String,
+        /// Most keys returned.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
     },
     /// Change a key's activation limit (supervisors).
     KeyLimit {
-        /// The product key.
+        /// The product key, or its serial.
         key: String,
         /// The new limit.
         limit: u32,
@@ -77,7 +93,7 @@ pub enum Request {
     },
     /// Revoke a key (supervisors).
     KeyRevoke {
-        /// The product key.
+        /// The product key, or its serial.
         key: String,
         /// Why (audited).
         reason: String,
@@ -96,6 +112,8 @@ pub enum Request {
         /// Licensing ID.
         id: String,
     },
+    /// Every agreement on file.
+    AgreementList,
     /// Replace the agreements (supervisors; all or nothing).
     AgreementsLoad {
         /// Where the text came from.
@@ -133,11 +151,15 @@ pub enum Request {
     },
     /// Recompute and replay the audit trail.
     AuditVerify,
-    /// The audit trail, optionally filtered.
+    /// The audit trail, optionally filtered, oldest first.
     AuditShow {
-        /// Only entries whose action, actor, subject or detail contains this.
+        /// Only entries whose time, action, actor, subject or detail
+        /// contains this (case ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<String>,
+        /// Only the newest this many of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
     },
     /// Recommend a key kind for a planned deployment.
     Advise {
@@ -186,9 +208,12 @@ impl Request {
         match self {
             Health | Whoami => None,
             Activate { .. } | Batch { .. } => agent("activate"),
-            ActivationShow { .. } | KeyShow { .. } | CatalogShow | AgreementShow { .. } => {
-                agent("look up the ledger")
-            }
+            ActivationShow { .. }
+            | KeyShow { .. }
+            | KeySearch { .. }
+            | CatalogShow
+            | AgreementShow { .. }
+            | AgreementList => agent("look up the ledger"),
             StaffList | AuditVerify | AuditShow { .. } | Advise { .. } => {
                 agent("look up the ledger")
             }
@@ -215,8 +240,10 @@ impl Request {
                 | Whoami
                 | ActivationShow { .. }
                 | KeyShow { .. }
+                | KeySearch { .. }
                 | CatalogShow
                 | AgreementShow { .. }
+                | AgreementList
                 | StaffList
                 | AuditVerify
                 | AuditShow { .. }
@@ -250,9 +277,11 @@ pub enum Reply {
     Released(Released),
     Key(KeyRecord),
     KeyDetail(KeyDetail),
+    Keys(KeyList),
     Catalog(Catalog),
     Loaded(Loaded),
     Agreement(AgreementDetail),
+    Agreements(AgreementList),
     Staff(StaffList),
     Token(Token),
     AuditIntact(AuditIntact),
@@ -306,6 +335,19 @@ pub struct ActivationView {
     /// callers that choose what to say by it (the IVR).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denial: Option<crate::entitlement::rules::DenyReason>,
+    /// On a denial: the denying rule's sentence, without the remedy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<String>,
+    /// On a grant: whether it took a new seat of the key.
+    #[serde(default)]
+    pub new_seat: bool,
+    /// On a grant for a machine activated before: that activation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactivation_of: Option<i64>,
+    /// Whether this reply repeats an earlier grant of the same installation
+    /// ID (same number and confirmation ID; nothing was recorded).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeated: bool,
 }
 
 impl ActivationView {
@@ -320,6 +362,20 @@ impl ActivationView {
             reasons: a.decision.trace.clone(),
             remedy: a.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
             denial: a.decision.outcome.as_ref().err().map(|d| d.reason),
+            sentence: a
+                .decision
+                .outcome
+                .as_ref()
+                .err()
+                .map(|d| d.sentence.clone()),
+            new_seat: a.decision.outcome.as_ref().is_ok_and(|g| g.new_seat),
+            reactivation_of: a
+                .decision
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|g| g.reactivation_of),
+            repeated: false,
         }
     }
 
@@ -356,6 +412,20 @@ pub struct KeyDetail {
     pub left: u32,
     /// Its activations, oldest first.
     pub activations: Vec<ActivationRow>,
+}
+
+/// Keys found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyList {
+    /// Each with its use.
+    pub keys: Vec<KeyUsage>,
+}
+
+/// Agreements on file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AgreementList {
+    /// By licensing ID.
+    pub agreements: Vec<Agreement>,
 }
 
 /// A file was loaded.
