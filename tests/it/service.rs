@@ -444,6 +444,19 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
     let o = remote(&["activate", &ids[0], "--json"]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(json(&o)["decision"], "granted");
+    // The desk over TLS with the same token (when tmux is here to run it).
+    let desk = Tmux::start(&format!(
+        "env -u ACTLINE_HOME {} --server {url} --token-file {} --ca {} agent; sleep 60",
+        env!("CARGO_BIN_EXE_actline"),
+        token_file.display(),
+        cert.display()
+    ));
+    match &desk {
+        Some(d) => {
+            d.wait_for(&format!(" carol · agent · ledger via {url}"));
+        }
+        None => eprintln!("the desk part skipped: tmux is not installed"),
+    }
     // carol is an agent: a limit change is refused by the service.
     let o = remote(&["key", "limit", &key, "9", "--reason", "more"]);
     assert_eq!(o.status.code(), Some(2));
@@ -483,6 +496,15 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
     let o = remote(&["activate", &ids[1]]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("revoked"), "{}", err(&o));
+    // The desk too: its next request (the waiting calls, asked every two
+    // seconds) is refused, and it says so instead of going on.
+    // (F5 first: had it polled while the token was expired, it is already
+    // disconnected, and F5 asks again.)
+    if let Some(d) = &desk {
+        d.keys(false, "F5");
+        d.wait_for("unknown or was revoked");
+        d.wait_for("not connected to the ledger — F5 tries again");
+    }
     // The token is stored hashed, never as issued.
     let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
     let n: i64 = db

@@ -45,6 +45,9 @@ pub struct Session {
     engine: Engine,
     place: String,
     me: Option<Me>,
+    /// Set when the engine stopped knowing the caller (a token revoked or
+    /// expired mid-shift): the desk is then disconnected, saying why.
+    lost: Option<String>,
     speaker: Speaker,
 }
 
@@ -86,6 +89,7 @@ impl Session {
             engine,
             place: place.into(),
             me: None,
+            lost: None,
             speaker: Speaker::new(None, None),
         }
     }
@@ -96,8 +100,25 @@ impl Session {
         self
     }
 
+    /// Sends `request`; an error in words.
     fn call(&mut self, request: Request) -> Result<api::Reply, String> {
-        (self.engine)(request).map_err(|e| describe(&e))
+        self.send(request).map_err(|e| describe(&e))
+    }
+
+    /// Sends `request`; notes when the engine no longer knows the caller.
+    fn send(&mut self, request: Request) -> Result<api::Reply, ApiError> {
+        (self.engine)(request).inspect_err(|e| {
+            if e.kind == ErrorKind::Unauthenticated {
+                self.lost = Some(e.message.clone());
+            }
+        })
+    }
+
+    /// The desk is disconnected when the engine stopped knowing the caller.
+    fn disconnected(&mut self) -> Option<Reply> {
+        let why = self.lost.take()?;
+        self.me = None;
+        Some(Reply::Unavailable(why))
     }
 
     /// Asks the engine who the caller is and reads the catalog and the
@@ -157,6 +178,7 @@ impl Session {
     /// connected yet (or asks again with [`Intent::Connect`]).
     pub fn handle(&mut self, intent: Intent) -> Reply {
         if self.me.is_none() || intent == Intent::Connect {
+            self.lost = None;
             match self.connect() {
                 Ok(info) if intent == Intent::Connect => return Reply::Connected(info),
                 Ok(_) => {}
@@ -188,10 +210,23 @@ impl Session {
                 reason,
             } => self.issue_partner_key(&product, &agreement, limit, &reason),
         };
+        if let Some(r) = self.disconnected() {
+            return r;
+        }
         result.unwrap_or_else(|error| Reply::Failed {
             what: what.to_string(),
             error,
         })
+    }
+
+    /// The waiting calls, when connected (the worker asks every few seconds);
+    /// the desk disconnected when the engine no longer knows the caller.
+    pub fn poll(&mut self) -> Option<Reply> {
+        self.me.as_ref()?;
+        match self.handovers() {
+            Ok(calls) => Some(Reply::Handovers(calls)),
+            Err(_) => self.disconnected(),
+        }
     }
 
     fn me(&self) -> Result<&Me, String> {
@@ -244,7 +279,7 @@ impl Session {
 
     /// The key with `serial` and its activations; `None` when no key has it.
     fn key_on_record(&mut self, serial: u64) -> Result<Option<api::KeyDetail>, String> {
-        match (self.engine)(Request::KeyShow {
+        match self.send(Request::KeyShow {
             key: serial.to_string(),
         }) {
             Ok(reply) => Ok(Some(expect!(reply, KeyDetail))),
@@ -587,17 +622,17 @@ impl Worker {
                         }
                     }
                     // The IVR's handovers: sent whenever they change.
-                    if session.me.is_some() {
-                        if let Ok(calls) = session.handovers() {
-                            if last.as_ref() != Some(&calls) {
-                                last = Some(calls.clone());
-                                if events
-                                    .send(DeskEvent::Reply(Reply::Handovers(calls)))
-                                    .is_err()
-                                {
-                                    return;
-                                }
-                            }
+                    let news = match session.poll() {
+                        Some(Reply::Handovers(calls)) if last.as_ref() == Some(&calls) => None,
+                        Some(Reply::Handovers(calls)) => {
+                            last = Some(calls.clone());
+                            Some(Reply::Handovers(calls))
+                        }
+                        other => other,
+                    };
+                    if let Some(r) = news {
+                        if events.send(DeskEvent::Reply(r)).is_err() {
+                            return;
                         }
                     }
                 }

@@ -124,7 +124,7 @@ pub fn status(desk: &Desk, f: &mut Frame, area: Rect) {
     let text = match &desk.conn {
         Conn::Connecting => " opening the ledger…".to_string(),
         Conn::Ready(i) => format!(" {} · {} · ledger {}", i.user, i.role, i.ledger),
-        Conn::Unavailable(_) => " no ledger — F5 tries again".to_string(),
+        Conn::Unavailable(_) => " not connected to the ledger — F5 tries again".to_string(),
     };
     f.render_widget(Paragraph::new(Line::styled(text, style)).style(style), area);
 }
