@@ -421,3 +421,69 @@ fn clipped_caller_audio_still_gives_every_digit() {
         "0123456789*#"
     );
 }
+
+#[test]
+fn a_call_taken_twenty_milliseconds_at_a_time_sounds_and_reads_as_the_same_call_run_at_once() {
+    use actline::ivr::call::Outward;
+    let (voice, _) = voice::load_language(&VoiceSource::BuiltIn, "en").unwrap();
+    let engine = Engine::new(
+        Arc::new(voice),
+        Grammars::builtin().unwrap(),
+        FlowConfig::default(),
+    );
+    let key = actline::keys::ProductKey::issue(b"k", KeyKind::Mak, 7);
+    let iid = InstallationId::new(
+        201,
+        &key,
+        actline::fingerprint::HardwareHash::default(),
+        2500,
+    );
+    // Keys on 20 ms boundaries (the live driver's tick), one typed during a
+    // prompt (barge-in), the caller hanging up at 100 s.
+    let keys: Vec<(u64, char)> = iid
+        .to_string()
+        .replace('-', "")
+        .chars()
+        .enumerate()
+        .map(|(i, c)| (1_000 + i as u64 * 280, c))
+        .collect();
+    let caller = Caller {
+        keys: keys.clone(),
+        hangup_ms: 100_000,
+    };
+    let (at_once, audio_at_once) = engine.run("c", &caller, &FakeDesk);
+
+    let mut call = engine.answer("c");
+    let mut audio = Vec::new();
+    let mut next = 0;
+    let mut t = 0u64;
+    while t < caller.hangup_ms && !call.is_done() {
+        t += 20;
+        while next < keys.len() && keys[next].0 <= t {
+            call.key(keys[next].0, keys[next].1);
+            next += 1;
+        }
+        call.at(t);
+        for out in call.take_outward() {
+            if let Outward::Decide(iid) = out {
+                call.decided(t, FakeDesk.decide("c", &iid));
+            }
+        }
+        audio.extend(call.take_audio(t));
+    }
+    if !call.is_done() {
+        call.hang_up(caller.hangup_ms);
+    }
+    let (live, rest) = call.finish(caller.hangup_ms);
+    audio.extend(rest);
+    assert_eq!(live.outcome, at_once.outcome);
+    assert_eq!(live.confirmation_id, at_once.confirmation_id);
+    assert!(live.confirmation_id.is_some());
+    let n = audio_at_once.len().min(audio.len());
+    assert!(n > 8_000 * 30, "{n} samples");
+    assert_eq!(
+        audio[..n],
+        audio_at_once[..n],
+        "the same samples at the same times"
+    );
+}

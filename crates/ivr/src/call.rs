@@ -155,41 +155,10 @@ struct Playing {
     samples: Vec<i16>,
 }
 
-/// Starts playing a prompt at `now`, noting it in the transcript.
-fn start(events: &mut Vec<Entry>, now: u64, name: String, samples: Vec<i16>) -> Playing {
-    events.push(Entry {
-        t_ms: now,
-        what: What::Call(CallEvent::PromptPlayed {
-            prompt: name.clone(),
-            duration_ms: samples_to_ms(samples.len()),
-        }),
-    });
-    Playing {
-        name,
-        start_ms: now,
-        samples,
+impl Playing {
+    fn end_ms(&self) -> u64 {
+        self.start_ms + samples_to_ms(self.samples.len())
     }
-}
-
-/// Writes what was played of a prompt, up to `until_ms`, into the call audio.
-fn flush(p: Playing, until_ms: u64, audio: &mut Vec<i16>) {
-    let start = ms_to_samples(p.start_ms);
-    let n = ms_to_samples(until_ms.saturating_sub(p.start_ms)).min(p.samples.len());
-    if audio.len() < start + n {
-        audio.resize(start + n, 0);
-    }
-    audio[start..start + n].copy_from_slice(&p.samples[..n]);
-}
-
-/// Cuts a prompt short at `now`, noting it in the transcript.
-fn stop(p: Playing, now: u64, events: &mut Vec<Entry>, audio: &mut Vec<i16>) {
-    events.push(Entry {
-        t_ms: now,
-        what: What::Call(CallEvent::PromptStopped {
-            prompt: p.name.clone(),
-        }),
-    });
-    flush(p, now, audio);
 }
 
 fn ms_to_samples(ms: u64) -> usize {
@@ -198,6 +167,359 @@ fn ms_to_samples(ms: u64) -> usize {
 
 fn samples_to_ms(n: usize) -> u64 {
     n as u64 * 1000 / RATE as u64
+}
+
+/// What the driver of a [`Call`] must do for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outward {
+    /// Decide this installation ID and answer with [`Call::decided`]; the
+    /// call holds every other input until then.
+    Decide(InstallationId),
+    /// Hand the caller to an agent (and store the hand-over for the desk).
+    Transfer {
+        /// Why.
+        reason: String,
+        /// Groups accepted so far.
+        groups: Vec<String>,
+        /// The whole ID, when complete.
+        installation_id: Option<String>,
+        /// The decision trace, when there was a decision.
+        reasons: Vec<String>,
+    },
+    /// End the call (the IVR hangs up).
+    HangUp,
+}
+
+/// An input held while a decision is awaited.
+enum Held {
+    Key(char),
+    HangUp,
+}
+
+/// One call in progress: its flow, the prompt playing and those queued,
+/// the one timer, the transcript so far, and the IVR's audio not yet taken.
+///
+/// It has no clock and does no I/O: every input carries the time (in
+/// milliseconds from the answer), and what the call needs done comes out as
+/// [`Outward`]s. The same call runs on a virtual clock ([`Engine::run`],
+/// recorded calls) and on the wall clock (the SIP line, which takes its
+/// audio 20 ms at a time with [`Call::take_audio`]). Inputs must come in
+/// time order; an earlier time counts as the latest one seen.
+pub struct Call {
+    id: String,
+    voice: Arc<Voice>,
+    opts: RenderOptions,
+    flow: Flow,
+    now: u64,
+    playing: Option<Playing>,
+    queue: VecDeque<(String, Vec<i16>)>,
+    timer: Option<u64>,
+    events: Vec<Entry>,
+    outward: Vec<Outward>,
+    deciding: bool,
+    held: VecDeque<(u64, Held)>,
+    hung_up_by: Option<&'static str>,
+    /// The IVR's audio from sample `base` on.
+    audio: Vec<i16>,
+    base: usize,
+}
+
+impl Call {
+    fn new(engine: &Engine, id: &str) -> Self {
+        let mut call = Call {
+            id: id.to_string(),
+            voice: engine.voice.clone(),
+            opts: RenderOptions::new(OutputRate::Hz8000, 1.0).unwrap_or_default(),
+            flow: Flow::new(engine.config.clone(), &engine.grammars),
+            now: 0,
+            playing: None,
+            queue: VecDeque::new(),
+            timer: None,
+            events: vec![Entry {
+                t_ms: 0,
+                what: What::Call(CallEvent::Answered),
+            }],
+            outward: Vec::new(),
+            deciding: false,
+            held: VecDeque::new(),
+            hung_up_by: None,
+            audio: Vec::new(),
+            base: 0,
+        };
+        call.send(Event::Start);
+        call
+    }
+
+    /// The call's identifier.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The flow has ended (the IVR or the caller hung up).
+    pub fn is_done(&self) -> bool {
+        self.flow.is_done()
+    }
+
+    /// When the next prompt end or timeout falls due, if any (none while a
+    /// decision is awaited).
+    pub fn next_due(&self) -> Option<u64> {
+        if self.deciding {
+            return None;
+        }
+        [self.playing.as_ref().map(Playing::end_ms), self.timer]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether a prompt is playing.
+    pub fn is_playing(&self) -> bool {
+        self.playing.is_some()
+    }
+
+    /// What the driver must do, oldest first.
+    pub fn take_outward(&mut self) -> Vec<Outward> {
+        std::mem::take(&mut self.outward)
+    }
+
+    /// Brings the call to `now`: every prompt end and timeout due by then,
+    /// in time order (a prompt end before a timeout at the same moment).
+    pub fn at(&mut self, now: u64) {
+        self.run_due(now, true);
+    }
+
+    /// A key heard at `now` (what falls due at the same moment comes after
+    /// it). Held while a decision is awaited.
+    pub fn key(&mut self, now: u64, key: char) {
+        if self.deciding {
+            self.held.push_back((now, Held::Key(key)));
+            return;
+        }
+        self.run_due(now, false);
+        if self.deciding {
+            self.held.push_back((now, Held::Key(key)));
+            return;
+        }
+        self.send(Event::Key(key));
+    }
+
+    /// The caller hung up at `now`.
+    pub fn hang_up(&mut self, now: u64) {
+        if self.deciding {
+            self.held.push_back((now, Held::HangUp));
+            return;
+        }
+        self.run_due(now, true);
+        if self.deciding {
+            self.held.push_back((now, Held::HangUp));
+            return;
+        }
+        if self.flow.is_done() {
+            return;
+        }
+        if let Some(p) = self.playing.take() {
+            self.stop(p);
+        }
+        self.hung_up_by = Some("caller");
+        self.send(Event::HangUp);
+    }
+
+    /// The answer to [`Outward::Decide`], at `now`; then the inputs held
+    /// meanwhile, in order.
+    pub fn decided(&mut self, now: u64, decision: CallDecision) {
+        if !self.deciding {
+            return;
+        }
+        self.deciding = false;
+        self.advance(now);
+        self.send(Event::Decision(decision));
+        while !self.deciding {
+            let Some((t, input)) = self.held.pop_front() else {
+                break;
+            };
+            match input {
+                Held::Key(k) => self.key(t, k),
+                Held::HangUp => self.hang_up(t),
+            }
+        }
+    }
+
+    fn advance(&mut self, now: u64) {
+        self.now = self.now.max(now);
+    }
+
+    /// Runs what falls due before `now` (`inclusive`: at `now` too).
+    fn run_due(&mut self, now: u64, inclusive: bool) {
+        let mut guard = 0u32;
+        while !self.flow.is_done() && !self.deciding && guard < 10_000 {
+            guard += 1;
+            let Some(t) = self.next_due() else { break };
+            if t > now || (!inclusive && t == now) {
+                break;
+            }
+            self.advance(t);
+            let prompt_end = self.playing.as_ref().map(Playing::end_ms);
+            if prompt_end == Some(t) {
+                if let Some(p) = self.playing.take() {
+                    self.flush(&p, t);
+                }
+                if let Some((name, samples)) = self.queue.pop_front() {
+                    self.start(name, samples);
+                }
+                self.send(Event::PromptEnded);
+            } else {
+                self.timer = None;
+                self.send(Event::Timeout);
+            }
+        }
+        self.advance(now);
+    }
+
+    /// Hands `event` to the flow and carries out its actions at `self.now`.
+    fn send(&mut self, event: Event) {
+        let actions = match self.flow.handle(event) {
+            Ok(actions) => actions,
+            Err(e) => {
+                // An event the flow did not expect (a bug in the driver): the
+                // flow is unchanged; say so.
+                self.note(What::Call(CallEvent::Unexpected {
+                    detail: e.to_string(),
+                }));
+                return;
+            }
+        };
+        for action in actions {
+            match action {
+                Action::Play { name, plan } => {
+                    let samples = self.voice.render(&plan, &self.opts);
+                    if self.playing.is_none() {
+                        self.start(name, samples);
+                    } else {
+                        self.queue.push_back((name, samples));
+                    }
+                }
+                Action::StopPlayback => {
+                    if let Some(p) = self.playing.take() {
+                        self.stop(p);
+                    }
+                    self.queue.clear();
+                }
+                Action::StartTimer(ms) => self.timer = Some(self.now.saturating_add(ms)),
+                Action::CancelTimer => self.timer = None,
+                Action::Decide(iid) => {
+                    self.deciding = true;
+                    self.outward.push(Outward::Decide(iid));
+                }
+                Action::Transfer {
+                    reason,
+                    groups,
+                    installation_id,
+                    reasons,
+                } => {
+                    self.note(What::Call(CallEvent::Transfer {
+                        reason: reason.clone(),
+                        groups: groups.clone(),
+                    }));
+                    self.outward.push(Outward::Transfer {
+                        reason,
+                        groups,
+                        installation_id,
+                        reasons,
+                    });
+                }
+                Action::HangUp => {
+                    self.hung_up_by = Some("ivr");
+                    self.outward.push(Outward::HangUp);
+                }
+                Action::Note(n) => self.note(What::Note(n)),
+            }
+        }
+    }
+
+    fn note(&mut self, what: What) {
+        self.events.push(Entry {
+            t_ms: self.now,
+            what,
+        });
+    }
+
+    /// Starts playing a prompt now, noting it in the transcript.
+    fn start(&mut self, name: String, samples: Vec<i16>) {
+        self.note(What::Call(CallEvent::PromptPlayed {
+            prompt: name.clone(),
+            duration_ms: samples_to_ms(samples.len()),
+        }));
+        self.playing = Some(Playing {
+            name,
+            start_ms: self.now,
+            samples,
+        });
+    }
+
+    /// Cuts a prompt short now (barge-in, hang-up), noting it.
+    fn stop(&mut self, p: Playing) {
+        self.note(What::Call(CallEvent::PromptStopped {
+            prompt: p.name.clone(),
+        }));
+        self.flush(&p, self.now);
+    }
+
+    /// Writes what is played of `p` up to `until_ms` into the call's audio
+    /// (what was taken already is not written again).
+    fn flush(&mut self, p: &Playing, until_ms: u64) {
+        let start = ms_to_samples(p.start_ms);
+        let n = ms_to_samples(until_ms.saturating_sub(p.start_ms)).min(p.samples.len());
+        let (from, to) = (start.max(self.base), start + n);
+        if from >= to {
+            return;
+        }
+        if self.audio.len() < to - self.base {
+            self.audio.resize(to - self.base, 0);
+        }
+        self.audio[from - self.base..to - self.base].copy_from_slice(&p.samples[from - start..n]);
+    }
+
+    /// The IVR's audio from where the last take ended up to `until_ms`
+    /// (silence where nothing played), for a driver that sends it as it
+    /// goes; the call keeps none of it.
+    pub fn take_audio(&mut self, until_ms: u64) -> Vec<i16> {
+        if let Some(p) = self.playing.take() {
+            self.flush(&p, until_ms);
+            self.playing = Some(p);
+        }
+        let end = ms_to_samples(until_ms);
+        if end <= self.base {
+            return Vec::new();
+        }
+        self.audio.resize(end - self.base, 0);
+        self.base = end;
+        std::mem::take(&mut self.audio)
+    }
+
+    /// Ends the call at `end_ms` (at least the last input's time): the
+    /// transcript, and the IVR's audio not taken, up to the end.
+    pub fn finish(mut self, end_ms: u64) -> (Transcript, Vec<i16>) {
+        if let Some(p) = self.playing.take() {
+            let now = self.now;
+            self.flush(&p, now);
+        }
+        self.note(What::Call(CallEvent::HangUp {
+            by: self.hung_up_by.unwrap_or("ivr").to_string(),
+        }));
+        let total = ms_to_samples(end_ms.max(self.now));
+        if self.audio.len() + self.base < total {
+            self.audio.resize(total - self.base, 0);
+        }
+        let transcript = Transcript {
+            call: self.id.clone(),
+            outcome: self.flow.outcome().unwrap_or(Outcome::Abandoned),
+            installation_id: self.flow.installation_id().map(|i| i.to_string()),
+            confirmation_id: self.flow.confirmation_id().map(str::to_string),
+            duration_ms: self.now,
+            events: self.events,
+        };
+        (transcript, self.audio)
+    }
 }
 
 impl Engine {
@@ -210,144 +532,60 @@ impl Engine {
         }
     }
 
-    /// Runs one call to its end. Returns the transcript and the IVR's side of
-    /// the call as 8 kHz audio, time-aligned with the caller's.
-    pub fn run(&self, call: &str, caller: &Caller, desk: &dyn Desk) -> (Transcript, Vec<i16>) {
-        let opts = RenderOptions::new(OutputRate::Hz8000, 1.0).unwrap_or_default();
-        let mut flow = Flow::new(self.config.clone(), &self.grammars);
-        let mut audio: Vec<i16> = Vec::new();
-        let mut events: Vec<Entry> = Vec::new();
-        let mut now = 0u64;
-        let mut playing: Option<Playing> = None;
-        let mut queue: VecDeque<(String, Vec<i16>)> = VecDeque::new();
-        let mut timer: Option<u64> = None;
-        let mut pending: VecDeque<Event> = VecDeque::from([Event::Start]);
-        let mut next_key = 0usize;
-        let mut hung_up_by: Option<&str> = None;
-        events.push(Entry {
-            t_ms: 0,
-            what: What::Call(CallEvent::Answered),
-        });
+    /// Answers a call: its flow starts at time 0.
+    pub fn answer(&self, call: &str) -> Call {
+        Call::new(self, call)
+    }
 
+    /// Runs one call to its end on a virtual clock. Returns the transcript
+    /// and the IVR's side of the call as 8 kHz audio, time-aligned with the
+    /// caller's.
+    pub fn run(&self, call: &str, caller: &Caller, desk: &dyn Desk) -> (Transcript, Vec<i16>) {
+        let mut c = self.answer(call);
+        let mut next_key = 0usize;
+        let mut hung_up = false;
         let mut guard = 0u32;
-        while !flow.is_done() && guard < 100_000 {
+        loop {
             guard += 1;
-            if let Some(ev) = pending.pop_front() {
-                let actions = match flow.handle(ev) {
-                    Ok(actions) => actions,
-                    Err(e) => {
-                        // The runner sent an event the flow did not expect
-                        // (a bug here): the flow is unchanged; say so.
-                        events.push(Entry {
-                            t_ms: now,
-                            what: What::Call(CallEvent::Unexpected {
-                                detail: e.to_string(),
-                            }),
-                        });
-                        continue;
+            for out in c.take_outward() {
+                match out {
+                    Outward::Decide(iid) => {
+                        let d = desk.decide(call, &iid);
+                        let now = c.now;
+                        c.decided(now, d);
                     }
-                };
-                for action in actions {
-                    match action {
-                        Action::Play { name, plan } => {
-                            let samples = self.voice.render(&plan, &opts);
-                            if playing.is_none() {
-                                playing = Some(start(&mut events, now, name, samples));
-                            } else {
-                                queue.push_back((name, samples));
-                            }
-                        }
-                        Action::StopPlayback => {
-                            if let Some(p) = playing.take() {
-                                stop(p, now, &mut events, &mut audio);
-                            }
-                            queue.clear();
-                        }
-                        Action::StartTimer(ms) => timer = Some(now.saturating_add(ms)),
-                        Action::CancelTimer => timer = None,
-                        Action::Decide(iid) => {
-                            pending.push_back(Event::Decision(desk.decide(call, &iid)))
-                        }
-                        Action::Transfer {
-                            reason,
-                            groups,
-                            installation_id,
-                            reasons,
-                        } => {
-                            desk.hand_over(
-                                call,
-                                &reason,
-                                &groups,
-                                installation_id.as_deref(),
-                                &reasons,
-                            );
-                            events.push(Entry {
-                                t_ms: now,
-                                what: What::Call(CallEvent::Transfer { reason, groups }),
-                            });
-                        }
-                        Action::HangUp => hung_up_by = Some("ivr"),
-                        Action::Note(n) => events.push(Entry {
-                            t_ms: now,
-                            what: What::Note(n),
-                        }),
+                    Outward::Transfer {
+                        reason,
+                        groups,
+                        installation_id,
+                        reasons,
+                    } => {
+                        desk.hand_over(call, &reason, &groups, installation_id.as_deref(), &reasons)
                     }
+                    Outward::HangUp => {}
                 }
-                continue;
             }
-            // Nothing pending: advance the clock to the next thing that happens.
-            let prompt_end = playing
-                .as_ref()
-                .map(|p| p.start_ms + samples_to_ms(p.samples.len()));
-            let key_at = caller.keys.get(next_key).map(|k| k.0.max(now));
-            let candidates = [key_at, prompt_end, timer, Some(caller.hangup_ms.max(now))];
-            let Some(t) = candidates.iter().flatten().copied().min() else {
+            if c.is_done() || hung_up || guard > 100_000 {
                 break;
-            };
-            now = t;
-            if key_at == Some(t) {
-                pending.push_back(Event::Key(caller.keys[next_key].1));
-                next_key += 1;
-            } else if prompt_end == Some(t) {
-                if let Some(p) = playing.take() {
-                    flush(p, now, &mut audio);
+            }
+            // The next thing that happens: a key, a prompt end or timeout,
+            // the caller's hang-up, in that order at the same moment.
+            let key_at = caller.keys.get(next_key).map(|k| k.0.max(c.now));
+            let due = c.next_due();
+            let hangup = caller.hangup_ms.max(c.now);
+            match (key_at, due) {
+                (Some(k), d) if k <= hangup && d.is_none_or(|d| k <= d) => {
+                    c.key(k, caller.keys[next_key].1);
+                    next_key += 1;
                 }
-                if let Some((name, samples)) = queue.pop_front() {
-                    playing = Some(start(&mut events, now, name, samples));
+                (_, Some(d)) if d <= hangup => c.at(d),
+                _ => {
+                    c.hang_up(hangup);
+                    hung_up = true;
                 }
-                pending.push_back(Event::PromptEnded);
-            } else if timer == Some(t) {
-                timer = None;
-                pending.push_back(Event::Timeout);
-            } else {
-                if let Some(p) = playing.take() {
-                    stop(p, now, &mut events, &mut audio);
-                }
-                hung_up_by = Some("caller");
-                pending.push_back(Event::HangUp);
             }
         }
-        if let Some(p) = playing.take() {
-            flush(p, now, &mut audio);
-        }
-        events.push(Entry {
-            t_ms: now,
-            what: What::Call(CallEvent::HangUp {
-                by: hung_up_by.unwrap_or("ivr").to_string(),
-            }),
-        });
-        let total = ms_to_samples(caller.hangup_ms.max(now));
-        if audio.len() < total {
-            audio.resize(total, 0);
-        }
-        let transcript = Transcript {
-            call: call.to_string(),
-            outcome: flow.outcome().unwrap_or(Outcome::Abandoned),
-            installation_id: flow.installation_id().map(|i| i.to_string()),
-            confirmation_id: flow.confirmation_id().map(str::to_string),
-            duration_ms: now,
-            events,
-        };
-        (transcript, audio)
+        let end = caller.hangup_ms;
+        c.finish(end)
     }
 }
