@@ -57,6 +57,7 @@ prompts! {
     NoMatch => "no_match": "\"Sorry, I did not understand.\"",
     TooManyErrors => "too_many_errors": "\"Let me transfer you to an agent.\"",
     Goodbye => "goodbye": "\"Goodbye.\"",
+    AgentCallback => "agent_callback": "\"No agent can take your call right now. An agent will call you back. Goodbye.\" — the line, when a transfer cannot be made.",
 }
 
 impl fmt::Display for Prompt {
