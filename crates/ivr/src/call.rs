@@ -9,7 +9,7 @@
 
 use super::flow::{Action, CallDecision, Event, Flow, FlowConfig, Grammars, Note, Outcome};
 use actline_formats::ids::InstallationId;
-use actline_voice::{OutputRate, RenderOptions, Voice};
+use actline_voice::{OutputRate, Plan, RenderOptions, Voice};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -324,6 +324,19 @@ impl Call {
         self.send(Event::HangUp);
     }
 
+    /// Plays `plan` at `now`, after whatever is playing: the line's own
+    /// words, once the flow is over (that an agent will call back when a
+    /// transfer could not be made). [`Call::is_playing`] says when it ended.
+    pub fn announce(&mut self, now: u64, name: &str, plan: &Plan) {
+        self.run_due(now, true);
+        let samples = self.voice.render(plan, &self.opts);
+        if self.playing.is_none() {
+            self.start(name.to_string(), samples);
+        } else {
+            self.queue.push_back((name.to_string(), samples));
+        }
+    }
+
     /// The answer to [`Outward::Decide`], at `now`; then the inputs held
     /// meanwhile, in order.
     pub fn decided(&mut self, now: u64, decision: CallDecision) {
@@ -351,7 +364,7 @@ impl Call {
     /// Runs what falls due before `now` (`inclusive`: at `now` too).
     fn run_due(&mut self, now: u64, inclusive: bool) {
         let mut guard = 0u32;
-        while !self.flow.is_done() && !self.deciding && guard < 10_000 {
+        while !self.deciding && guard < 10_000 {
             guard += 1;
             let Some(t) = self.next_due() else { break };
             if t > now || (!inclusive && t == now) {
@@ -359,6 +372,7 @@ impl Call {
             }
             self.advance(t);
             let prompt_end = self.playing.as_ref().map(Playing::end_ms);
+            let done = self.flow.is_done();
             if prompt_end == Some(t) {
                 if let Some(p) = self.playing.take() {
                     self.flush(&p, t);
@@ -366,10 +380,15 @@ impl Call {
                 if let Some((name, samples)) = self.queue.pop_front() {
                     self.start(name, samples);
                 }
-                self.send(Event::PromptEnded);
+                // Once the flow is over, only the line's own words play on.
+                if !done {
+                    self.send(Event::PromptEnded);
+                }
             } else {
                 self.timer = None;
-                self.send(Event::Timeout);
+                if !done {
+                    self.send(Event::Timeout);
+                }
             }
         }
         self.advance(now);

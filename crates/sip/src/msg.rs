@@ -185,7 +185,14 @@ fn reason_phrase(i: &str) -> Res<'_, &str> {
 // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
 fn status_line(i: &str) -> Res<'_, StartLine> {
     map(
-        (sip_version, char(' '), status_code, opt(char(' ')), reason_phrase, crlf),
+        (
+            sip_version,
+            char(' '),
+            status_code,
+            opt(char(' ')),
+            reason_phrase,
+            crlf,
+        ),
         |(_, _, code, _, reason, _)| StartLine::Response {
             code,
             reason: reason.to_string(),
@@ -260,14 +267,23 @@ impl Message {
             )));
         }
         // The head ends at the first empty line.
-        let (head_len, body_at) = find_head_end(bytes)
-            .ok_or_else(|| err("no empty line ends the headers"))?;
-        let head = std::str::from_utf8(&bytes[..head_len])
-            .map_err(|e| err(format!("the headers are not UTF-8 (byte {})", e.valid_up_to())))?;
+        let (head_len, body_at) =
+            find_head_end(bytes).ok_or_else(|| err("no empty line ends the headers"))?;
+        let head = std::str::from_utf8(&bytes[..head_len]).map_err(|e| {
+            err(format!(
+                "the headers are not UTF-8 (byte {})",
+                e.valid_up_to()
+            ))
+        })?;
         let (mut rest, start) = start_line(head).map_err(|_| {
             err(format!(
                 "line 1 is neither a request line nor a status line: {:?}",
-                head.lines().next().unwrap_or("").chars().take(80).collect::<String>()
+                head.lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
             ))
         })?;
         if let StartLine::Response { code, .. } = start {
@@ -284,7 +300,12 @@ impl Message {
             let (r, (name, value)) = header_line(rest).map_err(|_| {
                 err(format!(
                     "line {line} is not a header (name: value): {:?}",
-                    rest.lines().next().unwrap_or("").chars().take(80).collect::<String>()
+                    rest.lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(80)
+                        .collect::<String>()
                 ))
             })?;
             line += rest[..rest.len() - r.len()].matches('\n').count();
@@ -436,7 +457,11 @@ impl Message {
                 continue;
             }
             // Never let a value end the line early.
-            let value: String = h.value.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+            let value: String = h
+                .value
+                .chars()
+                .filter(|c| *c != '\r' && *c != '\n')
+                .collect();
             out.push_str(&h.name);
             out.push_str(": ");
             out.push_str(&value);
@@ -583,7 +608,12 @@ impl NameAddr {
     /// Parses a value.
     pub fn parse(v: &str) -> Result<Self, ParseError> {
         let v = v.trim();
-        let bad = || err(format!("{:?} is not a SIP address", v.chars().take(80).collect::<String>()));
+        let bad = || {
+            err(format!(
+                "{:?} is not a SIP address",
+                v.chars().take(80).collect::<String>()
+            ))
+        };
         if let Some(lt) = find_unquoted(v, '<') {
             let gt = v[lt..].find('>').map(|n| n + lt).ok_or_else(bad)?;
             let display = v[..lt].trim();
@@ -626,7 +656,11 @@ impl NameAddr {
         let mut p = self.params.clone();
         p.0.retain(|(n, _)| !n.eq_ignore_ascii_case("tag"));
         p.0.push(("tag".into(), Some(tag.into())));
-        let display = self.display.as_deref().map(|d| format!("{d} ")).unwrap_or_default();
+        let display = self
+            .display
+            .as_deref()
+            .map(|d| format!("{d} "))
+            .unwrap_or_default();
         format!("{display}<{}>{}", self.uri, p.render())
     }
 }
@@ -709,12 +743,21 @@ impl Via {
         if rport {
             p.0.push(("rport".into(), Some(source.port().to_string())));
         }
-        let sent_by_ip = self.host.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>().ok();
+        let sent_by_ip = self
+            .host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+            .ok();
         if rport || sent_by_ip != Some(source.ip()) {
             p.0.push(("received".into(), Some(source.ip().to_string())));
         }
         let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
-        format!("SIP/2.0/{} {}{port}{}", self.transport, self.host, p.render())
+        format!(
+            "SIP/2.0/{} {}{port}{}",
+            self.transport,
+            self.host,
+            p.render()
+        )
     }
 }
 
@@ -816,7 +859,10 @@ v=0\r";
                 "INVITE sip:x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc",
                 "only 3 bytes",
             ),
-            ("INVITE sip:x SIP/2.0\r\nContent-Length: x\r\n\r\n", "not a number"),
+            (
+                "INVITE sip:x SIP/2.0\r\nContent-Length: x\r\n\r\n",
+                "not a number",
+            ),
         ] {
             let e = Message::parse(text.as_bytes()).unwrap_err();
             assert!(e.0.contains(what), "{text:?}: {e}");

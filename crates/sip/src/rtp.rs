@@ -32,7 +32,10 @@ impl<'a> Packet<'a> {
     /// Parses a datagram.
     pub fn parse(b: &'a [u8]) -> Result<Self, RtpError> {
         if b.len() < 12 {
-            return Err(RtpError(format!("{} bytes is shorter than a header", b.len())));
+            return Err(RtpError(format!(
+                "{} bytes is shorter than a header",
+                b.len()
+            )));
         }
         if b[0] >> 6 != 2 {
             return Err(RtpError(format!("version {} (only 2 exists)", b[0] >> 6)));
@@ -326,7 +329,11 @@ mod tests {
         p.extend_from_slice(&[0, 0, 3]); // 3 bytes of padding
         let pk = Packet::parse(&p).unwrap();
         assert_eq!(pk.payload, &[1, 2, 3]);
-        for bad in [&p[..11], &[0x40; 12][..], &[0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..]] {
+        for bad in [
+            &p[..11],
+            &[0x40; 12][..],
+            &[0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..],
+        ] {
             assert!(Packet::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -363,7 +370,10 @@ mod tests {
         assert_eq!(e.packet(2000, ev(2, false), 100), ['1']);
         assert_eq!(e.tick(200), None);
         assert_eq!(e.tick(100 + Events::STALE_MS), Some('2'));
-        assert!(e.packet(2000, ev(2, true), 600).is_empty(), "already counted");
+        assert!(
+            e.packet(2000, ev(2, true), 600).is_empty(),
+            "already counted"
+        );
         assert!(e.packet(7000, ev(200, true), 700).is_empty(), "not a key");
     }
 

@@ -131,7 +131,13 @@ type Res<'a, T> = IResult<&'a str, T>;
 
 // connection-field = "c=" nettype SP addrtype SP connection-address
 fn connection(i: &str) -> Res<'_, &str> {
-    let (i, _) = (tag("IN"), space1, take_while1(|c: char| c.is_ascii_alphanumeric()), space1).parse(i)?;
+    let (i, _) = (
+        tag("IN"),
+        space1,
+        take_while1(|c: char| c.is_ascii_alphanumeric()),
+        space1,
+    )
+        .parse(i)?;
     let (i, addr) = take_while1(|c: char| !c.is_whitespace() && c != '/').parse(i)?;
     let (i, _) = rest(i)?;
     Ok((i, addr))
@@ -175,7 +181,10 @@ impl Offer {
     /// Reads an offer's audio stream.
     pub fn parse(body: &[u8]) -> Result<Offer, SdpError> {
         let text = std::str::from_utf8(body).map_err(|e| SdpError::Malformed {
-            line: 1 + body[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count(),
+            line: 1 + body[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
             what: "not UTF-8".into(),
         })?;
         let mut session_addr: Option<&str> = None;
@@ -220,7 +229,8 @@ impl Offer {
                     }
                 }
                 "c" => {
-                    let (_, addr) = connection(value).map_err(|_| bad("not \"c=IN IP4 address\""))?;
+                    let (_, addr) =
+                        connection(value).map_err(|_| bad("not \"c=IN IP4 address\""))?;
                     match (&mut audio, in_audio, media_lines.is_empty()) {
                         (Some(a), true, _) => a.2 = Some(addr),
                         (_, _, true) => session_addr = Some(addr),
@@ -251,8 +261,8 @@ impl Offer {
                 what: "empty".into(),
             });
         }
-        let (port, formats, media_addr, media_dir) = audio
-            .ok_or_else(|| SdpError::NotAcceptable("the offer has no audio stream".into()))?;
+        let (port, formats, media_addr, media_dir) =
+            audio.ok_or_else(|| SdpError::NotAcceptable("the offer has no audio stream".into()))?;
         let addr_text = media_addr.or(session_addr).ok_or_else(|| {
             SdpError::NotAcceptable("the offer's audio stream has no c= address".into())
         })?;
@@ -319,7 +329,14 @@ impl Offer {
 /// The answer: `chosen` on `ip`:`port`, one m= line for each of the
 /// offer's (the others rejected with port 0). `version` goes up with each
 /// new answer in the dialog.
-pub fn answer(offer: &Offer, chosen: &Chosen, ip: IpAddr, port: u16, session: u64, version: u64) -> Vec<u8> {
+pub fn answer(
+    offer: &Offer,
+    chosen: &Chosen,
+    ip: IpAddr,
+    port: u16,
+    session: u64,
+    version: u64,
+) -> Vec<u8> {
     let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
     let mut s = format!(
         "v=0\r\no=actline {session} {version} IN {family} {ip}\r\ns=actline\r\nc=IN {family} {ip}\r\nt=0 0\r\n"
@@ -336,7 +353,9 @@ pub fn answer(offer: &Offer, chosen: &Chosen, ip: IpAddr, port: u16, session: u6
         }
         s.push_str(&format!("a=rtpmap:{pt} {}/8000\r\n", chosen.codec.name()));
         if let Some(te) = chosen.telephone_event {
-            s.push_str(&format!("a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-15\r\n"));
+            s.push_str(&format!(
+                "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-15\r\n"
+            ));
         }
         s.push_str("a=ptime:20\r\n");
         s.push_str(&format!("a={}\r\n", chosen.direction.attribute()));
@@ -359,7 +378,8 @@ mod tests {
         assert_eq!(c.codec, Codec::Pcmu);
         assert_eq!(c.telephone_event, Some(101));
         assert_eq!(c.direction, Direction::SendRecv);
-        let a = String::from_utf8(answer(&o, &c, "127.0.0.1".parse().unwrap(), 20000, 7, 1)).unwrap();
+        let a =
+            String::from_utf8(answer(&o, &c, "127.0.0.1".parse().unwrap(), 20000, 7, 1)).unwrap();
         assert!(a.contains("m=audio 20000 RTP/AVP 0 101\r\n"), "{a}");
         assert!(a.contains("a=ptime:20\r\n"));
         // The answer is an offer the parser reads.
@@ -379,16 +399,23 @@ mod tests {
         let o = Offer::parse(BARESIP.replace("a=sendrecv", "a=sendonly").as_bytes()).unwrap();
         assert_eq!(o.choose().unwrap().direction, Direction::RecvOnly);
         assert!(!o.choose().unwrap().sends());
-        let o = Offer::parse(BARESIP.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0").as_bytes())
-            .unwrap();
+        let o = Offer::parse(
+            BARESIP
+                .replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0")
+                .as_bytes(),
+        )
+        .unwrap();
         assert_eq!(o.choose().unwrap().direction, Direction::Inactive);
     }
 
     #[test]
     fn no_common_codec_and_no_audio_are_not_acceptable() {
         let o = Offer::parse(BARESIP.replace("0 8 101", "9 101").as_bytes()).unwrap();
-        assert!(matches!(o.choose(), Err(SdpError::NotAcceptable(m)) if m.contains("no common codec")));
-        let e = Offer::parse(b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=video 5000 RTP/AVP 96\r\n").unwrap_err();
+        assert!(
+            matches!(o.choose(), Err(SdpError::NotAcceptable(m)) if m.contains("no common codec"))
+        );
+        let e =
+            Offer::parse(b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=video 5000 RTP/AVP 96\r\n").unwrap_err();
         assert!(matches!(e, SdpError::NotAcceptable(_)), "{e}");
     }
 
@@ -396,7 +423,15 @@ mod tests {
     fn other_streams_are_rejected_in_the_answer_with_port_zero() {
         let text = BARESIP.to_string() + "m=video 5002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
         let o = Offer::parse(text.as_bytes()).unwrap();
-        let a = String::from_utf8(answer(&o, &o.choose().unwrap(), "127.0.0.1".parse().unwrap(), 1, 1, 1)).unwrap();
+        let a = String::from_utf8(answer(
+            &o,
+            &o.choose().unwrap(),
+            "127.0.0.1".parse().unwrap(),
+            1,
+            1,
+            1,
+        ))
+        .unwrap();
         assert!(a.contains("m=video 0 RTP/AVP 96\r\n"), "{a}");
     }
 
