@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct IvrArgs {
+    #[command(subcommand)]
+    cmd: Option<IvrCmd>,
     /// The caller's recorded audio (WAV, 16-bit mono; any rate).
     #[arg(long, conflicts_with = "dtmf", required_unless_present = "dtmf")]
     audio: Option<PathBuf>,
@@ -27,6 +30,23 @@ pub struct IvrArgs {
     /// Write the transcript (JSON) here; default: standard output.
     #[arg(long)]
     transcript: Option<PathBuf>,
+    /// The call's identifier (in the transcript, the ledger and hand-overs).
+    #[arg(long, default_value = "call-1")]
+    call: String,
+    #[command(flatten)]
+    flow: FlowArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IvrCmd {
+    /// Answer real calls over SIP (UDP) and RTP, with the same call flow,
+    /// voice and ledger as `ivr --audio`; runs until SIGTERM or SIGINT.
+    Serve(ServeArgs),
+}
+
+/// What the IVR says and listens for, whether on a recording or a line.
+#[derive(Args, Debug)]
+pub struct FlowArgs {
     /// Voice pack language.
     #[arg(long, default_value = "en")]
     voice: String,
@@ -44,9 +64,35 @@ pub struct IvrArgs {
     /// Inter-digit timeout in milliseconds (100 to 600000).
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     inter_digit_timeout: u64,
-    /// The call's identifier (in the transcript, the ledger and hand-overs).
-    #[arg(long, default_value = "call-1")]
-    call: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Where to listen for SIP (UDP), e.g. 127.0.0.1:5080 (port 0: any; the
+    /// first log line says which).
+    #[arg(long, value_name = "ADDR")]
+    sip: std::net::SocketAddr,
+    /// Write each call's transcript (JSON) into this directory.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
+    /// Transfer callers who ask for an agent here with SIP REFER; without it
+    /// (or when the REFER fails) they hear that an agent will call back.
+    #[arg(long, value_name = "URI")]
+    agent_uri: Option<String>,
+    /// Calls at once; more are answered 486 Busy Here.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_calls: u32,
+    /// Addresses calls may come from (repeatable, e.g. 10.0.0.0/8); default: loopback only.
+    #[arg(long, value_name = "CIDR")]
+    allow: Vec<String>,
+    /// Ring this long before answering (milliseconds, 0 to 60000).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    answer_after: u64,
+    /// End a call when no RTP came for this many seconds (1 to 3600).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    rtp_timeout: u64,
+    #[command(flatten)]
+    flow: FlowArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,7 +129,32 @@ pub fn load_voice(source: &VoiceSource, language: &str) -> Result<Voice> {
     Ok(v)
 }
 
-pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
+/// The IVR engine (voice, grammars, timeouts) of `flow`.
+fn engine(flow: &FlowArgs) -> Result<Engine> {
+    let grammars = match &flow.grammars {
+        Some(dir) => {
+            let (grammars, notes) = Grammars::load(dir).map_err(|e| bad(e.to_string()))?;
+            for n in notes {
+                eprintln!("actline: {n}");
+            }
+            grammars
+        }
+        // The built-in grammars are tested; failing here is a bug (exit 1).
+        None => Grammars::builtin()?,
+    };
+    let voice = load_voice(&VoiceSource::from_dir(flow.voices.clone()), &flow.voice)?;
+    let config = FlowConfig {
+        first_digit_timeout_ms: flow.first_digit_timeout,
+        inter_digit_timeout_ms: flow.inter_digit_timeout,
+        ..FlowConfig::default()
+    };
+    Ok(Engine::new(Arc::new(voice), grammars, config))
+}
+
+pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
+    if let Some(IvrCmd::Serve(s)) = &a.cmd {
+        return serve(backend, s);
+    }
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
             let heard = dtmf::decode_file(path).map_err(|e| bad(e.to_string()))?;
@@ -95,28 +166,11 @@ pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
         }
         (None, None) => return Err(bad("give --audio FILE or --dtmf TIMELINE")),
     };
-    let grammars = match &a.grammars {
-        Some(dir) => {
-            let (grammars, notes) = Grammars::load(dir).map_err(|e| bad(e.to_string()))?;
-            for n in notes {
-                eprintln!("actline: {n}");
-            }
-            grammars
-        }
-        // The built-in grammars are tested; failing here is a bug (exit 1).
-        None => Grammars::builtin()?,
-    };
-    let voice = load_voice(&VoiceSource::from_dir(a.voices.clone()), &a.voice)?;
+    let engine = engine(&a.flow)?;
     // The engine is reachable (the home opens, the service answers) before
     // the call starts, not at its first decision.
     backend.call(actline::service::Request::Health)?;
     let desk = EngineDesk::new(|r: &actline::service::Request| backend.call(r.clone()));
-    let config = FlowConfig {
-        first_digit_timeout_ms: a.first_digit_timeout,
-        inter_digit_timeout_ms: a.inter_digit_timeout,
-        ..FlowConfig::default()
-    };
-    let engine = Engine::new(Arc::new(voice), grammars, config);
     let (transcript, audio) = engine.run(&a.call, &caller, &desk);
     if let Some(out) = &a.out {
         voice::write_wav(out, &audio, RATE).map_err(|e| bad(e.to_string()))?;
@@ -143,6 +197,53 @@ pub fn ivr(backend: &super::backend::Backend, a: &IvrArgs) -> Result<()> {
             .as_ref()
             .map(|c| format!("; confirmation ID {c}"))
             .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `actline ivr serve`: the line, until SIGTERM or SIGINT.
+fn serve(backend: super::backend::Backend, a: &ServeArgs) -> Result<()> {
+    let allow = a
+        .allow
+        .iter()
+        .map(|c| actline_sip::ua::Cidr::parse(c).map_err(bad))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(uri) = &a.agent_uri {
+        if !uri.starts_with("sip:") && !uri.starts_with("sips:") {
+            return Err(bad(format!(
+                "--agent-uri {uri:?}: a SIP URI starts with sip:"
+            )));
+        }
+    }
+    let engine = engine(&a.flow)?;
+    backend.call(actline::service::Request::Health)?;
+    let backend = Arc::new(backend);
+    let desk = EngineDesk::new(move |r: &actline::service::Request| backend.call(r.clone()));
+    let config = actline_sip::line::LineConfig {
+        ua: actline_sip::ua::UaConfig {
+            local: a.sip,
+            max_calls: a.max_calls as usize,
+            allow,
+            agent_uri: a.agent_uri.clone(),
+            answer_after_ms: a.answer_after,
+        },
+        media: actline_sip::media::MediaConfig {
+            rtp_timeout_ms: a.rtp_timeout * 1000,
+            ..Default::default()
+        },
+        transcripts: a.transcripts.clone(),
+    };
+    let summary = actline_sip::line::serve(config, Arc::new(engine), Arc::new(desk))
+        .map_err(|e| bad(e.to_string()))?;
+    eprintln!(
+        "the line took {} calls: {}",
+        summary.calls,
+        summary
+            .outcomes
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

@@ -269,7 +269,7 @@ pub fn main() -> i32 {
         Command::Client(a) => client::run(a),
         Command::Demo(a) => demo::run(&a),
         Command::Agent(a) => agent::run(backend(&cli.global), a),
-        Command::Ivr(a) => backend(&cli.global).and_then(|b| ivr::ivr(&b, &a)),
+        Command::Ivr(a) => backend(&cli.global).and_then(|b| ivr::ivr(b, &a)),
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
