@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Write each call's transcript (JSON) into this directory.
     #[arg(long, value_name = "DIR")]
     transcripts: Option<PathBuf>,
+    /// Also write what the line sent on each call, DIR/<call>.wav (8 kHz).
+    #[arg(long, requires = "transcripts")]
+    record: bool,
     /// Transfer callers who ask for an agent here with SIP REFER; without it
     /// (or when the REFER fails) they hear that an agent will call back.
     #[arg(long, value_name = "URI")]
@@ -232,6 +235,7 @@ fn serve(backend: super::backend::Backend, a: &ServeArgs) -> Result<()> {
             ..Default::default()
         },
         transcripts: a.transcripts.clone(),
+        record: a.record,
     };
     let summary = actline_sip::line::serve(config, Arc::new(engine), Arc::new(desk))
         .map_err(|e| bad(e.to_string()))?;

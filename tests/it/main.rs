@@ -16,4 +16,5 @@ mod regressions_ledger;
 mod regressions_output;
 mod rules;
 mod service;
+mod sip;
 mod support;

@@ -39,6 +39,9 @@ pub struct LineConfig {
     pub media: MediaConfig,
     /// Where each call's transcript is written (`None`: nowhere).
     pub transcripts: Option<PathBuf>,
+    /// Also write what the line sent, as `DIR/<call>.wav` (8 kHz), beside
+    /// the transcript.
+    pub record: bool,
 }
 
 /// Why the line could not run.
@@ -123,7 +126,7 @@ impl DeskThread {
 enum ToLine {
     HangUp(CallRef),
     Transfer(CallRef),
-    Ended(CallRef, Box<Transcript>),
+    Ended(CallRef, Box<Transcript>, Option<Vec<i16>>),
 }
 
 /// What the SIP task tells a call's task.
@@ -214,7 +217,7 @@ pub async fn run(
             Some(m) = from_calls.recv() => match m {
                 ToLine::HangUp(c) => ua.handle(now(), Input::HangUp(c), &mut |_| None),
                 ToLine::Transfer(c) => ua.handle(now(), Input::Transfer(c), &mut |_| None),
-                ToLine::Ended(c, t) => {
+                ToLine::Ended(c, t, sent) => {
                     calls.remove(&c);
                     summary.calls += 1;
                     let outcome = serde_json::to_value(t.outcome)
@@ -228,6 +231,13 @@ pub async fn run(
                         let json = serde_json::to_string_pretty(&*t).unwrap_or_default();
                         if let Err(e) = std::fs::write(&path, json + "\n") {
                             log("transcript-error", serde_json::json!({ "path": path.display().to_string(), "error": e.to_string() }));
+                        }
+                        if let Some(samples) = sent {
+                            let path = dir.join(format!("{}.wav", t.call));
+                            let spec = actline_audio::wav::Spec::mono16(8_000);
+                            if let Err(e) = actline_audio::wav::write(&path, &spec, &samples) {
+                                log("transcript-error", serde_json::json!({ "path": path.display().to_string(), "error": e.to_string() }));
+                            }
                         }
                     }
                     if draining && calls.is_empty() {
@@ -287,14 +297,16 @@ pub async fn run(
                         to_line: to_line.clone(),
                         cmds: rx,
                     };
-                    tokio::spawn(task.run(Media::new(
+                    let media = Media::new(
                         engine.answer(&task_name),
                         chosen,
                         config.media,
                         random_u64() as u32,
                         random_u64() as u16,
                         random_u64() as u32,
-                    )));
+                    );
+                    let media = if config.record { media.record() } else { media };
+                    tokio::spawn(task.run(media));
                 }
                 Output::Update {
                     call,
@@ -465,9 +477,9 @@ impl CallTask {
         }
         let now = ms(tokio::time::Instant::now());
         media.hang_up(now);
-        let transcript = media.finish(now);
+        let (transcript, sent) = media.finish(now);
         let _ = self
             .to_line
-            .send(ToLine::Ended(self.id, Box::new(transcript)));
+            .send(ToLine::Ended(self.id, Box::new(transcript), sent));
     }
 }

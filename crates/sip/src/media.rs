@@ -88,6 +88,8 @@ pub struct Media {
     /// Whether a callback announcement is playing before the hang-up.
     announcing: bool,
     ended: bool,
+    /// Everything sent, when asked to keep it ([`Media::record`]).
+    sent: Option<Vec<i16>>,
 }
 
 /// Counters for the transcript log.
@@ -134,7 +136,14 @@ impl Media {
             stats: Stats::default(),
             announcing: false,
             ended: false,
+            sent: None,
         }
+    }
+
+    /// Keeps every sample sent, for [`Media::finish`] to return.
+    pub fn record(mut self) -> Self {
+        self.sent = Some(Vec::new());
+        self
     }
 
     /// The call's identifier.
@@ -245,6 +254,9 @@ impl Media {
         if frame.is_empty() {
             return (None, out);
         }
+        if let Some(sent) = self.sent.as_mut() {
+            sent.extend_from_slice(frame);
+        }
         let payload = match self.chosen.codec {
             Codec::Pcmu => g711::encode_ulaw(frame),
             Codec::Pcma => g711::encode_alaw(frame),
@@ -302,8 +314,9 @@ impl Media {
         self.call.hang_up(now_ms);
     }
 
-    /// Ends the call at `now_ms`: its transcript.
-    pub fn finish(self, now_ms: u64) -> Transcript {
-        self.call.finish(now_ms).0
+    /// Ends the call at `now_ms`: its transcript, and what was sent when
+    /// [`Media::record`] asked for it (8 kHz).
+    pub fn finish(self, now_ms: u64) -> (Transcript, Option<Vec<i16>>) {
+        (self.call.finish(now_ms).0, self.sent)
     }
 }
