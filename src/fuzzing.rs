@@ -83,3 +83,66 @@ pub fn api(data: &[u8]) {
         assert_eq!(from_http(m, &t, b.as_deref().unwrap_or_default()), Ok(req));
     }
 }
+
+/// Network input to the telephone line: a datagram as a SIP message (its
+/// serialization reads back the same), as SDP (an answerable offer gives
+/// an answer that reads back with the same codec), as RTP and an RFC 4733
+/// event; and the same datagram fed to a user-agent server, first as a new
+/// call and then inside an answered one, with time passing.
+pub fn line(data: &[u8]) {
+    use crate::sip::msg::Message;
+    use crate::sip::sdp::{self, Offer};
+    use crate::sip::ua::{Input, Ua, UaConfig};
+    if let Ok(m) = Message::parse(data) {
+        let again = Message::parse(&m.to_bytes()).expect("a serialized message parses");
+        assert_eq!(again.start, m.start);
+        assert_eq!(again.body, m.body);
+        let names = |m: &Message| -> Vec<(String, String)> {
+            m.headers
+                .iter()
+                .filter(|h| h.name != "Content-Length")
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect()
+        };
+        assert_eq!(names(&again), names(&m));
+    }
+    if let Ok(o) = Offer::parse(data) {
+        if let Ok(c) = o.choose() {
+            let a = sdp::answer(&o, &c, "127.0.0.1".parse().unwrap(), 20_000, 1, 1);
+            let back = Offer::parse(&a).expect("an answer parses");
+            assert_eq!(back.choose().map(|b| b.codec), Ok(c.codec));
+        }
+    }
+    if let Ok(p) = crate::sip::rtp::Packet::parse(data) {
+        let _ = crate::sip::rtp::Event::parse(p.payload);
+    }
+    let mut ua = Ua::new(
+        UaConfig {
+            local: "127.0.0.1:5080".parse().unwrap(),
+            max_calls: 2,
+            allow: Vec::new(),
+            agent_uri: Some("sip:desk@127.0.0.1:5090".into()),
+            answer_after_ms: 0,
+        },
+        7,
+    );
+    let from = "127.0.0.1:5070".parse().unwrap();
+    let mut port = |_| Some(20_000);
+    let invite = b"INVITE sip:ivr@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKf\r\nFrom: <sip:a@127.0.0.1>;tag=a\r\nTo: <sip:ivr@127.0.0.1>\r\nCall-ID: fuzz\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5070>\r\nContent-Type: application/sdp\r\nContent-Length: 52\r\n\r\nv=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0 101\r\n";
+    let _ = ua.handle(0, Input::Datagram { from, bytes: data }, &mut port);
+    let _ = ua.handle(
+        10,
+        Input::Datagram {
+            from,
+            bytes: invite,
+        },
+        &mut port,
+    );
+    let _ = ua.handle(20, Input::Datagram { from, bytes: data }, &mut port);
+    let _ = ua.handle(30, Input::Transfer(1), &mut port);
+    let _ = ua.handle(40, Input::Datagram { from, bytes: data }, &mut port);
+    let _ = ua.handle(50, Input::HangUp(1), &mut port);
+    for t in [600, 5_000, 40_000, 80_000] {
+        let _ = ua.handle(t, Input::Tick, &mut port);
+    }
+}

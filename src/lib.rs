@@ -22,6 +22,7 @@ pub use actline_formats::{days, fingerprint, ids, keys};
 
 pub use actline_audio as audio;
 pub use actline_ivr as ivr;
+pub use actline_sip as sip;
 pub use actline_voice as voice;
 
 pub mod fuzzing;

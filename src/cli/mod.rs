@@ -120,7 +120,7 @@ enum Command {
     /// The agent desk: activation, lookups, calls handed over by the IVR (terminal UI).
     Agent(agent::AgentArgs),
     /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
-    Ivr(ivr::IvrArgs),
+    Ivr(Box<ivr::IvrArgs>),
     /// Decode or encode DTMF tones.
     #[command(subcommand)]
     Dtmf(ivr::DtmfCmd),

@@ -28,3 +28,8 @@ fn fuzz_regressions_files() {
 fn fuzz_regressions_api() {
     replay("api", actline::fuzzing::api);
 }
+
+#[test]
+fn fuzz_regressions_line() {
+    replay("line", actline::fuzzing::line);
+}

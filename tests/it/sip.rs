@@ -574,7 +574,8 @@ fn the_same_id_as_in_band_tones_from_a_wav_activates_too() {
     let line = Line::start(&env, &[]);
     let dir = env.dir.path().join("caller");
     std::fs::create_dir_all(&dir).unwrap();
-    // The tones with pauses between groups, then 70 s of silence for the readout.
+    // The tones with pauses between groups, then 20 s of silence: enough for
+    // the decision; the caller hangs up during the readout.
     let timeline = format!(
         "1s {} 70s",
         iid.split('-').collect::<Vec<_>>().join(" 1500ms ")

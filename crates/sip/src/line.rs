@@ -272,6 +272,7 @@ pub async fn run(
                     call,
                     call_id,
                     remote,
+                    peer,
                     chosen,
                 } => {
                     let Some(std_sock) = sockets.remove(&call) else {
@@ -293,6 +294,7 @@ pub async fn run(
                         name,
                         rtp,
                         remote,
+                        peer,
                         desk: desk.clone(),
                         to_line: to_line.clone(),
                         cmds: rx,
@@ -407,6 +409,8 @@ struct CallTask {
     name: String,
     rtp: UdpSocket,
     remote: Option<SocketAddr>,
+    /// The SIP peer's address: RTP from it or from `remote`'s is heard.
+    peer: std::net::IpAddr,
     desk: Arc<DeskThread>,
     to_line: mpsc::UnboundedSender<ToLine>,
     cmds: mpsc::UnboundedReceiver<ToCall>,
@@ -446,8 +450,13 @@ impl CallTask {
                     }
                 }
                 r = self.rtp.recv_from(&mut buf) => {
-                    if let Ok((n, _from)) = r {
-                        media.rtp_in(ms(tokio::time::Instant::now()), &buf[..n]);
+                    if let Ok((n, from)) = r {
+                        // Only the caller's packets: from the SIP peer or the
+                        // address its SDP named (a stranger who finds the port
+                        // cannot type keys into the call).
+                        if from.ip() == self.peer || self.remote.is_some_and(|r| r.ip() == from.ip()) {
+                            media.rtp_in(ms(tokio::time::Instant::now()), &buf[..n]);
+                        }
                     }
                 }
                 d = async { decision.as_mut().expect("guarded").await }, if decision.is_some() => {

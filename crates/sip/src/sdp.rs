@@ -189,7 +189,9 @@ impl Offer {
         })?;
         let mut session_addr: Option<&str> = None;
         let mut session_dir = None;
-        let mut audio: Option<(u16, Vec<u8>, Option<&str>, Option<Direction>)> = None;
+        // The first audio stream: port, formats, its c= address, its direction.
+        type Audio<'a> = (u16, Vec<u8>, Option<&'a str>, Option<Direction>);
+        let mut audio: Option<Audio> = None;
         let mut audio_index = 0;
         let mut rtpmaps = Vec::new();
         let mut media_lines = Vec::new();

@@ -132,6 +132,9 @@ pub enum Output {
         call_id: String,
         /// Where the caller receives RTP (`None`: on hold from the start).
         remote: Option<SocketAddr>,
+        /// Where the INVITE came from: RTP is taken from this address or
+        /// the SDP's, from nobody else.
+        peer: IpAddr,
         /// Codec, events, direction.
         chosen: Chosen,
     },
@@ -754,6 +757,7 @@ impl Ua {
             call: d.id,
             call_id: d.call_id.clone(),
             remote: remote_of(&d.offer),
+            peer: d.peer.ip(),
             chosen: d.chosen,
         });
     }
