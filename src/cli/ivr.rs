@@ -72,6 +72,13 @@ pub struct ServeArgs {
     /// first log line says which).
     #[arg(long, value_name = "ADDR")]
     sip: std::net::SocketAddr,
+    #[command(flatten)]
+    line: LineArgs,
+}
+
+/// How the telephone line answers (`ivr serve`, `serve --sip`).
+#[derive(Args, Debug)]
+pub struct LineArgs {
     /// Write each call's transcript (JSON) into this directory.
     #[arg(long, value_name = "DIR")]
     transcripts: Option<PathBuf>,
@@ -96,6 +103,62 @@ pub struct ServeArgs {
     rtp_timeout: u64,
     #[command(flatten)]
     flow: FlowArgs,
+}
+
+impl LineArgs {
+    /// The line's configuration on `sip`, and its IVR.
+    pub fn line(
+        &self,
+        sip: std::net::SocketAddr,
+    ) -> Result<(actline_sip::line::LineConfig, Engine)> {
+        let allow = self
+            .allow
+            .iter()
+            .map(|c| actline_sip::ua::Cidr::parse(c).map_err(bad))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(uri) = &self.agent_uri {
+            if !uri.starts_with("sip:") && !uri.starts_with("sips:") {
+                return Err(bad(format!(
+                    "--agent-uri {uri:?}: a SIP URI starts with sip:"
+                )));
+            }
+        }
+        let config = actline_sip::line::LineConfig {
+            ua: actline_sip::ua::UaConfig {
+                local: sip,
+                max_calls: self.max_calls as usize,
+                allow,
+                agent_uri: self.agent_uri.clone(),
+                answer_after_ms: self.answer_after,
+            },
+            media: actline_sip::media::MediaConfig {
+                rtp_timeout_ms: self.rtp_timeout * 1000,
+                ..Default::default()
+            },
+            transcripts: self.transcripts.clone(),
+            record: self.record,
+        };
+        Ok((config, engine(&self.flow)?))
+    }
+}
+
+/// Says what a line's run did.
+pub fn report(summary: &actline_sip::line::Summary) {
+    eprintln!(
+        "the line took {} calls{}{}",
+        summary.calls,
+        if summary.outcomes.is_empty() {
+            ""
+        } else {
+            ": "
+        },
+        summary
+            .outcomes
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 #[derive(Subcommand, Debug)]
@@ -206,49 +269,13 @@ pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
 
 /// `actline ivr serve`: the line, until SIGTERM or SIGINT.
 fn serve(backend: super::backend::Backend, a: &ServeArgs) -> Result<()> {
-    let allow = a
-        .allow
-        .iter()
-        .map(|c| actline_sip::ua::Cidr::parse(c).map_err(bad))
-        .collect::<Result<Vec<_>>>()?;
-    if let Some(uri) = &a.agent_uri {
-        if !uri.starts_with("sip:") && !uri.starts_with("sips:") {
-            return Err(bad(format!(
-                "--agent-uri {uri:?}: a SIP URI starts with sip:"
-            )));
-        }
-    }
-    let engine = engine(&a.flow)?;
+    let (config, engine) = a.line.line(a.sip)?;
     backend.call(actline::service::Request::Health)?;
     let backend = Arc::new(backend);
     let desk = EngineDesk::new(move |r: &actline::service::Request| backend.call(r.clone()));
-    let config = actline_sip::line::LineConfig {
-        ua: actline_sip::ua::UaConfig {
-            local: a.sip,
-            max_calls: a.max_calls as usize,
-            allow,
-            agent_uri: a.agent_uri.clone(),
-            answer_after_ms: a.answer_after,
-        },
-        media: actline_sip::media::MediaConfig {
-            rtp_timeout_ms: a.rtp_timeout * 1000,
-            ..Default::default()
-        },
-        transcripts: a.transcripts.clone(),
-        record: a.record,
-    };
     let summary = actline_sip::line::serve(config, Arc::new(engine), Arc::new(desk))
         .map_err(|e| bad(e.to_string()))?;
-    eprintln!(
-        "the line took {} calls: {}",
-        summary.calls,
-        summary
-            .outcomes
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    report(&summary);
     Ok(())
 }
 

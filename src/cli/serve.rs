@@ -1,12 +1,14 @@
 //! `actline serve`: the engine service.
 
 use super::bad;
-use actline::home::Home;
-use actline::service::Service;
-use actline_server::serve::{run as serve, Config};
+use actline::home::{os_user, Home};
+use actline::line::EngineDesk;
+use actline::service::{Request, Service};
+use actline_server::serve::{run_with, Config};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -28,6 +30,12 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's head (slower clients are dropped).
     #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     head_timeout: u64,
+    /// Also answer telephone calls here (SIP over UDP, as `ivr serve`), in
+    /// this process, deciding with this service's engine.
+    #[arg(long, value_name = "ADDR")]
+    sip: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    line: super::ivr::LineArgs,
 }
 
 pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
@@ -45,7 +53,8 @@ pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
         (None, None) => None,
         _ => return Err(bad("--tls-cert and --tls-key go together")),
     };
-    let service = Service::open(home.clone())?;
+    let line = a.sip.map(|sip| a.line.line(sip)).transpose()?;
+    let service = Arc::new(Service::open(home.clone())?);
     let config = Config {
         socket: a.socket.clone(),
         socket_mode,
@@ -53,5 +62,25 @@ pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
         tls,
         head_timeout: std::time::Duration::from_secs(a.head_timeout),
     };
-    serve(service, config, || {}).map_err(|e| bad(e.to_string()))
+    let Some((line, engine)) = line else {
+        return run_with(service, config, || {}, |_| async { Ok(()) })
+            .map_err(|e| bad(e.to_string()));
+    };
+    // The line decides as the service's own OS user, in process.
+    let (svc, me) = (service.clone(), os_user());
+    let desk = EngineDesk::new(move |r: &Request| svc.handle(&me, r, None));
+    let (engine, desk) = (Arc::new(engine), Arc::new(desk));
+    run_with(
+        service,
+        config,
+        || {},
+        move |shutdown| async move {
+            let summary = actline_sip::line::run(line, engine, desk, shutdown)
+                .await
+                .map_err(|e| e.to_string())?;
+            super::ivr::report(&summary);
+            Ok(())
+        },
+    )
+    .map_err(|e| bad(e.to_string()))
 }

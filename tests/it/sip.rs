@@ -22,18 +22,18 @@ struct Line {
 
 impl Line {
     fn start(env: &Env, extra: &[&str]) -> Line {
+        Line::start_as(env, &["ivr", "serve"], extra)
+    }
+
+    /// `command` (`ivr serve`, or `serve --socket S`) with the line on an
+    /// ephemeral port.
+    fn start_as(env: &Env, command: &[&str], extra: &[&str]) -> Line {
         let transcripts = env.dir.path().join(format!("transcripts-{}", rand_u16()));
         let mut child = bin()
             .arg("--home")
             .arg(env.home())
-            .args([
-                "ivr",
-                "serve",
-                "--sip",
-                "127.0.0.1:0",
-                "--record",
-                "--transcripts",
-            ])
+            .args(command)
+            .args(["--sip", "127.0.0.1:0", "--record", "--transcripts"])
             .arg(&transcripts)
             .args(extra)
             .stdout(Stdio::null())
@@ -46,7 +46,7 @@ impl Line {
         let keep = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("\"listening\"") {
+                if line.contains("\"listening\"") && line.contains("\"sip\"") {
                     let _ = tx.send(line.clone());
                 }
                 keep.lock().unwrap().push(line);
@@ -445,6 +445,40 @@ fn sigterm_ends_calls_in_progress_with_a_bye_and_writes_their_transcripts() {
     let t = line.transcripts();
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].1["outcome"], "abandoned");
+}
+
+#[test]
+fn the_line_runs_inside_the_engine_service_and_stops_with_it() {
+    let env = Env::demo();
+    let sock_dir = tempfile::tempdir().unwrap();
+    let socket = sock_dir.path().join("actline.sock");
+    let socket_arg = socket.to_str().unwrap();
+    let mut line = Line::start_as(&env, &["serve", "--socket", socket_arg], &[]);
+    // The service answers on its socket...
+    let o = bin()
+        .args(["--server", &format!("unix:{socket_arg}"), "catalog", "show"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    // ...and the line on its address, in the same process.
+    let mut p = Phone::new(line.sip);
+    let offer = p.offer("0 101", "sendrecv");
+    let inv = p.request("INVITE", &offer, "z9hG4bKv1");
+    p.send(&inv);
+    p.expect(200);
+    p.say("ACK", "", "z9hG4bKv2");
+    assert!(p.rtp_for(500).len() >= 15);
+    p.say("BYE", "", "z9hG4bKv3");
+    p.expect(200);
+    line.wait_transcripts(1);
+    // SIGTERM stops both: exit 0, the socket file removed.
+    assert_eq!(
+        line.terminate(),
+        Some(0),
+        "{}",
+        line.log.lock().unwrap().join("\n")
+    );
+    assert!(!socket.exists());
 }
 
 // ------------------------------------------------------------ with baresip

@@ -21,6 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -78,6 +79,9 @@ pub enum ServeError {
     /// Another service answers on the socket.
     #[error("{0}: another service is listening on this socket")]
     InUse(PathBuf),
+    /// The task beside the service (the telephone line) failed.
+    #[error("{0}")]
+    Companion(String),
 }
 
 /// Counters for `/metrics`.
@@ -92,7 +96,7 @@ struct Counters {
 }
 
 struct Shared {
-    service: Service,
+    service: Arc<Service>,
     counters: Counters,
     head_timeout: Duration,
 }
@@ -109,6 +113,24 @@ enum Peer {
 /// Runs the service until SIGTERM or SIGINT. `ready` is called once every
 /// listener is bound (tests and the command line report it).
 pub fn run(service: Service, config: Config, ready: impl FnOnce()) -> Result<(), ServeError> {
+    run_with(Arc::new(service), config, ready, |_| async { Ok(()) })
+}
+
+/// [`run`], with a task beside the service on its runtime (the telephone
+/// line of `actline serve --sip`): `companion` is started once the
+/// listeners are bound, given a future that completes when the service is
+/// told to stop (SIGTERM, SIGINT), and awaited after the listeners close.
+/// A companion that fails stops the service too, with its error.
+pub fn run_with<F, Fut>(
+    service: Arc<Service>,
+    config: Config,
+    ready: impl FnOnce(),
+    companion: F,
+) -> Result<(), ServeError>
+where
+    F: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -117,10 +139,19 @@ pub fn run(service: Service, config: Config, ready: impl FnOnce()) -> Result<(),
             what: "runtime".into(),
             source,
         })?;
-    rt.block_on(serve(service, config, ready))
+    rt.block_on(serve(service, config, ready, companion))
 }
 
-async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result<(), ServeError> {
+async fn serve<F, Fut>(
+    service: Arc<Service>,
+    config: Config,
+    ready: impl FnOnce(),
+    companion: F,
+) -> Result<(), ServeError>
+where
+    F: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
     if config.socket.is_none() && config.listen.is_none() {
         return Err(ServeError::NoListener);
     }
@@ -163,11 +194,25 @@ async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result
             what: "SIGTERM handler".into(),
             source,
         })?;
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let mut companion = tokio::spawn(companion(Box::pin(async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    })));
+    let mut companion_done = false;
+    let mut failed: Option<String> = None;
     loop {
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => p.ok(),
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
+            r = &mut companion, if !companion_done => {
+                companion_done = true;
+                match r {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(e)) => { failed = Some(e); break }
+                    Err(e) => { failed = Some(e.to_string()); break }
+                }
+            }
         };
         tokio::select! {
             accepted = async { unix.as_ref().expect("unix listener").accept().await }, if unix.is_some() => {
@@ -200,12 +245,21 @@ async fn serve(service: Service, config: Config, ready: impl FnOnce()) -> Result
     drop(unix);
     drop(tcp);
     log(&serde_json::json!({"event": "draining"}));
+    let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    if !companion_done {
+        if let Ok(Ok(Err(e))) = tokio::time::timeout(DRAIN_TIMEOUT, &mut companion).await {
+            failed = Some(e);
+        }
+    }
     if let Some(p) = &config.socket {
         let _ = std::fs::remove_file(p);
     }
     log(&serde_json::json!({"event": "stopped"}));
-    Ok(())
+    match failed {
+        Some(e) => Err(ServeError::Companion(e)),
+        None => Ok(()),
+    }
 }
 
 async fn bind_unix(path: &std::path::Path, mode: u32) -> Result<UnixListener, ServeError> {
