@@ -448,6 +448,65 @@ fn sigterm_ends_calls_in_progress_with_a_bye_and_writes_their_transcripts() {
 }
 
 #[test]
+fn a_caller_who_vanishes_without_a_bye_is_hung_up_on_when_their_rtp_stops() {
+    let env = Env::demo();
+    let line = Line::start(&env, &["--rtp-timeout", "1"]);
+    let mut p = Phone::new(line.sip);
+    let offer = p.offer("0", "sendrecv");
+    let inv = p.request("INVITE", &offer, "z9hG4bKt1");
+    p.send(&inv);
+    p.expect(200);
+    p.say("ACK", "", "z9hG4bKt2");
+    // This phone sends no RTP at all: gone, as far as the line can tell.
+    let bye = p.receive(4_000).into_iter().find(|m| m.starts_with("BYE "));
+    assert!(bye.is_some(), "no BYE after the RTP timeout");
+    let t = line.wait_transcripts(1);
+    assert_eq!(t[0].1["outcome"], "abandoned");
+}
+
+#[test]
+fn a_flood_of_invites_is_answered_busy_and_the_line_stays_up() {
+    let env = Env::demo();
+    let line = Line::start(&env, &["--max-calls", "5"]);
+    let p = Phone::new(line.sip);
+    let me = p.sip.local_addr().unwrap();
+    let offer = p.offer("0", "sendrecv");
+    for n in 0..2_000 {
+        let inv = format!(
+            "INVITE sip:ivr@{l} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKflood{n}\r\nFrom: <sip:f@{me}>;tag=f{n}\r\nTo: <sip:ivr@{l}>\r\nCall-ID: flood-{n}\r\nCSeq: 1 INVITE\r\nContact: <sip:f@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{offer}",
+            l = line.sip,
+            len = offer.len()
+        );
+        p.send(&inv);
+    }
+    let answers = p.receive(3_000);
+    // Distinct calls (a 200 is retransmitted until its ACK, which never comes here).
+    let count = |code: &str| {
+        answers
+            .iter()
+            .filter(|m| m.starts_with(code))
+            .filter_map(|m| header(m, "Call-ID"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    assert_eq!(count("SIP/2.0 200 "), 5, "five calls at most");
+    // (UDP drops what the sockets cannot hold; every answer that came is busy.)
+    assert!(
+        count("SIP/2.0 486 ") > 50,
+        "the rest busy: {}",
+        count("SIP/2.0 486 ")
+    );
+    assert!(answers
+        .iter()
+        .all(|m| ["SIP/2.0 100 ", "SIP/2.0 200 ", "SIP/2.0 486 "]
+            .iter()
+            .any(|c| m.starts_with(c))));
+    let mut q = Phone::new(line.sip);
+    q.say("OPTIONS", "", "z9hG4bKafter");
+    q.expect(200);
+}
+
+#[test]
 fn the_line_runs_inside_the_engine_service_and_stops_with_it() {
     let env = Env::demo();
     let sock_dir = tempfile::tempdir().unwrap();

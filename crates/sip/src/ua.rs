@@ -297,6 +297,11 @@ pub struct Ua {
 /// INVITEs is answered 503 without state beyond this).
 pub const MAX_REMEMBERED: usize = 20_000;
 
+/// Most refused INVITEs whose answer is retransmitted until their ACK; past
+/// this a refusal is sent once (so a flood from forged addresses is not
+/// answered seven times over).
+pub const MAX_REJECTED: usize = 1_000;
+
 impl Ua {
     /// A user-agent server; `seed` feeds its tags and branches.
     pub fn new(config: UaConfig, seed: u64) -> Self {
@@ -542,20 +547,32 @@ impl Ua {
         out: &mut Vec<Output>,
     ) {
         let r = self.response_to(req, from, code, reason);
-        let bytes = r.to_bytes();
         // A failure to an INVITE is retransmitted until its ACK (§17.2.1).
-        if req.method() == Some(Method::Invite)
-            && code >= 300
-            && self.rejected.len() < MAX_REMEMBERED
-        {
-            if let Some(b) = req
-                .top_via()
-                .ok()
-                .and_then(|v| v.branch().map(str::to_string))
-            {
-                self.rejected
-                    .insert(b, Retx::new(from, bytes.clone(), self.now));
+        let branch = req
+            .top_via()
+            .ok()
+            .and_then(|v| v.branch().map(str::to_string));
+        match branch {
+            Some(b) if req.method() == Some(Method::Invite) && code >= 300 => {
+                self.remember_refusal(b, from, &r, out)
             }
+            _ => send(from, &r, out),
+        }
+    }
+
+    /// Sends a refusal of an INVITE, kept for retransmission until its ACK
+    /// while fewer than [`MAX_REJECTED`] are.
+    fn remember_refusal(
+        &mut self,
+        branch: String,
+        from: SocketAddr,
+        r: &Message,
+        out: &mut Vec<Output>,
+    ) {
+        let bytes = r.to_bytes();
+        if self.rejected.len() < MAX_REJECTED {
+            self.rejected
+                .insert(branch, Retx::new(from, bytes.clone(), self.now));
         }
         out.push(Output::Send { to: from, bytes });
     }
@@ -616,10 +633,7 @@ impl Ua {
             ));
             let mut r = self.response_to(&msg, from, 486, "Busy Here");
             r.push("Retry-After", "30");
-            let bytes = r.to_bytes();
-            self.rejected
-                .insert(branch, Retx::new(from, bytes.clone(), self.now));
-            out.push(Output::Send { to: from, bytes });
+            self.remember_refusal(branch, from, &r, out);
             return;
         }
         let offer = match offer_of(&msg) {
@@ -636,10 +650,7 @@ impl Ua {
                     "Warning",
                     format!("399 actline \"{}\"", why.replace('"', "'")),
                 );
-                let bytes = r.to_bytes();
-                self.rejected
-                    .insert(branch, Retx::new(from, bytes.clone(), self.now));
-                out.push(Output::Send { to: from, bytes });
+                self.remember_refusal(branch, from, &r, out);
                 return;
             }
         };
@@ -652,10 +663,7 @@ impl Ua {
                     "Warning",
                     format!("304 actline \"{}\"", e.to_string().replace('"', "'")),
                 );
-                let bytes = r.to_bytes();
-                self.rejected
-                    .insert(branch, Retx::new(from, bytes.clone(), self.now));
-                out.push(Output::Send { to: from, bytes });
+                self.remember_refusal(branch, from, &r, out);
                 return;
             }
         };
