@@ -777,3 +777,100 @@ fn a_caller_who_asks_for_an_agent_is_handed_over_and_hears_an_agent_will_call_ba
         .unwrap();
     assert!(groups.contains(first), "{groups}");
 }
+
+/// A baresip that answers every call at once (the agent's phone), killed
+/// by its PID when dropped.
+struct AutoAnswer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl AutoAnswer {
+    fn start(port: u16) -> AutoAnswer {
+        let dir = tempfile::tempdir().unwrap();
+        let mic = dir.path().join("mic.wav");
+        actline::audio::wav::write(
+            &mic,
+            &actline::audio::wav::Spec::mono16(8_000),
+            &vec![0; 8_000 * 120],
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("config"),
+            format!(
+                "poll_method epoll\nsip_listen 127.0.0.1:{port}\nnet_interface 127.0.0.1\naudio_player alsa,null\naudio_alert alsa,null\naudio_source aufile,{}\nausrc_srate 8000\nauplay_srate 8000\nausrc_channels 1\nauplay_channels 1\nrtp_ports {}-{}\nrtp_timeout 0\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule alsa.so\nmodule_tmp uuid.so\nmodule_tmp account.so\nmodule_app menu.so\n",
+                mic.display(),
+                port + 20,
+                port + 39
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("accounts"),
+            format!(
+                "<sip:agent@127.0.0.1:{port}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("contacts"), "").unwrap();
+        // Its menu reads standard input: keep a pipe open.
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        AutoAnswer {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for AutoAnswer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_transfer_is_a_refer_that_the_phone_follows_to_the_agents_phone() {
+    if !baresip() {
+        return;
+    }
+    let env = Env::demo();
+    let agent = AutoAnswer::start(16_600);
+    let agent_uri = format!("sip:agent@127.0.0.1:{}", agent.port);
+    let line = Line::start(&env, &["--agent-uri", &agent_uri]);
+    let dir = env.dir.path().join("caller");
+    let s = call(&line, &dir, 16_700, "wait:2 dtmf:# closed:30");
+    // The phone got the REFER, called the agent, who answered.
+    let events: Vec<&str> = s["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(events.contains(&"TRANSFER"), "{s}");
+    assert!(
+        s["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "CALL_ESTABLISHED" && e["param"] == agent_uri.as_str()),
+        "{s}"
+    );
+    let t = line.wait_transcripts(1);
+    assert_eq!(t[0].1["outcome"], "transferred");
+    let log = line.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("\"transferred\"") && log.contains("the agent answered"),
+        "{log}"
+    );
+}
