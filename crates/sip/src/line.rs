@@ -72,6 +72,57 @@ pub struct Summary {
     pub calls: u64,
     /// Their outcomes, by name (`activated`, `abandoned`, ...).
     pub outcomes: std::collections::BTreeMap<String, u64>,
+    /// How late RTP packets left, after the moment their 20 ms tick was due.
+    pub send_late: Lateness,
+}
+
+/// A histogram of how late packets were sent: 100 µs buckets up to 100 ms.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Lateness {
+    #[serde(skip)]
+    buckets: Vec<u64>,
+    /// Packets counted.
+    pub packets: u64,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Self {
+            buckets: vec![0; 1_001],
+            packets: 0,
+        }
+    }
+}
+
+impl Lateness {
+    /// Counts a packet sent `late` after its tick.
+    pub fn add(&mut self, late: Duration) {
+        let b = (late.as_micros() / 100).min(1_000) as usize;
+        self.buckets[b] += 1;
+        self.packets += 1;
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &Lateness) {
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            *a += b;
+        }
+        self.packets += other.packets;
+    }
+
+    /// The `q` quantile (0 to 1) in microseconds (the bucket's upper edge;
+    /// 100 ms and over are counted as 100 ms).
+    pub fn quantile_us(&self, q: f64) -> u64 {
+        let want = (self.packets as f64 * q).ceil() as u64;
+        let mut seen = 0;
+        for (i, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= want.max(1) {
+                return (i as u64 + 1) * 100;
+            }
+        }
+        100_000
+    }
 }
 
 /// A job for the desk thread.
@@ -126,7 +177,7 @@ impl DeskThread {
 enum ToLine {
     HangUp(CallRef),
     Transfer(CallRef),
-    Ended(CallRef, Box<Transcript>, Option<Vec<i16>>),
+    Ended(CallRef, Box<Transcript>, Option<Vec<i16>>, Lateness),
 }
 
 /// What the SIP task tells a call's task.
@@ -217,7 +268,8 @@ pub async fn run(
             Some(m) = from_calls.recv() => match m {
                 ToLine::HangUp(c) => ua.handle(now(), Input::HangUp(c), &mut |_| None),
                 ToLine::Transfer(c) => ua.handle(now(), Input::Transfer(c), &mut |_| None),
-                ToLine::Ended(c, t, sent) => {
+                ToLine::Ended(c, t, sent, late) => {
+                    summary.send_late.merge(&late);
                     calls.remove(&c);
                     summary.calls += 1;
                     let outcome = serde_json::to_value(t.outcome)
@@ -225,7 +277,13 @@ pub async fn run(
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default();
                     *summary.outcomes.entry(outcome.clone()).or_default() += 1;
-                    log("call-ended", serde_json::json!({ "call": t.call, "outcome": outcome, "duration_ms": t.duration_ms }));
+                    log("call-ended", serde_json::json!({
+                        "call": t.call,
+                        "outcome": outcome,
+                        "duration_ms": t.duration_ms,
+                        "packets_sent": late.packets,
+                        "send_late_p99_us": late.quantile_us(0.99),
+                    }));
                     if let Some(dir) = &config.transcripts {
                         let path = dir.join(format!("{}.json", t.call));
                         let json = serde_json::to_string_pretty(&*t).unwrap_or_default();
@@ -358,7 +416,17 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    log("stopped", serde_json::json!({ "calls": summary.calls }));
+    log(
+        "stopped",
+        serde_json::json!({
+            "calls": summary.calls,
+            "outcomes": summary.outcomes,
+            "packets_sent": summary.send_late.packets,
+            "send_late_p50_us": summary.send_late.quantile_us(0.50),
+            "send_late_p99_us": summary.send_late.quantile_us(0.99),
+            "send_late_max_us": summary.send_late.quantile_us(1.0),
+        }),
+    );
     Ok(summary)
 }
 
@@ -425,6 +493,7 @@ impl CallTask {
         let mut ticks = tokio::time::interval(Duration::from_millis(20));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut decision: Option<oneshot::Receiver<CallDecision>> = None;
+        let mut late = Lateness::default();
         let mut buf = vec![0u8; 2_048];
         let mut ended = false;
         loop {
@@ -435,6 +504,7 @@ impl CallTask {
                     let (packet, outs) = media.tick(now);
                     if let (Some(p), Some(to)) = (packet, self.remote) {
                         let _ = self.rtp.send_to(&p, to).await;
+                        late.add(tokio::time::Instant::now().saturating_duration_since(t));
                     }
                     for o in outs {
                         match o {
@@ -489,6 +559,6 @@ impl CallTask {
         let (transcript, sent) = media.finish(now);
         let _ = self
             .to_line
-            .send(ToLine::Ended(self.id, Box::new(transcript), sent));
+            .send(ToLine::Ended(self.id, Box::new(transcript), sent, late));
     }
 }
