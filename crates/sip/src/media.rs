@@ -320,3 +320,145 @@ impl Media {
         (self.call.finish(now_ms).0, self.sent)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtp::Sender;
+    use crate::sdp::Direction;
+    use actline_audio::dtmf::{generate, GenOptions};
+    use actline_ivr::call::Engine;
+    use actline_ivr::flow::{FlowConfig, Grammars};
+    use actline_voice::{load_language, VoiceSource};
+    use std::sync::Arc;
+
+    fn media() -> Media {
+        let engine = Engine::new(
+            Arc::new(load_language(&VoiceSource::BuiltIn, "en").unwrap().0),
+            Grammars::builtin().unwrap(),
+            FlowConfig::default(),
+        );
+        let chosen = Chosen {
+            codec: Codec::Pcmu,
+            telephone_event: Some(101),
+            direction: Direction::SendRecv,
+        };
+        Media::new(engine.answer("t"), chosen, MediaConfig::default(), 1, 2, 3)
+    }
+
+    /// The caller's stream: `keys` as in-band tones in µ-law audio packets
+    /// (every `swap`-th pair of packets swapped on the way) and, when
+    /// `events`, as RFC 4733 events too, interleaved on the same SSRC.
+    fn stream(keys: &str, events: bool, swap: usize) -> Vec<(u64, Vec<u8>)> {
+        let opts = GenOptions {
+            tone_ms: 100,
+            gap_ms: 100,
+            lead_ms: 200,
+            ..GenOptions::default()
+        };
+        let mut audio = generate(keys, &opts).unwrap();
+        audio.resize(audio.len() + 4_000, 0);
+        let mut s = Sender::new(42, 100, 0);
+        let mut out: Vec<(u64, Vec<u8>)> = audio
+            .chunks(FRAME)
+            .enumerate()
+            .map(|(n, f)| {
+                (
+                    n as u64 * 20,
+                    s.packet(0, &g711::encode_ulaw(f), FRAME as u32),
+                )
+            })
+            .collect();
+        if swap > 0 {
+            for n in (0..out.len() - 1).step_by(swap) {
+                let (a, b) = (out[n].1.clone(), out[n + 1].1.clone());
+                out[n].1 = b;
+                out[n + 1].1 = a;
+            }
+        }
+        if events {
+            for (i, k) in keys.chars().enumerate() {
+                let code = k.to_digit(10).unwrap() as u8;
+                let start = 200 + i as u64 * 200;
+                for n in 0..8u64 {
+                    let end = n >= 5;
+                    let e = rtp::Event {
+                        code,
+                        end,
+                        duration: 160 * (n.min(5) as u16 + 1),
+                    };
+                    let mut p = s.packet(101, &e.to_bytes(), 0);
+                    p[4..8].copy_from_slice(&((start * 8) as u32).to_be_bytes());
+                    out.push((start + 20 * n, p));
+                }
+            }
+            out.sort_by_key(|(t, _)| *t);
+        }
+        out
+    }
+
+    fn digits(m: Media, end: u64) -> (String, Stats) {
+        let stats = m.stats;
+        let (t, _) = m.finish(end);
+        let json = serde_json::to_value(&t).unwrap();
+        let keys = json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == "digit")
+            .map(|e| e["key"].as_str().unwrap().to_string())
+            .collect();
+        (keys, stats)
+    }
+
+    fn run(packets: &[(u64, Vec<u8>)]) -> Media {
+        let mut m = media();
+        let end = packets.last().unwrap().0 + 100;
+        let mut next = 0;
+        for t in (20..=end).step_by(20) {
+            while next < packets.len() && packets[next].0 <= t {
+                m.rtp_in(t, &packets[next].1);
+                next += 1;
+            }
+            let _ = m.tick(t);
+        }
+        m
+    }
+
+    #[test]
+    fn a_key_sent_both_ways_counts_once() {
+        let m = run(&stream("1234567", true, 0));
+        let (keys, stats) = digits(m, 10_000);
+        assert_eq!(keys, "1234567");
+        assert_eq!(
+            (stats.event_keys + stats.inband_keys, stats.duplicate_keys),
+            (7, 7),
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn in_band_keys_survive_reordered_packets_and_events_alone_count_too() {
+        let (keys, stats) = digits(run(&stream("7654321", false, 7)), 10_000);
+        assert_eq!(keys, "7654321");
+        assert_eq!(stats.inband_keys, 7);
+        // Events alone (the audio silent).
+        let only_events: Vec<_> = stream("1122", true, 0)
+            .into_iter()
+            .filter(|(_, p)| p[1] & 0x7f == 101)
+            .collect();
+        let (keys, stats) = digits(run(&only_events), 10_000);
+        assert_eq!(keys, "1122", "the same digit twice is two events");
+        assert_eq!(stats.event_keys, 4);
+    }
+
+    #[test]
+    fn garbage_datagrams_are_counted_and_ignored() {
+        let mut m = media();
+        m.rtp_in(20, b"not rtp");
+        m.rtp_in(40, &[0x80, 101, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xff]);
+        let _ = m.tick(60);
+        assert_eq!(m.stats.malformed, 1);
+        assert_eq!(digits(m, 100).0, "");
+    }
+}
