@@ -17,9 +17,15 @@ pub enum AuditCmd {
         /// Only entries whose time, action, actor, subject or detail contains this (case ignored).
         #[arg(long)]
         filter: Option<String>,
+        /// Only entries from this day on (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
         /// Only the newest N entries.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// JSON output: the entries, oldest first.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -50,12 +56,26 @@ pub fn audit(backend: &Backend, cmd: AuditCmd) -> Result<()> {
             }
             Err(e) => return Err(e.into()),
         },
-        AuditCmd::Show { filter, limit } => {
-            let reply = match backend.call(Request::AuditShow { filter, limit }) {
+        AuditCmd::Show {
+            filter,
+            since,
+            limit,
+            json,
+        } => {
+            let reply = match backend.call(Request::AuditShow {
+                filter,
+                since,
+                limit,
+            }) {
                 Err(e) if e.kind == ErrorKind::Corrupt => return Err(failed(e.message)),
                 other => other?,
             };
-            for e in expect_reply!(reply, Audit).entries {
+            let entries = expect_reply!(reply, Audit).entries;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&entries)?)?;
+                return Ok(());
+            }
+            for e in entries {
                 // Reasons are free text: never let them drive the terminal.
                 outln!(
                     "{:>5} {} {:<12} {:<16} {} {}",

@@ -30,6 +30,12 @@ pub enum AgreementCmd {
         /// The TOML file.
         file: PathBuf,
     },
+    /// List every agreement on file.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show an agreement: keys, seats used and left, activations.
     Show {
         /// Licensing ID.
@@ -108,6 +114,21 @@ pub fn agreement(backend: &Backend, cmd: AgreementCmd) -> Result<()> {
                 Loaded
             );
             outln!("loaded {} agreements from {source}", n.count)?;
+        }
+        AgreementCmd::List { json } => {
+            let list = expect_reply!(backend.call(Request::AgreementList)?, Agreements).agreements;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&list)?)?;
+                return Ok(());
+            }
+            for a in &list {
+                outln!(
+                    "{:<8} {:<14} {}",
+                    visible(&a.id),
+                    a.program.label(),
+                    visible(&a.customer)
+                )?;
+            }
         }
         AgreementCmd::Show { id, json } => {
             let d = expect_reply!(backend.call(Request::AgreementShow { id })?, Agreement);

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct ClientArgs {
     /// The client's state directory.
-    #[arg(long, env = "ACTLINE_CLIENT_DIR")]
+    #[arg(long, global = true, env = "ACTLINE_CLIENT_DIR")]
     state: Option<PathBuf>,
     /// The product's trust file, from `actline trust export` (default: STATE/trust.json).
-    #[arg(long, env = "ACTLINE_TRUST")]
+    #[arg(long, global = true, env = "ACTLINE_TRUST")]
     trust: Option<PathBuf>,
     /// Pose as the machine described in this JSON file instead of reading this one's hardware.
     #[arg(long, global = true)]

@@ -30,6 +30,22 @@ pub enum KeyCmd {
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,
     },
+    /// List keys: all, one product's, or those a search finds (a whole key
+    /// or serial, three or more characters of one, part of an agreement's
+    /// number or customer's name).
+    List {
+        /// What to search for (nothing: every key).
+        query: Option<String>,
+        /// Only this product's keys.
+        #[arg(long)]
+        product: Option<String>,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=500))]
+        limit: u64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a key: kind, product, agreement, seats used and left, activations.
     Show {
         /// The product key, or its serial as the audit trail prints it.
@@ -82,6 +98,38 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
                 Key
             );
             outln!("{}", rec.key)?;
+        }
+        KeyCmd::List {
+            query,
+            product,
+            limit,
+            json,
+        } => {
+            let keys = expect_reply!(
+                backend.call(Request::KeySearch {
+                    query: query.unwrap_or_default(),
+                    product,
+                    limit: Some(limit as usize),
+                })?,
+                Keys
+            )
+            .keys;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&keys)?)?;
+                return Ok(());
+            }
+            for u in &keys {
+                outln!(
+                    "{} {:>12} {:<9} {:>5} used {:>5} left  {}{}",
+                    u.key.key,
+                    u.key.serial,
+                    u.key.kind.name(),
+                    u.used,
+                    u.left,
+                    visible(u.key.agreement.as_deref().unwrap_or("(direct)")),
+                    if u.key.revoked { " (revoked)" } else { "" }
+                )?;
+            }
         }
         KeyCmd::Show { key, json } => {
             let d = expect_reply!(backend.call(Request::KeyShow { key })?, KeyDetail);

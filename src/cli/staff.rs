@@ -17,8 +17,17 @@ pub enum StaffCmd {
         #[arg(long, value_parser = ["agent", "supervisor"])]
         role: String,
     },
+    /// Remove a staff member, and their token (supervisors; the last supervisor stays).
+    Remove {
+        /// The staff member.
+        name: String,
+    },
     /// List staff.
-    List,
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue a bearer token for NAME's remote desk (replacing any earlier
     /// one), valid 90 days; printed once, stored hashed (supervisors).
     Token {
@@ -49,8 +58,20 @@ pub fn run(backend: &Backend, cmd: StaffCmd) -> Result<()> {
             );
             outln!("{} is now {}", visible(&name), role.name())?;
         }
-        StaffCmd::List => {
-            for m in expect_reply!(backend.call(Request::StaffList)?, Staff).staff {
+        StaffCmd::Remove { name } => {
+            expect_reply!(
+                backend.call(Request::StaffRemove { name: name.clone() })?,
+                Staff
+            );
+            outln!("{} is no longer on the staff", visible(&name))?;
+        }
+        StaffCmd::List { json } => {
+            let staff = expect_reply!(backend.call(Request::StaffList)?, Staff).staff;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&staff)?)?;
+                return Ok(());
+            }
+            for m in staff {
                 outln!("{} {}", visible(&m.name), m.role.as_deref().unwrap_or("-"))?;
             }
         }

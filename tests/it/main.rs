@@ -6,6 +6,7 @@ mod bad_input;
 mod c_client;
 mod concurrency;
 mod console;
+mod everyday;
 mod fleet;
 mod fuzz_regressions;
 mod installed_ivr;

@@ -406,6 +406,7 @@ impl Session {
         }
         let keys = expect!(
             self.call(Request::KeySearch {
+                product: None,
                 query: query.trim().to_string(),
                 limit: Some(MAX_ROWS),
             })?,
@@ -440,6 +441,7 @@ impl Session {
         let f = filter.trim();
         let list = expect!(
             self.call(Request::AuditShow {
+                since: None,
                 filter: (!f.is_empty()).then(|| f.to_string()),
                 limit: Some(MAX_ROWS),
             })?,

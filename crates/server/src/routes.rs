@@ -44,7 +44,7 @@ pub const ROUTES: &[Route] = &[
         "activation_release",
     ),
     r("POST", "/v1/keys", "key_issue"),
-    r("GET", "/v1/keys?query&limit:int", "key_search"),
+    r("GET", "/v1/keys?query&product&limit:int", "key_search"),
     r("GET", "/v1/keys/{key}", "key_show"),
     r("POST", "/v1/keys/{key}/limit", "key_limit"),
     r("POST", "/v1/keys/{key}/revoke", "key_revoke"),
@@ -55,11 +55,12 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/v1/agreements", "agreements_load"),
     r("GET", "/v1/staff", "staff_list"),
     r("PUT", "/v1/staff/{name}", "staff_add"),
+    r("DELETE", "/v1/staff/{name}", "staff_remove"),
     r("POST", "/v1/staff/{name}/token", "staff_token"),
     r("DELETE", "/v1/staff/{name}/token", "staff_revoke_token"),
     r("GET", "/v1/trust/{product}", "trust_export"),
     r("GET", "/v1/audit/verify", "audit_verify"),
-    r("GET", "/v1/audit?filter&limit:int", "audit_show"),
+    r("GET", "/v1/audit?filter&since&limit:int", "audit_show"),
     r("GET", "/v1/advice?product&machines:int", "advise"),
     r("GET", "/v1/handovers?waiting_only:bool", "handovers"),
     r("POST", "/v1/handovers", "hand_over"),
@@ -364,10 +365,12 @@ mod tests {
                 key: "ABCDE-12345".into(),
             },
             KeySearch {
+                product: Some("studio".into()),
                 query: "north wind/&?".into(),
                 limit: Some(20),
             },
             KeySearch {
+                product: None,
                 query: "7QX".into(),
                 limit: None,
             },
@@ -399,6 +402,9 @@ mod tests {
             StaffToken {
                 name: "carol".into(),
             },
+            StaffRemove {
+                name: "dave smith".into(),
+            },
             StaffRevokeToken {
                 name: "carol".into(),
             },
@@ -407,10 +413,12 @@ mod tests {
             },
             AuditVerify,
             AuditShow {
+                since: Some("2026-12-01".into()),
                 filter: Some("key limit&x=1".into()),
                 limit: Some(5),
             },
             AuditShow {
+                since: None,
                 filter: None,
                 limit: None,
             },

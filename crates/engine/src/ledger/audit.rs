@@ -145,6 +145,7 @@ pub(super) const REPLAYED: &[&str] = &[
     "key.revoke",
     "seat.release",
     "staff.add",
+    "staff.remove",
     "catalog.load",
     "agreements.load",
     "ledger.upgrade",
@@ -554,6 +555,9 @@ fn apply(s: &mut State, id: i64, action: &str, d: &Value) -> Result<(), LedgerEr
         }
         "staff.add" => {
             s.staff.insert(text("name")?, text("role")?);
+        }
+        "staff.remove" => {
+            s.staff.remove(&text("name")?);
         }
         "activate" => {
             let key = d.get("key").and_then(Value::as_i64);

@@ -788,6 +788,44 @@ impl Ledger {
         Ok(())
     }
 
+    /// Removes `name` from the staff, and their token with them
+    /// (supervisors; audited). The last supervisor cannot be removed.
+    pub fn remove_staff(&mut self, actor: &str, name: &str) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_supervisor(&tx, actor, "change staff", None)?;
+        let Some(role) = staff_role(&tx, name)? else {
+            return Err(LedgerError::NotFound(format!(
+                "{name} is not on the staff list"
+            )));
+        };
+        let supervisors: i64 = tx.query_row(
+            "SELECT count(*) FROM staff WHERE role = 'supervisor' AND name != ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        if role == Role::Supervisor && supervisors == 0 {
+            return Err(LedgerError::Refused(format!(
+                "{name} is the last supervisor; add another supervisor first"
+            )));
+        }
+        // The token first: it references the staff row.
+        tx.execute("DELETE FROM tokens WHERE name = ?1", [name])?;
+        tx.execute("DELETE FROM staff WHERE name = ?1", [name])?;
+        audit::append(
+            &tx,
+            &self.trail,
+            actor,
+            "staff.remove",
+            name,
+            role.name(),
+            &serde_json::json!({"name": name}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The role of a staff member, if they are one.
     pub fn role(&self, name: &str) -> Result<Option<Role>, LedgerError> {
         staff_role(&self.conn, name)
@@ -943,6 +981,25 @@ impl Ledger {
         )?;
         let serials: Vec<i64> = stmt
             .query_map(params![pattern, limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        serials
+            .into_iter()
+            .filter_map(|s| self.key_usage(s as u64).transpose())
+            .collect()
+    }
+
+    /// Keys, oldest first (those issued in the same second by serial), of
+    /// one product (by code) or of all, at most `limit`.
+    pub fn list_keys(
+        &self,
+        product: Option<u16>,
+        limit: usize,
+    ) -> Result<Vec<KeyUsage>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT serial FROM keys WHERE ?1 IS NULL OR product = ?1 ORDER BY created_at, serial LIMIT ?2",
+        )?;
+        let serials: Vec<i64> = stmt
+            .query_map(params![product.map(i64::from), limit as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         serials
             .into_iter()

@@ -280,9 +280,26 @@ impl Service {
                     activations,
                 })
             }
-            Request::KeySearch { query, limit } => Reply::Keys(KeyList {
-                keys: search_keys(ledger, query, limit.unwrap_or(MAX_ROWS).min(MAX_ROWS))?,
-            }),
+            Request::KeySearch {
+                query,
+                product,
+                limit,
+            } => {
+                let code = match product {
+                    Some(name) => Some(product_named(&ledger.catalog()?, name)?.code),
+                    None => None,
+                };
+                let limit = limit.unwrap_or(MAX_ROWS).min(MAX_ROWS);
+                let keys = if query.trim().is_empty() {
+                    ledger.list_keys(code, limit)?
+                } else {
+                    let mut found = search_keys(ledger, query, MAX_ROWS)?;
+                    found.retain(|u| code.is_none_or(|c| u.key.product == c));
+                    found.truncate(limit);
+                    found
+                };
+                Reply::Keys(KeyList { keys })
+            }
             Request::KeyLimit { key, limit, reason } => {
                 let rec = key_on_record(ledger, key)?;
                 Reply::Key(ledger.set_limit(me, rec.serial, *limit, reason)?)
@@ -353,6 +370,15 @@ impl Service {
                     }],
                 })
             }
+            Request::StaffRemove { name } => {
+                ledger.remove_staff(me, name)?;
+                Reply::Staff(StaffList {
+                    staff: vec![StaffMember {
+                        name: name.clone(),
+                        role: None,
+                    }],
+                })
+            }
             Request::StaffToken { name } => {
                 let mut raw = [0u8; 32];
                 getrandom::fill(&mut raw).map_err(|e| {
@@ -385,11 +411,26 @@ impl Service {
                 let (entries, head) = ledger.verify_audit()?;
                 Reply::AuditIntact(AuditIntact { entries, head })
             }
-            Request::AuditShow { filter, limit } => {
+            Request::AuditShow {
+                filter,
+                since,
+                limit,
+            } => {
+                if let Some(day) = since {
+                    if !is_day(day) {
+                        return Err(ApiError::bad(format!(
+                            "--since {day:?}: a day is YYYY-MM-DD"
+                        )));
+                    }
+                }
                 let f = filter.as_deref().map(str::to_lowercase);
                 let mut entries: Vec<_> = ledger
                     .audit_entries()?
                     .into_iter()
+                    .filter(|e| {
+                        // Times are RFC 3339 in UTC: a day compares as text.
+                        since.as_deref().is_none_or(|d| e.at.as_str() >= d)
+                    })
                     .filter(|e| {
                         f.as_deref().is_none_or(|f| {
                             [&e.at, &e.action, &e.actor, &e.subject, &e.detail]
@@ -485,6 +526,20 @@ impl Local {
 
 fn to_json(v: &impl serde::Serialize) -> Result<String, ApiError> {
     serde_json::to_string(v).map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))
+}
+
+/// Whether `s` is a calendar day written `YYYY-MM-DD`.
+fn is_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0..4, 5..7, 8..10]
+            .into_iter()
+            .all(|r| s[r].bytes().all(|c| c.is_ascii_digit()))
+        && num(5..7).is_some_and(|m| (1..=12).contains(&m))
+        && num(8..10).is_some_and(|d| (1..=31).contains(&d))
 }
 
 fn parse_iid(text: &str) -> Result<InstallationId, ApiError> {

@@ -39,6 +39,7 @@ impl Demo {
 
     fn search(&self, query: &str, limit: Option<usize>) -> Vec<u64> {
         match self.ask(Request::KeySearch {
+            product: None,
             query: query.into(),
             limit,
         }) {
@@ -62,9 +63,75 @@ fn key_search_finds_by_whole_key_serial_fragment_and_customer_each_key_once() {
     // affiliate's: "Northwind" names both 4711 and 4712).
     assert_eq!(d.search("northwind", None), vec![a.serial]);
     assert_eq!(d.search("CONTOSO", None), vec![b.serial]);
-    assert!(d.search("  ", None).is_empty());
+    assert_eq!(
+        d.search("  ", None),
+        vec![a.serial, b.serial, c.serial],
+        "nothing typed: every key"
+    );
     assert!(d.search("no such customer", None).is_empty());
     assert_eq!(d.search("4711", Some(0)), Vec::<u64>::new());
+}
+
+#[test]
+fn key_search_keeps_only_the_products_keys_when_one_is_named() {
+    let d = Demo::new();
+    let studio = d.issue(Some("4711"), None);
+    let Ok(Reply::Key(vault)) = d.ask(Request::KeyIssue {
+        product: "vault".into(),
+        kind: KeyKind::Mak,
+        activations: Some(2),
+        agreement: None,
+        reason: None,
+    }) else {
+        panic!()
+    };
+    let of = |product: &str, query: &str| match d.ask(Request::KeySearch {
+        query: query.into(),
+        product: Some(product.into()),
+        limit: None,
+    }) {
+        Ok(Reply::Keys(k)) => k.keys.iter().map(|u| u.key.serial).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(of("vault", ""), vec![vault.serial]);
+    assert_eq!(of("studio", ""), vec![studio.serial]);
+    assert!(
+        of("vault", "northwind").is_empty(),
+        "Northwind's key is a studio key"
+    );
+    let e = d
+        .ask(Request::KeySearch {
+            query: String::new(),
+            product: Some("nothing".into()),
+            limit: None,
+        })
+        .unwrap_err();
+    assert!(e.message.contains("not in the catalog"), "{e}");
+}
+
+#[test]
+fn audit_show_since_keeps_that_day_on_and_refuses_a_bad_day() {
+    let d = Demo::new();
+    d.issue(None, None);
+    let show = |since: &str| {
+        d.ask(Request::AuditShow {
+            filter: None,
+            since: Some(since.into()),
+            limit: None,
+        })
+    };
+    let Ok(Reply::Audit(all)) = show("2000-01-01") else {
+        panic!()
+    };
+    assert!(!all.entries.is_empty());
+    let Ok(Reply::Audit(none)) = show("2999-01-01") else {
+        panic!()
+    };
+    assert!(none.entries.is_empty());
+    assert!(show("yesterday")
+        .unwrap_err()
+        .message
+        .contains("YYYY-MM-DD"));
 }
 
 #[test]
@@ -105,6 +172,7 @@ fn a_key_issued_with_a_reason_has_it_audited_beside_the_issue_and_an_empty_one_i
     let d = Demo::new();
     d.issue(Some("4711"), Some("order 1234"));
     let Ok(Reply::Audit(list)) = d.ask(Request::AuditShow {
+        since: None,
         filter: None,
         limit: Some(2),
     }) else {
@@ -132,6 +200,7 @@ fn the_audit_filter_ignores_case_and_the_limit_keeps_the_newest() {
         d.issue(None, Some("Refill"));
     }
     let Ok(Reply::Audit(all)) = d.ask(Request::AuditShow {
+        since: None,
         filter: Some("REFILL".into()),
         limit: None,
     }) else {
@@ -139,6 +208,7 @@ fn the_audit_filter_ignores_case_and_the_limit_keeps_the_newest() {
     };
     assert_eq!(all.entries.len(), 3);
     let Ok(Reply::Audit(two)) = d.ask(Request::AuditShow {
+        since: None,
         filter: Some("refill".into()),
         limit: Some(2),
     }) else {

@@ -74,10 +74,15 @@ pub enum Request {
     },
     /// Keys found by a whole key or serial, three or more characters of a
     /// key, or part of an agreement's number or customer's name (case
-    /// ignored), at most `limit` (default and most: [`MAX_ROWS`]).
+    /// ignored); every key when the query is empty; only `product`'s when
+    /// it is given; at most `limit` (default and most: [`MAX_ROWS`]).
     KeySearch {
         /// What was typed.
+        #[serde(default)]
         query: String,
+        /// Only this product's keys (a catalog name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<String>,
         /// Most keys returned.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
@@ -130,6 +135,11 @@ pub enum Request {
         /// The role.
         role: Role,
     },
+    /// Remove a staff member, and their token (supervisors).
+    StaffRemove {
+        /// The staff member.
+        name: String,
+    },
     /// Issue a bearer token for a staff member's remote desk, replacing
     /// any earlier one (supervisors). The reply is the only time the token
     /// is shown.
@@ -157,6 +167,9 @@ pub enum Request {
         /// contains this (case ignored).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<String>,
+        /// Only entries from this day on (`YYYY-MM-DD`, UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
         /// Only the newest this many of them.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
@@ -224,7 +237,7 @@ impl Request {
             KeyRevoke { .. } => supervisor("revoke keys"),
             CatalogLoad { .. } => supervisor("load the catalog"),
             AgreementsLoad { .. } => supervisor("load agreements"),
-            StaffAdd { .. } => supervisor("change staff"),
+            StaffAdd { .. } | StaffRemove { .. } => supervisor("change staff"),
             StaffToken { .. } | StaffRevokeToken { .. } => supervisor("issue tokens"),
             TrustExport { .. } => supervisor("export trust files"),
         }

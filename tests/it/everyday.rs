@@ -1,0 +1,151 @@
+//! Issue 16, the command line as its users expect it: options after the
+//! subcommand, listings, `--json` a JSON parser reads.
+
+use crate::support::*;
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", err(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+}
+
+#[test]
+fn client_options_come_before_or_after_the_subcommand() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "2"]);
+    let state = env.dir.path().join("c");
+    let trust = env.home().join("trust.json");
+    let fp = sample("fingerprint-a.json");
+    let after = bin()
+        .args([
+            "client",
+            "iid",
+            "--key",
+            &key,
+            "--product",
+            "studio",
+            "--state",
+        ])
+        .arg(&state)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--fingerprint")
+        .arg(&fp)
+        .output()
+        .unwrap();
+    assert!(after.status.success(), "{}", err(&after));
+    let o = bin()
+        .args(["client", "status", "--state"])
+        .arg(&state)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--fingerprint")
+        .arg(&fp)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "`client status --state C` works: {}",
+        err(&o)
+    );
+}
+
+#[test]
+fn key_list_finds_all_one_products_or_a_customers_keys_and_says_it_in_json() {
+    let env = Env::demo();
+    let studio = env.issue(&["--product", "studio", "--agreement", "4711"]);
+    let vault = env.issue(&["--product", "vault", "--activations", "2"]);
+    let keys = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["key", "list", "--json"];
+        a.extend_from_slice(args);
+        json(&env.vendor(&a))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["key"]["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut every = keys(&[]);
+    every.sort();
+    let mut both = [studio.clone(), vault.clone()];
+    both.sort();
+    assert_eq!(every, both);
+    assert_eq!(keys(&["--product", "vault"]), [vault.clone()]);
+    assert_eq!(
+        keys(&["northwind"]),
+        [studio.clone()],
+        "by customer, any case"
+    );
+    assert_eq!(
+        keys(&[&vault[6..11]]),
+        [vault.clone()],
+        "by part of the key"
+    );
+    assert_eq!(keys(&["--limit", "1"]).len(), 1);
+    // The plain listing has one line per key, with its serial.
+    let o = env.vendor(&["key", "list"]);
+    assert_eq!(text(&o).lines().count(), 2, "{}", text(&o));
+    let o = env.vendor(&["key", "list", "--product", "nothing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not in the catalog"), "{}", err(&o));
+}
+
+#[test]
+fn agreement_list_and_audit_show_speak_json_and_audit_show_takes_since_and_limit() {
+    let env = Env::demo();
+    let list = json(&env.vendor(&["agreement", "list", "--json"]));
+    assert!(list.as_array().unwrap().iter().any(|a| a["id"] == "4711"));
+    assert!(text(&env.vendor(&["agreement", "list"])).contains("Northwind Labs"));
+    env.issue(&[
+        "--product",
+        "studio",
+        "--activations",
+        "2",
+        "--reason",
+        "order 77",
+    ]);
+    let all = json(&env.vendor(&["audit", "show", "--json"]));
+    let n = all.as_array().unwrap().len();
+    assert!(n >= 3);
+    let two = json(&env.vendor(&["audit", "show", "--json", "--limit", "2"]));
+    assert_eq!(two.as_array().unwrap().len(), 2);
+    assert_eq!(two[1]["detail"], "order 77", "the newest last: {two}");
+    let today = actline::days::format(actline::days::today());
+    let since = json(&env.vendor(&["audit", "show", "--json", "--since", &today]));
+    assert_eq!(since.as_array().unwrap().len(), n, "everything was today");
+    let o = env.vendor(&["audit", "show", "--since", "12/01/2026"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("YYYY-MM-DD"), "{}", err(&o));
+}
+
+#[test]
+fn staff_remove_takes_a_member_and_their_token_off_and_keeps_the_last_supervisor() {
+    let env = Env::demo();
+    assert!(env
+        .vendor(&["staff", "add", "ann", "--role", "agent"])
+        .status
+        .success());
+    assert!(env.vendor(&["staff", "token", "ann"]).status.success());
+    let o = env.vendor(&["staff", "remove", "ann"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let staff = json(&env.vendor(&["staff", "list", "--json"]));
+    assert!(
+        staff.as_array().unwrap().iter().all(|m| m["name"] != "ann"),
+        "{staff}"
+    );
+    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
+    let tokens: i64 = db
+        .query_row("SELECT count(*) FROM tokens WHERE name = 'ann'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(tokens, 0, "the token went with her");
+    // The trail explains the removal: verify replays it.
+    assert!(env.vendor(&["audit", "verify"]).status.success());
+    let o = env.vendor(&["staff", "remove", "ann"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not on the staff list"), "{}", err(&o));
+    let me = actline::home::os_user();
+    let o = env.vendor(&["staff", "remove", &me]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("last supervisor"), "{}", err(&o));
+}
