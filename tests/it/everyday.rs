@@ -69,15 +69,15 @@ fn key_list_finds_all_one_products_or_a_customers_keys_and_says_it_in_json() {
     let mut both = [studio.clone(), vault.clone()];
     both.sort();
     assert_eq!(every, both);
-    assert_eq!(keys(&["--product", "vault"]), [vault.clone()]);
+    assert_eq!(keys(&["--product", "vault"]), std::slice::from_ref(&vault));
     assert_eq!(
         keys(&["northwind"]),
-        [studio.clone()],
+        std::slice::from_ref(&studio),
         "by customer, any case"
     );
     assert_eq!(
         keys(&[&vault[6..11]]),
-        [vault.clone()],
+        std::slice::from_ref(&vault),
         "by part of the key"
     );
     assert_eq!(keys(&["--limit", "1"]).len(), 1);
