@@ -14,9 +14,12 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct BatchArgs {
-    /// Input: one installation ID a line, or CSV lines `label,installation ID`.
+    /// Input: one installation ID a line, or CSV lines `label,installation ID`
+    /// (or `label;installation ID`; a batch's own output file works too);
+    /// `-` for standard input.
     input: PathBuf,
-    /// Output CSV: label, installation ID, decision, confirmation ID, reason.
+    /// Output CSV: label, installation ID, decision, confirmation ID, reason;
+    /// `-` for standard output.
     output: PathBuf,
     /// Installation IDs per transaction.
     #[arg(long, default_value_t = 100)]
@@ -24,12 +27,20 @@ pub struct BatchArgs {
 }
 
 pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
-    backend.refuse_output(&a.output)?;
+    let to_stdout = a.output == std::path::Path::new("-");
+    if !to_stdout {
+        backend.refuse_output(&a.output)?;
+    }
     let lines = read_batch(&a.input)?;
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(&a.output)
-            .map_err(|e| bad(format!("{}: {e}", a.output.display())))?,
-    );
+    let sink: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(&a.output)
+                .map_err(|e| bad(format!("{}: {e}", a.output.display())))?,
+        )
+    };
+    let mut out = std::io::BufWriter::new(sink);
     writeln!(out, "label,installation_id,decision,confirmation_id,reason")?;
     // Results are written in input order: an unreadable line's row goes out
     // just before the next decided line after it.
@@ -51,7 +62,10 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
                     "{},{},invalid,,{}",
                     csv(label.as_deref().unwrap_or("")),
                     csv(text),
-                    csv(&format!("{}: line {line}: {e}", a.input.display()))
+                    csv(&format!(
+                        "{}: line {line}: {e}",
+                        name(&a.input, "standard input")
+                    ))
                 ),
             )),
         }
@@ -124,41 +138,78 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
     }
     result?;
     if let Some(e) = write_err {
-        return Err(bad(format!("{}: {e}", a.output.display())));
+        return Err(bad(format!("{}: {e}", name(&a.output, "standard output"))));
     }
     eprintln!(
         "{total} decided: {granted} granted, {} denied; {invalid} invalid lines; results in {}",
         total - granted,
-        a.output.display()
+        name(&a.output, "standard output")
     );
     Ok(())
 }
 
+/// A file's name for messages, `-` being `stdio`.
+fn name(path: &std::path::Path, stdio: &str) -> String {
+    if path == std::path::Path::new("-") {
+        stdio.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Reads batch input: `IID` or `label,IID` a line; blank lines and lines
 /// starting with `#` are skipped; a header line `label,...` is skipped.
+///
+/// `-` is standard input. Fields are separated by commas, or by semicolons
+/// when the first line with data has a semicolon and no comma (what
+/// spreadsheets write where the comma is the decimal mark). Only the first
+/// two fields are read, so a batch's own output file is an input too.
 fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let text = if path == std::path::Path::new("-") {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut t)
+            .map_err(|e| bad(format!("standard input: {e}")))?;
+        t
+    } else {
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?
+    };
     // Spreadsheets write a byte-order mark first.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let delimiter = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| l.contains(';') && !l.contains(','))
+        .map_or(',', |_| ';');
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty()
             || line.starts_with('#')
-            || line.to_ascii_lowercase().starts_with("label,")
+            || line
+                .to_ascii_lowercase()
+                .starts_with(&format!("label{delimiter}"))
         {
             continue;
         }
-        let (label, iid) = split_label(line);
+        let (label, iid) = split_label(line, delimiter);
         out.push((i + 1, label, iid));
     }
     Ok(out)
 }
 
 /// Splits a batch line into an optional CSV label (quoted with `"` and `""`
-/// when it holds commas) and the installation ID.
-fn split_label(line: &str) -> (Option<String>, String) {
+/// when it holds the delimiter) and the installation ID (the second field;
+/// any after it are ignored).
+fn split_label(line: &str, delimiter: char) -> (Option<String>, String) {
+    let field = |s: &str| {
+        s.split(delimiter)
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            .to_string()
+    };
     if let Some(rest) = line.strip_prefix('"') {
         let mut label = String::new();
         let mut chars = rest.char_indices().peekable();
@@ -170,17 +221,14 @@ fn split_label(line: &str) -> (Option<String>, String) {
                     continue;
                 }
                 let after = rest[i + 1..].trim_start();
-                let iid = after.strip_prefix(',').unwrap_or(after);
-                return (Some(label), iid.trim().trim_matches('"').to_string());
+                let iid = after.strip_prefix(delimiter).unwrap_or(after);
+                return (Some(label), field(iid));
             }
             label.push(c);
         }
     }
-    match line.split_once(',') {
-        Some((l, r)) => (
-            Some(l.trim().to_string()),
-            r.trim().trim_matches('"').to_string(),
-        ),
+    match line.split_once(delimiter) {
+        Some((l, r)) => (Some(l.trim().to_string()), field(r)),
         None => (None, line.to_string()),
     }
 }

@@ -149,3 +149,69 @@ fn staff_remove_takes_a_member_and_their_token_off_and_keeps_the_last_supervisor
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("last supervisor"), "{}", err(&o));
 }
+
+#[test]
+fn batch_reads_standard_input_semicolons_and_its_own_output_and_writes_standard_output() {
+    use std::io::Write;
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "5"]);
+    let ids: Vec<String> = (0..2)
+        .map(|n| {
+            let fp = env.machine(&format!("m{n}"), &machine(n));
+            env.iid(&format!("c{n}"), &fp, &key, "studio")
+        })
+        .collect();
+    let run = |input: &str| {
+        let mut child = bin()
+            .arg("--home")
+            .arg(env.home())
+            .args(["batch", "-", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(
+            err(&o).contains("results in standard output"),
+            "{}",
+            err(&o)
+        );
+        text(&o)
+    };
+    // Semicolon-separated, from standard input, to standard output.
+    let out = run(&format!("lab 1;{}\nlab 2;{}\n", ids[0], ids[1]));
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        rows[0],
+        "label,installation_id,decision,confirmation_id,reason"
+    );
+    assert!(
+        rows[1].starts_with("lab 1,") && rows[1].contains(",granted,"),
+        "{out}"
+    );
+    assert!(
+        rows[2].starts_with("lab 2,") && rows[2].contains(",granted,"),
+        "{out}"
+    );
+    // Its own output as input: the same IDs again, the same answers.
+    let again = run(&out);
+    let cid = |s: &str, n: usize| {
+        s.lines()
+            .nth(n)
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(cid(&again, 1), cid(&out, 1));
+    assert_eq!(cid(&again, 2), cid(&out, 2));
+}

@@ -158,14 +158,8 @@ impl Service {
                 self_service,
             } => {
                 let iid = parse_iid(installation_id)?;
-                if let Some(row) = ledger.granted_for(&iid.to_string())? {
-                    let revoked = match row.key_serial {
-                        Some(s) => ledger.key(s)?.is_none_or(|k| k.revoked),
-                        None => true,
-                    };
-                    if !revoked {
-                        return Ok(Reply::Activation(repeated(ledger, row)?));
-                    }
+                if let Some(view) = earlier_grant(ledger, &iid)? {
+                    return Ok(Reply::Activation(view));
                 }
                 let channel = if *self_service {
                     Channel::SelfService
@@ -193,21 +187,39 @@ impl Service {
                         label: item.label.clone(),
                     });
                 }
+                // An ID granted before gets that grant again, as `activate` does.
+                let mut earlier = Vec::with_capacity(parsed.len());
+                let mut fresh = Vec::new();
+                for item in parsed {
+                    match earlier_grant(ledger, &item.iid)? {
+                        Some(view) => earlier.push(Some(view)),
+                        None => {
+                            earlier.push(None);
+                            fresh.push(item);
+                        }
+                    }
+                }
                 let channel = ledger.channel_for(me)?;
                 let done = ledger.activate_batch(
-                    &parsed,
-                    parsed.len().max(1),
+                    &fresh,
+                    fresh.len().max(1),
                     &channel,
                     today,
                     &sign,
                     &mut |_| {},
                 )?;
+                let mut decided = fresh
+                    .iter()
+                    .zip(&done)
+                    .map(|(item, a)| ActivationView::of(&item.iid, a));
                 Reply::Batch(BatchReply {
-                    activations: parsed
-                        .iter()
-                        .zip(&done)
-                        .map(|(item, a)| ActivationView::of(&item.iid, a))
-                        .collect(),
+                    activations: earlier
+                        .into_iter()
+                        .map(|e| e.or_else(|| decided.next()))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| {
+                            ApiError::new(ErrorKind::Internal, "a batch item went undecided")
+                        })?,
                 })
             }
             Request::ActivationShow { id } => {
@@ -630,6 +642,25 @@ fn search_keys(
         }
     }
     Ok(found)
+}
+
+/// The grant `iid` already holds, as the reply to activating it again
+/// (none when it holds none, or its key was revoked since).
+fn earlier_grant(
+    ledger: &Ledger,
+    iid: &InstallationId,
+) -> Result<Option<ActivationView>, ApiError> {
+    let Some(row) = ledger.granted_for(&iid.to_string())? else {
+        return Ok(None);
+    };
+    let revoked = match row.key_serial {
+        Some(s) => ledger.key(s)?.is_none_or(|k| k.revoked),
+        None => true,
+    };
+    if revoked {
+        return Ok(None);
+    }
+    repeated(ledger, row).map(Some)
 }
 
 /// The reply to an installation ID activated again: the first grant.
