@@ -128,6 +128,11 @@ enum Command {
     Say(say::SayArgs),
     /// List the installed voice packs and what each covers.
     Voices(say::VoicesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A failure with its exit code.
@@ -273,6 +278,14 @@ pub fn main() -> i32 {
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Into memory first: the generator panics on a write error, and
+            // a closed pipe (`| head`) is an ordinary end here.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "actline", &mut script);
+            out!("{}", String::from_utf8_lossy(&script)).map_err(anyhow::Error::from)
+        }
     };
     // Flush here, so a failed flush is reported like any other write.
     let result = result.and_then(|()| {

@@ -215,3 +215,27 @@ fn batch_reads_standard_input_semicolons_and_its_own_output_and_writes_standard_
     assert_eq!(cid(&again, 1), cid(&out, 1));
     assert_eq!(cid(&again, 2), cid(&out, 2));
 }
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for (shell, mark) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef actline"),
+        ("fish", "complete -c actline"),
+    ] {
+        let o = bin().args(["completions", shell]).output().unwrap();
+        assert!(o.status.success(), "{shell}: {}", err(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            script.contains(mark),
+            "{shell}: {}",
+            &script[..script.len().min(200)]
+        );
+        assert!(
+            script.contains("activate") && script.contains("batch"),
+            "{shell}"
+        );
+    }
+    let o = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
