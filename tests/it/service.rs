@@ -572,6 +572,32 @@ impl OsUser {
     }
 }
 
+impl OsUser {
+    /// A second OS user for a test, or `None` with the reason printed (the
+    /// tests do not run as root, or useradd is missing).
+    fn second() -> Option<Self> {
+        if actline::home::os_user() != "root" {
+            eprintln!("skipped: creating a second OS user needs root");
+            return None;
+        }
+        let user = OsUser::create();
+        if user.is_none() {
+            eprintln!("skipped: useradd is not available");
+        }
+        user
+    }
+}
+
+/// A copy of the binary that other OS users can run (the build directory
+/// may be owner-only), in a directory removed when the first is dropped.
+fn binary_for_others() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("actline");
+    std::fs::copy(env!("CARGO_BIN_EXE_actline"), &exe).unwrap();
+    (dir, exe)
+}
+
 impl Drop for OsUser {
     fn drop(&mut self) {
         let _ = Command::new("userdel").arg(&self.0).status();
@@ -580,12 +606,7 @@ impl Drop for OsUser {
 
 #[test]
 fn an_agent_on_another_os_account_activates_through_the_socket_but_cannot_read_the_home() {
-    if actline::home::os_user() != "root" {
-        eprintln!("skipped: creating a second OS user needs root");
-        return;
-    }
-    let Some(agent) = OsUser::create() else {
-        eprintln!("skipped: useradd is not available");
+    let Some(agent) = OsUser::second() else {
         return;
     };
     let env = Env::demo();
@@ -593,12 +614,7 @@ fn an_agent_on_another_os_account_activates_through_the_socket_but_cannot_read_t
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mode = std::fs::metadata(env.home()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "the home is owner-only");
-    // The binary must be reachable by the agent: copy it out of the
-    // (possibly owner-only) build directory.
-    let bin_dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let actline_bin = bin_dir.path().join("actline");
-    std::fs::copy(env!("CARGO_BIN_EXE_actline"), &actline_bin).unwrap();
+    let (_bin_dir, actline_bin) = binary_for_others();
     let exe = actline_bin.to_str().unwrap();
     assert!(env
         .vendor(&["staff", "add", &agent.0, "--role", "agent"])
@@ -789,24 +805,16 @@ impl Drop for Tmux {
 
 #[test]
 fn an_agent_on_another_os_account_runs_the_desk_through_the_socket_and_grants() {
-    if actline::home::os_user() != "root" {
-        eprintln!("skipped: creating a second OS user needs root");
-        return;
-    }
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
-    let Some(agent) = OsUser::create() else {
-        eprintln!("skipped: useradd is not available");
+    let Some(agent) = OsUser::second() else {
         return;
     };
     let env = Env::demo();
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin_dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let exe = bin_dir.path().join("actline");
-    std::fs::copy(env!("CARGO_BIN_EXE_actline"), &exe).unwrap();
+    let (_bin_dir, exe) = binary_for_others();
     assert!(env
         .vendor(&["staff", "add", &agent.0, "--role", "agent"])
         .status

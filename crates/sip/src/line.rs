@@ -18,7 +18,7 @@
 use crate::media::{Media, MediaConfig, MediaOut};
 use crate::sdp::Chosen;
 use crate::ua::{CallRef, Input, Output, Ua, UaConfig};
-use actline_ivr::call::{Desk, Engine, Transcript};
+use actline_ivr::call::{Desk, Engine, Outward, Transcript};
 use actline_ivr::flow::CallDecision;
 use std::collections::HashMap;
 use std::future::Future;
@@ -508,12 +508,12 @@ impl CallTask {
                     }
                     for o in outs {
                         match o {
-                            MediaOut::Decide(iid) => decision = Some(self.desk.decide(self.name.clone(), iid)),
-                            MediaOut::Transfer { reason, groups, installation_id, reasons } => {
+                            MediaOut::Ivr(Outward::Decide(iid)) => decision = Some(self.desk.decide(self.name.clone(), iid)),
+                            MediaOut::Ivr(Outward::Transfer { reason, groups, installation_id, reasons }) => {
                                 self.desk.hand_over(self.name.clone(), reason, groups, installation_id, reasons);
                                 let _ = self.to_line.send(ToLine::Transfer(self.id));
                             }
-                            MediaOut::HangUp | MediaOut::Silent => {
+                            MediaOut::Ivr(Outward::HangUp) | MediaOut::Silent => {
                                 let _ = self.to_line.send(ToLine::HangUp(self.id));
                             }
                         }

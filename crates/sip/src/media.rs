@@ -52,21 +52,10 @@ enum Way {
 /// What the line must do for the call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaOut {
-    /// The IVR asks for a decision ([`Media::decided`] answers).
-    Decide(actline_formats::ids::InstallationId),
-    /// Transfer to an agent (store the hand-over; REFER when an agent URI is set).
-    Transfer {
-        /// Why.
-        reason: String,
-        /// Groups entered.
-        groups: Vec<String>,
-        /// The whole ID, when complete.
-        installation_id: Option<String>,
-        /// The decision trace.
-        reasons: Vec<String>,
-    },
-    /// The IVR is done: hang up (BYE).
-    HangUp,
+    /// What the IVR asks: a decision ([`Media::decided`] answers), a
+    /// transfer (store the hand-over; REFER when an agent URI is set), or
+    /// the hang-up (BYE).
+    Ivr(Outward),
     /// No RTP came for the configured time: hang up (BYE).
     Silent,
 }
@@ -237,7 +226,7 @@ impl Media {
         }
         if self.announcing && !self.call.is_playing() {
             self.announcing = false;
-            out.push(MediaOut::HangUp);
+            out.push(MediaOut::Ivr(Outward::HangUp));
         }
         let audio = self.call.take_audio(now_ms);
         if !self.chosen.sends() {
@@ -274,21 +263,7 @@ impl Media {
         self.call
             .take_outward()
             .into_iter()
-            .map(|o| match o {
-                Outward::Decide(iid) => MediaOut::Decide(iid),
-                Outward::Transfer {
-                    reason,
-                    groups,
-                    installation_id,
-                    reasons,
-                } => MediaOut::Transfer {
-                    reason,
-                    groups,
-                    installation_id,
-                    reasons,
-                },
-                Outward::HangUp => MediaOut::HangUp,
-            })
+            .map(MediaOut::Ivr)
             .collect()
     }
 
@@ -298,7 +273,7 @@ impl Media {
     }
 
     /// No transfer can be made: the caller hears that an agent will call
-    /// back; [`MediaOut::HangUp`] follows when it has been said.
+    /// back; a hang-up ([`Outward::HangUp`]) follows when it has been said.
     pub fn callback(&mut self, now_ms: u64) {
         self.announcing = true;
         self.call.announce(

@@ -446,6 +446,17 @@ impl Message {
         Via::parse(&v)
     }
 
+    /// The branch of the topmost Via, when it has one.
+    pub fn branch(&self) -> Option<String> {
+        self.top_via().ok()?.branch().map(str::to_string)
+    }
+
+    /// The URI of the first Contact, when it reads.
+    pub fn contact_uri(&self) -> Option<String> {
+        let first = split_list(self.header("Contact")?).into_iter().next()?;
+        NameAddr::parse(&first).ok().map(|c| c.uri)
+    }
+
     /// The message as bytes, with a Content-Length for its body (any given
     /// one is replaced).
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -548,10 +548,7 @@ impl Ua {
     ) {
         let r = self.response_to(req, from, code, reason);
         // A failure to an INVITE is retransmitted until its ACK (§17.2.1).
-        let branch = req
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string));
+        let branch = req.branch();
         match branch {
             Some(b) if req.method() == Some(Method::Invite) && code >= 300 => {
                 self.remember_refusal(b, from, &r, out)
@@ -585,11 +582,7 @@ impl Ua {
         out: &mut Vec<Output>,
     ) {
         let call_id = msg.header("Call-ID").unwrap_or("").to_string();
-        let branch = msg
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = msg.branch().unwrap_or_default();
         let has_to_tag = msg
             .to()
             .ok()
@@ -677,11 +670,7 @@ impl Ua {
         self.next_id += 1;
         let local_tag = self.token();
         let to = msg.to().map(|t| t.with_tag(&local_tag)).unwrap_or_default();
-        let remote_target = msg
-            .header("Contact")
-            .and_then(|c| NameAddr::parse(&crate::msg::split_list(c).into_iter().next()?).ok())
-            .map(|c| c.uri)
-            .unwrap_or_else(|| format!("sip:{from}"));
+        let remote_target = msg.contact_uri().unwrap_or_else(|| format!("sip:{from}"));
         let (cseq, _) = msg.cseq().unwrap_or((0, Method::Invite));
         let session = self.random() >> 1;
         out.push(log(
@@ -736,26 +725,9 @@ impl Ua {
             return;
         };
         let (invite, peer) = (d.invite.clone(), d.peer);
-        let mut ok = self.response_to(&invite, peer, 200, "OK");
-        let contact = self.contact();
-        let local_ip = self.config.local.ip();
+        // The route set is the INVITE's Record-Route, echoed once (§12.1.1).
+        let bytes = self.ok_with_answer(call_id, &invite, peer, true);
         let d = self.dialogs.get_mut(call_id).expect("present");
-        for rr in invite.values("Record-Route") {
-            ok.push("Record-Route", rr);
-        }
-        ok.push("Contact", contact.clone())
-            .push("Allow", ALLOW)
-            .push("Content-Type", "application/sdp");
-        ok.body = sdp::answer(
-            &d.offer,
-            &d.chosen,
-            local_ip,
-            d.rtp_port,
-            d.sdp_session,
-            d.sdp_version,
-        );
-        let bytes = ok.to_bytes();
-        d.last_invite_response = Some(bytes.clone());
         d.state = State::Answering {
             ok: Retx::new(peer, bytes.clone(), self.now),
         };
@@ -768,6 +740,43 @@ impl Ua {
             peer: d.peer.ip(),
             chosen: d.chosen,
         });
+    }
+
+    /// The 200 OK to the INVITE `req` of dialog `call_id`, with Contact,
+    /// Allow and the dialog's current SDP answer (and the Record-Route set
+    /// when `record_route`); kept as the answer to its retransmissions.
+    fn ok_with_answer(
+        &mut self,
+        call_id: &str,
+        req: &Message,
+        to: SocketAddr,
+        record_route: bool,
+    ) -> Vec<u8> {
+        let mut ok = self.response_to(req, to, 200, "OK");
+        if record_route {
+            for rr in req.values("Record-Route") {
+                ok.push("Record-Route", rr);
+            }
+        }
+        ok.push("Contact", self.contact())
+            .push("Allow", ALLOW)
+            .push("Content-Type", "application/sdp");
+        let local_ip = self.config.local.ip();
+        let d = self
+            .dialogs
+            .get_mut(call_id)
+            .expect("a dialog being answered");
+        ok.body = sdp::answer(
+            &d.offer,
+            &d.chosen,
+            local_ip,
+            d.rtp_port,
+            d.sdp_session,
+            d.sdp_version,
+        );
+        let bytes = ok.to_bytes();
+        d.last_invite_response = Some(bytes.clone());
+        bytes
     }
 
     fn reinvite(&mut self, from: SocketAddr, msg: Message, out: &mut Vec<Output>) {
@@ -811,38 +820,17 @@ impl Ua {
                 return;
             }
         };
-        let mut ok = self.response_to(&msg, from, 200, "OK");
-        let contact = self.contact();
-        let local_ip = self.config.local.ip();
         let d = self.dialogs.get_mut(&call_id).expect("present");
         d.remote_cseq = cseq;
-        d.invite_branch = msg
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        d.invite_branch = msg.branch().unwrap_or_default();
         d.sdp_version += 1;
         d.offer = offer;
         d.chosen = chosen;
-        if let Some(c) = msg
-            .header("Contact")
-            .and_then(|c| NameAddr::parse(&crate::msg::split_list(c).into_iter().next()?).ok())
-        {
-            d.remote_target = c.uri;
+        if let Some(uri) = msg.contact_uri() {
+            d.remote_target = uri;
         }
-        ok.push("Contact", contact)
-            .push("Allow", ALLOW)
-            .push("Content-Type", "application/sdp");
-        ok.body = sdp::answer(
-            &d.offer,
-            &d.chosen,
-            local_ip,
-            d.rtp_port,
-            d.sdp_session,
-            d.sdp_version,
-        );
-        let bytes = ok.to_bytes();
-        d.last_invite_response = Some(bytes.clone());
+        let bytes = self.ok_with_answer(&call_id, &msg, from, false);
+        let d = self.dialogs.get_mut(&call_id).expect("present");
         d.state = State::Reanswering {
             ok: Retx::new(from, bytes.clone(), self.now),
         };
@@ -860,11 +848,7 @@ impl Ua {
     }
 
     fn ack(&mut self, msg: &Message) {
-        let branch = msg
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = msg.branch().unwrap_or_default();
         if self.rejected.remove(&branch).is_some() {
             return;
         }
@@ -878,18 +862,35 @@ impl Ua {
         }
     }
 
-    fn bye(&mut self, from: SocketAddr, msg: &Message, out: &mut Vec<Output>) {
+    /// Answers a request inside a dialog: 200 when it carries the dialog's
+    /// tags (its Call-ID returned), else 481 with `unknown` (`None`).
+    fn accept_in_dialog(
+        &mut self,
+        from: SocketAddr,
+        msg: &Message,
+        unknown: &str,
+        out: &mut Vec<Output>,
+    ) -> Option<String> {
         let call_id = msg.header("Call-ID").unwrap_or("").to_string();
         let known = self
             .dialogs
             .get(&call_id)
             .is_some_and(|d| dialog_matches(d, msg));
         if !known {
-            self.reply(msg, from, 481, "Call/Transaction Does Not Exist", out);
-            return;
+            self.reply(msg, from, 481, unknown, out);
+            return None;
         }
         let ok = self.response_to(msg, from, 200, "OK");
         send(from, &ok, out);
+        Some(call_id)
+    }
+
+    fn bye(&mut self, from: SocketAddr, msg: &Message, out: &mut Vec<Output>) {
+        let Some(call_id) =
+            self.accept_in_dialog(from, msg, "Call/Transaction Does Not Exist", out)
+        else {
+            return;
+        };
         let until = self.now + TX_LIFETIME_MS;
         let d = self.dialogs.get_mut(&call_id).expect("known");
         if !matches!(d.state, State::Gone { .. }) {
@@ -905,11 +906,7 @@ impl Ua {
 
     fn cancel(&mut self, from: SocketAddr, msg: &Message, out: &mut Vec<Output>) {
         let call_id = msg.header("Call-ID").unwrap_or("").to_string();
-        let branch = msg
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = msg.branch().unwrap_or_default();
         let Some(d) = self
             .dialogs
             .get(&call_id)
@@ -942,17 +939,10 @@ impl Ua {
     }
 
     fn notify(&mut self, from: SocketAddr, msg: &Message, out: &mut Vec<Output>) {
-        let call_id = msg.header("Call-ID").unwrap_or("").to_string();
-        let known = self
-            .dialogs
-            .get(&call_id)
-            .is_some_and(|d| dialog_matches(d, msg));
-        if !known {
-            self.reply(msg, from, 481, "Subscription Does Not Exist", out);
+        let Some(call_id) = self.accept_in_dialog(from, msg, "Subscription Does Not Exist", out)
+        else {
             return;
-        }
-        let ok = self.response_to(msg, from, 200, "OK");
-        send(from, &ok, out);
+        };
         // The body is a sipfrag (RFC 3420): the agent leg's status line.
         let status = std::str::from_utf8(&msg.body)
             .ok()
@@ -992,11 +982,7 @@ impl Ua {
 
     fn response(&mut self, _from: SocketAddr, msg: &Message, out: &mut Vec<Output>) {
         let Some(code) = msg.code() else { return };
-        let branch = msg
-            .top_via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = msg.branch().unwrap_or_default();
         let Some(d) = msg.header("Call-ID").and_then(|c| self.dialogs.get_mut(c)) else {
             return;
         };
