@@ -5,6 +5,7 @@
 
 use super::backend::{expect_reply, Backend};
 use super::bad;
+use super::stdio;
 use actline::ids::InstallationId;
 use actline::service::{BatchLine, Request};
 use anyhow::Result;
@@ -27,7 +28,7 @@ pub struct BatchArgs {
 }
 
 pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
-    let to_stdout = a.output == std::path::Path::new("-");
+    let to_stdout = stdio::is_stdio(&a.output);
     if !to_stdout {
         backend.refuse_output(&a.output)?;
     }
@@ -64,7 +65,7 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
                     csv(text),
                     csv(&format!(
                         "{}: line {line}: {e}",
-                        name(&a.input, "standard input")
+                        stdio::name(&a.input, "standard input").display()
                     ))
                 ),
             )),
@@ -138,23 +139,17 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
     }
     result?;
     if let Some(e) = write_err {
-        return Err(bad(format!("{}: {e}", name(&a.output, "standard output"))));
+        return Err(bad(format!(
+            "{}: {e}",
+            stdio::name(&a.output, "standard output").display()
+        )));
     }
     eprintln!(
         "{total} decided: {granted} granted, {} denied; {invalid} invalid lines; results in {}",
         total - granted,
-        name(&a.output, "standard output")
+        stdio::name(&a.output, "standard output").display()
     );
     Ok(())
-}
-
-/// A file's name for messages, `-` being `stdio`.
-fn name(path: &std::path::Path, stdio: &str) -> String {
-    if path == std::path::Path::new("-") {
-        stdio.to_string()
-    } else {
-        path.display().to_string()
-    }
 }
 
 /// Reads batch input: `IID` or `label,IID` a line; blank lines and lines
@@ -165,14 +160,7 @@ fn name(path: &std::path::Path, stdio: &str) -> String {
 /// spreadsheets write where the comma is the decimal mark). Only the first
 /// two fields are read, so a batch's own output file is an input too.
 fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
-    let text = if path == std::path::Path::new("-") {
-        let mut t = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut t)
-            .map_err(|e| bad(format!("standard input: {e}")))?;
-        t
-    } else {
-        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?
-    };
+    let (_, text) = stdio::read_text(path)?;
     // Spreadsheets write a byte-order mark first.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let delimiter = text

@@ -1,7 +1,6 @@
 //! `actline catalog` and `actline agreement`: load or show the rules' data.
 
 use super::backend::{expect_reply, Backend};
-use super::bad;
 use actline::display::visible;
 use actline::service::Request;
 use anyhow::Result;
@@ -12,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub enum CatalogCmd {
     /// Load a catalog file (all or nothing; never drops products in use).
     Load {
-        /// The TOML file.
+        /// The TOML file (`-` for standard input).
         file: PathBuf,
     },
     /// Show the catalog.
@@ -27,7 +26,7 @@ pub enum CatalogCmd {
 pub enum AgreementCmd {
     /// Load an agreements file (all or nothing).
     Load {
-        /// The TOML file.
+        /// The TOML file (`-` for standard input).
         file: PathBuf,
     },
     /// List every agreement on file.
@@ -48,9 +47,8 @@ pub enum AgreementCmd {
 
 /// The file's name (as messages and the audit trail show it) and text.
 fn read(file: &Path) -> Result<(String, String)> {
-    let name = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|e| bad(format!("{name}: {e}")))?;
-    Ok((name, text))
+    let (name, text) = super::stdio::read_text(file)?;
+    Ok((name.display().to_string(), text))
 }
 
 pub fn catalog(backend: &Backend, cmd: CatalogCmd) -> Result<()> {

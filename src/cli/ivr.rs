@@ -2,6 +2,7 @@
 //! `actline dtmf` (decode and encode tones).
 
 use super::bad;
+use super::stdio;
 use actline::ivr::call::{Caller, Engine, RATE};
 use actline::ivr::dtmf::{self, GenOptions};
 use actline::ivr::flow::{FlowConfig, Grammars};
@@ -18,16 +19,16 @@ use std::sync::Arc;
 pub struct IvrArgs {
     #[command(subcommand)]
     cmd: Option<IvrCmd>,
-    /// The caller's recorded audio (WAV, 16-bit mono; any rate).
+    /// The caller's recorded audio (WAV, 16-bit mono; any rate; `-` for standard input).
     #[arg(long, conflicts_with = "dtmf", required_unless_present = "dtmf")]
     audio: Option<PathBuf>,
     /// A scripted key timeline instead of audio, e.g. "2s 1234567 500ms 2345678 ... 60s".
     #[arg(long)]
     dtmf: Option<String>,
-    /// Write the IVR's side of the call here (8 kHz WAV, time-aligned with the caller's).
+    /// Write the IVR's side of the call here (8 kHz WAV, time-aligned with the caller's; `-` for standard output).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Write the transcript (JSON) here; default: standard output.
+    /// Write the transcript (JSON) here (`-` or none: standard output).
     #[arg(long)]
     transcript: Option<PathBuf>,
     /// The call's identifier (in the transcript, the ledger and hand-overs).
@@ -165,7 +166,7 @@ pub fn report(summary: &actline_sip::line::Summary) {
 pub enum DtmfCmd {
     /// Print the keys heard in a recording, on one line.
     Decode {
-        /// WAV file (16-bit mono, any rate).
+        /// WAV file (16-bit mono, any rate; `-` for standard input).
         file: PathBuf,
     },
     /// Write tones to a WAV file: keys (0-9 * # A-D) or a whole key timeline
@@ -173,7 +174,7 @@ pub enum DtmfCmd {
     Encode {
         /// The keys, or a timeline of keys and pauses.
         keys: String,
-        /// Output WAV (8 kHz, 16-bit mono).
+        /// Output WAV (8 kHz, 16-bit mono; `-` for standard output).
         #[arg(long)]
         out: PathBuf,
         /// Tone length in milliseconds (20 to 1000; the detector needs 40).
@@ -221,9 +222,17 @@ pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
     if let Some(IvrCmd::Serve(s)) = &a.cmd {
         return serve(backend, s);
     }
+    if a.out.as_deref().is_some_and(stdio::is_stdio)
+        && a.transcript.as_deref().is_none_or(stdio::is_stdio)
+    {
+        return Err(bad(
+            "--out - and the transcript cannot both go to standard output: give --transcript FILE",
+        ));
+    }
     let caller = match (&a.audio, &a.dtmf) {
         (Some(path), _) => {
-            let heard = dtmf::decode_file(path).map_err(|e| bad(e.to_string()))?;
+            let (name, bytes) = stdio::read(path)?;
+            let heard = dtmf::decode_bytes(&name, bytes).map_err(|e| bad(e.to_string()))?;
             Caller::from_dtmf(&heard.events, heard.duration_ms())
         }
         (None, Some(script)) => {
@@ -239,13 +248,12 @@ pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
     let desk = EngineDesk::new(|r: &actline::service::Request| backend.call(r.clone()));
     let (transcript, audio) = engine.run(&a.call, &caller, &desk);
     if let Some(out) = &a.out {
-        voice::write_wav(out, &audio, RATE).map_err(|e| bad(e.to_string()))?;
+        let wav = voice::encode_wav(&audio, RATE).map_err(|e| bad(e.to_string()))?;
+        stdio::write(out, &wav)?;
     }
     let json = serde_json::to_string_pretty(&transcript)?;
     match &a.transcript {
-        Some(p) => {
-            std::fs::write(p, json + "\n").map_err(|e| bad(format!("{}: {e}", p.display())))?
-        }
+        Some(p) => stdio::write(p, (json + "\n").as_bytes())?,
         None => outln!("{json}")?,
     }
     eprintln!(
@@ -282,7 +290,8 @@ fn serve(backend: super::backend::Backend, a: &ServeArgs) -> Result<()> {
 pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
     match cmd {
         DtmfCmd::Decode { file } => {
-            let heard = dtmf::decode_file(&file).map_err(|e| bad(e.to_string()))?;
+            let (name, bytes) = stdio::read(&file)?;
+            let heard = dtmf::decode_bytes(&name, bytes).map_err(|e| bad(e.to_string()))?;
             outln!("{}", dtmf::keys_of(&heard.events))?;
         }
         DtmfCmd::Encode {
@@ -296,7 +305,10 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
             let samples = timeline
                 .render(&GenOptions::default())
                 .map_err(|e| bad(e.to_string()))?;
-            dtmf::write_wav(&out, &samples, 8_000).map_err(|e| bad(e.to_string()))?;
+            let wav =
+                actline::audio::wav::encode(&actline::audio::wav::Spec::mono16(8_000), &samples)
+                    .map_err(|e| bad(format!("{}: {e}", out.display())))?;
+            stdio::write(&out, &wav)?;
         }
     }
     Ok(())

@@ -38,6 +38,7 @@ mod key;
 mod say;
 mod serve;
 mod staff;
+mod stdio;
 mod trust;
 
 use clap::{Parser, Subcommand};
@@ -229,9 +230,63 @@ fn home(cli_home: &Option<PathBuf>) -> actline::home::Home {
     )
 }
 
+/// Commands that open no home and talk to no service.
+const ON_THEIR_OWN: [&str; 6] = ["demo", "say", "dtmf", "voices", "completions", "client"];
+/// The options that name a home or a service (argument ids of [`Global`]).
+const ENGINE_OPTIONS: [(&str, &str); 4] = [
+    ("home", "--home"),
+    ("server", "--server"),
+    ("token_file", "--token-file"),
+    ("ca", "--ca"),
+];
+
+/// The command-line definition, with the engine options taken out of the
+/// help of the commands that would ignore them.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    // A subcommand's own argument of a global's name stands in for the
+    // global there (and below it, being global too): a hidden copy.
+    let hidden: Vec<clap::Arg> = ENGINE_OPTIONS
+        .iter()
+        .filter_map(|(id, _)| cmd.get_arguments().find(|a| a.get_id() == id))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    ON_THEIR_OWN.iter().fold(cmd, |c, name| {
+        c.mut_subcommand(*name, |s| s.args(hidden.iter().cloned()))
+    })
+}
+
+/// Parses the command line: the typed options, or clap's error; an engine
+/// option typed for a command that would ignore it is bad usage.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    if let Some((name, sub)) = matches.subcommand() {
+        if ON_THEIR_OWN.contains(&name) {
+            let typed = |m: &clap::ArgMatches, id| {
+                m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            };
+            let mut levels = vec![&matches, sub];
+            while let Some((_, m)) = levels.last().and_then(|m| m.subcommand()) {
+                levels.push(m);
+            }
+            for (id, flag) in ENGINE_OPTIONS {
+                if levels.iter().any(|m| typed(m, id)) {
+                    return Err(clap::Error::raw(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("`actline {name}` opens no vendor home and talks to no service, so {flag} has no use there\n"),
+                    ));
+                }
+            }
+        }
+    }
+    Cli::from_arg_matches(&matches)
+}
+
 /// Parses the command line, runs it and returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
             // One line: clap's message up to its usage block.
@@ -279,11 +334,10 @@ pub fn main() -> i32 {
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
         Command::Completions { shell } => {
-            use clap::CommandFactory;
             // Into memory first: the generator panics on a write error, and
             // a closed pipe (`| head`) is an ordinary end here.
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "actline", &mut script);
+            clap_complete::generate(shell, &mut command(), "actline", &mut script);
             out!("{}", String::from_utf8_lossy(&script)).map_err(anyhow::Error::from)
         }
     };

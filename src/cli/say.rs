@@ -6,7 +6,7 @@
 
 use actline::display::visible;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use actline::voice::{
     encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan, PlanOptions,
@@ -115,14 +115,10 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
     let samples = voice.render(&plan, &opts);
     let hz = voice.output_hz(rate);
     let bytes = encode(format, &samples, hz)?;
-    write_bytes(&args.out, &bytes)?;
+    super::stdio::write(&args.out, &bytes)?;
     eprintln!(
         "{}: {} {} Hz, {:.1} s, voice {}: {}",
-        if args.out == Path::new("-") {
-            "stdout".into()
-        } else {
-            args.out.display().to_string()
-        },
+        super::stdio::name(&args.out, "stdout").display(),
         match format {
             OutputFormat::Wav => "16-bit PCM WAV",
             OutputFormat::Ulaw => "raw G.711 mu-law",
@@ -134,20 +130,6 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
         voice.transcript(&plan),
     );
     Ok(())
-}
-
-fn write_bytes(out: &Path, bytes: &[u8]) -> Result<(), VoiceError> {
-    let fail = |error| VoiceError::Output {
-        path: out.to_path_buf(),
-        error,
-    };
-    if out == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(bytes).map_err(fail)?;
-        stdout.flush().map_err(fail)
-    } else {
-        std::fs::write(out, bytes).map_err(fail)
-    }
 }
 
 /// Runs `actline voices`: one line per installed pack (language, name, rate,

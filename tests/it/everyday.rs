@@ -239,3 +239,113 @@ fn completions_are_generated_for_each_shell() {
     let o = bin().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn demo_say_and_dtmf_do_not_offer_home_and_refuse_it_on_the_command_line() {
+    for cmd in [
+        &["demo"][..],
+        &["say"],
+        &["dtmf", "decode"],
+        &["client", "iid"],
+    ] {
+        let help = bin().args(cmd).arg("--help").output().unwrap();
+        assert!(help.status.success());
+        for flag in ["--home", "--server", "--token-file", "--ca"] {
+            assert!(!text(&help).contains(flag), "{cmd:?} offers {flag}");
+        }
+    }
+    // Commands that open the home still offer it.
+    assert!(text(&bin().args(["key", "list", "--help"]).output().unwrap()).contains("--home"));
+    for args in [
+        &["--home", "/tmp/h", "dtmf", "encode", "1", "--out", "-"][..],
+        &["dtmf", "encode", "1", "--out", "-", "--home", "/tmp/h"],
+    ] {
+        let o = bin().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(err(&o).contains("--home has no use there"), "{}", err(&o));
+    }
+    // ACTLINE_HOME in the environment is not typed, and not an error.
+    let o = bin()
+        .env("ACTLINE_HOME", "/tmp/h")
+        .args(["dtmf", "encode", "1", "--out", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// Runs the binary with `input` on standard input.
+fn piped(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = bin()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_dash_is_standard_input_or_output_for_audio_transcripts_and_catalogs() {
+    let tones = bin()
+        .args(["dtmf", "encode", "2580#", "--out", "-"])
+        .output()
+        .unwrap();
+    assert!(tones.status.success(), "{}", err(&tones));
+    assert!(tones.stdout.starts_with(b"RIFF"));
+    let heard = piped(&["dtmf", "decode", "-"], &tones.stdout);
+    assert_eq!(text(&heard), "2580#");
+    // A whole IVR call from audio on standard input, its audio to standard output.
+    let env = Env::demo();
+    let dir = env.dir.path();
+    let transcript = dir.join("t.json");
+    let call = piped(
+        &[
+            "--home",
+            env.home().to_str().unwrap(),
+            "ivr",
+            "--audio",
+            "-",
+            "--out",
+            "-",
+            "--transcript",
+            transcript.to_str().unwrap(),
+        ],
+        &tones.stdout,
+    );
+    assert!(call.status.success(), "{}", err(&call));
+    assert!(call.stdout.starts_with(b"RIFF"));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    assert!(t["outcome"].is_string(), "{t}");
+    // Both to standard output would mix them: refused.
+    let both = piped(
+        &[
+            "--home",
+            env.home().to_str().unwrap(),
+            "ivr",
+            "--audio",
+            "-",
+            "--out",
+            "-",
+        ],
+        &tones.stdout,
+    );
+    assert_eq!(both.status.code(), Some(2));
+    assert!(err(&both).contains("--transcript FILE"), "{}", err(&both));
+    // The catalog from standard input.
+    let catalog = std::fs::read(sample("catalog.toml")).unwrap();
+    let loaded = piped(
+        &[
+            "--home",
+            env.home().to_str().unwrap(),
+            "catalog",
+            "load",
+            "-",
+        ],
+        &catalog,
+    );
+    assert!(loaded.status.success(), "{}", err(&loaded));
+}

@@ -1221,12 +1221,13 @@ pub fn add_noise(buf: &mut [i16], level_dbm0: f32, seed: u64) {
 /// Odd-sized chunks before the data are read with or without their pad byte
 /// (see [`crate::wav`]).
 pub fn read_wav(path: impl AsRef<Path>) -> Result<(Vec<i16>, u32), DtmfError> {
-    let file = open_wav(path.as_ref())?;
+    let path = path.as_ref();
+    let file = check_wav(path, wav::read(path)?)?;
     Ok((file.to_i16(), file.spec().rate))
 }
 
-fn open_wav(path: &Path) -> Result<wav::Wav<'static>, DtmfError> {
-    let file = wav::read(path)?;
+/// `file` if the detector takes it (16-bit mono at a rate it knows).
+fn check_wav(path: &Path, file: wav::Wav<'static>) -> Result<wav::Wav<'static>, DtmfError> {
     let spec = file.spec();
     if !spec.is_mono16() || !(MIN_RATE..=MAX_RATE).contains(&spec.rate) {
         return Err(DtmfError::WavFormat {
@@ -1260,7 +1261,17 @@ impl Decoded {
 /// way, so a long recording is never held twice; the events equal
 /// [`decode_all`] on [`read_wav`]'s samples.
 pub fn decode_file(path: impl AsRef<Path>) -> Result<Decoded, DtmfError> {
-    let file = open_wav(path.as_ref())?;
+    let path = path.as_ref();
+    decode_wav(path, wav::read(path)?)
+}
+
+/// [`decode_file`] for a WAV file already read into memory; errors name it `name`.
+pub fn decode_bytes(name: &Path, bytes: Vec<u8>) -> Result<Decoded, DtmfError> {
+    decode_wav(name, wav::from_bytes(name, bytes)?)
+}
+
+fn decode_wav(name: &Path, file: wav::Wav<'static>) -> Result<Decoded, DtmfError> {
+    let file = check_wav(name, file)?;
     let rate = file.spec().rate;
     let mut detector = Detector::new(rate)?;
     let mut events = Vec::new();

@@ -278,7 +278,13 @@ pub struct Wav<'a> {
 pub fn read(path: impl AsRef<Path>) -> Result<Wav<'static>, WavError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| WavError::new(path, WavErrorKind::Io(e)))?;
-    let (spec, data) = locate(&bytes).map_err(|kind| WavError::new(path, kind))?;
+    from_bytes(path, bytes)
+}
+
+/// Parses a WAV file already read into memory (from standard input, say);
+/// errors name it `name`.
+pub fn from_bytes(name: &Path, bytes: Vec<u8>) -> Result<Wav<'static>, WavError> {
+    let (spec, data) = locate(&bytes).map_err(|kind| WavError::new(name, kind))?;
     Ok(Wav {
         spec,
         bytes: Cow::Owned(bytes),
