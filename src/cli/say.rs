@@ -298,7 +298,7 @@ mod tests {
         assert!(m.contains("/nonexistent/voices"), "{m}");
         let m = voice_error(say(&["1234", "--out", "/nonexistent/dir/x.wav"]));
         assert!(m.contains("cannot write"), "{m}");
-        assert!(!Path::new(out).exists(), "no file on error");
+        assert!(!std::path::Path::new(out).exists(), "no file on error");
         // Neither an ID nor a prompt, or both: clap's usage error.
         assert!(say(&["--out", out]).is_err());
         assert!(say(&["1234", "--prompt", "welcome", "--out", out]).is_err());
