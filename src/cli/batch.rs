@@ -159,7 +159,7 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
 /// when the first line with data has a semicolon and no comma (what
 /// spreadsheets write where the comma is the decimal mark). Only the first
 /// two fields are read, so a batch's own output file is an input too.
-fn read_batch(path: &PathBuf) -> Result<Vec<(usize, Option<String>, String)>> {
+fn read_batch(path: &std::path::Path) -> Result<Vec<(usize, Option<String>, String)>> {
     let (_, text) = stdio::read_text(path)?;
     // Spreadsheets write a byte-order mark first.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

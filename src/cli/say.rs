@@ -296,8 +296,11 @@ mod tests {
             out,
         ]));
         assert!(m.contains("/nonexistent/voices"), "{m}");
-        let m = voice_error(say(&["1234", "--out", "/nonexistent/dir/x.wav"]));
-        assert!(m.contains("cannot write"), "{m}");
+        let m = format!(
+            "{:#}",
+            say(&["1234", "--out", "/nonexistent/dir/x.wav"]).unwrap_err()
+        );
+        assert!(m.contains("cannot write /nonexistent/dir/x.wav"), "{m}");
         assert!(!std::path::Path::new(out).exists(), "no file on error");
         // Neither an ID nor a prompt, or both: clap's usage error.
         assert!(say(&["--out", out]).is_err());

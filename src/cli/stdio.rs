@@ -50,6 +50,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         out.write_all(bytes)?;
         Ok(out.flush()?)
     } else {
-        std::fs::write(path, bytes).map_err(|e| bad(format!("{}: {e}", path.display())))
+        std::fs::write(path, bytes)
+            .map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
     }
 }
