@@ -313,6 +313,18 @@ pub fn main() -> i32 {
             return 2;
         }
     }
+    // The desk's screen is no place for a line on standard error, and the
+    // service logs the wait its own way.
+    if !matches!(cli.command, Command::Agent(_) | Command::Serve(_)) {
+        let ledger = home(&cli.global.home).ledger_path();
+        actline::ledger::wait::on_long_wait(move |_| {
+            eprintln!(
+                "actline: waiting for the ledger {}: another process is writing to it (giving up after {} s)",
+                ledger.display(),
+                actline::ledger::wait::LOCK_PATIENCE.as_secs()
+            )
+        });
+    }
     let result = match cli.command {
         Command::Serve(a) => serve::run(&home(&cli.global.home), &a),
         Command::Init(a) => init::run(&home(&cli.global.home), &a),

@@ -144,3 +144,48 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
         );
     }
 }
+
+#[test]
+fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
+    let env = Env::demo();
+    // Another process's write lock, as a long batch or `sqlite3` holds it.
+    let holder = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let issue = bin()
+        .arg("--home")
+        .arg(env.home())
+        .args(["key", "issue", "--product", "studio", "--activations", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    holder.execute_batch("ROLLBACK").unwrap();
+    let o = issue.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    let said = err(&o);
+    assert!(said.contains("waiting for the ledger"), "{said}");
+    assert!(said.contains("another process is writing to it"), "{said}");
+    assert_eq!(said.lines().count(), 1, "said once: {said}");
+    assert!(ProductKey::parse(text(&o).trim()).is_ok(), "{}", text(&o));
+}
+
+#[test]
+fn a_short_lock_passes_without_a_word() {
+    let env = Env::demo();
+    let holder = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let issue = bin()
+        .arg("--home")
+        .arg(env.home())
+        .args(["key", "issue", "--product", "studio", "--activations", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    holder.execute_batch("ROLLBACK").unwrap();
+    let o = issue.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "", "no notice for a short wait");
+}

@@ -189,6 +189,11 @@ where
         .and_then(|(l, _)| l.local_addr().ok())
         .map(|a| a.to_string());
     log(&serde_json::json!({"event": "listening", "socket": config.socket, "tls": bound}));
+    // Another process holding the home's ledger (an `actline` run directly
+    // on it) holds up requests: the log says so.
+    actline_engine::ledger::wait::on_long_wait(|waited| {
+        log(&serde_json::json!({"event": "ledger-locked", "waited_ms": waited.as_millis() as u64}))
+    });
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| ServeError::Listen {
             what: "SIGTERM handler".into(),

@@ -3,7 +3,8 @@
 //! - Opening reads `PRAGMA user_version` and applies each missing migration
 //!   in one immediate transaction; a schema newer than this build knows, or a
 //!   file that is not a ledger, is refused without being touched.
-//! - WAL journaling and a generous busy timeout; every change runs in an
+//! - WAL journaling and a generous busy wait ([`wait`], which can say that
+//!   it waits); every change runs in an
 //!   `IMMEDIATE` transaction, so concurrent processes are serialized and a
 //!   key with N activations grants exactly N machines, whatever the race.
 //! - The audit trail is append-only (triggers refuse updates and deletes) and
@@ -17,6 +18,7 @@
 
 mod audit;
 mod service;
+pub mod wait;
 
 pub use audit::{Anchor, AuditEntry, AuditKey};
 
@@ -31,7 +33,6 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Migrations, in order; index + 1 is the schema version they produce.
 const MIGRATIONS: &[&str] = &[
@@ -503,7 +504,7 @@ impl Ledger {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(path, e))?;
-        conn.busy_timeout(Duration::from_secs(120))
+        conn.busy_handler(Some(wait::busy))
             .map_err(|e| open_err(path, e))?;
         // Read-only checks before the first write (the WAL switch): a file
         // refused here is left exactly as it was.
