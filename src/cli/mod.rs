@@ -35,6 +35,7 @@ mod demo;
 mod init;
 mod ivr;
 mod key;
+mod ledger;
 mod say;
 mod serve;
 mod staff;
@@ -107,6 +108,9 @@ enum Command {
     /// Show or verify the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Back up or restore the ledger (where the home is, as its owner).
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCmd),
     /// Recommend a key kind for a planned deployment.
     Advise(audit::AdviseArgs),
     /// Export the trust file for one product's clients.
@@ -336,6 +340,7 @@ pub fn main() -> i32 {
         Command::Activation(c) => backend(&cli.global).and_then(|b| activation::run(&b, c)),
         Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
         Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
+        Command::Ledger(c) => ledger::run(&home(&cli.global.home), cli.global.server.as_deref(), c),
         Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
         Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),
         Command::Client(a) => client::run(a),

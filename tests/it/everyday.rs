@@ -349,3 +349,78 @@ fn a_dash_is_standard_input_or_output_for_audio_transcripts_and_catalogs() {
     );
     assert!(loaded.status.success(), "{}", err(&loaded));
 }
+
+#[test]
+fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "3"]);
+    let a = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
+    let granted = env.vendor(&["activate", &a, "--json"]);
+    let cid = json(&granted)["confirmation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let backup = env.dir.path().join("ledger-backup.db");
+    let b = env.vendor(&["ledger", "backup", backup.to_str().unwrap()]);
+    assert!(b.status.success(), "{}", err(&b));
+    assert!(
+        text(&b).contains("1 keys, 1 activations; audit trail of"),
+        "{}",
+        text(&b)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "owner-only");
+    // Never over an existing file, never inside the home.
+    let again = env.vendor(&["ledger", "backup", backup.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "{}", err(&again));
+    assert!(err(&again).contains("exists already"));
+    let inside = env.home().join("copy.db");
+    let o = env.vendor(&["ledger", "backup", inside.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!inside.exists());
+    // More happens, then the backup is restored: the ledger holds what it did.
+    env.issue(&["--product", "vault", "--activations", "2"]);
+    let r = env.vendor(&["ledger", "restore", backup.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", err(&r));
+    let keys = json(&env.vendor(&["key", "list", "--json"]));
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+    assert!(env.vendor(&["audit", "verify"]).status.success());
+    let shown = json(&env.vendor(&["key", "show", &key, "--json"]));
+    assert_eq!(shown["activations"][0]["confirmation_id"], cid.as_str());
+    // The ledger it replaced is kept, whole.
+    let kept = std::fs::read_dir(env.home())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("ledger.before-restore-"))
+        .expect("the replaced ledger is kept");
+    assert!(
+        text(&r).contains(&kept.display().to_string()),
+        "{}",
+        text(&r)
+    );
+    assert!(text(&r).contains("2 keys, 1 activations"), "{}", text(&r));
+    // A backup of another home does not verify here, and changes nothing.
+    let other = Env::demo();
+    let theirs = other.dir.path().join("theirs.db");
+    assert!(other
+        .vendor(&["ledger", "backup", theirs.to_str().unwrap()])
+        .status
+        .success());
+    let o = env.vendor(&["ledger", "restore", theirs.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0), "another home's backup restored");
+    assert_eq!(
+        json(&env.vendor(&["key", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Not a ledger at all.
+    let junk = env.dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let o = env.vendor(&["ledger", "restore", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("junk.db"), "{}", err(&o));
+}

@@ -26,7 +26,7 @@ use crate::ids::InstallationId;
 use crate::keys::KeyKind;
 use crate::ledger::{Anchor, AuditKey, Ledger, LedgerError};
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Errors about the home directory and its secrets.
@@ -122,6 +122,30 @@ pub fn read_private(path: &Path) -> Result<String, HomeError> {
         });
     }
     fs::read_to_string(path).map_err(io(path))
+}
+
+/// What a backup or a restore copied, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    /// Entries of the audit trail, all verified.
+    pub entries: usize,
+    /// The newest entry's hash.
+    pub head: String,
+    /// Product keys.
+    pub keys: u64,
+    /// Activations (granted and denied).
+    pub activations: u64,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// The ledger now.
+    pub restored: Copied,
+    /// The ledger before.
+    pub replaced: Copied,
+    /// Where the ledger before is kept.
+    pub kept_in: PathBuf,
 }
 
 /// The vendor's secrets, loaded.
@@ -393,6 +417,86 @@ impl Home {
             }
         }
         Ok(ledger)
+    }
+
+    /// Backs the ledger up into the new file `dest` (SQLite's online
+    /// backup: the service may go on running), then verifies the copy as
+    /// `audit verify` would, with this home's audit key and anchor. The copy
+    /// is written owner-only beside `dest` and renamed to it only once it
+    /// verified, so `dest` is a whole, verified ledger or does not exist.
+    /// An existing `dest`, or one inside the home, is refused.
+    pub fn backup_ledger(&self, secrets: &Secrets, dest: &Path) -> Result<Copied, HomeError> {
+        self.refuse_output(dest)?;
+        if fs::symlink_metadata(dest).is_ok() {
+            return Err(HomeError::Io {
+                path: dest.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "exists already; a backup never overwrites a file, name a new one",
+                ),
+            });
+        }
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        let partial = dest.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let made = (|| {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)
+                .map_err(io(&partial))?;
+            self.open_ledger(secrets)?.backup_to(&partial)?;
+            let copied = self.verify_copy(secrets, &partial)?;
+            fs::rename(&partial, dest).map_err(io(dest))?;
+            Ok(copied)
+        })();
+        if made.is_err() {
+            let _ = fs::remove_file(&partial);
+        }
+        made
+    }
+
+    /// Replaces the ledger with the backup `from`, once `from` verified with
+    /// this home's audit key and anchor (a backup of another home, or a
+    /// damaged one, is refused and nothing changes). The ledger as it was is
+    /// first backed up into the home as `ledger.before-restore-STAMP.db`
+    /// (returned with what it held), so a restore loses nothing.
+    pub fn restore_ledger(&self, secrets: &Secrets, from: &Path) -> Result<Restored, HomeError> {
+        let source = self.key_ledger(Ledger::open(from)?, secrets)?;
+        source.verify_audit()?;
+        let stamp = crate::days::now_rfc3339().replace([':', '-'], "");
+        let before = self.dir.join(format!("ledger.before-restore-{stamp}.db"));
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&before)
+            .map_err(io(&before))?;
+        let mut live = self.open_ledger(secrets)?;
+        live.backup_to(&before)?;
+        let replaced = self.verify_copy(secrets, &before)?;
+        live.restore_from(&source)?;
+        drop(live);
+        let restored = self.verify_copy(secrets, &self.ledger_path())?;
+        Ok(Restored {
+            restored,
+            replaced,
+            kept_in: before,
+        })
+    }
+
+    /// Opens the ledger file `path` with this home's audit key and anchor,
+    /// verifies it, and counts what it holds.
+    fn verify_copy(&self, secrets: &Secrets, path: &Path) -> Result<Copied, HomeError> {
+        let copy = self.key_ledger(Ledger::open(path)?, secrets)?;
+        let (entries, head) = copy.verify_audit()?;
+        let (keys, activations) = copy.sizes()?;
+        Ok(Copied {
+            entries,
+            head,
+            keys,
+            activations,
+        })
     }
 
     /// Refuses a home that others can write (group or other write bit) and

@@ -1455,6 +1455,56 @@ impl Ledger {
     pub fn verify_audit(&self) -> Result<(usize, String), LedgerError> {
         audit::verify(&self.conn, &self.trail)
     }
+
+    /// Copies the whole ledger, as it stands at one moment, into the empty
+    /// file `dest` with SQLite's online backup: one step under one read
+    /// transaction, so other processes go on reading and writing and the
+    /// copy is consistent.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), LedgerError> {
+        let mut to = Connection::open(dest).map_err(|e| open_err(dest, e))?;
+        copy_pages(&self.conn, &mut to)
+    }
+
+    /// Replaces this ledger's whole contents with `from`'s (SQLite's backup
+    /// in reverse, under an exclusive lock, so other processes see either
+    /// the old ledger or the new one). `self` is not to be used afterwards:
+    /// open the ledger again.
+    pub fn restore_from(&mut self, from: &Ledger) -> Result<(), LedgerError> {
+        copy_pages(&from.conn, &mut self.conn)
+    }
+
+    /// How many keys and activations the ledger holds.
+    pub fn sizes(&self) -> Result<(u64, u64), LedgerError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM activations)",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+}
+
+/// Every page of `from` into `to`, in one backup step.
+fn copy_pages(from: &Connection, to: &mut Connection) -> Result<(), LedgerError> {
+    use rusqlite::backup::{Backup, StepResult};
+    let backup = Backup::new(from, to)?;
+    // The busy handler of the connections waits for locks; a step that
+    // still finds one busy is tried again, within the same patience.
+    let started = std::time::Instant::now();
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More => {}
+            _ if started.elapsed() < wait::LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => {
+                return Err(LedgerError::Sql(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the ledger stayed locked during the backup".into()),
+                )))
+            }
+        }
+    }
 }
 
 const ROW_SELECT: &str = "SELECT id, key_serial, product, iid, hardware, decision, new_seat, reactivation_of, released, confirmation_id, trace, label, actor, created_at FROM activations";
