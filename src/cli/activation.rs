@@ -31,8 +31,7 @@ pub fn run(backend: &Backend, cmd: ActivationCmd) -> Result<()> {
         ActivationCmd::Show { id, json } => {
             let a = expect_reply!(backend.call(Request::ActivationShow { id })?, ActivationRow);
             if json {
-                outln!("{}", serde_json::to_string_pretty(&a)?)?;
-                return Ok(());
+                return super::json::print(&super::json::Names::of(backend)?.activation(&a));
             }
             outln!(
                 "activation #{} — {} by {} at {}",

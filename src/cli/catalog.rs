@@ -131,14 +131,12 @@ pub fn agreement(backend: &Backend, cmd: AgreementCmd) -> Result<()> {
         AgreementCmd::Show { id, json } => {
             let d = expect_reply!(backend.call(Request::AgreementShow { id })?, Agreement);
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({
-                        "agreement": d.agreement, "allowance": d.allowance, "affiliates": d.affiliates,
-                        "keys": d.keys, "activations": d.activations
-                    }))?
-                )?;
-                return Ok(());
+                let names = super::json::Names::of(backend)?;
+                let keys: Vec<_> = d.keys.iter().map(|u| names.usage(u)).collect();
+                return super::json::print(&serde_json::json!({
+                    "agreement": d.agreement, "allowance": d.allowance, "affiliates": d.affiliates,
+                    "keys": keys, "activations": names.activations(&d.activations)
+                }));
             }
             let a = &d.agreement;
             outln!(

@@ -1,6 +1,7 @@
 //! `actline key`: issue and look up product keys, change limits, revoke.
 
 use super::backend::{expect_reply, Backend};
+use super::json::{print, Names};
 use actline::display::visible;
 use actline::keys::KeyKind;
 use actline::service::Request;
@@ -29,6 +30,9 @@ pub enum KeyCmd {
         /// A retry with the same key returns the first key issued instead of a second one.
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,
+        /// JSON output: the key as `key show --json` gives it.
+        #[arg(long)]
+        json: bool,
     },
     /// List keys: all, one product's, or those a search finds (a whole key
     /// or serial, three or more characters of one, part of an agreement's
@@ -83,6 +87,7 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
             agreement,
             reason,
             idempotency_key,
+            json,
         } => {
             let rec = expect_reply!(
                 backend.call_keyed(
@@ -97,6 +102,9 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
                 )?,
                 Key
             );
+            if json {
+                return print(&Names::of(backend)?.key(&rec, Some((0, rec.limit))));
+            }
             outln!("{}", rec.key)?;
         }
         KeyCmd::List {
@@ -115,8 +123,8 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
             )
             .keys;
             if json {
-                outln!("{}", serde_json::to_string_pretty(&keys)?)?;
-                return Ok(());
+                let names = Names::of(backend)?;
+                return print(&keys.iter().map(|u| names.usage(u)).collect::<Vec<_>>());
             }
             for u in &keys {
                 outln!(
@@ -134,13 +142,10 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
         KeyCmd::Show { key, json } => {
             let d = expect_reply!(backend.call(Request::KeyShow { key })?, KeyDetail);
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({
-                        "key": d.key, "product": d.product, "used": d.used, "left": d.left, "activations": d.activations
-                    }))?
-                )?;
-                return Ok(());
+                let names = Names::of(backend)?;
+                let mut v = names.key(&d.key, Some((d.used, d.left)));
+                v["activations"] = names.activations(&d.activations);
+                return print(&v);
             }
             let rec = &d.key;
             outln!("key        {}", rec.key)?;

@@ -34,6 +34,7 @@ mod client;
 mod demo;
 mod init;
 mod ivr;
+mod json;
 mod key;
 mod ledger;
 mod say;

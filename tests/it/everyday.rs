@@ -61,7 +61,7 @@ fn key_list_finds_all_one_products_or_a_customers_keys_and_says_it_in_json() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|u| u["key"]["key"].as_str().unwrap().to_string())
+            .map(|u| u["key"].as_str().unwrap().to_string())
             .collect()
     };
     let mut every = keys(&[]);
@@ -423,4 +423,61 @@ fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
     let o = env.vendor(&["ledger", "restore", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("junk.db"), "{}", err(&o));
+}
+
+#[test]
+fn json_has_one_vocabulary_product_is_the_name_and_a_key_is_one_flat_object() {
+    let env = Env::demo();
+    let issued = json(&env.vendor(&[
+        "key",
+        "issue",
+        "--product",
+        "studio",
+        "--activations",
+        "3",
+        "--agreement",
+        "4711",
+        "--json",
+    ]));
+    let key = issued["key"].as_str().unwrap().to_string();
+    assert_eq!(issued["product"], "studio");
+    assert!(issued["product_code"].is_u64(), "{issued}");
+    assert_eq!(
+        (issued["used"].as_u64(), issued["left"].as_u64()),
+        (Some(0), Some(3))
+    );
+    let iid = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
+    let granted = json(&env.vendor(&["activate", &iid, "--json"]));
+    let id = granted["activation"].as_i64().unwrap().to_string();
+    let shown = json(&env.vendor(&["activation", "show", &id, "--json"]));
+    let key_shown = json(&env.vendor(&["key", "show", &key, "--json"]));
+    let listed = json(&env.vendor(&["key", "list", &key, "--json"]));
+    let agreement = json(&env.vendor(&["agreement", "show", "4711", "--json"]));
+    // `product` is the name in every one of them, `product_code` the number.
+    for (what, v) in [
+        ("activate", &granted),
+        ("activation show", &shown),
+        ("key show", &key_shown),
+        ("key show's activation", &key_shown["activations"][0]),
+        ("key list", &listed[0]),
+        ("agreement show's key", &agreement["keys"][0]),
+        ("agreement show's activation", &agreement["activations"][0]),
+    ] {
+        assert_eq!(v["product"], "studio", "{what}: {v}");
+        if what != "activate" {
+            assert_eq!(v["product_code"], issued["product_code"], "{what}: {v}");
+        }
+    }
+    // A key is the same flat object from issue, show, list and agreement show.
+    let fields = |v: &serde_json::Value| {
+        ["key", "serial", "kind", "agreement", "limit", "revoked"]
+            .map(|f| v[f].clone())
+            .to_vec()
+    };
+    for v in [&key_shown, &listed[0], &agreement["keys"][0]] {
+        assert_eq!(fields(v), fields(&issued), "{v}");
+        assert_eq!((v["used"].as_u64(), v["left"].as_u64()), (Some(1), Some(2)));
+    }
+    assert_eq!(shown["confirmation_id"], granted["confirmation_id"]);
+    assert_eq!(key_shown["activations"][0]["id"], shown["id"]);
 }
