@@ -226,7 +226,7 @@ fn split_label(line: &str, delimiter: char) -> (Option<String>, String) {
 /// carriage return (spreadsheets skip those and run what follows, so
 /// `"\t=cmd"` is a formula too). A field holding a comma, a quote, a line
 /// feed or a bare carriage return is quoted, so every record stays one row.
-fn csv(s: &str) -> String {
+pub(super) fn csv(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

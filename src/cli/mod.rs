@@ -37,6 +37,7 @@ mod ivr;
 mod json;
 mod key;
 mod ledger;
+mod report;
 mod say;
 mod serve;
 mod staff;
@@ -112,6 +113,8 @@ enum Command {
     /// Back up or restore the ledger (where the home is, as its owner).
     #[command(subcommand)]
     Ledger(ledger::LedgerCmd),
+    /// Activations per day, agreement and product, as CSV (for account managers).
+    Report(report::ReportArgs),
     /// Recommend a key kind for a planned deployment.
     Advise(audit::AdviseArgs),
     /// Export the trust file for one product's clients.
@@ -342,6 +345,7 @@ pub fn main() -> i32 {
         Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
         Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
         Command::Ledger(c) => ledger::run(&home(&cli.global.home), cli.global.server.as_deref(), c),
+        Command::Report(a) => backend(&cli.global).and_then(|b| report::run(&b, a)),
         Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
         Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),
         Command::Client(a) => client::run(a),

@@ -481,3 +481,62 @@ fn json_has_one_vocabulary_product_is_the_name_and_a_key_is_one_flat_object() {
     assert_eq!(shown["confirmation_id"], granted["confirmation_id"]);
     assert_eq!(key_shown["activations"][0]["id"], shown["id"]);
 }
+
+#[test]
+fn the_report_counts_activations_per_day_agreement_and_product_as_csv() {
+    let env = Env::demo();
+    let north = env.issue(&[
+        "--product",
+        "studio",
+        "--agreement",
+        "4711",
+        "--activations",
+        "1",
+    ]);
+    let direct = env.issue(&["--product", "vault", "--activations", "5"]);
+    for (n, key, product) in [
+        (1, &north, "studio"),
+        (2, &north, "studio"),
+        (3, &direct, "vault"),
+    ] {
+        let fp = env.machine(&format!("m{n}"), &machine(n));
+        let iid = env.iid(&format!("s{n}"), &fp, key, product);
+        // The second studio machine finds the one seat taken: a denial.
+        let _ = env.vendor(&["activate", &iid]);
+    }
+    let o = env.vendor(&["report"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let csv = text(&o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "day,agreement,customer,product,product_code,granted,new_seats,denied"
+    );
+    let day = &actline::days::now_rfc3339()[..10];
+    let vault = lines.iter().find(|l| l.contains(",vault,")).unwrap();
+    let studio = lines.iter().find(|l| l.contains(",studio,")).unwrap();
+    assert!(
+        vault.starts_with(&format!("{day},,,vault,")),
+        "direct key: {vault}"
+    );
+    assert!(vault.ends_with(",1,1,0"), "{vault}");
+    assert!(
+        studio.starts_with(&format!("{day},4711,Northwind Labs,studio,")),
+        "{studio}"
+    );
+    assert!(
+        studio.ends_with(",1,1,1"),
+        "one grant, one denial: {studio}"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    // Bounded by days: nothing before today's activations in a window that ended yesterday.
+    let o = env.vendor(&["report", "--until", "2026-01-01"]);
+    assert_eq!(text(&o).lines().count(), 1, "header only");
+    let o = env.vendor(&["report", "--since", "2026-02-30x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("--since"), "{}", err(&o));
+    // To a file, never into the home.
+    let out = env.home().join("r.csv");
+    let o = env.vendor(&["report", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

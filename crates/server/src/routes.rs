@@ -61,6 +61,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/v1/trust/{product}", "trust_export"),
     r("GET", "/v1/audit/verify", "audit_verify"),
     r("GET", "/v1/audit?filter&since&limit:int", "audit_show"),
+    r("GET", "/v1/reports/activations?since&until", "report"),
     r("GET", "/v1/advice?product&machines:int", "advise"),
     r("GET", "/v1/handovers?waiting_only:bool", "handovers"),
     r("POST", "/v1/handovers", "hand_over"),
@@ -421,6 +422,14 @@ mod tests {
                 since: None,
                 filter: None,
                 limit: None,
+            },
+            Report {
+                since: Some("2026-11-01".into()),
+                until: None,
+            },
+            Report {
+                since: None,
+                until: None,
             },
             Advise {
                 product: "studio".into(),

@@ -1473,6 +1473,37 @@ impl Ledger {
         copy_pages(&from.conn, &mut self.conn)
     }
 
+    /// Activations per day, agreement and product code, between two days
+    /// (`YYYY-MM-DD`, both included, either open): `(day, agreement,
+    /// product, granted, new seats, denied)`, by day, agreement (direct
+    /// keys first) and product.
+    pub fn daily_counts(
+        &self,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Vec<(String, Option<String>, u16, u64, u64, u64)>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT substr(a.created_at, 1, 10) AS day, k.agreement, a.product,
+                    sum(a.decision = 'granted'), sum(a.decision = 'granted' AND a.new_seat = 1),
+                    sum(a.decision = 'denied')
+             FROM activations a LEFT JOIN keys k ON k.serial = a.key_serial
+             WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)
+             GROUP BY day, k.agreement, a.product
+             ORDER BY day, k.agreement IS NOT NULL, k.agreement, a.product",
+        )?;
+        let rows = stmt.query_map(params![since, until], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)? as u16,
+                r.get::<_, i64>(3)? as u64,
+                r.get::<_, i64>(4)? as u64,
+                r.get::<_, i64>(5)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// How many keys and activations the ledger holds.
     pub fn sizes(&self) -> Result<(u64, u64), LedgerError> {
         Ok(self.conn.query_row(

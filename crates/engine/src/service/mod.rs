@@ -456,6 +456,39 @@ impl Service {
                 }
                 Reply::Audit(AuditList { entries })
             }
+            Request::Report { since, until } => {
+                for (flag, day) in [("--since", since), ("--until", until)] {
+                    if let Some(day) = day.as_deref().filter(|d| !is_day(d)) {
+                        return Err(ApiError::bad(format!(
+                            "{flag} {day:?}: a day is YYYY-MM-DD"
+                        )));
+                    }
+                }
+                let catalog = ledger.catalog()?;
+                let agreements = ledger.agreements()?;
+                let rows = ledger
+                    .daily_counts(since.as_deref(), until.as_deref())?
+                    .into_iter()
+                    .map(
+                        |(day, agreement, code, granted, new_seats, denied)| ReportRow {
+                            customer: agreement
+                                .as_ref()
+                                .and_then(|a| agreements.0.get(a))
+                                .map(|a| a.customer.clone()),
+                            day,
+                            agreement,
+                            product: catalog
+                                .by_code(code)
+                                .map_or_else(|| code.to_string(), |p| p.name.clone()),
+                            product_code: code,
+                            granted,
+                            new_seats,
+                            denied,
+                        },
+                    )
+                    .collect();
+                Reply::Report(Report { rows })
+            }
             Request::Advise { product, machines } => {
                 let catalog = ledger.catalog()?;
                 let p = product_named(&catalog, product)?;

@@ -174,6 +174,15 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
     },
+    /// Activations per day, agreement and product, for account managers.
+    Report {
+        /// From this day on (`YYYY-MM-DD`, UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
+        /// Up to and including this day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+    },
     /// Recommend a key kind for a planned deployment.
     Advise {
         /// Product name.
@@ -227,7 +236,7 @@ impl Request {
             | CatalogShow
             | AgreementShow { .. }
             | AgreementList => agent("look up the ledger"),
-            StaffList | AuditVerify | AuditShow { .. } | Advise { .. } => {
+            StaffList | AuditVerify | AuditShow { .. } | Report { .. } | Advise { .. } => {
                 agent("look up the ledger")
             }
             Handovers { .. } | HandoverTake { .. } | HandOver { .. } => agent("take calls"),
@@ -260,6 +269,7 @@ impl Request {
                 | StaffList
                 | AuditVerify
                 | AuditShow { .. }
+                | Report { .. }
                 | Advise { .. }
                 | Handovers { .. }
                 | TrustExport { .. }
@@ -304,6 +314,37 @@ pub enum Reply {
     Taken(Taken),
     HandedOver(Taken),
     Trust(TrustFile),
+    Report(Report),
+}
+
+/// Activations per day, agreement and product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// By day, then agreement (direct keys first), then product code.
+    pub rows: Vec<ReportRow>,
+}
+
+/// One day's activations of one product under one agreement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRow {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    /// The agreement's licensing ID; `None` for direct keys and for
+    /// installation IDs that named no key on record.
+    pub agreement: Option<String>,
+    /// The agreement's customer.
+    pub customer: Option<String>,
+    /// The product's catalog name (its code, written out, if the catalog
+    /// no longer has it).
+    pub product: String,
+    /// The product's code.
+    pub product_code: u16,
+    /// Grants.
+    pub granted: u64,
+    /// Grants that took a new seat.
+    pub new_seats: u64,
+    /// Denials.
+    pub denied: u64,
 }
 
 /// One product's trust file.
