@@ -284,6 +284,23 @@ pub struct BatchItem {
     pub label: Option<String>,
 }
 
+/// One day's activations of one product under one agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    /// The key's agreement; `None` for direct keys and unknown keys.
+    pub agreement: Option<String>,
+    /// Product code.
+    pub product: u16,
+    /// Grants.
+    pub granted: u64,
+    /// Grants that took a new seat.
+    pub new_seats: u64,
+    /// Denials.
+    pub denied: u64,
+}
+
 /// Seats of a key.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyUsage {
@@ -1474,14 +1491,13 @@ impl Ledger {
     }
 
     /// Activations per day, agreement and product code, between two days
-    /// (`YYYY-MM-DD`, both included, either open): `(day, agreement,
-    /// product, granted, new seats, denied)`, by day, agreement (direct
-    /// keys first) and product.
+    /// (`YYYY-MM-DD`, both included, either open), by day, agreement
+    /// (direct keys first) and product.
     pub fn daily_counts(
         &self,
         since: Option<&str>,
         until: Option<&str>,
-    ) -> Result<Vec<(String, Option<String>, u16, u64, u64, u64)>, LedgerError> {
+    ) -> Result<Vec<DayCount>, LedgerError> {
         let mut stmt = self.conn.prepare(
             "SELECT substr(a.created_at, 1, 10) AS day, k.agreement, a.product,
                     sum(a.decision = 'granted'), sum(a.decision = 'granted' AND a.new_seat = 1),
@@ -1492,14 +1508,14 @@ impl Ledger {
              ORDER BY day, k.agreement IS NOT NULL, k.agreement, a.product",
         )?;
         let rows = stmt.query_map(params![since, until], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)? as u16,
-                r.get::<_, i64>(3)? as u64,
-                r.get::<_, i64>(4)? as u64,
-                r.get::<_, i64>(5)? as u64,
-            ))
+            Ok(DayCount {
+                day: r.get(0)?,
+                agreement: r.get(1)?,
+                product: r.get::<_, i64>(2)? as u16,
+                granted: r.get::<_, i64>(3)? as u64,
+                new_seats: r.get::<_, i64>(4)? as u64,
+                denied: r.get::<_, i64>(5)? as u64,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
