@@ -469,23 +469,22 @@ impl Service {
                 let rows = ledger
                     .daily_counts(since.as_deref(), until.as_deref())?
                     .into_iter()
-                    .map(
-                        |(day, agreement, code, granted, new_seats, denied)| ReportRow {
-                            customer: agreement
-                                .as_ref()
-                                .and_then(|a| agreements.0.get(a))
-                                .map(|a| a.customer.clone()),
-                            day,
-                            agreement,
-                            product: catalog
-                                .by_code(code)
-                                .map_or_else(|| code.to_string(), |p| p.name.clone()),
-                            product_code: code,
-                            granted,
-                            new_seats,
-                            denied,
-                        },
-                    )
+                    .map(|c| ReportRow {
+                        customer: c
+                            .agreement
+                            .as_ref()
+                            .and_then(|a| agreements.0.get(a))
+                            .map(|a| a.customer.clone()),
+                        product: catalog
+                            .by_code(c.product)
+                            .map_or_else(|| c.product.to_string(), |p| p.name.clone()),
+                        product_code: c.product,
+                        day: c.day,
+                        agreement: c.agreement,
+                        granted: c.granted,
+                        new_seats: c.new_seats,
+                        denied: c.denied,
+                    })
                     .collect();
                 Reply::Report(Report { rows })
             }
