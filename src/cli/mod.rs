@@ -6,21 +6,19 @@
 //! the pipe) is an error returned to [`main`], not a panic, and a broken pipe
 //! exits 0 quietly (the convention of ripgrep and most Unix tools).
 
-/// `println!` to standard output that returns the `std::io::Result` instead of
-/// panicking when the write fails.
+/// `println!` to standard output (or the pager, see [`pager`]) that
+/// returns the `std::io::Result` instead of panicking when the write fails.
 macro_rules! outln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*)
-    }};
+    ($($arg:tt)*) => {
+        $crate::cli::pager::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
-/// `print!` to standard output that returns the `std::io::Result`.
+/// `print!` to standard output (or the pager) that returns the `std::io::Result`.
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        write!(std::io::stdout().lock(), $($arg)*)
-    }};
+    ($($arg:tt)*) => {
+        $crate::cli::pager::write_fmt(format_args!($($arg)*))
+    };
 }
 
 mod activate;
@@ -37,6 +35,7 @@ mod ivr;
 mod json;
 mod key;
 mod ledger;
+mod pager;
 mod report;
 mod say;
 mod serve;
@@ -142,6 +141,26 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// Whether the command prints listings that may be long (paged on a terminal).
+    fn lists(&self) -> bool {
+        use audit::AuditCmd;
+        use catalog::{AgreementCmd, CatalogCmd};
+        match self {
+            Command::Key(k) => matches!(k, key::KeyCmd::List { .. } | key::KeyCmd::Show { .. }),
+            Command::Catalog(c) => matches!(c, CatalogCmd::Show { .. }),
+            Command::Agreement(a) => {
+                matches!(a, AgreementCmd::List { .. } | AgreementCmd::Show { .. })
+            }
+            Command::Activation(a) => matches!(a, activation::ActivationCmd::Show { .. }),
+            Command::Staff(s) => matches!(s, staff::StaffCmd::List { .. }),
+            Command::Audit(a) => matches!(a, AuditCmd::Show { .. }),
+            Command::Report(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// A failure with its exit code.
@@ -333,6 +352,9 @@ pub fn main() -> i32 {
             )
         });
     }
+    if cli.command.lists() {
+        pager::start();
+    }
     let result = match cli.command {
         Command::Serve(a) => serve::run(&home(&cli.global.home), &a),
         Command::Init(a) => init::run(&home(&cli.global.home), &a),
@@ -363,11 +385,10 @@ pub fn main() -> i32 {
             out!("{}", String::from_utf8_lossy(&script)).map_err(anyhow::Error::from)
         }
     };
-    // Flush here, so a failed flush is reported like any other write.
-    let result = result.and_then(|()| {
-        use std::io::Write as _;
-        Ok(std::io::stdout().flush()?)
-    });
+    // Flush here (and let the pager's reader finish), so a failed flush is
+    // reported like any other write.
+    let finished = pager::finish();
+    let result = result.and_then(|()| Ok(finished?));
     match result {
         Ok(()) => 0,
         Err(e) => {

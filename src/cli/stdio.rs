@@ -2,7 +2,7 @@
 
 use super::bad;
 use anyhow::Result;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// Whether `path` is `-`.
@@ -46,9 +46,7 @@ pub fn read_text(path: &Path) -> Result<(PathBuf, String)> {
 /// closed standard output is the caller's ordinary broken pipe.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if is_stdio(path) {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)?;
-        Ok(out.flush()?)
+        Ok(super::pager::write_all(bytes)?)
     } else {
         std::fs::write(path, bytes)
             .map_err(|e| bad(format!("cannot write {}: {e}", path.display())))

@@ -540,3 +540,47 @@ fn the_report_counts_activations_per_day_agreement_and_product_as_csv() {
     let o = env.vendor(&["report", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn long_listings_are_paged_on_a_terminal_and_never_into_a_pipe() {
+    if !have_tmux() {
+        return;
+    }
+    let env = Env::demo();
+    for _ in 0..3 {
+        env.issue(&["--product", "studio", "--activations", "2"]);
+    }
+    let done = env.dir.path().join("done");
+    let t = Tmux::start(&format!(
+        "env -u ACTLINE_HOME ACTLINE_PAGER='sed s/^/paged:/' {} --home {} key list; echo exit=$? > {}; sleep 30",
+        env!("CARGO_BIN_EXE_actline"),
+        env.home().display(),
+        done.display()
+    ))
+    .expect("tmux starts");
+    let screen = t.wait_for("paged:");
+    assert_eq!(screen.matches("paged:").count(), 3, "{screen}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !done.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&done).unwrap().trim(), "exit=0");
+    // Into a pipe, nothing is paged.
+    let o = bin()
+        .env("ACTLINE_PAGER", "sed s/^/paged:/")
+        .arg("--home")
+        .arg(env.home())
+        .args(["key", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&o).lines().count(), 3);
+    assert!(!text(&o).contains("paged:"));
+    // A reader who quits the pager early ends the command quietly.
+    let quit = Tmux::start(&format!(
+        "env -u ACTLINE_HOME ACTLINE_PAGER='head -c1 >/dev/null' {} --home {} audit show; echo exit=$?; sleep 30",
+        env!("CARGO_BIN_EXE_actline"),
+        env.home().display(),
+    ))
+    .expect("tmux starts");
+    quit.wait_for("exit=0");
+}

@@ -118,3 +118,85 @@ pub fn sample(name: &str) -> PathBuf {
         .join("samples")
         .join(name)
 }
+
+/// Whether tmux is here; says why a test is skipped when it is not.
+pub fn have_tmux() -> bool {
+    let here = Command::new("tmux").arg("-V").output().is_ok();
+    if !here {
+        eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
+    }
+    here
+}
+
+/// A private tmux server (its own socket name), killed when dropped.
+pub struct Tmux(String);
+
+impl Tmux {
+    /// Starts `command` in a 200 × 50 window named `desk`; `None` when tmux
+    /// is missing.
+    pub fn start(command: &str) -> Option<Self> {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = Tmux(format!("actline-it-{}-{n}", std::process::id()));
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &t.0,
+                "new-session",
+                "-d",
+                "-s",
+                "desk",
+                "-x",
+                "200",
+                "-y",
+                "50",
+            ])
+            .arg(command)
+            .env_remove("TMUX")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok.then_some(t)
+    }
+
+    pub fn screen(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["-L", &self.0, "capture-pane", "-p", "-J", "-t", "desk"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    }
+
+    /// Waits (at most 15 s) until the screen shows `text`; the screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never showed {text:?}:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    pub fn keys(&self, literal: bool, keys: &str) {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.0, "send-keys", "-t", "desk"]);
+        if literal {
+            c.arg("-l");
+        }
+        assert!(c.arg(keys).status().unwrap().success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .status();
+    }
+}
