@@ -1,27 +1,12 @@
 //! `actline activate`: decide one installation ID.
 
+pub use super::args::ActivateArgs;
 use super::backend::{expect_reply, Backend};
 use super::{bad, denied};
 use actline::display::visible;
 use actline::ids::InstallationId;
 use actline::service::{ActivationView, Request};
 use anyhow::Result;
-use clap::Args;
-
-#[derive(Args, Debug)]
-pub struct ActivateArgs {
-    /// The installation ID, as read out (any grouping).
-    iid: String,
-    /// The agreement the caller says they are under.
-    #[arg(long)]
-    agreement: Option<String>,
-    /// JSON output: decision, confirmation_id, reasons.
-    #[arg(long)]
-    json: bool,
-    /// A retry with the same key returns the first reply.
-    #[arg(long, value_name = "KEY")]
-    idempotency_key: Option<String>,
-}
 
 /// Prints a decision for people; text from outside (customer names and
 /// labels in the trace) is shown through [`visible`].

@@ -1,30 +1,10 @@
 //! `actline activation`: look up activations, release seats.
 
+pub use super::args::ActivationCmd;
 use super::backend::{expect_reply, Backend};
 use actline::display::visible;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Subcommand;
-
-#[derive(Subcommand, Debug)]
-pub enum ActivationCmd {
-    /// Show one activation with its decision trace.
-    Show {
-        /// Activation number.
-        id: i64,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Release the seat an activation holds, so a replacement machine can take it (supervisors; audited).
-    Release {
-        /// Activation number.
-        id: i64,
-        /// Why.
-        #[arg(long)]
-        reason: String,
-    },
-}
 
 pub fn run(backend: &Backend, cmd: ActivationCmd) -> Result<()> {
     match cmd {

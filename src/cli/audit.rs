@@ -4,40 +4,9 @@ use super::backend::{expect_reply, Backend};
 use super::{bad, failed};
 use actline::display::visible;
 
+pub use super::args::{AdviseArgs, AuditCmd};
 use actline::service::{ErrorKind, Request};
 use anyhow::Result;
-use clap::{Args, Subcommand};
-
-#[derive(Subcommand, Debug)]
-pub enum AuditCmd {
-    /// Recompute the hash chain.
-    Verify,
-    /// Show the trail, optionally filtered.
-    Show {
-        /// Only entries whose time, action, actor, subject or detail contains this (case ignored).
-        #[arg(long)]
-        filter: Option<String>,
-        /// Only entries from this day on (YYYY-MM-DD, UTC).
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// Only the newest N entries.
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
-        /// JSON output: the entries, oldest first.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Args, Debug)]
-pub struct AdviseArgs {
-    /// Product name.
-    #[arg(long)]
-    product: String,
-    /// Machines planned.
-    #[arg(long)]
-    machines: u32,
-}
 
 /// A ledger too damaged to open fails verification too (exit 4).
 pub fn audit(backend: &Backend, cmd: AuditCmd) -> Result<()> {

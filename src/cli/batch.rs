@@ -3,29 +3,14 @@
 //! output file before the next chunk is sent, so a confirmation ID in the
 //! file is always one the ledger has.
 
+pub use super::args::BatchArgs;
 use super::backend::{expect_reply, Backend};
 use super::bad;
 use super::stdio;
 use actline::ids::InstallationId;
 use actline::service::{BatchLine, Request};
 use anyhow::Result;
-use clap::Args;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct BatchArgs {
-    /// Input: one installation ID a line, or CSV lines `label,installation ID`
-    /// (or `label;installation ID`; a batch's own output file works too);
-    /// `-` for standard input.
-    input: PathBuf,
-    /// Output CSV: label, installation ID, decision, confirmation ID, reason;
-    /// `-` for standard output.
-    output: PathBuf,
-    /// Installation IDs per transaction.
-    #[arg(long, default_value_t = 100)]
-    chunk: usize,
-}
 
 pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
     let to_stdout = stdio::is_stdio(&a.output);

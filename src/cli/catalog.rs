@@ -1,49 +1,11 @@
 //! `actline catalog` and `actline agreement`: load or show the rules' data.
 
+pub use super::args::{AgreementCmd, CatalogCmd};
 use super::backend::{expect_reply, Backend};
 use actline::display::visible;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Subcommand;
-use std::path::{Path, PathBuf};
-
-#[derive(Subcommand, Debug)]
-pub enum CatalogCmd {
-    /// Load a catalog file (all or nothing; never drops products in use).
-    Load {
-        /// The TOML file (`-` for standard input).
-        file: PathBuf,
-    },
-    /// Show the catalog.
-    Show {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AgreementCmd {
-    /// Load an agreements file (all or nothing).
-    Load {
-        /// The TOML file (`-` for standard input).
-        file: PathBuf,
-    },
-    /// List every agreement on file.
-    List {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show an agreement: keys, seats used and left, activations.
-    Show {
-        /// Licensing ID.
-        id: String,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-}
+use std::path::Path;
 
 /// The file's name (as messages and the audit trail show it) and text.
 fn read(file: &Path) -> Result<(String, String)> {

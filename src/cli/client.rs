@@ -1,58 +1,11 @@
 //! `actline client`: the customer's machine.
 
+pub use super::args::{ClientArgs, ClientCmd};
 use super::{bad, failed};
 use actline::client::{Client, Trust};
 use actline::fingerprint::Components;
 use anyhow::Result;
-use clap::{Args, Subcommand};
 use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct ClientArgs {
-    /// The client's state directory.
-    #[arg(long, global = true, env = "ACTLINE_CLIENT_DIR")]
-    state: Option<PathBuf>,
-    /// The product's trust file, from `actline trust export` (default: STATE/trust.json).
-    #[arg(long, global = true, env = "ACTLINE_TRUST")]
-    trust: Option<PathBuf>,
-    /// Pose as the machine described in this JSON file instead of reading this one's hardware.
-    #[arg(long, global = true)]
-    fingerprint: Option<PathBuf>,
-    #[command(subcommand)]
-    command: ClientCmd,
-}
-
-#[derive(Subcommand, Debug)]
-enum ClientCmd {
-    /// Make the installation ID for a product key on this machine.
-    Iid {
-        /// The product key (25 characters).
-        #[arg(long)]
-        key: String,
-        /// The product, by catalog name.
-        #[arg(long)]
-        product: String,
-    },
-    /// Enter the confirmation ID read out by the activation line.
-    Confirm {
-        /// The confirmation ID (any grouping).
-        cid: String,
-        /// The product (needed when several have state here).
-        #[arg(long)]
-        product: Option<String>,
-    },
-    /// Re-verify the activation: activated, grace (days left) or notification mode.
-    Status {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-        /// The product (needed when several have state here).
-        #[arg(long)]
-        product: Option<String>,
-    },
-    /// Print the hardware components this machine reports (they never leave it: only keyed digests do).
-    Fingerprint,
-}
 
 /// The machine to act as: a posed fingerprint file or this machine.
 pub fn machine(file: &Option<PathBuf>) -> Result<Components> {

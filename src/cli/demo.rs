@@ -5,19 +5,12 @@ use super::activate::print_activation;
 use actline::client::{Client, Status};
 use actline::service::ActivationView;
 
+pub use super::args::DemoArgs;
 use actline::fingerprint::Components;
 use actline::home::{os_user, Home};
 use actline::keys::KeyKind;
 use anyhow::{Context, Result};
-use clap::Args;
 use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct DemoArgs {
-    /// Keep the demo home instead of deleting it (its path is printed).
-    #[arg(long)]
-    keep: bool,
-}
 
 fn posed(json: &str) -> Result<Components> {
     Ok(serde_json::from_str(json)?)

@@ -1,16 +1,9 @@
 //! `actline init`: create a vendor home (always in this process: it makes
 //! the secrets).
 
+pub use super::args::InitArgs;
 use actline::home::{os_user, Home};
 use anyhow::Result;
-use clap::Args;
-
-#[derive(Args, Debug)]
-pub struct InitArgs {
-    /// Load the demo catalog and agreements from samples/.
-    #[arg(long)]
-    demo: bool,
-}
 
 pub fn run(home: &Home, a: &InitArgs) -> Result<()> {
     let me = os_user();

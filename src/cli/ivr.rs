@@ -1,6 +1,7 @@
 //! `actline ivr` (a whole call from audio or a key timeline) and
 //! `actline dtmf` (decode and encode tones).
 
+pub use super::args::{DtmfCmd, FlowArgs, IvrArgs, IvrCmd, LineArgs, LineServeArgs};
 use super::bad;
 use super::stdio;
 use actline::ivr::call::{Caller, Engine, RATE};
@@ -10,101 +11,7 @@ use actline::ivr::timeline::{Timeline, TimelineOptions};
 use actline::line::EngineDesk;
 use actline::voice::{self, Voice, VoiceSource};
 use anyhow::Result;
-use clap::{Args, Subcommand};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-#[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct IvrArgs {
-    #[command(subcommand)]
-    cmd: Option<IvrCmd>,
-    /// The caller's recorded audio (WAV, 16-bit mono; any rate; `-` for standard input).
-    #[arg(long, conflicts_with = "dtmf", required_unless_present = "dtmf")]
-    audio: Option<PathBuf>,
-    /// A scripted key timeline instead of audio, e.g. "2s 1234567 500ms 2345678 ... 60s".
-    #[arg(long)]
-    dtmf: Option<String>,
-    /// Write the IVR's side of the call here (8 kHz WAV, time-aligned with the caller's; `-` for standard output).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Write the transcript (JSON) here (`-` or none: standard output).
-    #[arg(long)]
-    transcript: Option<PathBuf>,
-    /// The call's identifier (in the transcript, the ledger and hand-overs).
-    #[arg(long, default_value = "call-1")]
-    call: String,
-    #[command(flatten)]
-    flow: FlowArgs,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum IvrCmd {
-    /// Answer real calls over SIP (UDP) and RTP, with the same call flow,
-    /// voice and ledger as `ivr --audio`; runs until SIGTERM or SIGINT.
-    Serve(ServeArgs),
-}
-
-/// What the IVR says and listens for, whether on a recording or a line.
-#[derive(Args, Debug)]
-pub struct FlowArgs {
-    /// Voice pack language.
-    #[arg(long, default_value = "en")]
-    voice: String,
-    /// Voice packs directory instead of the built-in packs.
-    #[arg(long, env = "ACTLINE_VOICES")]
-    voices: Option<PathBuf>,
-    /// A directory of the vendor's own grammars (iid_group.gram, cid_menu.gram,
-    /// agent.gram); a file missing there, or no directory, uses the grammars
-    /// built into actline.
-    #[arg(long, env = "ACTLINE_GRAMMARS")]
-    grammars: Option<PathBuf>,
-    /// First-digit timeout in milliseconds (100 to 600000).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
-    first_digit_timeout: u64,
-    /// Inter-digit timeout in milliseconds (100 to 600000).
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
-    inter_digit_timeout: u64,
-}
-
-#[derive(Args, Debug)]
-pub struct ServeArgs {
-    /// Where to listen for SIP (UDP), e.g. 127.0.0.1:5080 (port 0: any; the
-    /// first log line says which).
-    #[arg(long, value_name = "ADDR")]
-    sip: std::net::SocketAddr,
-    #[command(flatten)]
-    line: LineArgs,
-}
-
-/// How the telephone line answers (`ivr serve`, `serve --sip`).
-#[derive(Args, Debug)]
-pub struct LineArgs {
-    /// Write each call's transcript (JSON) into this directory.
-    #[arg(long, value_name = "DIR")]
-    transcripts: Option<PathBuf>,
-    /// Also write what the line sent on each call, DIR/<call>.wav (8 kHz).
-    #[arg(long, requires = "transcripts")]
-    record: bool,
-    /// Transfer callers who ask for an agent here with SIP REFER; without it
-    /// (or when the REFER fails) they hear that an agent will call back.
-    #[arg(long, value_name = "URI")]
-    agent_uri: Option<String>,
-    /// Calls at once; more are answered 486 Busy Here.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    max_calls: u32,
-    /// Addresses calls may come from (repeatable, e.g. 10.0.0.0/8); default: loopback only.
-    #[arg(long, value_name = "CIDR")]
-    allow: Vec<String>,
-    /// Ring this long before answering (milliseconds, 0 to 60000).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
-    answer_after: u64,
-    /// End a call when no RTP came for this many seconds (1 to 3600).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
-    rtp_timeout: u64,
-    #[command(flatten)]
-    flow: FlowArgs,
-}
 
 impl LineArgs {
     /// The line's configuration on `sip`, and its IVR.
@@ -160,30 +67,6 @@ pub fn report(summary: &actline_sip::line::Summary) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-}
-
-#[derive(Subcommand, Debug)]
-pub enum DtmfCmd {
-    /// Print the keys heard in a recording, on one line.
-    Decode {
-        /// WAV file (16-bit mono, any rate; `-` for standard input).
-        file: PathBuf,
-    },
-    /// Write tones to a WAV file: keys (0-9 * # A-D) or a whole key timeline
-    /// ("2s 1234567 1s 2345678 ... 60s"), for caller audio to feed `actline ivr --audio`.
-    Encode {
-        /// The keys, or a timeline of keys and pauses.
-        keys: String,
-        /// Output WAV (8 kHz, 16-bit mono; `-` for standard output).
-        #[arg(long)]
-        out: PathBuf,
-        /// Tone length in milliseconds (20 to 1000; the detector needs 40).
-        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
-        tone_ms: u32,
-        /// Gap after each tone in milliseconds (20 to 1000).
-        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(20..=1000))]
-        gap_ms: u32,
-    },
 }
 
 /// Loads the voice for a language, borrowing missing prompts from English
@@ -276,7 +159,7 @@ pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
 }
 
 /// `actline ivr serve`: the line, until SIGTERM or SIGINT.
-fn serve(backend: super::backend::Backend, a: &ServeArgs) -> Result<()> {
+fn serve(backend: super::backend::Backend, a: &LineServeArgs) -> Result<()> {
     let (config, engine) = a.line.line(a.sip)?;
     backend.call(actline::service::Request::Health)?;
     let backend = Arc::new(backend);

@@ -1,82 +1,12 @@
 //! `actline key`: issue and look up product keys, change limits, revoke.
 
+pub use super::args::KeyCmd;
 use super::backend::{expect_reply, Backend};
 use super::json::{print, Names};
 use actline::display::visible;
 use actline::keys::KeyKind;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Subcommand;
-
-#[derive(Subcommand, Debug)]
-pub enum KeyCmd {
-    /// Issue a product key; prints it.
-    Issue {
-        /// Product name from the catalog.
-        #[arg(long)]
-        product: String,
-        /// mak, site-host, setup or retail.
-        #[arg(long, default_value = "mak")]
-        kind: KeyKind,
-        /// Activations allowed (default: the agreement's allowance; 6 hosts for site-host; 1 for retail).
-        #[arg(long)]
-        activations: Option<u32>,
-        /// Agreement (licensing ID) the key belongs to.
-        #[arg(long)]
-        agreement: Option<String>,
-        /// Why it is issued (recorded in the audit trail next to the issue).
-        #[arg(long)]
-        reason: Option<String>,
-        /// A retry with the same key returns the first key issued instead of a second one.
-        #[arg(long, value_name = "KEY")]
-        idempotency_key: Option<String>,
-        /// JSON output: the key as `key show --json` gives it.
-        #[arg(long)]
-        json: bool,
-    },
-    /// List keys: all, one product's, or those a search finds (a whole key
-    /// or serial, three or more characters of one, part of an agreement's
-    /// number or customer's name).
-    List {
-        /// What to search for (nothing: every key).
-        query: Option<String>,
-        /// Only this product's keys.
-        #[arg(long)]
-        product: Option<String>,
-        /// At most this many (1 to 500).
-        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=500))]
-        limit: u64,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show a key: kind, product, agreement, seats used and left, activations.
-    Show {
-        /// The product key, or its serial as the audit trail prints it.
-        key: String,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Change a key's activation limit (supervisors; audited).
-    Limit {
-        /// The product key, or its serial.
-        key: String,
-        /// The new limit.
-        limit: u32,
-        /// Why (recorded in the audit trail).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Revoke a key (a leaked key, a refund): it activates nothing more; existing activations stay (supervisors; audited).
-    Revoke {
-        /// The product key, or its serial.
-        key: String,
-        /// Why (recorded in the audit trail).
-        #[arg(long)]
-        reason: String,
-    },
-}
 
 pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
     match cmd {
@@ -93,7 +23,7 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
                 backend.call_keyed(
                     Request::KeyIssue {
                         product,
-                        kind,
+                        kind: kind.parse::<KeyKind>().map_err(super::bad)?,
                         activations,
                         agreement,
                         reason,
@@ -190,4 +120,30 @@ pub fn run(backend: &Backend, cmd: KeyCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_kinds_the_command_line_offers_are_every_key_kind() {
+        let cmd = crate::cli::args::Cli::command();
+        let issue = cmd
+            .find_subcommand("key")
+            .and_then(|k| k.find_subcommand("issue"))
+            .unwrap();
+        let kind = issue
+            .get_arguments()
+            .find(|a| a.get_id() == "kind")
+            .unwrap();
+        let offered: Vec<String> = kind
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let all: Vec<String> = KeyKind::ALL.iter().map(|k| k.name().to_string()).collect();
+        assert_eq!(offered, all);
+    }
 }

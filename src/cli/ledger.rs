@@ -1,27 +1,10 @@
 //! `actline ledger backup / restore`: where the home is, as its owner (the
 //! service's user), since they copy the whole file.
 
+pub use super::args::LedgerCmd;
 use super::bad;
 use actline::home::{Copied, Home};
 use anyhow::Result;
-use clap::Subcommand;
-use std::path::PathBuf;
-
-#[derive(Subcommand, Debug)]
-pub enum LedgerCmd {
-    /// Copy the ledger into a new file while it is in use (SQLite's online
-    /// backup), then verify the copy as `audit verify` does.
-    Backup {
-        /// The backup file to create (never overwritten; not inside the home).
-        file: PathBuf,
-    },
-    /// Replace the ledger with a backup of this home, once the backup
-    /// verified; the ledger as it was is kept in the home first.
-    Restore {
-        /// A file `ledger backup` wrote for this home.
-        file: PathBuf,
-    },
-}
 
 pub fn run(home: &Home, server: Option<&str>, cmd: LedgerCmd) -> Result<()> {
     if let Some(url) = server {

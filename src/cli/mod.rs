@@ -35,6 +35,7 @@ mod ivr;
 mod json;
 mod key;
 mod ledger;
+mod man;
 mod pager;
 mod report;
 mod say;
@@ -43,105 +44,12 @@ mod staff;
 mod stdio;
 mod trust;
 
-use clap::{Parser, Subcommand};
+pub(crate) mod args;
+
+pub use args::command;
+use args::{Cli, Command, Global, ENGINE_OPTIONS, ON_THEIR_OWN};
 use std::fmt;
 use std::path::PathBuf;
-
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success (also when standard output is closed early, as by `| head`)
-  1  internal error (a bug, the ledger stayed locked too long, or the service cannot be reached)
-  2  bad input or usage: the message says what and where (also a role or token refused)
-  3  denied by entitlement: the reasons say why and what would make it succeed
-  4  verification failed: a confirmation ID, an activation or the audit trail did not verify";
-
-/// actline: offline telephone activation for a vendor's own products.
-#[derive(Parser, Debug)]
-#[command(name = "actline", version, about, after_help = EXIT_CODES)]
-pub struct Cli {
-    #[command(flatten)]
-    global: Global,
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// Options every command takes: which home, or which service.
-#[derive(clap::Args, Debug)]
-struct Global {
-    /// The vendor home: ledger, secrets, trust file.
-    #[arg(long, global = true, env = "ACTLINE_HOME")]
-    home: Option<PathBuf>,
-    /// Talk to a running `actline serve` instead of opening the home:
-    /// unix:/path/to/socket or https://host:port.
-    #[arg(long, global = true, env = "ACTLINE_SERVER", value_name = "URL")]
-    server: Option<String>,
-    /// The bearer token for an https server (from `actline staff token NAME`).
-    #[arg(long, global = true, env = "ACTLINE_TOKEN_FILE", value_name = "FILE")]
-    token_file: Option<PathBuf>,
-    /// The certificate authority (PEM) an https server's certificate must chain to.
-    #[arg(long, global = true, env = "ACTLINE_CA", value_name = "FILE")]
-    ca: Option<PathBuf>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Create a vendor home: ledger, signing keys, and with --demo the demo catalog and agreements.
-    Init(init::InitArgs),
-    /// Issue and look up product keys, change limits.
-    #[command(subcommand)]
-    Key(key::KeyCmd),
-    /// Decide an installation ID and print the confirmation ID on a grant.
-    Activate(activate::ActivateArgs),
-    /// Proxy activation: many installation IDs from a file, results to another.
-    Batch(batch::BatchArgs),
-    /// Load or show the product catalog.
-    #[command(subcommand)]
-    Catalog(catalog::CatalogCmd),
-    /// Load or show agreements.
-    #[command(subcommand)]
-    Agreement(catalog::AgreementCmd),
-    /// Look up activations, move seats.
-    #[command(subcommand)]
-    Activation(activation::ActivationCmd),
-    /// Staff and roles.
-    #[command(subcommand)]
-    Staff(staff::StaffCmd),
-    /// Show or verify the audit trail.
-    #[command(subcommand)]
-    Audit(audit::AuditCmd),
-    /// Back up or restore the ledger (where the home is, as its owner).
-    #[command(subcommand)]
-    Ledger(ledger::LedgerCmd),
-    /// Activations per day, agreement and product, as CSV (for account managers).
-    Report(report::ReportArgs),
-    /// Recommend a key kind for a planned deployment.
-    Advise(audit::AdviseArgs),
-    /// Export the trust file for one product's clients.
-    #[command(subcommand)]
-    Trust(trust::TrustCmd),
-    /// The customer's machine: make installation IDs, enter confirmation IDs, check status.
-    Client(client::ClientArgs),
-    /// Run the whole activation loop on this machine, in a throwaway home, step by step.
-    Demo(demo::DemoArgs),
-    /// Serve the engine: the only process that opens the home; desks, scripts and the IVR connect to it.
-    Serve(serve::ServeArgs),
-    /// The agent desk: activation, lookups, calls handed over by the IVR (terminal UI).
-    Agent(agent::AgentArgs),
-    /// Run a whole IVR call from the caller's recorded audio or a scripted key timeline.
-    Ivr(Box<ivr::IvrArgs>),
-    /// Decode or encode DTMF tones.
-    #[command(subcommand)]
-    Dtmf(ivr::DtmfCmd),
-    /// Read a confirmation ID or an IVR prompt aloud into an audio file.
-    Say(say::SayArgs),
-    /// List the installed voice packs and what each covers.
-    Voices(say::VoicesArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
-    },
-}
 
 impl Command {
     /// Whether the command prints listings that may be long (paged on a terminal).
@@ -257,33 +165,6 @@ fn home(cli_home: &Option<PathBuf>) -> actline::home::Home {
     )
 }
 
-/// Commands that open no home and talk to no service.
-const ON_THEIR_OWN: [&str; 6] = ["demo", "say", "dtmf", "voices", "completions", "client"];
-/// The options that name a home or a service (argument ids of [`Global`]).
-const ENGINE_OPTIONS: [(&str, &str); 4] = [
-    ("home", "--home"),
-    ("server", "--server"),
-    ("token_file", "--token-file"),
-    ("ca", "--ca"),
-];
-
-/// The command-line definition, with the engine options taken out of the
-/// help of the commands that would ignore them.
-pub fn command() -> clap::Command {
-    use clap::CommandFactory;
-    let cmd = Cli::command();
-    // A subcommand's own argument of a global's name stands in for the
-    // global there (and below it, being global too): a hidden copy.
-    let hidden: Vec<clap::Arg> = ENGINE_OPTIONS
-        .iter()
-        .filter_map(|(id, _)| cmd.get_arguments().find(|a| a.get_id() == id))
-        .map(|a| a.clone().hide(true))
-        .collect();
-    ON_THEIR_OWN.iter().fold(cmd, |c, name| {
-        c.mut_subcommand(*name, |s| s.args(hidden.iter().cloned()))
-    })
-}
-
 /// Parses the command line: the typed options, or clap's error; an engine
 /// option typed for a command that would ignore it is bad usage.
 fn parse() -> Result<Cli, clap::Error> {
@@ -377,6 +258,7 @@ pub fn main() -> i32 {
         Command::Dtmf(c) => ivr::dtmf(c),
         Command::Say(a) => say::run(&a),
         Command::Voices(a) => say::run_voices(&a),
+        Command::Man { command, out } => man::run(&command, out.as_deref()),
         Command::Completions { shell } => {
             // Into memory first: the generator panics on a write error, and
             // a closed pipe (`| head`) is an ordinary end here.

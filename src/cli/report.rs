@@ -1,24 +1,10 @@
 //! `actline report`: what an account manager asks for, as CSV.
 
+pub use super::args::ReportArgs;
 use super::backend::{expect_reply, Backend};
 use super::batch::csv;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Args;
-use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct ReportArgs {
-    /// From this day on (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DAY")]
-    since: Option<String>,
-    /// Up to and including this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DAY")]
-    until: Option<String>,
-    /// Write the CSV here (`-`, the default, for standard output).
-    #[arg(long, default_value = "-")]
-    out: PathBuf,
-}
 
 /// The CSV header; one row per day, agreement and product follows.
 const HEADER: &str = "day,agreement,customer,product,product_code,granted,new_seats,denied";

@@ -4,72 +4,14 @@
 //! Every failure is a [`VoiceError`] (wrapped in `anyhow`) with a one-line message;
 //! the caller maps it to exit code 2.
 
+pub use super::args::{SayArgs, VoicesArgs};
 use actline::display::visible;
 use std::io::Write;
-use std::path::PathBuf;
 
 use actline::voice::{
     encode, list_voices, load_language, parse_groups, OutputFormat, OutputRate, Plan, PlanOptions,
     Prompt, RenderOptions, VoiceError, VoiceSource,
 };
-
-/// Arguments of `actline say`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SayArgs {
-    /// Confirmation ID to read out: digit groups separated by '-' (or given as
-    /// separate arguments), e.g. 123456-789012-345678
-    #[arg(
-        value_name = "CID",
-        required_unless_present = "prompt",
-        conflicts_with = "prompt"
-    )]
-    pub id: Vec<String>,
-
-    /// Say this IVR prompt of the voice pack instead of an ID (e.g. welcome;
-    /// `actline voices` lists what each pack covers)
-    #[arg(long, value_name = "NAME")]
-    pub prompt: Option<String>,
-
-    /// Voice pack language (en, de, fr built in; or a directory under --voices)
-    #[arg(long, value_name = "LANG", default_value = "en")]
-    pub voice: String,
-
-    /// Output sample rate: 8000 (telephone), 16000 (wideband) or native
-    #[arg(long, value_name = "HZ", default_value = "8000")]
-    pub rate: String,
-
-    /// Output format: wav (16-bit PCM), ulaw or alaw (raw G.711, 8000 Hz)
-    #[arg(long, value_name = "FORMAT", default_value = "wav")]
-    pub format: String,
-
-    /// Speaking pace: 1.0 normal, 0.7 slower (longer pauses), 1.3 brisker
-    #[arg(long, value_name = "PACE", default_value_t = 1.0)]
-    pub pace: f32,
-
-    /// Start the readout with "Your confirmation ID is"
-    #[arg(long)]
-    pub intro: bool,
-
-    /// Output file ('-' writes to standard output)
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub out: PathBuf,
-
-    /// Directory of voice packs instead of the built-in ones
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
-    pub voices: Option<PathBuf>,
-}
-
-/// Arguments of `actline voices`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct VoicesArgs {
-    /// Directory of voice packs instead of the built-in ones
-    #[arg(long, value_name = "DIR", env = "ACTLINE_VOICES")]
-    pub voices: Option<PathBuf>,
-
-    /// Print JSON instead of a table
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// What `say` is asked to speak, checked before any audio is loaded.
 enum Utterance {

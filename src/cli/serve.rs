@@ -1,42 +1,13 @@
 //! `actline serve`: the engine service.
 
+pub use super::args::ServeArgs;
 use super::bad;
 use actline::home::{os_user, Home};
 use actline::line::EngineDesk;
 use actline::service::{Request, Service};
 use actline_server::serve::{run_with, Config};
 use anyhow::Result;
-use clap::Args;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-#[derive(Args, Debug)]
-pub struct ServeArgs {
-    /// The Unix socket to listen on (callers are known by their OS user).
-    #[arg(long, value_name = "PATH")]
-    socket: Option<PathBuf>,
-    /// Permissions of the socket file, octal (who may connect; only staff are served).
-    #[arg(long, default_value = "666", value_name = "MODE")]
-    socket_mode: String,
-    /// TCP address for TLS (callers are known by their bearer token), e.g. 127.0.0.1:8443.
-    #[arg(long, value_name = "ADDR")]
-    listen: Option<std::net::SocketAddr>,
-    /// PEM certificate chain for --listen.
-    #[arg(long, value_name = "FILE", requires = "listen")]
-    tls_cert: Option<PathBuf>,
-    /// PEM private key for --listen.
-    #[arg(long, value_name = "FILE", requires = "listen")]
-    tls_key: Option<PathBuf>,
-    /// Seconds a client has to send a request's head (slower clients are dropped).
-    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    head_timeout: u64,
-    /// Also answer telephone calls here (SIP over UDP, as `ivr serve`), in
-    /// this process, deciding with this service's engine.
-    #[arg(long, value_name = "ADDR")]
-    sip: Option<std::net::SocketAddr>,
-    #[command(flatten)]
-    line: super::ivr::LineArgs,
-}
 
 pub fn run(home: &Home, a: &ServeArgs) -> Result<()> {
     let socket_mode = u32::from_str_radix(&a.socket_mode, 8)

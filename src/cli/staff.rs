@@ -1,45 +1,11 @@
 //! `actline staff`: staff, roles and tokens for remote desks.
 
+pub use super::args::StaffCmd;
 use super::backend::{expect_reply, Backend};
 use actline::display::visible;
 use actline::entitlement::rules::Role;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Subcommand;
-
-#[derive(Subcommand, Debug)]
-pub enum StaffCmd {
-    /// Add a staff member (or change their role).
-    Add {
-        /// Operating-system user name.
-        name: String,
-        /// agent or supervisor.
-        #[arg(long, value_parser = ["agent", "supervisor"])]
-        role: String,
-    },
-    /// Remove a staff member, and their token (supervisors; the last supervisor stays).
-    Remove {
-        /// The staff member.
-        name: String,
-    },
-    /// List staff.
-    List {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Issue a bearer token for NAME's remote desk (replacing any earlier
-    /// one), valid 90 days; printed once, stored hashed (supervisors).
-    Token {
-        /// The staff member.
-        name: String,
-    },
-    /// Revoke NAME's token: their remote desk is refused from the next request (supervisors).
-    RevokeToken {
-        /// The staff member.
-        name: String,
-    },
-}
 
 pub fn run(backend: &Backend, cmd: StaffCmd) -> Result<()> {
     match cmd {

@@ -1,29 +1,12 @@
 //! `actline trust export`: the trust file a product's clients need, and
 //! nothing of any other product.
 
+pub use super::args::TrustCmd;
 use super::backend::{expect_reply, Backend};
 use super::bad;
 use actline::client::files::write_private;
 use actline::service::Request;
 use anyhow::Result;
-use clap::Subcommand;
-use std::path::PathBuf;
-
-#[derive(Subcommand, Debug)]
-pub enum TrustCmd {
-    /// Write the trust file for clients of one product: the fingerprint salt
-    /// and that product's public key (signed) or verification secret
-    /// (compact) and setup secret. HOME/trust.json holds every product's
-    /// secrets and is for the vendor only.
-    Export {
-        /// Product name from the catalog.
-        #[arg(long)]
-        product: String,
-        /// The file to write (owner-only).
-        #[arg(long)]
-        out: PathBuf,
-    },
-}
 
 pub fn run(backend: &Backend, cmd: TrustCmd) -> Result<()> {
     match cmd {

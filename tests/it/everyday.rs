@@ -584,3 +584,38 @@ fn long_listings_are_paged_on_a_terminal_and_never_into_a_pipe() {
     .expect("tmux starts");
     quit.wait_for("exit=0");
 }
+
+#[test]
+fn man_pages_are_written_at_build_time_for_every_command() {
+    let o = bin().arg("man").output().unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(text(&o).contains(".TH actline 1"), "{}", text(&o));
+    let issue = text(&bin().args(["man", "key", "issue"]).output().unwrap());
+    assert!(issue.contains(".TH actline-key-issue 1"), "{issue}");
+    assert!(issue.contains("idempotency"), "{issue}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    // A page for every command --help names, and for their subcommands.
+    for page in [
+        "actline",
+        "actline-ledger-backup",
+        "actline-report",
+        "actline-audit-show",
+        "actline-client-iid",
+    ] {
+        let p = dir.path().join(format!("{page}.1"));
+        assert!(p.exists(), "{page}.1 missing");
+    }
+    let o = bin().args(["man", "nope"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("no man page for `actline nope`"),
+        "{}",
+        err(&o)
+    );
+}
