@@ -23,6 +23,7 @@ impl Desk for Grant {
             Terms {
                 kind: KeyKind::Mak,
                 reactivation: false,
+                key: 0,
             },
         );
         CallDecision {

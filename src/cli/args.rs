@@ -71,6 +71,9 @@ pub enum Command {
     /// Back up or restore the ledger (where the home is, as its owner).
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Rotate the key that signs confirmation IDs (where the home is, as its owner; supervisors; audited).
+    #[command(subcommand, name = "signing-key")]
+    SigningKey(SigningKeyCmd),
     /// Activations per day, agreement and product, as CSV (for account managers).
     Report(ReportArgs),
     /// Recommend a key kind for a planned deployment.
@@ -724,5 +727,27 @@ pub enum TrustCmd {
         /// The file to write (owner-only).
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+// ---- signing
+
+#[derive(Subcommand, Debug)]
+pub enum SigningKeyCmd {
+    /// The signing keys: which one signs, which are retired.
+    List,
+    /// Make a new signing key (the next number); it signs nothing until `use`.
+    /// Give clients trust files with it first (`actline trust export`).
+    New,
+    /// Sign new confirmation IDs with this key (restart a running `actline serve`).
+    Use {
+        /// The key's number.
+        number: u8,
+    },
+    /// Destroy a key's private half: nothing signs with it again, and what it
+    /// signed keeps verifying (its public half stays in the trust files).
+    Retire {
+        /// The key's number (not the one in use).
+        number: u8,
     },
 }

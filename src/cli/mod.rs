@@ -40,6 +40,7 @@ mod pager;
 mod report;
 mod say;
 mod serve;
+mod signing;
 mod staff;
 mod stdio;
 mod trust;
@@ -248,6 +249,9 @@ pub fn main() -> i32 {
         Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
         Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
         Command::Ledger(c) => ledger::run(&home(&cli.global.home), cli.global.server.as_deref(), c),
+        Command::SigningKey(c) => {
+            signing::run(&home(&cli.global.home), cli.global.server.as_deref(), c)
+        }
         Command::Report(a) => backend(&cli.global).and_then(|b| report::run(&b, a)),
         Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
         Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),

@@ -619,3 +619,85 @@ fn man_pages_are_written_at_build_time_for_every_command() {
         err(&o)
     );
 }
+
+#[test]
+fn a_rotated_signing_key_still_verifies_its_old_confirmation_ids_once_retired() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "5"]);
+    let old_trust = env.dir.path().join("studio-old.json");
+    let o = env.vendor(&[
+        "trust",
+        "export",
+        "--product",
+        "studio",
+        "--out",
+        old_trust.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let cid_of = |iid: &str| -> String {
+        json(&env.vendor(&["activate", iid, "--json"]))["confirmation_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (fa, fb) = (sample("fingerprint-a.json"), sample("fingerprint-b.json"));
+    let a = env.iid("a", &fa, &key, "studio");
+    let by_key_0 = cid_of(&a);
+    // Rotate: a new key, clients' trust files, then sign with it, then retire the old one.
+    let new = env.vendor(&["signing-key", "new"]);
+    assert!(text(&new).contains("made signing key 1"), "{}", text(&new));
+    assert!(env.vendor(&["signing-key", "use", "1"]).status.success());
+    let refused = env.vendor(&["signing-key", "retire", "1"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "the key in use is not retired"
+    );
+    assert!(env.vendor(&["signing-key", "retire", "0"]).status.success());
+    assert!(
+        !env.home().join("secrets/signing.key").exists(),
+        "the private half is gone"
+    );
+    let list = text(&env.vendor(&["signing-key", "list"]));
+    assert!(list.contains("retired") && list.contains("signs"), "{list}");
+    let new_trust = env.dir.path().join("studio-new.json");
+    assert!(env
+        .vendor(&[
+            "trust",
+            "export",
+            "--product",
+            "studio",
+            "--out",
+            new_trust.to_str().unwrap()
+        ])
+        .status
+        .success());
+    let b = env.iid("b", &fb, &key, "studio");
+    let by_key_1 = cid_of(&b);
+    let confirm = |state: &str, fp: &std::path::Path, trust: &std::path::Path, cid: &str| {
+        bin()
+            .args(["client", "confirm", cid, "--state"])
+            .arg(env.dir.path().join(state))
+            .arg("--trust")
+            .arg(trust)
+            .arg("--fingerprint")
+            .arg(fp)
+            .output()
+            .unwrap()
+    };
+    // Key 0's confirmation ID verifies with the new trust file, key 0 retired.
+    let o = confirm("a", &fa, &new_trust, &by_key_0);
+    assert!(o.status.success(), "{}", err(&o));
+    // A trust file from before key 1 says what it lacks; the new one verifies.
+    let o = confirm("b", &fb, &old_trust, &by_key_1);
+    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+    assert!(err(&o).contains("vendor's key 1"), "{}", err(&o));
+    let o = confirm("b", &fb, &new_trust, &by_key_1);
+    assert!(o.status.success(), "{}", err(&o));
+    // Every change is audited, and the trail still verifies.
+    let audit = text(&env.vendor(&["audit", "show", "--filter", "signing."]));
+    for action in ["signing.new", "signing.use", "signing.retire"] {
+        assert!(audit.contains(action), "{audit}");
+    }
+    assert!(env.vendor(&["audit", "verify"]).status.success());
+}

@@ -189,6 +189,7 @@ impl Desk for FakeDesk {
             Terms {
                 kind: KeyKind::Mak,
                 reactivation: false,
+                key: 0,
             },
         );
         CallDecision {

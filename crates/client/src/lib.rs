@@ -65,9 +65,14 @@ pub struct TrustedProduct {
     pub code: u16,
     /// Confirmation profile.
     pub profile: Profile,
-    /// Vendor public key (hex), for signed products.
+    /// The vendor's first public key (hex), number 0, for signed products
+    /// (what trust files from before key rotation carry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// Every vendor public key (hex) by number, for signed products: a
+    /// confirmation ID names the one that signed it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub public_keys: BTreeMap<u8, String>,
     /// Verification secret (hex), for compact products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -126,7 +131,8 @@ impl ClientError {
     pub fn is_verification_failure(&self) -> bool {
         matches!(
             self,
-            ClientError::Confirm(ConfirmError::Invalid) | ClientError::Ended(_)
+            ClientError::Confirm(ConfirmError::Invalid | ConfirmError::UnknownKey(_))
+                | ClientError::Ended(_)
         )
     }
 }
@@ -267,12 +273,22 @@ impl Trust {
     /// The verifier for a product.
     pub fn verifier(&self, p: &TrustedProduct) -> Result<Verifier, ConfirmError> {
         match p.profile {
-            Profile::Signed => Verifier::signed(
-                &p.public_key
-                    .as_deref()
-                    .and_then(unhex)
-                    .ok_or(ConfirmError::BadTrust)?,
-            ),
+            Profile::Signed => {
+                let mut keys = p
+                    .public_keys
+                    .iter()
+                    .map(|(n, k)| unhex(k).map(|k| (*n, k)))
+                    .collect::<Option<BTreeMap<u8, Vec<u8>>>>()
+                    .ok_or(ConfirmError::BadTrust)?;
+                if let Some(k) = &p.public_key {
+                    let k = unhex(k).ok_or(ConfirmError::BadTrust)?;
+                    if keys.get(&0).is_some_and(|same| *same != k) {
+                        return Err(ConfirmError::BadTrust);
+                    }
+                    keys.insert(0, k);
+                }
+                Verifier::signed_keys(keys.iter().map(|(n, k)| (*n, k.as_slice())))
+            }
             Profile::Compact => Ok(Verifier::Compact(
                 p.secret
                     .as_deref()

@@ -3,7 +3,9 @@
 //! ```text
 //! HOME/ledger.db          the ledger (SQLite, WAL)
 //! HOME/secrets/master.key 32 random bytes (hex): key authenticators, compact-profile and setup secrets derive from it
-//! HOME/secrets/signing.key the BLS12-381 private key (hex)
+//! HOME/secrets/signing.key the first BLS12-381 private key, number 0 (hex; gone once retired)
+//! HOME/secrets/signing-N.key the private key number N, made by `signing-key new` (hex)
+//! HOME/secrets/signing.json which key signs, and every key's public half, retired ones too
 //! HOME/secrets/audit.anchor where the ledger's keyed audit chain begins (JSON; not secret)
 //! HOME/trust.json         every product's verification material: vendor-only
 //! ```
@@ -25,6 +27,8 @@ use crate::entitlement::{Agreements, Catalog, FileError, Product};
 use crate::ids::InstallationId;
 use crate::keys::KeyKind;
 use crate::ledger::{Anchor, AuditKey, Ledger, LedgerError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -70,6 +74,9 @@ pub enum HomeError {
     /// The home is not initialised.
     #[error("{0}: not an actline home (run `actline --home {0} init --demo`)")]
     NotInitialised(PathBuf),
+    /// A signing-key change that cannot be made.
+    #[error("{0}")]
+    Signing(String),
     /// Init found an existing home.
     #[error("{0}: already initialised")]
     Exists(PathBuf),
@@ -151,7 +158,34 @@ pub struct Restored {
 /// The vendor's secrets, loaded.
 pub struct Secrets {
     master: Vec<u8>,
-    signing: SigningKey,
+    /// The key that signs, and its number.
+    signing: (u8, SigningKey),
+    /// Every signing key's public half, by number.
+    public_keys: BTreeMap<u8, Vec<u8>>,
+}
+
+/// `HOME/secrets/signing.json`: which signing key signs and every key's
+/// public half, retired ones included (clients keep verifying what those
+/// signed). A home without the file has one key, number 0, in `signing.key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeys {
+    /// The number of the key that signs new confirmation IDs.
+    pub current: u8,
+    /// Every key by number.
+    pub keys: BTreeMap<u8, SigningKeyEntry>,
+}
+
+/// One signing key on record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyEntry {
+    /// The public key, compressed (hex).
+    pub public: String,
+    /// When it was made (RFC 3339), for keys made by `signing-key new`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made: Option<String>,
+    /// When its private half was destroyed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<String>,
 }
 
 impl Secrets {
@@ -201,9 +235,9 @@ impl Secrets {
         self.derive("actline-fingerprint", 0)
     }
 
-    /// The BLS signing key.
-    pub fn signing(&self) -> &SigningKey {
-        &self.signing
+    /// The BLS signing key that signs, and its number.
+    pub fn signing(&self) -> (u8, &SigningKey) {
+        (self.signing.0, &self.signing.1)
     }
 
     /// The confirmation ID for a granted installation ID, in the product's
@@ -217,9 +251,17 @@ impl Secrets {
         let terms = Terms {
             kind: grant.kind,
             reactivation: grant.reactivation_of.is_some(),
+            key: 0,
         };
         match product.profile {
-            Profile::Signed => confirm::issue_signed(&self.signing, iid, terms),
+            Profile::Signed => {
+                let (number, key) = &self.signing;
+                let terms = Terms {
+                    key: *number,
+                    ..terms
+                };
+                confirm::issue_signed(key, iid, terms)
+            }
             Profile::Compact => {
                 confirm::issue_compact(&self.compact_secret(product.code), iid, terms)
             }
@@ -229,14 +271,24 @@ impl Secrets {
     /// One product's entry in a trust file: the public key if it is
     /// signed, its verification secret if it is compact, its setup secret.
     fn trusted(&self, p: &Product) -> TrustedProduct {
-        let (public_key, secret) = match p.profile {
-            Profile::Signed => (Some(hex(&self.signing.public_key())), None),
-            Profile::Compact => (None, Some(hex(&self.compact_secret(p.code)))),
+        let (public_key, public_keys, secret) = match p.profile {
+            // Key 0 also as `public_key`, for clients from before rotation.
+            Profile::Signed => (
+                self.public_keys.get(&0).map(|k| hex(k)),
+                self.public_keys.iter().map(|(n, k)| (*n, hex(k))).collect(),
+                None,
+            ),
+            Profile::Compact => (
+                None,
+                BTreeMap::new(),
+                Some(hex(&self.compact_secret(p.code))),
+            ),
         };
         TrustedProduct {
             code: p.code,
             profile: p.profile,
             public_key,
+            public_keys,
             secret,
             setup_secret: hex(&self.setup_secret(p.code)),
         }
@@ -340,7 +392,8 @@ impl Home {
         write_private(&sdir.join("master.key"), hex(&master).as_bytes())?;
         Ok(Secrets {
             master: master.to_vec(),
-            signing,
+            public_keys: BTreeMap::from([(0, signing.public_key())]),
+            signing: (0, signing),
         })
     }
 
@@ -545,11 +598,147 @@ impl Home {
         let master = unhex(&read_private(&mpath)?)
             .filter(|m| m.len() == 32)
             .ok_or_else(|| HomeError::BadKey(mpath.clone()))?;
-        let spath = sdir.join("signing.key");
+        let record = self.signing_keys()?;
+        let spath = self.signing_key_path(record.current);
         let signing = unhex(&read_private(&spath)?)
             .and_then(|b| SigningKey::from_bytes(&b))
+            .filter(|k| {
+                record
+                    .keys
+                    .get(&record.current)
+                    .is_some_and(|e| e.public == hex(&k.public_key()))
+            })
             .ok_or(HomeError::BadKey(spath))?;
-        Ok(Secrets { master, signing })
+        let public_keys = record
+            .keys
+            .iter()
+            .map(|(n, e)| unhex(&e.public).map(|k| (*n, k)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| HomeError::BadKey(self.signing_record_path()))?;
+        Ok(Secrets {
+            master,
+            signing: (record.current, signing),
+            public_keys,
+        })
+    }
+
+    fn signing_record_path(&self) -> PathBuf {
+        self.secrets_dir().join("signing.json")
+    }
+
+    /// Where private key `number` lives.
+    fn signing_key_path(&self, number: u8) -> PathBuf {
+        self.secrets_dir().join(match number {
+            0 => "signing.key".to_string(),
+            n => format!("signing-{n}.key"),
+        })
+    }
+
+    /// The signing keys on record: `signing.json`, or for a home from
+    /// before rotation, key 0 alone from `signing.key`.
+    pub fn signing_keys(&self) -> Result<SigningKeys, HomeError> {
+        let path = self.signing_record_path();
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|_| HomeError::BadKey(path.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let spath = self.signing_key_path(0);
+                let key = unhex(&read_private(&spath)?)
+                    .and_then(|b| SigningKey::from_bytes(&b))
+                    .ok_or(HomeError::BadKey(spath))?;
+                Ok(SigningKeys {
+                    current: 0,
+                    keys: BTreeMap::from([(
+                        0,
+                        SigningKeyEntry {
+                            public: hex(&key.public_key()),
+                            made: None,
+                            retired: None,
+                        },
+                    )]),
+                })
+            }
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    fn write_signing_keys(&self, record: &SigningKeys) -> Result<(), HomeError> {
+        let json = serde_json::to_string_pretty(record).unwrap_or_default();
+        write_private(&self.signing_record_path(), json.as_bytes())
+    }
+
+    /// Makes a new signing key, the next number; it does not sign until
+    /// [`Home::use_signing_key`] (give clients a trust file with it first).
+    pub fn new_signing_key(&self) -> Result<u8, HomeError> {
+        let mut record = self.signing_keys()?;
+        let number = record
+            .keys
+            .keys()
+            .max()
+            .map_or(Some(0), |n| n.checked_add(1))
+            .ok_or_else(|| HomeError::Signing("all 256 signing key numbers are used".into()))?;
+        let key = SigningKey::generate().map_err(|e| HomeError::Io {
+            path: self.secrets_dir(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        write_private(
+            &self.signing_key_path(number),
+            hex(&key.to_bytes()).as_bytes(),
+        )?;
+        record.keys.insert(
+            number,
+            SigningKeyEntry {
+                public: hex(&key.public_key()),
+                made: Some(crate::days::now_rfc3339()),
+                retired: None,
+            },
+        );
+        self.write_signing_keys(&record)?;
+        Ok(number)
+    }
+
+    /// Signs new confirmation IDs with key `number` from now on (a running
+    /// service picks it up when restarted).
+    pub fn use_signing_key(&self, number: u8) -> Result<(), HomeError> {
+        let mut record = self.signing_keys()?;
+        match record.keys.get(&number) {
+            None => return Err(HomeError::Signing(format!("no signing key {number}"))),
+            Some(e) if e.retired.is_some() => {
+                return Err(HomeError::Signing(format!(
+                    "signing key {number} is retired: its private half is gone"
+                )))
+            }
+            Some(_) => {}
+        }
+        read_private(&self.signing_key_path(number))?;
+        record.current = number;
+        self.write_signing_keys(&record)
+    }
+
+    /// Destroys the private half of key `number` (not the one in use):
+    /// nothing can sign with it again, and clients keep verifying what it
+    /// signed, since its public half stays in every trust file.
+    pub fn retire_signing_key(&self, number: u8) -> Result<(), HomeError> {
+        let mut record = self.signing_keys()?;
+        if number == record.current {
+            return Err(HomeError::Signing(format!(
+                "signing key {number} is the one in use: `signing-key use` another first"
+            )));
+        }
+        let entry = record
+            .keys
+            .get_mut(&number)
+            .ok_or_else(|| HomeError::Signing(format!("no signing key {number}")))?;
+        if entry.retired.is_some() {
+            return Err(HomeError::Signing(format!(
+                "signing key {number} is retired already"
+            )));
+        }
+        entry.retired = Some(crate::days::now_rfc3339());
+        // The record first: a key marked retired whose file is still there
+        // is retired again; a deleted key still on record would not load.
+        self.write_signing_keys(&record)?;
+        let path = self.signing_key_path(number);
+        fs::remove_file(&path).map_err(io(&path))
     }
 
     /// Writes the vendor's trust file for `catalog` (owner-only: it holds

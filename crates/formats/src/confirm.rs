@@ -72,27 +72,34 @@ impl Profile {
     }
 }
 
-/// What was granted, carried inside the confirmation ID (16 bits).
+/// What was granted, carried inside the confirmation ID (16 bits: 3 for the
+/// key kind, 1 for reactivation, 4 reserved and zero, 8 for the signing key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terms {
     /// The kind of key the activation is under.
     pub kind: KeyKind,
     /// The grant reused an earlier activation of this machine.
     pub reactivation: bool,
+    /// Which of the vendor's signing keys signed it (signed profile; 0 for
+    /// the first key and for every compact ID). Confirmation IDs made before
+    /// keys could be rotated carry 0.
+    #[serde(default)]
+    pub key: u8,
 }
 
 impl Terms {
     fn to_u16(self) -> u16 {
-        (self.kind.code() as u16) << 13 | (self.reactivation as u16) << 12
+        (self.kind.code() as u16) << 13 | (self.reactivation as u16) << 12 | self.key as u16
     }
 
     fn from_u16(v: u16) -> Option<Self> {
-        if v & 0x0FFF != 0 {
+        if v & 0x0F00 != 0 {
             return None;
         }
         Some(Self {
             kind: KeyKind::from_code((v >> 13) as u8)?,
             reactivation: v >> 12 & 1 == 1,
+            key: (v & 0xFF) as u8,
         })
     }
 }
@@ -100,8 +107,9 @@ impl Terms {
 /// What a client needs to verify one product's confirmation IDs.
 #[derive(Clone, Debug)]
 pub enum Verifier {
-    /// The vendor's BLS public key (96 bytes compressed).
-    Signed(blst::min_sig::PublicKey),
+    /// The vendor's BLS public keys (96 bytes compressed each), by key
+    /// number: every key that ever signed, retired ones included.
+    Signed(std::collections::BTreeMap<u8, blst::min_sig::PublicKey>),
     /// The product's verification secret.
     Compact(Vec<u8>),
 }
@@ -119,14 +127,34 @@ pub enum ConfirmError {
     /// The public key or secret in the trust file is unusable.
     #[error("the trust file's key for this product is unusable")]
     BadTrust,
+    /// Signed with a vendor key the trust file does not have (a key made
+    /// after the trust file was exported).
+    #[error("the confirmation ID is signed with the vendor's key {0}, which this trust file does not have: install the product's current trust file (`actline trust export`)")]
+    UnknownKey(u8),
 }
 
 impl Verifier {
-    /// A signed-profile verifier from a compressed public key.
+    /// A signed-profile verifier with one compressed public key, number 0.
     pub fn signed(public_key: &[u8]) -> Result<Self, ConfirmError> {
-        let pk = blst::min_sig::PublicKey::key_validate(public_key)
-            .map_err(|_| ConfirmError::BadTrust)?;
-        Ok(Verifier::Signed(pk))
+        Self::signed_keys([(0, public_key)])
+    }
+
+    /// A signed-profile verifier with the vendor's public keys by number.
+    pub fn signed_keys<'a>(
+        keys: impl IntoIterator<Item = (u8, &'a [u8])>,
+    ) -> Result<Self, ConfirmError> {
+        let keys = keys
+            .into_iter()
+            .map(|(n, k)| {
+                blst::min_sig::PublicKey::key_validate(k)
+                    .map(|pk| (n, pk))
+                    .map_err(|_| ConfirmError::BadTrust)
+            })
+            .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
+        if keys.is_empty() {
+            return Err(ConfirmError::BadTrust);
+        }
+        Ok(Verifier::Signed(keys))
     }
 }
 
@@ -208,7 +236,10 @@ pub fn verify(
     let terms = Terms::from_u16(t).ok_or(ConfirmError::Invalid)?;
     let mut r = BitReader::new(&bits[..body_bits]);
     match verifier {
-        Verifier::Signed(pk) => {
+        Verifier::Signed(keys) => {
+            let pk = keys
+                .get(&terms.key)
+                .ok_or(ConfirmError::UnknownKey(terms.key))?;
             let mut w = BitWriter::new();
             w.push(0b10, 2);
             w.push_bytes(&r.read_bytes(SIG_BITS), SIG_BITS);

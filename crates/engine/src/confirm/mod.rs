@@ -79,6 +79,7 @@ mod tests {
     const TERMS: Terms = Terms {
         kind: KeyKind::Mak,
         reactivation: false,
+        key: 0,
     };
 
     #[test]
@@ -105,6 +106,33 @@ mod tests {
             Err(ConfirmError::Invalid),
             "other vendor"
         );
+    }
+
+    #[test]
+    fn a_signed_id_names_its_key_and_verifies_with_that_key_among_several() {
+        let (old, new) = (
+            SigningKey::generate().unwrap(),
+            SigningKey::generate().unwrap(),
+        );
+        let id = iid(1, 1);
+        let by_old = issue_signed(&old, &id, TERMS);
+        let by_new = issue_signed(&new, &id, Terms { key: 1, ..TERMS });
+        let both = Verifier::signed_keys([
+            (0, old.public_key().as_slice()),
+            (1, new.public_key().as_slice()),
+        ])
+        .unwrap();
+        assert_eq!(verify(&by_old, &id, &both), Ok(TERMS));
+        assert_eq!(verify(&by_new, &id, &both).map(|t| t.key), Ok(1));
+        // A trust file from before key 1 names what it lacks.
+        let only_old = Verifier::signed(&old.public_key()).unwrap();
+        assert_eq!(
+            verify(&by_new, &id, &only_old),
+            Err(ConfirmError::UnknownKey(1))
+        );
+        // The number is signed: key 1's signature presented as key 0's fails.
+        let swapped = Verifier::signed_keys([(0, new.public_key().as_slice())]).unwrap();
+        assert_eq!(verify(&by_old, &id, &swapped), Err(ConfirmError::Invalid));
     }
 
     #[test]
