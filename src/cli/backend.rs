@@ -13,7 +13,7 @@ use std::path::Path;
 pub enum Backend {
     /// This process opens the home (at the first request, so input is
     /// checked before the ledger is touched); the caller is the OS user.
-    Local(Local),
+    Local(Box<Local>),
     /// A running `actline serve`; it decides who the caller is.
     Remote(actline_server::client::Remote),
 }
@@ -21,7 +21,7 @@ pub enum Backend {
 impl Backend {
     /// Opens `home` in this process.
     pub fn local(home: &Home) -> Result<Self> {
-        Ok(Backend::Local(Local::new(home.clone(), os_user())))
+        Ok(Backend::Local(Box::new(Local::new(home.clone(), os_user()))))
     }
 
     /// A client of the service at `server` (`unix:PATH` or
