@@ -48,7 +48,7 @@ wait_for() {
 check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected: $2)"; fi; }
 
 export XDG_DATA_HOME="$T/data"
-HOME_DIR="$XDG_DATA_HOME/actline/demo-desk"
+HOME_DIR="$XDG_DATA_HOME/actline-demo-desk"
 
 # 1. Start the demo desk in a wide terminal (the plain line fits on one line).
 tm new-session -d -s desk -x 200 -y 50 \

@@ -6,7 +6,9 @@ use anyhow::Result;
 
 /// Runs the desk on `backend`'s engine, or on the demo desk's home.
 pub fn run(backend: Result<Backend>, args: AgentArgs) -> Result<()> {
-    let backend = if args.demo {
+    let backend = if args.reset {
+        Backend::local(&actline_desk::demo::reset()?)?
+    } else if args.demo {
         Backend::local(&actline_desk::demo::ensure()?)?
     } else {
         backend?

@@ -192,11 +192,14 @@ pub enum ActivationCmd {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct AgentArgs {
-    /// Use the demo desk ($XDG_DATA_HOME/actline/demo-desk), created on first
-    /// use with the demo catalog, agreements, keys (listed in its
-    /// demo-keys.txt) and two handed-over calls.
+    /// Use the demo desk ($XDG_DATA_HOME/actline-demo-desk, apart from the
+    /// vendor home), created on first use with the demo catalog, agreements,
+    /// keys (listed in its demo-keys.txt) and two handed-over calls.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: delete the demo desk and start it again in its first state.
+    #[arg(long, requires = "demo")]
+    pub reset: bool,
     /// Command that plays a WAV file, `{}` standing for the file (e.g.
     /// `aplay -q {}`); by default a player is looked for when the machine
     /// has a sound device, else the readout is saved and its path shown.

@@ -21,7 +21,10 @@ pub enum Backend {
 impl Backend {
     /// Opens `home` in this process.
     pub fn local(home: &Home) -> Result<Self> {
-        Ok(Backend::Local(Box::new(Local::new(home.clone(), os_user()))))
+        Ok(Backend::Local(Box::new(Local::new(
+            home.clone(),
+            os_user(),
+        ))))
     }
 
     /// A client of the service at `server` (`unix:PATH` or

@@ -69,10 +69,11 @@ pub struct TrustedProduct {
     /// (what trust files from before key rotation carry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
-    /// Every vendor public key (hex) by number, for signed products: a
-    /// confirmation ID names the one that signed it.
+    /// Every vendor public key (hex) by number (written out in decimal:
+    /// JSON keys are text), for signed products: a confirmation ID names
+    /// the one that signed it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub public_keys: BTreeMap<u8, String>,
+    pub public_keys: BTreeMap<String, String>,
     /// Verification secret (hex), for compact products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -277,7 +278,7 @@ impl Trust {
                 let mut keys = p
                     .public_keys
                     .iter()
-                    .map(|(n, k)| unhex(k).map(|k| (*n, k)))
+                    .map(|(n, k)| Some((n.parse::<u8>().ok()?, unhex(k)?)))
                     .collect::<Option<BTreeMap<u8, Vec<u8>>>>()
                     .ok_or(ConfirmError::BadTrust)?;
                 if let Some(k) = &p.public_key {

@@ -164,6 +164,9 @@ impl<T: TerminalAdapter> Model<T> {
                 Ok(msgs) => self.process(msgs),
                 Err(e) => self.desk.notify(format!("input: {e}"), true),
             }
+            if let Some(text) = self.desk.clipboard.take() {
+                copy_to_clipboard(&text);
+            }
             self.view()?;
         }
         Ok(())
@@ -217,5 +220,48 @@ pub fn draw(desk: &Desk, app: &mut Application<Id, Msg, DeskEvent>, f: &mut Fram
     }
     if desk.help {
         app.view(&Id::Help, f, body);
+    }
+}
+
+/// Asks the terminal to put `text` on the system clipboard (OSC 52, which
+/// xterm, kitty, iTerm2, Windows Terminal and tmux with `set-clipboard`
+/// understand; others ignore it).
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.flush();
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_is_rfc_4648() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(plain.as_bytes()), coded);
+        }
     }
 }

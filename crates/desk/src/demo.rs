@@ -31,9 +31,30 @@ pub fn trust_file(home: &Home, product: &str) -> PathBuf {
     home.dir().join(format!("trust-{product}.json"))
 }
 
-/// `$XDG_DATA_HOME/actline/demo-desk`, or `~/.local/share/actline/demo-desk`.
+/// `$XDG_DATA_HOME/actline-demo-desk`, or `~/.local/share/actline-demo-desk`:
+/// beside the default vendor home, never inside it, so a vendor's real home
+/// and the demo cannot be taken for each other.
 pub fn dir() -> PathBuf {
-    Home::default_dir().join("demo-desk")
+    let vendor = Home::default_dir();
+    vendor.with_file_name("actline-demo-desk")
+}
+
+/// Deletes the demo desk and makes it again in its first state. Refuses a
+/// directory that is not a demo desk (no `demo-keys.txt` in it), so a
+/// mistyped `XDG_DATA_HOME` never deletes a vendor home.
+pub fn reset() -> Result<Home> {
+    let home = Home::at(dir());
+    if home.dir().exists() {
+        if !home.dir().join(KEYS_FILE).exists() {
+            bail!(
+                "{}: not a demo desk (no {KEYS_FILE}); not deleting it",
+                home.dir().display()
+            );
+        }
+        std::fs::remove_dir_all(home.dir())
+            .with_context(|| format!("deleting the demo desk {}", home.dir().display()))?;
+    }
+    ensure()
 }
 
 /// The demo home, made when it does not exist yet.

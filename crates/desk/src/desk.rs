@@ -6,7 +6,7 @@
 use super::activation::ActivationState;
 use super::calls::CallsState;
 use super::lookup::LookupState;
-use super::msg::{Id, Intent, Msg, Reply, Screen, Ui};
+use super::msg::{Action, Id, Intent, Msg, Reply, Screen, Ui};
 use super::session::Domain;
 use super::supervisor::Dialog;
 use super::view_model::SessionInfo;
@@ -49,6 +49,8 @@ pub struct Desk {
     pub conn: Conn,
     /// The notice line.
     pub notice: Option<Notice>,
+    /// Text to put on the terminal's clipboard at the next frame (OSC 52).
+    pub clipboard: Option<String>,
     /// Requests sent and not yet answered.
     pub pending: u32,
     /// Ticks the oldest request has waited.
@@ -78,6 +80,7 @@ impl Desk {
             size: (0, 0),
             conn: Conn::Connecting,
             notice: None,
+            clipboard: None,
             pending: 0,
             waited: 0,
             activation: ActivationState::default(),
@@ -257,6 +260,14 @@ impl Desk {
             | Ui::LookupOpen
             | Ui::LookupBack => self.lookup.update(ui),
             Ui::CallsMove(_) | Ui::CallsTake => self.calls.update(ui),
+            Ui::Copy(text) => {
+                self.notify(
+                    "the confirmation ID is on the clipboard (if the terminal lets programs set it: OSC 52)",
+                    false,
+                );
+                self.clipboard = Some(text);
+                None
+            }
             other => {
                 if matches!(other, Ui::ClearIid | Ui::NewEntry) {
                     self.notice = None;
@@ -336,7 +347,14 @@ impl Desk {
                 None
             }
             Reply::Done(text) => {
-                self.dialog = None;
+                match self.dialog.as_mut() {
+                    // A new key stays on screen until it is dismissed.
+                    Some(d) if d.action == Action::IssuePartnerKey => {
+                        d.busy = false;
+                        d.result = Some(text.clone());
+                    }
+                    _ => self.dialog = None,
+                }
                 self.notify(text, false);
                 // Show the change where the agent is looking.
                 match (&self.screen, &self.lookup.detail) {

@@ -105,8 +105,10 @@ pub enum Ui {
     Refused(char),
     /// Delete the last digit.
     Backspace,
-    /// Clear the installation ID and the decision.
+    /// Clear the installation ID and the decision (Ctrl-Z brings the digits back).
     ClearIid,
+    /// Bring back the digits the last clear wiped.
+    Undo,
     /// Ask for the decision (Enter).
     Submit,
     /// Text pasted into the installation ID field.
@@ -117,6 +119,10 @@ pub enum Ui {
     ReadBack(ReadBack),
     /// Scroll the decision trace.
     ScrollTrace(i16),
+    /// Scroll the one-line plain confirmation ID sideways.
+    ScrollPlain(i16),
+    /// Put this text on the clipboard (through the terminal: OSC 52).
+    Copy(String),
     /// Put the installation ID field back in focus (from the decision panel).
     FocusEntry,
     /// Move focus to the decision panel.

@@ -275,7 +275,10 @@ impl Secrets {
             // Key 0 also as `public_key`, for clients from before rotation.
             Profile::Signed => (
                 self.public_keys.get(&0).map(|k| hex(k)),
-                self.public_keys.iter().map(|(n, k)| (*n, hex(k))).collect(),
+                self.public_keys
+                    .iter()
+                    .map(|(n, k)| (n.to_string(), hex(k)))
+                    .collect(),
                 None,
             ),
             Profile::Compact => (

@@ -85,6 +85,10 @@ pub struct ActivationState {
     pub played: Option<String>,
     /// The decision panel has focus (read-back keys, play, supervisor keys).
     pub focus_decision: bool,
+    /// The digits the last clear wiped, for Ctrl-Z.
+    pub undo: Option<Vec<u8>>,
+    /// How far the one-line plain confirmation ID is scrolled (characters).
+    pub plain_scroll: u16,
 }
 
 impl ActivationState {
@@ -201,6 +205,12 @@ impl ActivationState {
             .as_ref()
             .map(|d| d.cid_groups().len())
             .unwrap_or(0)
+    }
+
+    /// Forgets the ID, the decision and the continued call: the agent
+    /// moves on to the next caller.
+    pub fn next_caller(&mut self) {
+        *self = Self::default();
     }
 
     /// Forgets the ID and the decision (keeps a continued call).

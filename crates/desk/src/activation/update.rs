@@ -28,7 +28,7 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
         Ui::Digit(d) => {
             if s.phase != Phase::Entry {
                 // A new caller: a digit after a decision starts a new ID.
-                s.clear();
+                s.next_caller();
             }
             if s.digits.len() >= IID_DIGITS {
                 s.hint = Some(format!(
@@ -55,12 +55,33 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             preview(s)
         }
         Ui::ClearIid => {
+            let wiped = std::mem::take(&mut s.digits);
             s.clear();
+            if !wiped.is_empty() {
+                s.hint = Some(format!(
+                    "cleared {} digits — Ctrl-Z brings them back",
+                    wiped.len()
+                ));
+                s.undo = Some(wiped);
+            }
             None
         }
+        Ui::Undo => match s.undo.take() {
+            Some(digits) if s.phase != Phase::Deciding => {
+                s.clear();
+                s.digits = digits;
+                s.hint = None;
+                preview(s)
+            }
+            other => {
+                s.undo = other;
+                s.hint = Some("nothing to bring back".into());
+                None
+            }
+        },
         Ui::Paste(text) => {
             if s.phase != Phase::Entry {
-                s.clear();
+                s.next_caller();
             }
             let digits: Vec<u8> = text
                 .chars()
@@ -69,11 +90,14 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             let junk = text
                 .chars()
                 .find(|c| !c.is_ascii_digit() && !c.is_whitespace() && *c != '-');
+            s.hint = None;
+            let mut digits_overflowed = false;
             if digits.len() == IID_DIGITS {
                 s.digits = digits; // a whole ID replaces what was there
             } else {
                 let room = IID_DIGITS - s.digits.len();
                 if digits.len() > room {
+                    digits_overflowed = true;
                     s.hint = Some(format!(
                         "the paste has {} digits but only {room} more fit; the rest was dropped",
                         digits.len()
@@ -81,9 +105,11 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 }
                 s.digits.extend(digits.into_iter().take(room));
             }
+            // Only what this paste says: an earlier hint is about the digits before it.
+            let overflow = s.hint.take().filter(|_| digits_overflowed);
             s.hint = match junk {
                 Some(c) => Some(format!("{} (ignored in the paste)", refused_hint(c))),
-                None => s.hint.take(),
+                None => overflow,
             };
             preview(s)
         }
@@ -96,6 +122,11 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             (_, Phase::Deciding) => None,
             (_, Phase::Decided) => {
                 s.focus_decision = true;
+                None
+            }
+            // The correction line already says what is wrong and how Tab fixes it.
+            (None, Phase::Entry) if s.correction.is_some() => {
+                s.hint = None;
                 None
             }
             (None, Phase::Entry) => {
@@ -113,7 +144,7 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             }
         },
         Ui::NewEntry => {
-            s.clear();
+            s.next_caller();
             None
         }
         Ui::FocusEntry => {
@@ -137,6 +168,10 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 (ReadBack::Prev, None) => None,
                 (ReadBack::Prev, Some(g)) => Some(g.saturating_sub(1)),
             };
+            None
+        }
+        Ui::ScrollPlain(d) => {
+            s.plain_scroll = (i32::from(s.plain_scroll) + i32::from(d)).clamp(0, 400) as u16;
             None
         }
         Ui::ScrollTrace(d) => {
@@ -192,6 +227,11 @@ pub fn reply(s: &mut ActivationState, reply: Reply) -> Option<Msg> {
                 s.played = None;
                 s.focus_decision = true;
                 s.decision = Some(*d);
+                // The seats the ID panel showed were those before the decision.
+                if let Some(iid) = s.iid.clone() {
+                    s.preview = None;
+                    return Some(Msg::Intent(Intent::Preview { iid }));
+                }
             }
             None
         }

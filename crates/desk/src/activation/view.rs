@@ -70,6 +70,19 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
         Line::styled(h.clone(), Style::default().fg(Color::Yellow))
     } else if s.phase == Phase::Deciding {
         Line::styled("deciding…", dim())
+    } else if let (Phase::Decided, Some(dec)) = (s.phase, &s.decision) {
+        Line::from(vec![
+            Span::styled(
+                format!(
+                    "{} as activation #{} — ",
+                    if dec.granted { "granted" } else { "denied" },
+                    dec.activation
+                ),
+                if dec.granted { good() } else { bad() },
+            ),
+            key("n"),
+            Span::raw(" or a digit starts the next installation ID"),
+        ])
     } else if let Some(c) = &s.correction {
         Line::from(vec![
             Span::styled(
@@ -111,6 +124,10 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
             Span::raw(format!(" · {} · made {}", p.key, p.made)),
         ]),
         (None, Some(_)) => Line::styled("reading the product and key…", dim()),
+        (None, None) if s.digits.len() == IID_DIGITS => Line::styled(
+            "the product, version and key appear once every group checks",
+            dim(),
+        ),
         (None, None) => Line::styled(
             format!("the product, version and key appear when all {IID_DIGITS} digits are in"),
             dim(),
@@ -350,15 +367,16 @@ pub fn draw_decision(d: &ActivationData, f: &mut Frame, area: Rect) {
             }
             lines.push(Line::from(spans));
         }
-        lines.push(Line::styled("Plain, for copying:", dim()));
-        // One line when it fits; otherwise broken between groups.
-        let glen = groups.first().map(|g| g.len()).unwrap_or(1) + 1;
-        let per_line = ((inner.width as usize + 1) / glen).max(1);
-        let chunks: Vec<_> = groups.chunks(per_line).collect();
-        for (i, chunk) in chunks.iter().enumerate() {
-            let more = if i + 1 < chunks.len() { "-" } else { "" };
-            lines.push(Line::styled(format!("{}{more}", chunk.join("-")), bold()));
+        let mut head = vec![Span::styled("Plain, for copying: ", dim())];
+        if focused {
+            head.extend([key("c"), Span::raw(" copies it to the clipboard")]);
         }
+        let (plain, scrolled) = plain_line(&groups.join("-"), inner.width, s.plain_scroll);
+        if scrolled && focused {
+            head.extend([Span::raw(" · "), key("[ ]"), Span::raw(" scroll it")]);
+        }
+        lines.push(Line::from(head));
+        lines.push(Line::styled(plain, bold()));
         if let Some(p) = &s.played {
             lines.push(Line::styled(p.clone(), dim()));
         }
@@ -412,4 +430,25 @@ pub fn draw_decision(d: &ActivationData, f: &mut Frame, area: Rect) {
             .scroll((s.scroll, 0)),
         inner,
     );
+}
+
+/// The plain confirmation ID on one line, never wrapped (a terminal copy
+/// of a wrapped line picks up the break): the whole of it when it fits in
+/// `width`, else a window from `scroll` with `‹` / `›` where it goes on.
+/// Whether it had to be cut.
+pub fn plain_line(plain: &str, width: u16, scroll: u16) -> (String, bool) {
+    let width = usize::from(width);
+    let chars: Vec<char> = plain.chars().collect();
+    if chars.len() <= width {
+        return (plain.to_string(), false);
+    }
+    let room = width.saturating_sub(2).max(1);
+    let start = usize::from(scroll).min(chars.len().saturating_sub(room));
+    let end = (start + room).min(chars.len());
+    let mut shown = String::from(if start > 0 { "‹" } else { " " });
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('›');
+    }
+    (shown, true)
 }

@@ -29,6 +29,7 @@ pub fn sections(supervisor: bool) -> Vec<(&'static str, Vec<(&'static str, &'sta
                 ("paste", "a whole ID at once"),
                 ("Backspace", "delete the last digit"),
                 ("Ctrl-U / Del / Esc", "clear the ID"),
+                ("Ctrl-Z", "bring back the digits a clear wiped"),
                 (
                     "Tab",
                     "take the likely correction (after the caller confirms)",

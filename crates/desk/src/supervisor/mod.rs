@@ -65,6 +65,9 @@ pub struct Dialog {
     pub busy: bool,
     /// What went wrong (bad field, or the ledger refused).
     pub error: Option<String>,
+    /// What was done, kept on screen until the agent closes the dialog (a
+    /// partner key to read out or copy).
+    pub result: Option<String>,
 }
 
 /// What the desk does after the dialog handled a message.
@@ -148,6 +151,7 @@ impl Dialog {
             confirming: false,
             busy: false,
             error: None,
+            result: None,
         }
     }
 

@@ -10,6 +10,13 @@ impl Dialog {
         if self.busy {
             return Outcome::Stay;
         }
+        if self.result.is_some() {
+            // Only closing is left to do.
+            return match ui {
+                Ui::DialogCancel | Ui::DialogConfirm | Ui::DialogNext => Outcome::Close,
+                _ => Outcome::Stay,
+            };
+        }
         match ui {
             Ui::DialogCancel => {
                 if self.confirming {

@@ -43,7 +43,20 @@ pub fn draw(d: &Option<Dialog>, f: &mut Frame, area: Rect) {
     if let Some(e) = &d.error {
         lines.push(Line::styled(e.clone(), bad()));
     }
-    if d.busy {
+    if let Some(done) = &d.result {
+        lines.push(Line::styled(
+            done.clone(),
+            Style::default()
+                .fg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        ));
+        lines.push(Line::from(vec![
+            key("Enter"),
+            Span::raw("/"),
+            key("Esc"),
+            Span::raw(" close (write the key down first)"),
+        ]));
+    } else if d.busy {
         lines.push(Line::styled("working…", dim()));
     } else if d.confirming {
         lines.push(Line::styled(

@@ -40,6 +40,7 @@ impl AppComponent<Msg, DeskEvent> for IidInput {
         if let Some(c) = keys::ctrl(k) {
             return match c {
                 'u' => Some(Msg::Ui(Ui::ClearIid)),
+                'z' => Some(Msg::Ui(Ui::Undo)),
                 _ => None,
             };
         }
@@ -78,8 +79,10 @@ impl AppComponent<Msg, DeskEvent> for DecisionPanel {
             Event::Keyboard(k) => k,
             _ => return None,
         };
-        if keys::ctrl(k) == Some('u') {
-            return Some(Msg::Ui(Ui::ClearIid));
+        match keys::ctrl(k) {
+            Some('u') => return Some(Msg::Ui(Ui::ClearIid)),
+            Some('z') => return Some(Msg::Ui(Ui::Undo)),
+            _ => {}
         }
         let cid = s.decision.as_ref().and_then(|d| d.cid.clone());
         Some(Msg::Ui(match keys::plain(k)? {
@@ -90,6 +93,9 @@ impl AppComponent<Msg, DeskEvent> for DecisionPanel {
             }
             Key::Left if cid.is_some() => Ui::ReadBack(ReadBack::Prev),
             Key::Char('p') => return cid.map(|cid| Msg::Intent(Intent::Play { cid })),
+            Key::Char('c') => return cid.map(|cid| Msg::Ui(Ui::Copy(cid))),
+            Key::Char('[') if cid.is_some() => Ui::ScrollPlain(-20),
+            Key::Char(']') if cid.is_some() => Ui::ScrollPlain(20),
             Key::Char('n') | Key::Esc => Ui::NewEntry,
             Key::Backspace => Ui::Backspace,
             Key::Tab | Key::BackTab => Ui::FocusEntry,
