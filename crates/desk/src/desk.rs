@@ -3,7 +3,7 @@
 //! so the whole behaviour is testable with plain values; domain intents go to
 //! a [`Domain`] (inline in tests, a worker thread at the desk).
 
-use super::activation::ActivationState;
+use super::activation::{ActivationState, Phase};
 use super::calls::CallsState;
 use super::lookup::LookupState;
 use super::msg::{Action, Id, Intent, Msg, Reply, Screen, Ui};
@@ -35,6 +35,10 @@ pub struct Notice {
 /// Seconds a request may take before the desk says it is waiting.
 const PATIENCE_TICKS: u32 = 2;
 
+/// Ticks (seconds) between renewals of a taken call's hold: well inside
+/// the ledger's `CALL_HOLD_SECS`.
+const HOLD_EVERY_TICKS: u32 = 10;
+
 /// The desk's state.
 pub struct Desk {
     /// The screen shown.
@@ -51,6 +55,10 @@ pub struct Desk {
     pub notice: Option<Notice>,
     /// Text to put on the terminal's clipboard at the next frame (OSC 52).
     pub clipboard: Option<String>,
+    /// Messages to handle after the current chain (a call to give back).
+    queued: Vec<Msg>,
+    /// Ticks since the open call's hold was renewed.
+    held_ticks: u32,
     /// Requests sent and not yet answered.
     pub pending: u32,
     /// Ticks the oldest request has waited.
@@ -81,6 +89,8 @@ impl Desk {
             conn: Conn::Connecting,
             notice: None,
             clipboard: None,
+            queued: Vec::new(),
+            held_ticks: 0,
             pending: 0,
             waited: 0,
             activation: ActivationState::default(),
@@ -138,17 +148,20 @@ impl Desk {
         match msg {
             Msg::Quit => {
                 self.quit = true;
-                None
+                // A call taken and not finished goes back to the queue.
+                self.open_call()
+                    .map(|id| Msg::Intent(Intent::ReleaseCall { id }))
             }
             Msg::Ui(ui) => self.ui(ui),
             Msg::Intent(intent) => {
-                if intent != Intent::Handovers {
+                // Background requests show no "working…".
+                if !matches!(intent, Intent::Handovers | Intent::KeepCall { .. }) {
                     self.pending += 1;
                 }
                 self.domain.request(intent).map(Msg::Reply)
             }
             Msg::Reply(reply) => {
-                if !matches!(reply, Reply::Handovers(_)) {
+                if !matches!(reply, Reply::Handovers(_) | Reply::CallHeld(_)) {
                     self.pending = self.pending.saturating_sub(1);
                     self.waited = 0;
                     if self
@@ -167,9 +180,21 @@ impl Desk {
     /// Runs `update` until nothing more follows.
     pub fn dispatch(&mut self, msg: Msg) {
         let mut next = Some(msg);
-        while let Some(m) = next {
-            next = self.update(m);
+        loop {
+            while let Some(m) = next {
+                next = self.update(m);
+            }
+            match self.queued.pop() {
+                Some(m) => next = Some(m),
+                None => break,
+            }
         }
+    }
+
+    /// The taken call the activation screen continues, while it is open.
+    fn open_call(&self) -> Option<i64> {
+        let a = &self.activation;
+        a.call.as_ref().filter(|_| !a.call_ended).map(|c| c.id)
     }
 
     fn ui(&mut self, ui: Ui) -> Option<Msg> {
@@ -200,6 +225,13 @@ impl Desk {
                 None
             }
             Ui::Tick => {
+                if let Some(id) = self.open_call() {
+                    self.held_ticks += 1;
+                    if self.held_ticks >= HOLD_EVERY_TICKS {
+                        self.held_ticks = 0;
+                        self.queued.push(Msg::Intent(Intent::KeepCall { id }));
+                    }
+                }
                 if self.pending > 0 {
                     self.waited += 1;
                     if self.waited >= PATIENCE_TICKS && self.notice.is_none() {
@@ -226,7 +258,7 @@ impl Desk {
                 }
             }
             Ui::OpenDialog(action) => {
-                if !self.supervisor() {
+                if action.supervisors_only() && !self.supervisor() {
                     self.notify("supervisor actions are for supervisors", true);
                     return None;
                 }
@@ -272,7 +304,14 @@ impl Desk {
                 if matches!(other, Ui::ClearIid | Ui::NewEntry) {
                     self.notice = None;
                 }
+                let open = self.open_call();
                 let follow = super::activation::update::update(&mut self.activation, other);
+                // Moving on from a call without deciding gives it back.
+                if let Some(id) =
+                    open.filter(|id| self.activation.call.as_ref().map(|c| c.id) != Some(*id))
+                {
+                    self.queued.push(Msg::Intent(Intent::ReleaseCall { id }));
+                }
                 if matches!(follow, Some(Msg::Intent(Intent::Decide { .. }))) {
                     self.notice = None;
                 }
@@ -315,7 +354,9 @@ impl Desk {
                         .map(|a| a.id);
                 }
             }
-            Screen::Calls => {}
+            Screen::Calls => {
+                c.call = self.calls.list.get(self.calls.selected).map(|h| h.id);
+            }
         }
         c
     }
@@ -364,10 +405,28 @@ impl Desk {
                         }))
                     }
                     (Screen::Lookup, _) => self.lookup.refresh(),
+                    (Screen::Calls, _) => Some(Msg::Intent(Intent::Handovers)),
                     _ => None,
                 }
             }
-            Reply::Preview(_) | Reply::Decided(_) | Reply::Played(_) => {
+            Reply::Decided(_) => {
+                let open = self.open_call();
+                let follow = super::activation::update::reply(&mut self.activation, reply);
+                // A decision finishes the call it continued.
+                if let (Some(id), Phase::Decided) = (open, self.activation.phase) {
+                    self.activation.call_ended = true;
+                    self.queued.push(Msg::Intent(Intent::EndCall {
+                        id,
+                        dismissed: None,
+                    }));
+                }
+                follow
+            }
+            Reply::CallHeld(_) => {
+                self.rev -= 1; // nothing on screen changes
+                None
+            }
+            Reply::Preview(_) | Reply::Played(_) => {
                 super::activation::update::reply(&mut self.activation, reply)
             }
             Reply::Found(_) | Reply::Audit(_) | Reply::Key(_) | Reply::Agreement(_) => {
@@ -387,7 +446,11 @@ impl Desk {
                     ),
                     false,
                 );
+                let open = self.open_call();
                 let follow = super::activation::update::continue_call(&mut self.activation, call);
+                if let Some(id) = open.filter(|id| self.open_call() != Some(*id)) {
+                    self.queued.push(Msg::Intent(Intent::ReleaseCall { id }));
+                }
                 // The list no longer shows the call.
                 let id = self.activation.call.as_ref().map(|c| c.id);
                 self.calls.list.retain(|c| Some(c.id) != id);

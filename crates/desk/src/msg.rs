@@ -70,6 +70,15 @@ pub enum Action {
     MoveSeat,
     /// Issue a key under a partner-program agreement.
     IssuePartnerKey,
+    /// Dismiss a waiting call with a reason (a caller who hung up): agents too.
+    DismissCall,
+}
+
+impl Action {
+    /// Whether only supervisors may open it.
+    pub fn supervisors_only(self) -> bool {
+        !matches!(self, Action::DismissCall)
+    }
 }
 
 /// Read-back movement.
@@ -214,6 +223,23 @@ pub enum Intent {
         /// The handover.
         id: i64,
     },
+    /// Hold the taken call longer (sent every few seconds while it is open).
+    KeepCall {
+        /// The handover.
+        id: i64,
+    },
+    /// Give the taken call back to the queue, unfinished.
+    ReleaseCall {
+        /// The handover.
+        id: i64,
+    },
+    /// End a call: decided, or dismissed with a reason.
+    EndCall {
+        /// The handover.
+        id: i64,
+        /// Why it is dismissed; none when it was decided.
+        dismissed: Option<String>,
+    },
     /// Change a key's activation limit (supervisors).
     RaiseLimit {
         /// The key, as typed: a product key or a serial.
@@ -276,6 +302,8 @@ pub enum Reply {
     Handovers(Vec<CallView>),
     /// A call was taken.
     CallTaken(CallView),
+    /// The taken call is held longer.
+    CallHeld(i64),
     /// A supervisor action was done.
     Done(String),
 }

@@ -201,6 +201,20 @@ impl Session {
                 .map(|a| Reply::Agreement(Box::new(a))),
             Intent::Handovers => self.handovers().map(Reply::Handovers),
             Intent::TakeCall { id } => self.take_call(id),
+            Intent::KeepCall { id } => self
+                .call(Request::HandoverKeep { id })
+                .map(|_| Reply::CallHeld(id)),
+            Intent::ReleaseCall { id } => self
+                .call(Request::HandoverRelease { id })
+                .map(|_| Reply::Done(format!("call #{id} went back to the queue"))),
+            Intent::EndCall { id, dismissed } => {
+                let done = match &dismissed {
+                    Some(why) => format!("call #{id} dismissed: {why}"),
+                    None => format!("call #{id} is finished"),
+                };
+                self.call(Request::HandoverEnd { id, dismissed })
+                    .map(|_| Reply::Done(done))
+            }
             Intent::RaiseLimit { key, limit, reason } => self.raise_limit(&key, limit, &reason),
             Intent::ReleaseSeat { activation, reason } => self.release_seat(activation, &reason),
             Intent::IssuePartnerKey {
@@ -598,16 +612,29 @@ impl Domain for Session {
 /// (and changes to the waiting calls, checked every `poll` while idle) come
 /// out as [`DeskEvent`]s for the reply port.
 pub struct Worker {
-    tx: Sender<Intent>,
+    tx: Option<Sender<Intent>>,
+    /// Closed when the thread ends.
+    ended: Receiver<()>,
+}
+
+impl Drop for Worker {
+    /// Lets the thread finish the intents sent last (a taken call given
+    /// back when the desk quits), waiting at most 3 s for them.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        let _ = self.ended.recv_timeout(Duration::from_secs(3));
+    }
 }
 
 impl Worker {
     /// Starts the worker; `events` receives its replies.
     pub fn start(mut session: Session, events: Sender<DeskEvent>, poll: Duration) -> Self {
         let (tx, rx): (Sender<Intent>, Receiver<Intent>) = mpsc::channel();
+        let (end_tx, ended) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("actline-desk-domain".into())
             .spawn(move || {
+                let _end = end_tx;
                 let mut last: Option<Vec<CallView>> = None;
                 loop {
                     let reply = match rx.recv_timeout(poll) {
@@ -640,15 +667,18 @@ impl Worker {
                 }
             })
             .expect("spawn the desk's domain thread");
-        Self { tx }
+        Self {
+            tx: Some(tx),
+            ended,
+        }
     }
 }
 
 impl Domain for Worker {
     fn request(&mut self, intent: Intent) -> Option<Reply> {
-        match self.tx.send(intent) {
-            Ok(()) => None,
-            Err(_) => Some(Reply::Unavailable(
+        match self.tx.as_ref().map(|tx| tx.send(intent)) {
+            Some(Ok(())) => None,
+            _ => Some(Reply::Unavailable(
                 "the desk's domain thread stopped".into(),
             )),
         }
@@ -667,6 +697,9 @@ fn intent_name(i: &Intent) -> &'static str {
         Intent::AgreementDetail { .. } => "reading the agreement",
         Intent::Handovers => "reading the waiting calls",
         Intent::TakeCall { .. } => "taking the call",
+        Intent::KeepCall { .. } => "holding the call",
+        Intent::ReleaseCall { .. } => "giving the call back",
+        Intent::EndCall { .. } => "ending the call",
         Intent::RaiseLimit { .. } => "changing the limit",
         Intent::ReleaseSeat { .. } => "moving the seat",
         Intent::IssuePartnerKey { .. } => "issuing the partner key",

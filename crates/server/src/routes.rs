@@ -66,6 +66,9 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/v1/handovers?waiting_only:bool", "handovers"),
     r("POST", "/v1/handovers", "hand_over"),
     r("POST", "/v1/handovers/{id:int}/take", "handover_take"),
+    r("POST", "/v1/handovers/{id:int}/keep", "handover_keep"),
+    r("POST", "/v1/handovers/{id:int}/release", "handover_release"),
+    r("POST", "/v1/handovers/{id:int}/end", "handover_end"),
 ];
 
 /// The type a path or query field is read as.
@@ -440,6 +443,16 @@ mod tests {
                 waiting_only: false,
             },
             HandoverTake { id: 3 },
+            HandoverKeep { id: 3 },
+            HandoverRelease { id: 3 },
+            HandoverEnd {
+                id: 3,
+                dismissed: Some("the caller hung up".into()),
+            },
+            HandoverEnd {
+                id: 4,
+                dismissed: None,
+            },
             HandOver {
                 call: "call-7".into(),
                 reason: "caller asked for an agent".into(),

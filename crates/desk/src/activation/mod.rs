@@ -85,6 +85,8 @@ pub struct ActivationState {
     pub played: Option<String>,
     /// The decision panel has focus (read-back keys, play, supervisor keys).
     pub focus_decision: bool,
+    /// The continued call was decided (and so finished).
+    pub call_ended: bool,
     /// The digits the last clear wiped, for Ctrl-Z.
     pub undo: Option<Vec<u8>>,
     /// How far the one-line plain confirmation ID is scrolled (characters).

@@ -20,6 +20,8 @@ pub fn draw(d: &CallsData, f: &mut Frame, area: Rect) {
         Span::raw(" select · "),
         key("Enter"),
         Span::raw(" take the call and continue it on the activation screen · "),
+        key("x"),
+        Span::raw(" dismiss (the caller hung up) · "),
         key("F5"),
         Span::raw(" refresh"),
     ])];

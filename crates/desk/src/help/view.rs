@@ -46,6 +46,8 @@ pub fn sections(supervisor: bool) -> Vec<(&'static str, Vec<(&'static str, &'sta
                 ("p", "play the confirmation ID aloud (or write a WAV)"),
                 ("↑ ↓ PgUp PgDn", "scroll the trace"),
                 ("n / Esc", "new installation ID"),
+                ("c", "copy the confirmation ID to the clipboard (OSC 52)"),
+                ("[ ]", "scroll the plain ID when it is wider than the panel"),
                 ("Tab", "back to the ID field"),
             ],
         ),
@@ -64,6 +66,7 @@ pub fn sections(supervisor: bool) -> Vec<(&'static str, Vec<(&'static str, &'sta
             vec![
                 ("↑ ↓", "select"),
                 ("Enter", "take the call and continue it"),
+                ("x", "dismiss a call (the caller hung up)"),
             ],
         ),
     ];

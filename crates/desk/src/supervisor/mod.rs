@@ -19,6 +19,8 @@ pub struct Context {
     pub limit: Option<u32>,
     /// The selected seat-holding activation.
     pub activation: Option<i64>,
+    /// The selected call (Calls screen).
+    pub call: Option<i64>,
 }
 
 /// One field of a dialog.
@@ -143,6 +145,20 @@ impl Dialog {
                 ),
                 reason,
             ],
+            Action::DismissCall => vec![
+                Field::new(
+                    "Call",
+                    c.call.map(|a| a.to_string()).unwrap_or_default(),
+                    true,
+                    "the handover's number (F4 Calls lists them)",
+                ),
+                Field::new(
+                    "Reason",
+                    "",
+                    false,
+                    "why it leaves the queue (the caller hung up…); audited with your name",
+                ),
+            ],
         };
         Self {
             action,
@@ -161,6 +177,7 @@ impl Dialog {
             Action::RaiseLimit => "Raise a key's limit",
             Action::MoveSeat => "Move a seat to a replacement machine",
             Action::IssuePartnerKey => "Issue a partner key",
+            Action::DismissCall => "Dismiss a call",
         }
     }
 
@@ -187,6 +204,10 @@ impl Dialog {
                 v(0),
                 v(1),
                 v(2)
+            ),
+            Action::DismissCall => format!(
+                "Take call #{} off the queue for good? Reason: {reason}",
+                v(0)
             ),
         }
     }

@@ -133,6 +133,10 @@ impl Dialog {
                 limit: u32::try_from(number(2)?).map_err(|_| "too many activations")?,
                 reason,
             },
+            Action::DismissCall => Intent::EndCall {
+                id: i64::try_from(number(0)?).map_err(|_| "no such call")?,
+                dismissed: Some(reason),
+            },
         })
     }
 }

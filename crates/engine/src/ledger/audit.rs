@@ -1055,7 +1055,11 @@ mod tests {
         // seems never to have been keyed.
         let c = Connection::open(home.ledger_path()).unwrap();
         c.execute_batch(
-            "DROP TRIGGER audit_no_delete; DELETE FROM audit; PRAGMA user_version = 4;",
+            "DROP TRIGGER audit_no_delete; DELETE FROM audit;
+             ALTER TABLE handovers DROP COLUMN held_until;
+             ALTER TABLE handovers DROP COLUMN ended_at;
+             ALTER TABLE handovers DROP COLUMN ended;
+             PRAGMA user_version = 4;",
         )
         .unwrap();
         drop(c);

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/v3.sql"),
     include_str!("sql/v4.sql"),
     include_str!("sql/v5.sql"),
+    include_str!("sql/v6.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -330,9 +331,18 @@ pub struct Handover {
     pub installation_id: Option<String>,
     /// The decision trace, when the IVR asked for one.
     pub trace: Vec<String>,
-    /// The agent who took the call.
+    /// The agent who holds the call (none once their hold ran out).
     pub taken_by: Option<String>,
+    /// How it ended: `decided`, or `dismissed: REASON`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
+
+/// How long a desk holds a call it took without renewing it.
+pub const CALL_HOLD_SECS: u32 = 30;
+
+/// SQLite's clock, as the handover columns write time.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 /// An open ledger.
 pub struct Ledger {
@@ -1400,9 +1410,13 @@ impl Ledger {
     /// Handed-over calls, newest first; with `waiting_only`, those no agent
     /// has taken yet.
     pub fn handovers(&self, waiting_only: bool) -> Result<Vec<Handover>, LedgerError> {
+        // A hold that ran out is no hold: the call waits again.
         let sql = format!(
-            "SELECT id, at, call, reason, groups, installation_id, trace, taken_by FROM handovers {} ORDER BY id DESC",
-            if waiting_only { "WHERE taken_by IS NULL" } else { "" }
+            "SELECT id, at, call, reason, groups, installation_id, trace,
+                    CASE WHEN held_until IS NOT NULL AND held_until < {NOW} THEN NULL ELSE taken_by END AS holder,
+                    ended
+             FROM handovers {} ORDER BY id DESC",
+            if waiting_only { "WHERE ended_at IS NULL AND holder IS NULL" } else { "" }
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt
@@ -1417,6 +1431,7 @@ impl Ledger {
                         installation_id: r.get(5)?,
                         trace: Vec::new(),
                         taken_by: r.get(7)?,
+                        ended: r.get(8)?,
                     },
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(6)?,
@@ -1442,12 +1457,17 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_role(&tx, agent, Role::Agent, "take calls", None)?;
         let n = tx.execute(
-            "UPDATE handovers SET taken_by = ?1, taken_at = ?2 WHERE id = ?3 AND taken_by IS NULL",
+            &format!(
+                "UPDATE handovers SET taken_by = ?1, taken_at = ?2,
+                        held_until = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+{CALL_HOLD_SECS} seconds')
+                 WHERE id = ?3 AND ended_at IS NULL
+                   AND (taken_by IS NULL OR (held_until IS NOT NULL AND held_until < {NOW}))"
+            ),
             params![agent, crate::days::now_rfc3339(), id],
         )?;
         if n == 0 {
             return Err(LedgerError::Refused(format!(
-                "handover #{id} does not exist or was already taken"
+                "handover #{id} does not exist, was already taken, or has ended"
             )));
         }
         audit::append(
@@ -1457,6 +1477,102 @@ impl Ledger {
             "call.take",
             &format!("handover #{id}"),
             "",
+            &serde_json::json!({}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The taker of call `id` holds it [`CALL_HOLD_SECS`] longer; refused
+    /// when the call is not theirs (any more) or has ended.
+    pub fn keep_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
+        let n = self.conn.execute(
+            &format!(
+                "UPDATE handovers SET held_until = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+{CALL_HOLD_SECS} seconds')
+                 WHERE id = ?1 AND taken_by = ?2 AND ended_at IS NULL
+                   AND (held_until IS NULL OR held_until >= {NOW})"
+            ),
+            params![id, agent],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::Refused(format!(
+                "call #{id} is no longer yours: it ended, or went back to the queue when its hold ran out"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The taker gives call `id` back to the queue, unfinished (the desk
+    /// quits, or the agent moves on without deciding).
+    pub fn release_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE handovers SET taken_by = NULL, taken_at = NULL, held_until = NULL
+             WHERE id = ?1 AND taken_by = ?2 AND ended_at IS NULL",
+            params![id, agent],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::Refused(format!(
+                "call #{id} is not yours to give back, or has ended"
+            )));
+        }
+        audit::append(
+            &tx,
+            &self.trail,
+            agent,
+            "call.release",
+            &format!("handover #{id}"),
+            "back to the queue",
+            &serde_json::json!({}),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Ends call `id`: decided by its taker (`dismissed` none), or
+    /// dismissed with a reason by any agent (a caller who hung up) while no
+    /// one else holds it. An ended call is off the queue for good.
+    pub fn end_handover(
+        &mut self,
+        id: i64,
+        agent: &str,
+        dismissed: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_role(&tx, agent, Role::Agent, "end calls", None)?;
+        let how = match dismissed {
+            Some(reason) if reason.trim().is_empty() => {
+                return Err(LedgerError::Refused(
+                    "a dismissed call needs a reason".into(),
+                ))
+            }
+            Some(reason) => format!("dismissed: {}", reason.trim()),
+            None => "decided".to_string(),
+        };
+        let n = tx.execute(
+            &format!(
+                "UPDATE handovers SET ended_at = {NOW}, ended = ?1
+                 WHERE id = ?2 AND ended_at IS NULL
+                   AND (taken_by = ?3 OR taken_by IS NULL OR (held_until IS NOT NULL AND held_until < {NOW}))"
+            ),
+            params![how, id, agent],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::Refused(format!(
+                "call #{id} does not exist, has ended, or another agent holds it"
+            )));
+        }
+        audit::append(
+            &tx,
+            &self.trail,
+            agent,
+            "call.end",
+            &format!("handover #{id}"),
+            &how,
             &serde_json::json!({}),
         )?;
         tx.commit()?;

@@ -522,6 +522,18 @@ impl Service {
                 ledger.take_handover(*id, me)?;
                 Reply::Taken(Taken { handover: *id })
             }
+            Request::HandoverKeep { id } => {
+                ledger.keep_handover(*id, me)?;
+                Reply::Taken(Taken { handover: *id })
+            }
+            Request::HandoverRelease { id } => {
+                ledger.release_handover(*id, me)?;
+                Reply::Taken(Taken { handover: *id })
+            }
+            Request::HandoverEnd { id, dismissed } => {
+                ledger.end_handover(*id, me, dismissed.as_deref())?;
+                Reply::Taken(Taken { handover: *id })
+            }
         })
     }
 }

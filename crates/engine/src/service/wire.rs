@@ -212,10 +212,30 @@ pub enum Request {
         #[serde(default)]
         reasons: Vec<String>,
     },
-    /// Take a handed-over call (exactly one agent gets it).
+    /// Take a handed-over call (exactly one agent gets it), held for 30 s
+    /// unless renewed.
     HandoverTake {
         /// Handover number.
         id: i64,
+    },
+    /// Hold a taken call 30 s longer (the desk, while the call is open).
+    HandoverKeep {
+        /// Handover number.
+        id: i64,
+    },
+    /// Give a taken call back to the queue, unfinished.
+    HandoverRelease {
+        /// Handover number.
+        id: i64,
+    },
+    /// End a call: decided by its taker, or dismissed with a reason (a
+    /// caller who hung up); it leaves the queue.
+    HandoverEnd {
+        /// Handover number.
+        id: i64,
+        /// Why it is dismissed; none when it was decided.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dismissed: Option<String>,
     },
 }
 
@@ -239,7 +259,12 @@ impl Request {
             StaffList | AuditVerify | AuditShow { .. } | Report { .. } | Advise { .. } => {
                 agent("look up the ledger")
             }
-            Handovers { .. } | HandoverTake { .. } | HandOver { .. } => agent("take calls"),
+            Handovers { .. }
+            | HandoverTake { .. }
+            | HandoverKeep { .. }
+            | HandoverRelease { .. }
+            | HandoverEnd { .. }
+            | HandOver { .. } => agent("take calls"),
             ActivationRelease { .. } => supervisor("release seats"),
             KeyIssue { .. } => supervisor("issue keys"),
             KeyLimit { .. } => supervisor("change limits"),

@@ -32,6 +32,9 @@ impl AppComponent<Msg, DeskEvent> for Calls {
             Key::Up | Key::Char('k') => Ui::CallsMove(-1),
             Key::Down | Key::Char('j') => Ui::CallsMove(1),
             Key::Enter => Ui::CallsTake,
+            Key::Char('x') if !self.data.state.list.is_empty() => {
+                Ui::OpenDialog(crate::msg::Action::DismissCall)
+            }
             _ => return None,
         }))
     }
