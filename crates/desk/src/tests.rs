@@ -881,3 +881,185 @@ fn remove_play_dir(wav: &std::path::Path) {
     assert!(name.starts_with("actline-play-"), "{}", dir.display());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+// ------------------------------------------------ issue 16: what a shift finds
+
+/// The desk's screen at 120 × 40 after `d`.
+fn shown(d: Desk) -> (Desk, String) {
+    let (m, t) = render(d, 120, 40);
+    (m.desk, t)
+}
+
+#[test]
+fn every_panel_shows_the_current_state_only() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut digits: Vec<u8> = iid
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect();
+    digits[9] = (digits[9] + 3) % 10; // group 2
+    let mut d = demo.desk();
+    for x in &digits {
+        ui(&mut d, Ui::Digit(*x));
+    }
+    // Enter on a wrong ID keeps the correction on screen, with its Tab.
+    ui(&mut d, Ui::Submit);
+    let (mut d, t) = shown(d);
+    assert!(
+        t.contains("group 2 does not check; likely") && t.contains("Tab takes it"),
+        "{t}"
+    );
+    // Tab takes it: no line about group 2 is left.
+    let c = d.activation.correction.clone().unwrap();
+    ui(&mut d, Ui::Paste(c.iid));
+    let (mut d, t) = shown(d);
+    assert!(!t.contains("does not check"), "{t}");
+    assert!(t.contains("valid installation ID"), "{t}");
+    assert!(t.contains("0 used, 10 left"), "{t}");
+    // The decision: the ID panel says what happened and the seats after it.
+    ui(&mut d, Ui::Submit);
+    let (mut d, t) = shown(d);
+    assert!(t.contains("granted as activation #1"), "{t}");
+    assert!(!t.contains("Enter decides"), "{t}");
+    assert!(t.contains("1 used, 9 left"), "{t}");
+    // All digits in, two groups wrong: no promise about "when all are in".
+    ui(&mut d, Ui::NewEntry);
+    let mut two_wrong = digits.clone();
+    two_wrong[30] = (two_wrong[30] + 1) % 10;
+    for x in &two_wrong {
+        ui(&mut d, Ui::Digit(*x));
+    }
+    let (_, t) = shown(d);
+    assert!(t.contains("appear once every group checks"), "{t}");
+    assert!(!t.contains("appear when all 70 digits are in"), "{t}");
+}
+
+#[test]
+fn n_after_a_continued_call_leaves_the_call_behind() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Calls));
+    let complete = d
+        .calls
+        .list
+        .iter()
+        .position(|c| c.installation_id.is_some())
+        .unwrap();
+    ui(&mut d, Ui::CallsMove(complete as i32));
+    ui(&mut d, Ui::CallsTake);
+    let (mut d, t) = shown(d);
+    assert!(t.contains("continuing call"), "{t}");
+    ui(&mut d, Ui::Submit);
+    ui(&mut d, Ui::NewEntry);
+    let (_, t) = shown(d);
+    assert!(!t.contains("continuing call"), "{t}");
+}
+
+#[test]
+fn esc_wipes_the_id_and_ctrl_z_brings_it_back() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(iid.clone()));
+    let mut input = IidInput::default();
+    let esc = input.on(&key(Key::Esc)).unwrap();
+    d.dispatch(esc);
+    assert!(d.activation.digits.is_empty());
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("Ctrl-Z brings them back"));
+    let z = input
+        .on(&Event::Keyboard(KeyEvent::new(
+            Key::Char('z'),
+            KeyModifiers::CONTROL,
+        )))
+        .unwrap();
+    d.dispatch(z);
+    assert_eq!(d.activation.iid.as_deref(), Some(iid.as_str()));
+    ui(&mut d, Ui::Undo);
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("nothing to bring back"));
+}
+
+#[test]
+fn the_plain_confirmation_id_is_one_line_and_c_copies_it() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(iid));
+    ui(&mut d, Ui::Submit);
+    let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
+    // 159 characters in a 100-column panel: one line, cut and marked.
+    let (m, t) = render(d, 100, 40);
+    let plain: Vec<&str> = t.lines().filter(|l| l.contains(&cid[..23])).collect();
+    assert_eq!(plain.len(), 1, "{t}");
+    assert!(plain[0].contains('›'), "{t}");
+    assert!(t.contains("scroll it"), "{t}");
+    let mut d = m.desk;
+    ui(&mut d, Ui::ScrollPlain(200));
+    let (m, t) = render(d, 100, 40);
+    assert!(
+        t.contains(&cid[cid.len() - 30..]),
+        "the end, scrolled to: {t}"
+    );
+    // Wide enough, it is the whole ID, as the caller types it.
+    let (m, t) = render(m.desk, 200, 50);
+    assert!(t.contains(&cid), "{t}");
+    let mut d = m.desk;
+    ui(&mut d, Ui::Copy(cid.clone()));
+    assert_eq!(d.clipboard.as_deref(), Some(cid.as_str()));
+}
+
+#[test]
+fn a_partner_key_stays_on_screen_until_the_dialog_is_closed() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    ui(&mut d, Ui::OpenDialog(Action::IssuePartnerKey));
+    ui(&mut d, Ui::DialogPaste("partner demo".into()));
+    ui(&mut d, Ui::DialogConfirm);
+    ui(&mut d, Ui::DialogConfirm);
+    let shown_key = d
+        .dialog
+        .as_ref()
+        .and_then(|x| x.result.clone())
+        .expect("kept in the dialog");
+    assert!(shown_key.starts_with("issued partner key"), "{shown_key}");
+    // Other messages come and go; the key stays.
+    d.notify("something else", false);
+    let (mut d, t) = shown(d);
+    assert!(t.contains(&shown_key[..30]), "{t}");
+    ui(&mut d, Ui::DialogCancel);
+    assert!(d.dialog.is_none());
+}
+
+#[test]
+fn a_call_left_undecided_goes_back_to_the_queue_and_x_dismisses_one() {
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Calls));
+    assert_eq!(d.calls.list.len(), 2);
+    ui(&mut d, Ui::CallsTake);
+    assert_eq!(d.calls.list.len(), 1);
+    // Quitting gives it back.
+    d.dispatch(Msg::Quit);
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Show(Screen::Calls));
+    assert_eq!(d.calls.list.len(), 2, "back in the queue");
+    // An agent dismisses a caller who hung up, with a reason.
+    let mut agent = desk_with(demo.session_as(&os_user()));
+    ui(&mut agent, Ui::Show(Screen::Calls));
+    ui(&mut agent, Ui::OpenDialog(Action::DismissCall));
+    ui(&mut agent, Ui::DialogPaste("the caller hung up".into()));
+    ui(&mut agent, Ui::DialogNext);
+    ui(&mut agent, Ui::DialogConfirm);
+    assert!(agent.dialog.is_none(), "{:?}", agent.dialog);
+    assert_eq!(agent.calls.list.len(), 1, "dismissed for good");
+}

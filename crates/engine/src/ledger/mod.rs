@@ -2069,6 +2069,69 @@ mod tests {
         (dir, l, secrets, key)
     }
 
+    #[test]
+    fn a_taken_call_not_finished_goes_back_to_the_queue_and_an_ended_one_never() {
+        let (_d, mut l, _s, _k) = demo();
+        l.add_staff("sue", "ann", Role::Agent).unwrap();
+        l.add_staff("sue", "bob", Role::Agent).unwrap();
+        let call =
+            |l: &mut Ledger, name: &str| l.hand_over(name, "caller asked", &[], None, &[]).unwrap();
+        let waiting =
+            |l: &Ledger| -> Vec<i64> { l.handovers(true).unwrap().iter().map(|h| h.id).collect() };
+        let (one, two) = (call(&mut l, "c1"), call(&mut l, "c2"));
+        l.take_handover(one, "ann").unwrap();
+        assert_eq!(waiting(&l), [two], "held by ann");
+        assert!(l.take_handover(one, "bob").is_err(), "one taker at a time");
+        l.keep_handover(one, "ann").unwrap();
+        assert!(
+            l.keep_handover(one, "bob").is_err(),
+            "only the taker renews"
+        );
+        // Ann's desk crashed: her hold runs out, and the call waits again.
+        l.conn
+            .execute(
+                "UPDATE handovers SET held_until = '2000-01-01T00:00:00Z' WHERE id = ?1",
+                [one],
+            )
+            .unwrap();
+        assert_eq!(waiting(&l), [two, one]);
+        assert!(
+            l.keep_handover(one, "ann").is_err(),
+            "a hold that ran out is gone"
+        );
+        l.take_handover(one, "bob").unwrap();
+        // Bob gives it back; Ann takes it and decides it: it has ended.
+        assert!(l.release_handover(one, "ann").is_err(), "not hers");
+        l.release_handover(one, "bob").unwrap();
+        l.take_handover(one, "ann").unwrap();
+        l.end_handover(one, "ann", None).unwrap();
+        assert!(l.take_handover(one, "bob").is_err(), "ended");
+        assert_eq!(waiting(&l), [two]);
+        // A caller who hung up: dismissed with a reason, by any agent.
+        assert!(
+            l.end_handover(two, "bob", Some("  ")).is_err(),
+            "a reason is needed"
+        );
+        l.end_handover(two, "bob", Some("the caller hung up"))
+            .unwrap();
+        assert!(waiting(&l).is_empty());
+        let all = l.handovers(false).unwrap();
+        let ended: Vec<_> = all.iter().map(|h| h.ended.clone().unwrap()).collect();
+        assert_eq!(ended, ["dismissed: the caller hung up", "decided"]);
+        let actions: Vec<String> = l
+            .audit_entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .filter(|a| a.starts_with("call."))
+            .collect();
+        assert!(
+            actions.contains(&"call.release".into()) && actions.contains(&"call.end".into()),
+            "{actions:?}"
+        );
+        l.verify_audit().unwrap();
+    }
+
     fn iid_for(key: &KeyRecord, n: u8) -> InstallationId {
         let k = ProductKey::parse(&key.key).unwrap();
         let hw = HardwareHash::numbered(n as u64);
