@@ -701,3 +701,158 @@ fn a_rotated_signing_key_still_verifies_its_old_confirmation_ids_once_retired() 
     }
     assert!(env.vendor(&["audit", "verify"]).status.success());
 }
+
+#[test]
+fn the_demo_desk_lives_apart_from_the_vendor_home_and_resets_to_its_first_state() {
+    let data = tempfile::tempdir().unwrap();
+    let agent = |args: &[&str]| {
+        bin()
+            .env("XDG_DATA_HOME", data.path())
+            .arg("agent")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Without a terminal the desk does not start, but the demo is made first.
+    let o = agent(&["--demo"]);
+    assert_ne!(o.status.code(), Some(0));
+    let demo = data.path().join("actline-demo-desk");
+    assert!(demo.join("demo-keys.txt").exists(), "{}", err(&o));
+    assert!(
+        !data.path().join("actline").exists(),
+        "nothing in the vendor home"
+    );
+    let keys = |home: &std::path::Path| {
+        let o = bin()
+            .arg("--home")
+            .arg(home)
+            .args(["key", "list", "--json"])
+            .output()
+            .unwrap();
+        json(&o).as_array().unwrap().len()
+    };
+    let first = keys(&demo);
+    let o = bin()
+        .arg("--home")
+        .arg(&demo)
+        .args(["key", "issue", "--product", "studio", "--activations", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(keys(&demo), first + 1);
+    let _ = agent(&["--demo", "--reset"]);
+    assert_eq!(keys(&demo), first, "back to its first state");
+    // --reset only with --demo; and never on a directory that is not a demo desk.
+    assert_eq!(agent(&["--reset"]).status.code(), Some(2));
+    std::fs::remove_file(demo.join("demo-keys.txt")).unwrap();
+    let o = agent(&["--demo", "--reset"]);
+    assert!(err(&o).contains("not a demo desk"), "{}", err(&o));
+    assert!(demo.join("ledger.db").exists(), "not deleted");
+}
+
+#[test]
+fn at_the_desk_in_a_terminal_the_fixes_hold_step_by_step() {
+    if !have_tmux() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_actline");
+    let demo = data.path().join("actline-demo-desk");
+    // Make the demo first (no terminal needed for that), then an ID for it.
+    let _ = bin()
+        .env("XDG_DATA_HOME", data.path())
+        .args(["agent", "--demo"])
+        .output();
+    let keys = std::fs::read_to_string(demo.join("demo-keys.txt")).unwrap();
+    let key = keys
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() == 3 && f[0] == "studio" && f[1] == "4711")
+        .map(|f| f[2].to_string())
+        .unwrap();
+    let o = bin()
+        .args([
+            "client",
+            "iid",
+            "--key",
+            &key,
+            "--product",
+            "studio",
+            "--state",
+        ])
+        .arg(data.path().join("client"))
+        .arg("--trust")
+        .arg(demo.join("trust-studio.json"))
+        .arg("--fingerprint")
+        .arg(sample("fingerprint-a.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    let iid = text(&o).trim().to_string();
+    let t = Tmux::start(&format!(
+        "env XDG_DATA_HOME={} {exe} agent --demo; echo DESK-EXIT=$?; sleep 60",
+        data.path().display()
+    ))
+    .expect("tmux starts");
+    // OSC 52 from the desk lands in tmux's buffer.
+    let _ = std::process::Command::new("tmux")
+        .args(["-L", t.name(), "set", "-g", "set-clipboard", "on"])
+        .status();
+    t.wait_for("F4 Calls (2 waiting)");
+    // Esc wipes the ID; Ctrl-Z brings it back.
+    t.keys(true, &iid);
+    t.wait_for("valid installation ID");
+    t.keys(false, "Escape");
+    t.wait_for("Ctrl-Z brings them back");
+    t.keys(false, "C-z");
+    t.wait_for("valid installation ID");
+    // The decision: the ID panel says so, with the seats after it.
+    t.keys(false, "Enter");
+    let s = t.wait_for("granted as activation #");
+    assert!(!s.contains("Enter decides"), "{s}");
+    t.wait_for("1 used, 9 left");
+    // The plain ID is on one line, and c copies it.
+    let cid = s
+        .lines()
+        .skip_while(|l| !l.contains("Plain, for copying"))
+        .nth(1)
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        })
+        .unwrap();
+    assert_eq!(
+        cid.split('-').count(),
+        20,
+        "one line holds all 20 groups: {s}"
+    );
+    t.keys(true, "c");
+    t.wait_for("on the clipboard");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let copied = loop {
+        let b = std::process::Command::new("tmux")
+            .args(["-L", t.name(), "show-buffer"])
+            .output()
+            .unwrap();
+        let b = String::from_utf8_lossy(&b.stdout).to_string();
+        if b.contains('-') || std::time::Instant::now() > deadline {
+            break b;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(copied.trim(), cid, "OSC 52 copied the confirmation ID");
+    // A call taken and left when the desk quits goes back to the queue.
+    t.keys(false, "F4");
+    t.wait_for("Calls handed over by the IVR");
+    t.keys(false, "Enter");
+    t.wait_for("continuing call");
+    t.keys(false, "F10");
+    t.wait_for("DESK-EXIT=0");
+    let o = bin()
+        .arg("--home")
+        .arg(&demo)
+        .args(["audit", "show", "--filter", "call.release"])
+        .output()
+        .unwrap();
+    assert!(text(&o).contains("call.release"), "{}", text(&o));
+}

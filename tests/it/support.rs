@@ -159,6 +159,11 @@ impl Tmux {
         ok.then_some(t)
     }
 
+    /// The tmux server's socket name (`tmux -L NAME …`).
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
     pub fn screen(&self) -> String {
         let o = Command::new("tmux")
             .args(["-L", &self.0, "capture-pane", "-p", "-J", "-t", "desk"])
