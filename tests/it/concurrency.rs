@@ -145,9 +145,9 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
     }
 }
 
-#[test]
-fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
-    let env = Env::demo();
+/// `key issue` run while another connection holds the ledger's write lock
+/// for `hold_ms`; its output.
+fn issue_while_locked(env: &Env, hold_ms: u64) -> std::process::Output {
     // Another process's write lock, as a long batch or `sqlite3` holds it.
     let holder = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -159,10 +159,17 @@ fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    std::thread::sleep(std::time::Duration::from_millis(hold_ms));
     holder.execute_batch("ROLLBACK").unwrap();
     let o = issue.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", err(&o));
+    o
+}
+
+#[test]
+fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
+    let env = Env::demo();
+    let o = issue_while_locked(&env, 2_500);
     let said = err(&o);
     assert!(said.contains("waiting for the ledger"), "{said}");
     assert!(said.contains("another process is writing to it"), "{said}");
@@ -173,19 +180,6 @@ fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
 #[test]
 fn a_short_lock_passes_without_a_word() {
     let env = Env::demo();
-    let holder = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let issue = bin()
-        .arg("--home")
-        .arg(env.home())
-        .args(["key", "issue", "--product", "studio", "--activations", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    holder.execute_batch("ROLLBACK").unwrap();
-    let o = issue.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", err(&o));
+    let o = issue_while_locked(&env, 200);
     assert_eq!(err(&o), "", "no notice for a short wait");
 }
