@@ -727,7 +727,7 @@ pub enum TrustCmd {
         /// Product name from the catalog.
         #[arg(long)]
         product: String,
-        /// The file to write (owner-only).
+        /// The file to write (owner-only; `-` for standard output).
         #[arg(long)]
         out: PathBuf,
     },

@@ -335,6 +335,25 @@ fn a_dash_is_standard_input_or_output_for_audio_transcripts_and_catalogs() {
     );
     assert_eq!(both.status.code(), Some(2));
     assert!(err(&both).contains("--transcript FILE"), "{}", err(&both));
+    // A trust file to standard output, the same as to a file.
+    let file = env.dir.path().join("t-studio.json");
+    assert!(env
+        .vendor(&[
+            "trust",
+            "export",
+            "--product",
+            "studio",
+            "--out",
+            file.to_str().unwrap()
+        ])
+        .status
+        .success());
+    let o = env.vendor(&["trust", "export", "--product", "studio", "--out", "-"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        text(&o).trim(),
+        std::fs::read_to_string(&file).unwrap().trim()
+    );
     // The catalog from standard input.
     let catalog = std::fs::read(sample("catalog.toml")).unwrap();
     let loaded = piped(
@@ -841,6 +860,50 @@ fn at_the_desk_in_a_terminal_the_fixes_hold_step_by_step() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(copied.trim(), cid, "OSC 52 copied the confirmation ID");
+    // One digit wrong: Enter keeps the correction on screen, Tab takes it and
+    // nothing about the wrong group is left.
+    t.keys(true, "n");
+    t.wait_for("0 of 70 digits");
+    let mut wrong: Vec<char> = iid.chars().collect();
+    let at = wrong.iter().position(|c| c.is_ascii_digit()).unwrap() + 9; // group 2
+    wrong[at] = if wrong[at] == '5' { '6' } else { '5' };
+    t.keys(true, &wrong.iter().collect::<String>());
+    t.wait_for("Tab takes it");
+    t.keys(false, "Enter");
+    t.wait_for("Tab takes it");
+    t.keys(false, "Tab");
+    let s = t.wait_for("valid installation ID");
+    assert!(!s.contains("does not check"), "{s}");
+    t.keys(false, "C-u");
+    // A partner key stays in its dialog until it is closed.
+    t.keys(false, "F8");
+    t.wait_for("Issue a partner key");
+    t.keys(true, "partner demo");
+    t.keys(false, "Enter");
+    t.wait_for("do it");
+    t.keys(false, "Enter");
+    let s = t.wait_for("close (write the key down first)");
+    assert!(s.contains("issued partner key"), "{s}");
+    t.keys(true, "7");
+    let s = t.wait_for("close (write the key down first)");
+    assert!(s.contains("issued partner key"), "still there: {s}");
+    t.keys(false, "Escape");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.screen().contains("write the key down") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!t.screen().contains("write the key down"), "closed");
+    // A caller who hung up is dismissed from the queue with a reason.
+    t.keys(false, "F4");
+    t.wait_for("dismiss (the caller hung up)");
+    t.keys(true, "x");
+    t.wait_for("Dismiss a call");
+    t.keys(true, "the caller hung up");
+    t.keys(false, "Enter");
+    t.wait_for("do it");
+    t.keys(false, "Enter");
+    t.wait_for("dismissed: the caller hung up");
+    t.wait_for("F4 Calls (1 waiting)");
     // A call taken and left when the desk quits goes back to the queue.
     t.keys(false, "F4");
     t.wait_for("Calls handed over by the IVR");
