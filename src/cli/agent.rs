@@ -20,6 +20,7 @@ pub fn run(backend: Result<Backend>, args: AgentArgs) -> Result<()> {
         &actline_desk::Options {
             player: args.player,
             voices: args.voices,
+            voice: args.voice,
         },
     )
 }

@@ -208,6 +208,10 @@ pub struct AgentArgs {
     /// Directory of voice packs for the play key.
     #[arg(long, env = "ACTLINE_VOICES", value_name = "DIR")]
     pub voices: Option<PathBuf>,
+    /// The voice pack the play key reads with (en, de, fr built in; or a
+    /// pack under --voices).
+    #[arg(long, default_value = "en", value_name = "LANG")]
+    pub voice: String,
 }
 
 // ---- audit
@@ -595,7 +599,8 @@ pub struct ReportArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SayArgs {
     /// Confirmation ID to read out: digit groups separated by '-' (or given as
-    /// separate arguments), e.g. 123456-789012-345678
+    /// separate arguments), e.g. 123456-789012-345678; without separators
+    /// when its length is a profile's (140 digits signed, 48 compact)
     #[arg(
         value_name = "CID",
         required_unless_present = "prompt",

@@ -105,6 +105,12 @@ pub fn ivr(backend: super::backend::Backend, a: &IvrArgs) -> Result<()> {
     if let Some(IvrCmd::Serve(s)) = &a.cmd {
         return serve(backend, s);
     }
+    // Neither file may land in the vendor home (the ledger, a secret).
+    for path in [&a.out, &a.transcript].into_iter().flatten() {
+        if !stdio::is_stdio(path) {
+            backend.refuse_output(path)?;
+        }
+    }
     if a.out.as_deref().is_some_and(stdio::is_stdio)
         && a.transcript.as_deref().is_none_or(stdio::is_stdio)
     {

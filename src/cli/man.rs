@@ -10,6 +10,12 @@ include!(concat!(env!("OUT_DIR"), "/man_pages.rs"));
 /// every page into that directory.
 pub fn run(command: &[String], out: Option<&Path>) -> Result<()> {
     if let Some(dir) = out {
+        if super::stdio::is_stdio(dir) || dir.is_file() {
+            return Err(bad(format!(
+                "--out {}: the pages go into a directory; name one",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|e| bad(format!("{}: {e}", dir.display())))?;
         for (name, page) in PAGES {
             super::stdio::write(&dir.join(format!("{name}.1")), page.as_bytes())?;

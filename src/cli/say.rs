@@ -19,6 +19,29 @@ enum Utterance {
     Prompt(Prompt),
 }
 
+/// A confirmation ID typed without separators, split into its profile's
+/// groups when its length is one profile's (140 digits signed, 48 compact);
+/// anything else as typed.
+fn grouped(typed: &str) -> String {
+    use actline::confirm::{COMPACT_LAYOUT, SIGNED_LAYOUT};
+    let digits = typed.trim();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return typed.to_string();
+    }
+    [SIGNED_LAYOUT, COMPACT_LAYOUT]
+        .into_iter()
+        .find(|l| digits.len() == l.groups * l.group_len)
+        .map(|l| {
+            digits
+                .as_bytes()
+                .chunks(l.group_len)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .unwrap_or_else(|| typed.to_string())
+}
+
 /// Runs `actline say`: checks the input, loads the voice, renders, and writes
 /// the file. Warnings (prompts borrowed from English) and a summary go to stderr.
 pub fn run(args: &SayArgs) -> anyhow::Result<()> {
@@ -27,7 +50,7 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
     let opts = RenderOptions::new(rate, args.pace)?;
     let utterance = match &args.prompt {
         Some(name) => Utterance::Prompt(name.parse()?),
-        None => Utterance::Id(parse_groups(&args.id.join("-"))?),
+        None => Utterance::Id(parse_groups(&grouped(&args.id.join("-")))?),
     };
     // Reject G.711 at 16 kHz before loading any audio ("native" is checked by
     // `encode` once the pack's rate is known).
@@ -151,6 +174,17 @@ mod tests {
         let msg = format!("{e:#}");
         assert!(!msg.contains('\n'), "multi-line: {msg}");
         msg
+    }
+
+    #[test]
+    fn an_id_typed_without_separators_is_split_by_its_profile() {
+        let signed = "1234567".repeat(20);
+        assert_eq!(grouped(&signed), vec!["1234567"; 20].join("-"));
+        let compact = "123456".repeat(8);
+        assert_eq!(grouped(&compact), vec!["123456"; 8].join("-"));
+        // Other lengths and grouped IDs stay as typed.
+        assert_eq!(grouped("12345"), "12345");
+        assert_eq!(grouped("123-456"), "123-456");
     }
 
     #[test]

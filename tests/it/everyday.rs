@@ -283,7 +283,8 @@ fn piped(args: &[&str], input: &[u8]) -> std::process::Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    // A command that refuses at once may not read it: a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input);
     child.wait_with_output().unwrap()
 }
 
@@ -390,6 +391,8 @@ fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "owner-only");
+    let audit = text(&env.vendor(&["audit", "show", "--filter", "ledger.backup"]));
+    assert!(audit.contains("ledger.backup"), "{audit}");
     // Never over an existing file, never inside the home.
     let again = env.vendor(&["ledger", "backup", backup.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2), "{}", err(&again));
@@ -420,6 +423,20 @@ fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
         text(&r)
     );
     assert!(text(&r).contains("2 keys, 1 activations"), "{}", text(&r));
+    // It says what it takes back, and the trail records it.
+    assert!(
+        err(&r).contains("keys issued after the backup, serials"),
+        "{}",
+        err(&r)
+    );
+    let audit = text(&env.vendor(&["audit", "show", "--filter", "ledger."]));
+    assert!(audit.contains("ledger.restore"), "{audit}");
+    // A second restore in the same second keeps a second copy.
+    let again = env.vendor(&["ledger", "restore", backup.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", err(&again));
+    // `-` is not a backup file.
+    let o = env.vendor(&["ledger", "backup", "-"]);
+    assert_eq!(o.status.code(), Some(2));
     // A backup of another home does not verify here, and changes nothing.
     let other = Env::demo();
     let theirs = other.dir.path().join("theirs.db");
@@ -428,7 +445,13 @@ fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
         .status
         .success());
     let o = env.vendor(&["ledger", "restore", theirs.to_str().unwrap()]);
-    assert_ne!(o.status.code(), Some(0), "another home's backup restored");
+    assert_eq!(o.status.code(), Some(4), "another home's backup restored");
+    assert!(
+        err(&o).contains("not a backup of this home's ledger"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("theirs.db"), "{}", err(&o));
     assert_eq!(
         json(&env.vendor(&["key", "list", "--json"]))
             .as_array()
@@ -442,6 +465,24 @@ fn a_backup_verifies_restores_what_it_held_and_keeps_the_replaced_ledger() {
     let o = env.vendor(&["ledger", "restore", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("junk.db"), "{}", err(&o));
+    // A backup damaged inside (its pages overwritten) is named and refused.
+    let damaged = env.dir.path().join("damaged.db");
+    let mut bytes = std::fs::read(&backup).unwrap();
+    for b in bytes.iter_mut().skip(4096).take(16_384) {
+        *b = 0xA5;
+    }
+    std::fs::write(&damaged, bytes).unwrap();
+    let o = env.vendor(&["ledger", "restore", damaged.to_str().unwrap()]);
+    assert!(
+        matches!(o.status.code(), Some(2 | 4)),
+        "{:?} {}",
+        o.status,
+        err(&o)
+    );
+    assert!(err(&o).contains("damaged.db"), "{}", err(&o));
+    let o = env.vendor(&["ledger", "restore", "/nonexistent/b.db"]);
+    assert!(err(&o).contains("no such backup file"), "{}", err(&o));
+    assert!(env.vendor(&["audit", "verify"]).status.success());
 }
 
 #[test]
@@ -551,9 +592,29 @@ fn the_report_counts_activations_per_day_agreement_and_product_as_csv() {
     // Bounded by days: nothing before today's activations in a window that ended yesterday.
     let o = env.vendor(&["report", "--until", "2026-01-01"]);
     assert_eq!(text(&o).lines().count(), 1, "header only");
-    let o = env.vendor(&["report", "--since", "2026-02-30x"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("--since"), "{}", err(&o));
+    for bad in [
+        &["--since", "2026-02-30x"][..],
+        &["--since", "2026-02-30"],
+        &["--until", "2025-02-29"],
+        &["--since", "0000-01-01"],
+        &["--since", "2026-12-03", "--until", "2026-12-01"],
+    ] {
+        let mut args = vec!["report"];
+        args.extend_from_slice(bad);
+        let o = env.vendor(&args);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(
+            err(&o).contains("--since") || err(&o).contains("--until"),
+            "{}",
+            err(&o)
+        );
+    }
+    assert!(
+        env.vendor(&["report", "--since", "2024-02-29"])
+            .status
+            .success(),
+        "a leap day"
+    );
     // To a file, never into the home.
     let out = env.home().join("r.csv");
     let o = env.vendor(&["report", "--out", out.to_str().unwrap()]);

@@ -60,6 +60,8 @@ pub struct Options {
     pub player: Option<String>,
     /// Directory of voice packs for the play key (`None`: the defaults).
     pub voices: Option<PathBuf>,
+    /// The voice pack's language for the play key (`en`, `de`, `fr`, …).
+    pub voice: String,
 }
 
 /// Seconds between checks for calls the IVR handed over.
@@ -73,7 +75,11 @@ pub fn run(engine: Engine, place: String, args: &Options) -> Result<()> {
     }
 
     let (tx, rx) = mpsc::channel();
-    let session = Session::new(engine, place).with_audio(args.player.clone(), args.voices.clone());
+    let session = Session::new(engine, place).with_audio(
+        args.player.clone(),
+        args.voices.clone(),
+        &args.voice,
+    );
     let worker = Worker::start(session, tx, HANDOVER_POLL);
     let mut desk = Desk::new(Box::new(worker));
     desk.dispatch(Msg::Intent(Intent::Connect));

@@ -24,6 +24,8 @@ use std::process::{Command, Stdio};
 pub struct Speaker {
     voices: VoiceSource,
     player: Option<String>,
+    /// The pack's language.
+    language: String,
     voice: Option<Voice>,
     played: u32,
     /// The private directory for the WAV files, made on the first play.
@@ -37,17 +39,25 @@ impl Speaker {
         Self {
             voices: VoiceSource::from_dir(voices),
             player: player.filter(|p| !p.trim().is_empty()),
+            language: "en".into(),
             voice: None,
             played: 0,
             scratch: None,
         }
     }
 
+    /// Reads with the pack of `language` (English by default).
+    pub fn speaking(mut self, language: &str) -> Self {
+        self.language = language.to_string();
+        self.voice = None;
+        self
+    }
+
     /// Says `cid`; returns what happened, in words for the screen.
     pub fn play(&mut self, cid: &str) -> Result<String, String> {
         if self.voice.is_none() {
             let (voice, _warnings) =
-                load_language(&self.voices, "en").map_err(|e| e.to_string())?;
+                load_language(&self.voices, &self.language).map_err(|e| e.to_string())?;
             self.voice = Some(voice);
         }
         let voice = self.voice.as_ref().expect("loaded above");

@@ -95,8 +95,13 @@ impl Session {
     }
 
     /// Sets how confirmation IDs are played (`--player`, `--voices`).
-    pub fn with_audio(mut self, player: Option<String>, voices: Option<PathBuf>) -> Self {
-        self.speaker = Speaker::new(player, voices);
+    pub fn with_audio(
+        mut self,
+        player: Option<String>,
+        voices: Option<PathBuf>,
+        language: &str,
+    ) -> Self {
+        self.speaker = Speaker::new(player, voices).speaking(language);
         self
     }
 

@@ -817,7 +817,10 @@ fn snapshot_help_for_agents_lists_no_supervisor_keys() {
 fn the_play_key_says_the_confirmation_id_or_saves_it() {
     let demo = Demo::new();
     let iid = demo.iid(&demo.key("notes", "5001"), "notes", MACHINE_A);
-    let mut d = desk_with(demo.session().with_audio(Some("true {}".into()), None));
+    let mut d = desk_with(
+        demo.session()
+            .with_audio(Some("true {}".into()), None, "en"),
+    );
     ui(&mut d, Ui::Paste(iid));
     ui(&mut d, Ui::Submit);
     let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
@@ -830,6 +833,41 @@ fn the_play_key_says_the_confirmation_id_or_saves_it() {
     assert_eq!(&bytes[..4], b"RIFF");
     assert!(bytes.len() > 16_000, "seconds of speech");
     remove_play_dir(std::path::Path::new(wav));
+}
+
+#[test]
+fn the_play_key_reads_in_the_pack_the_desk_was_given() {
+    let demo = Demo::new();
+    let iid = demo.iid(&demo.key("notes", "5001"), "notes", MACHINE_A);
+    let length = |language: &str| {
+        let mut d = desk_with(
+            demo.session()
+                .with_audio(Some("true {}".into()), None, language),
+        );
+        ui(&mut d, Ui::Paste(iid.clone()));
+        ui(&mut d, Ui::Submit);
+        let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();
+        d.dispatch(Msg::Intent(Intent::Play { cid }));
+        let played = d.activation.played.clone().expect("the play key answers");
+        let wav = played.rsplit("saved as ").next().unwrap().to_string();
+        let n = std::fs::read(&wav).unwrap().len();
+        remove_play_dir(std::path::Path::new(&wav));
+        n
+    };
+    assert_ne!(
+        length("de"),
+        length("en"),
+        "German is not the English readout"
+    );
+    let mut d = desk_with(
+        demo.session()
+            .with_audio(Some("true {}".into()), None, "xx"),
+    );
+    d.dispatch(Msg::Intent(Intent::Play {
+        cid: "123456-123456".into(),
+    }));
+    let n = d.notice.clone().expect("a notice").text;
+    assert!(n.contains("xx"), "{n}");
 }
 
 #[test]
@@ -850,7 +888,10 @@ fn the_play_key_followed_a_symlink_planted_at_its_predictable_path() {
         })
         .collect();
     let iid = demo.iid(&demo.key("notes", "5001"), "notes", MACHINE_A);
-    let mut d = desk_with(demo.session().with_audio(Some("true {}".into()), None));
+    let mut d = desk_with(
+        demo.session()
+            .with_audio(Some("true {}".into()), None, "en"),
+    );
     ui(&mut d, Ui::Paste(iid));
     ui(&mut d, Ui::Submit);
     let cid = d.activation.decision.as_ref().unwrap().cid.clone().unwrap();

@@ -153,6 +153,57 @@ pub struct Restored {
     pub replaced: Copied,
     /// Where the ledger before is kept.
     pub kept_in: PathBuf,
+    /// What the replaced ledger had that the restored one does not.
+    pub taken_back: TakenBack,
+}
+
+/// What a restore takes back: records of the replaced ledger that the
+/// backup does not have, or has otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TakenBack {
+    /// Activations (their numbers) the backup lacks or records otherwise.
+    pub activations: Vec<i64>,
+    /// Keys (serials) issued after the backup.
+    pub keys: Vec<u64>,
+    /// Keys whose limit or revocation differ: the backup's stands.
+    pub changed_keys: Vec<u64>,
+}
+
+impl TakenBack {
+    /// What `now` has that `backup` does not.
+    fn between(now: &Ledger, backup: &Ledger) -> Result<Self, LedgerError> {
+        let stamps: BTreeMap<i64, String> = backup.activation_stamps()?.into_iter().collect();
+        let activations = now
+            .activation_stamps()?
+            .into_iter()
+            .filter(|(id, at)| stamps.get(id) != Some(at))
+            .map(|(id, _)| id)
+            .collect();
+        let keys_of = |l: &Ledger| -> Result<BTreeMap<u64, (u32, bool)>, LedgerError> {
+            Ok(l.list_keys(None, usize::MAX)?
+                .into_iter()
+                .map(|u| (u.key.serial, (u.key.limit, u.key.revoked)))
+                .collect())
+        };
+        let (had, has) = (keys_of(now)?, keys_of(backup)?);
+        let mut t = Self {
+            activations,
+            ..Self::default()
+        };
+        for (serial, terms) in had {
+            match has.get(&serial) {
+                None => t.keys.push(serial),
+                Some(other) if *other != terms => t.changed_keys.push(serial),
+                Some(_) => {}
+            }
+        }
+        Ok(t)
+    }
+
+    /// Whether the restore takes nothing back.
+    pub fn is_empty(&self) -> bool {
+        self.activations.is_empty() && self.keys.is_empty() && self.changed_keys.is_empty()
+    }
 }
 
 /// The vendor's secrets, loaded.
@@ -516,21 +567,56 @@ impl Home {
     /// this home's audit key and anchor (a backup of another home, or a
     /// damaged one, is refused and nothing changes). The ledger as it was is
     /// first backed up into the home as `ledger.before-restore-STAMP.db`
-    /// (returned with what it held), so a restore loses nothing.
+    /// (returned with what it held, and what the restore takes back), so a
+    /// restore loses nothing for good.
     pub fn restore_ledger(&self, secrets: &Secrets, from: &Path) -> Result<Restored, HomeError> {
-        let source = self.key_ledger(Ledger::open(from)?, secrets)?;
-        source.verify_audit()?;
+        if !from.is_file() {
+            return Err(HomeError::Io {
+                path: from.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such backup file"),
+            });
+        }
+        // What is wrong with the backup is said of the backup.
+        let of_backup = |e: LedgerError| match e {
+            LedgerError::Sql(e) => LedgerError::Corrupt {
+                path: from.to_path_buf(),
+                reason: e.to_string(),
+            },
+            LedgerError::Unverified(why) => LedgerError::Unverified(format!(
+                "{}: not a backup of this home's ledger, or altered: {why}",
+                from.display()
+            )),
+            other => other,
+        };
+        let source = Ledger::open(from)
+            .and_then(|l| self.key_ledger(l, secrets))
+            .map_err(of_backup)?;
+        source.verify_audit().map_err(of_backup)?;
         let stamp = crate::days::now_rfc3339().replace([':', '-'], "");
-        let before = self.dir.join(format!("ledger.before-restore-{stamp}.db"));
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&before)
-            .map_err(io(&before))?;
+        let (before, _) = (1..1000)
+            .map(|n| match n {
+                1 => self.dir.join(format!("ledger.before-restore-{stamp}.db")),
+                n => self
+                    .dir
+                    .join(format!("ledger.before-restore-{stamp}-{n}.db")),
+            })
+            .find_map(|p| {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&p)
+                    .ok()
+                    .map(|f| (p, f))
+            })
+            .ok_or_else(|| HomeError::Io {
+                path: self.dir.clone(),
+                source: std::io::Error::other("cannot name the copy of the replaced ledger"),
+            })?;
         let mut live = self.open_ledger(secrets)?;
         live.backup_to(&before)?;
         let replaced = self.verify_copy(secrets, &before)?;
+        let taken_back = TakenBack::between(&live, &source)?;
         live.restore_from(&source)?;
         drop(live);
         let restored = self.verify_copy(secrets, &self.ledger_path())?;
@@ -538,6 +624,7 @@ impl Home {
             restored,
             replaced,
             kept_in: before,
+            taken_back,
         })
     }
 
@@ -708,6 +795,11 @@ impl Home {
             Some(e) if e.retired.is_some() => {
                 return Err(HomeError::Signing(format!(
                     "signing key {number} is retired: its private half is gone"
+                )))
+            }
+            Some(_) if number == record.current => {
+                return Err(HomeError::Signing(format!(
+                    "signing key {number} is already the one in use"
                 )))
             }
             Some(_) => {}

@@ -1636,6 +1636,18 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every activation's number and time: what tells two ledgers' histories
+    /// apart.
+    pub fn activation_stamps(&self) -> Result<Vec<(i64, String)>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, created_at FROM activations ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// How many keys and activations the ledger holds.
     pub fn sizes(&self) -> Result<(u64, u64), LedgerError> {
         Ok(self.conn.query_row(

@@ -460,7 +460,14 @@ impl Service {
                 for (flag, day) in [("--since", since), ("--until", until)] {
                     if let Some(day) = day.as_deref().filter(|d| !is_day(d)) {
                         return Err(ApiError::bad(format!(
-                            "{flag} {day:?}: a day is YYYY-MM-DD"
+                            "{flag} {day:?}: not a day of the calendar written YYYY-MM-DD"
+                        )));
+                    }
+                }
+                if let (Some(a), Some(b)) = (since, until) {
+                    if a > b {
+                        return Err(ApiError::bad(format!(
+                            "--since {a} is after --until {b}: no day is in between"
                         )));
                     }
                 }
@@ -594,8 +601,19 @@ fn is_day(s: &str) -> bool {
         && [0..4, 5..7, 8..10]
             .into_iter()
             .all(|r| s[r].bytes().all(|c| c.is_ascii_digit()))
-        && num(5..7).is_some_and(|m| (1..=12).contains(&m))
-        && num(8..10).is_some_and(|d| (1..=31).contains(&d))
+        && match (num(0..4), num(5..7), num(8..10)) {
+            (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && y >= 1 => {
+                let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+                let days = match m {
+                    2 if leap => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                (1..=days).contains(&d)
+            }
+            _ => false,
+        }
 }
 
 fn parse_iid(text: &str) -> Result<InstallationId, ApiError> {
@@ -723,6 +741,7 @@ fn repeated(ledger: &Ledger, row: ActivationRow) -> Result<ActivationView, ApiEr
         activation: row.id,
         installation_id: row.installation_id,
         product,
+        product_code: Some(row.product),
         confirmation_id: row.confirmation_id,
         reasons,
         remedy: None,

@@ -402,8 +402,11 @@ pub struct ActivationView {
     pub activation: i64,
     /// The installation ID, canonical.
     pub installation_id: String,
-    /// The product it names, when known.
+    /// The product it names (its catalog name), when known.
     pub product: Option<String>,
+    /// That product's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_code: Option<u16>,
     /// On a grant.
     pub confirmation_id: Option<String>,
     /// The decision trace.
@@ -437,6 +440,7 @@ impl ActivationView {
             activation: a.id,
             installation_id: iid.to_string(),
             product: a.product.as_ref().map(|p| p.name.clone()),
+            product_code: a.product.as_ref().map(|p| p.code),
             confirmation_id: a.confirmation_id.clone(),
             reasons: a.decision.trace.clone(),
             remedy: a.decision.outcome.as_ref().err().map(|d| d.remedy.clone()),
