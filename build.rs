@@ -41,7 +41,14 @@ fn write_pages(
     // clap names are `&'static str` without its `string` feature; a build
     // script may leak them.
     let static_name: &'static str = Box::leak(name.to_string().into_boxed_str());
-    let page = cmd.clone().name(static_name).display_name(static_name);
+    // Every page carries the version, and lists only pages that exist
+    // (no `help` subcommand page).
+    let page = cmd
+        .clone()
+        .name(static_name)
+        .display_name(static_name)
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_subcommand(true);
     let mut text = Vec::new();
     clap_mangen::Man::new(page).render(&mut text)?;
     std::fs::write(dir.join(format!("{name}.1")), text)?;

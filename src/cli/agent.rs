@@ -7,7 +7,12 @@ use anyhow::Result;
 /// Runs the desk on `backend`'s engine, or on the demo desk's home.
 pub fn run(backend: Result<Backend>, args: AgentArgs) -> Result<()> {
     let backend = if args.reset {
-        Backend::local(&actline_desk::demo::reset()?)?
+        let home = actline_desk::demo::reset()?;
+        eprintln!(
+            "actline: the demo desk in {} is back in its first state",
+            home.dir().display()
+        );
+        Backend::local(&home)?
     } else if args.demo {
         Backend::local(&actline_desk::demo::ensure()?)?
     } else {

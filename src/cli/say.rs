@@ -179,9 +179,9 @@ mod tests {
     #[test]
     fn an_id_typed_without_separators_is_split_by_its_profile() {
         let signed = "1234567".repeat(20);
-        assert_eq!(grouped(&signed), vec!["1234567"; 20].join("-"));
+        assert_eq!(grouped(&signed), ["1234567"; 20].join("-"));
         let compact = "123456".repeat(8);
-        assert_eq!(grouped(&compact), vec!["123456"; 8].join("-"));
+        assert_eq!(grouped(&compact), ["123456"; 8].join("-"));
         // Other lengths and grouped IDs stay as typed.
         assert_eq!(grouped("12345"), "12345");
         assert_eq!(grouped("123-456"), "123-456");

@@ -980,3 +980,27 @@ fn at_the_desk_in_a_terminal_the_fixes_hold_step_by_step() {
         .unwrap();
     assert!(text(&o).contains("call.release"), "{}", text(&o));
 }
+
+#[test]
+fn an_id_twice_in_one_batch_is_decided_once_and_both_lines_get_that_answer() {
+    let env = Env::demo();
+    let key = env.issue(&["--product", "studio", "--activations", "3"]);
+    let iid = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
+    let input = format!("first,{iid}\nsecond,{iid}\n");
+    let o = piped(
+        &["--home", env.home().to_str().unwrap(), "batch", "-", "-"],
+        input.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let rows: Vec<Vec<String>> = text(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", text(&o));
+    assert_eq!(rows[0][2], "granted");
+    assert_eq!(rows[0][3], rows[1][3], "one confirmation ID for both lines");
+    let shown = json(&env.vendor(&["key", "show", &key, "--json"]));
+    assert_eq!(shown["activations"].as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown["used"], 1);
+}

@@ -187,14 +187,28 @@ impl Service {
                         label: item.label.clone(),
                     });
                 }
-                // An ID granted before gets that grant again, as `activate` does.
-                let mut earlier = Vec::with_capacity(parsed.len());
-                let mut fresh = Vec::new();
+                // An ID granted before gets that grant again, as `activate`
+                // does; an ID twice in one batch is decided once, and its
+                // second line repeats the first's answer.
+                enum Slot {
+                    Earlier(ActivationView),
+                    Fresh(usize),
+                    Again(usize),
+                }
+                let mut slots = Vec::with_capacity(parsed.len());
+                let mut fresh: Vec<BatchItem> = Vec::new();
+                let mut first: std::collections::HashMap<String, usize> = Default::default();
                 for item in parsed {
-                    match earlier_grant(ledger, &item.iid)? {
-                        Some(view) => earlier.push(Some(view)),
+                    if let Some(view) = earlier_grant(ledger, &item.iid)? {
+                        slots.push(Slot::Earlier(view));
+                        continue;
+                    }
+                    let canonical = item.iid.to_string();
+                    match first.get(&canonical) {
+                        Some(&i) => slots.push(Slot::Again(i)),
                         None => {
-                            earlier.push(None);
+                            first.insert(canonical, fresh.len());
+                            slots.push(Slot::Fresh(fresh.len()));
                             fresh.push(item);
                         }
                     }
@@ -208,18 +222,30 @@ impl Service {
                     &sign,
                     &mut |_| {},
                 )?;
-                let mut decided = fresh
+                let decided: Vec<ActivationView> = fresh
                     .iter()
                     .zip(&done)
-                    .map(|(item, a)| ActivationView::of(&item.iid, a));
+                    .map(|(item, a)| ActivationView::of(&item.iid, a))
+                    .collect();
+                if decided.len() != fresh.len() {
+                    return Err(ApiError::new(
+                        ErrorKind::Internal,
+                        "a batch item went undecided",
+                    ));
+                }
                 Reply::Batch(BatchReply {
-                    activations: earlier
+                    activations: slots
                         .into_iter()
-                        .map(|e| e.or_else(|| decided.next()))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| {
-                            ApiError::new(ErrorKind::Internal, "a batch item went undecided")
-                        })?,
+                        .map(|slot| match slot {
+                            Slot::Earlier(view) => view,
+                            Slot::Fresh(i) => decided[i].clone(),
+                            Slot::Again(i) => ActivationView {
+                                repeated: true,
+                                new_seat: false,
+                                ..decided[i].clone()
+                            },
+                        })
+                        .collect(),
                 })
             }
             Request::ActivationShow { id } => {
