@@ -258,9 +258,9 @@ pub struct BatchArgs {
     /// Output CSV: label, installation ID, decision, confirmation ID, reason;
     /// `-` for standard output.
     pub output: PathBuf,
-    /// Installation IDs per transaction.
-    #[arg(long, default_value_t = 100)]
-    pub chunk: usize,
+    /// Installation IDs per transaction (1 to 100000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub chunk: u64,
 }
 
 // ---- catalog

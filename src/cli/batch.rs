@@ -62,7 +62,7 @@ pub fn run(backend: &Backend, a: &BatchArgs) -> Result<()> {
     let (mut done, mut granted) = (0usize, 0usize);
     let mut write_err: Option<std::io::Error> = None;
     let mut result = Ok(());
-    for part in items.chunks(a.chunk.max(1)) {
+    for part in items.chunks(a.chunk as usize) {
         let reply = match backend.call(Request::Batch {
             items: part.to_vec(),
         }) {

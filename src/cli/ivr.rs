@@ -191,6 +191,12 @@ pub fn dtmf(cmd: DtmfCmd) -> Result<()> {
         } => {
             let timeline = Timeline::parse_with(&keys, &TimelineOptions { tone_ms, gap_ms })
                 .map_err(|e| bad(e.to_string()))?;
+            // A timeline of pauses only is a silent caller; nothing at all is a mistake.
+            if keys.trim().is_empty() {
+                return Err(bad(
+                    "nothing to encode: give keys (0-9 * # A-D) or a timeline of keys and pauses",
+                ));
+            }
             let samples = timeline
                 .render(&GenOptions::default())
                 .map_err(|e| bad(e.to_string()))?;

@@ -1004,3 +1004,23 @@ fn an_id_twice_in_one_batch_is_decided_once_and_both_lines_get_that_answer() {
     assert_eq!(shown["activations"].as_array().unwrap().len(), 1, "{shown}");
     assert_eq!(shown["used"], 1);
 }
+
+#[test]
+fn dtmf_encode_of_nothing_and_a_batch_chunk_of_0_are_bad_usage() {
+    let o = bin()
+        .args(["dtmf", "encode", "", "--out", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "no empty WAV");
+    assert!(err(&o).contains("nothing to encode"), "{}", err(&o));
+    let silent = bin()
+        .args(["dtmf", "encode", "2s", "--out", "-"])
+        .output()
+        .unwrap();
+    assert!(silent.status.success(), "a silent caller is a timeline too");
+    let env = Env::demo();
+    let o = env.vendor(&["batch", "--chunk", "0", "-", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("--chunk"), "{}", err(&o));
+}
