@@ -40,6 +40,17 @@ pub struct Global {
     /// The certificate authority (PEM) an https server's certificate must chain to.
     #[arg(long, global = true, env = "ACTLINE_CA", value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// The ledger on a PostgreSQL server (postgres://user@host/db), instead
+    /// of the one the home remembers; `init` makes it there and the home
+    /// remembers it.
+    #[arg(
+        long,
+        global = true,
+        env = "ACTLINE_LEDGER",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub ledger: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,11 +136,12 @@ pub const ON_THEIR_OWN: [&str; 7] = [
     "client",
 ];
 /// The options that name a home or a service (argument ids of [`Global`]).
-pub const ENGINE_OPTIONS: [(&str, &str); 4] = [
+pub const ENGINE_OPTIONS: [(&str, &str); 5] = [
     ("home", "--home"),
     ("server", "--server"),
     ("token_file", "--token-file"),
     ("ca", "--ca"),
+    ("ledger", "--ledger"),
 ];
 
 /// The command-line definition, with the engine options taken out of the
@@ -575,6 +587,14 @@ pub enum LedgerCmd {
     Restore {
         /// A file `ledger backup` wrote for this home.
         file: PathBuf,
+    },
+    /// Copy the ledger, with its audit trail, into a new PostgreSQL ledger
+    /// (refused when the database holds anything), verify the copy, and
+    /// use it from now on (supervisors; audited in both).
+    Copy {
+        /// postgres://user@host/db of an empty database.
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 

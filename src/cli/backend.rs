@@ -53,7 +53,7 @@ impl Backend {
     /// Where the ledger is, in words: its file, or the service's address.
     pub fn place(&self) -> String {
         match self {
-            Backend::Local(l) => l.home().ledger_path().display().to_string(),
+            Backend::Local(l) => l.home().ledger_place(),
             Backend::Remote(r) => format!("via {}", r.target()),
         }
     }

@@ -10,7 +10,7 @@ pub fn run(home: &Home, a: &InitArgs) -> Result<()> {
     let (_, _, catalog) = home.init(&me, a.demo)?;
     let trust = home.trust_path();
     outln!("initialised {}", home.dir().display())?;
-    outln!("  ledger   {}", home.ledger_path().display())?;
+    outln!("  ledger   {}", home.ledger_place())?;
     outln!(
         "  secrets  {} (owner-only)",
         home.dir().join("secrets").display()

@@ -1,5 +1,5 @@
-//! `actline ledger backup / restore`: where the home is, as its owner (the
-//! service's user), since they copy the whole file.
+//! `actline ledger backup / restore / copy`: where the home is, as its owner
+//! (the service's user), since they copy the whole ledger.
 
 pub use super::args::LedgerCmd;
 use super::bad;
@@ -13,30 +13,54 @@ pub fn run(home: &Home, server: Option<&str>, cmd: LedgerCmd) -> Result<()> {
             "`actline ledger` copies the ledger file, so it runs where the home is, as its owner, not through {url}: run `actline --home HOME ledger …` on the service's machine"
         )));
     }
-    let file = match &cmd {
-        LedgerCmd::Backup { file } | LedgerCmd::Restore { file } => file.clone(),
-    };
-    if super::stdio::is_stdio(&file) {
-        return Err(bad(
-            "a ledger backup is a file of its own: name one (`-` is not offered here)",
-        ));
+    if let LedgerCmd::Backup { file } | LedgerCmd::Restore { file } = &cmd {
+        if super::stdio::is_stdio(file) {
+            return Err(bad(
+                "a ledger backup is a file of its own: name one (`-` is not offered here)",
+            ));
+        }
     }
     let secrets = home.secrets()?;
     let me = os_user();
     // Staff back up; only supervisors restore, since a restore takes back
     // keys, limits and revocations. Both are in the audit trail.
     let role = home.open_ledger(&secrets)?.role(&me)?;
-    let restoring = matches!(cmd, LedgerCmd::Restore { .. });
-    match role {
-        None => return Err(bad(format!("{me} is not staff of this home"))),
-        Some(r) if restoring && r != Role::Supervisor => {
+    let supervisors_only = match cmd {
+        LedgerCmd::Backup { .. } => None,
+        LedgerCmd::Restore { .. } => Some("restore"),
+        LedgerCmd::Copy { .. } => Some("copy"),
+    };
+    match (role, supervisors_only) {
+        (None, _) => return Err(bad(format!("{me} is not staff of this home"))),
+        (Some(r), Some(what)) if r != Role::Supervisor => {
             return Err(bad(format!(
-                "only supervisors restore the ledger, and {me} is not one"
+                "only supervisors {what} the ledger, and {me} is not one"
             )))
         }
-        Some(_) => {}
+        _ => {}
     }
     match cmd {
+        LedgerCmd::Copy { to } => {
+            if !actline::ledger::Ledger::is_url(&to) {
+                return Err(bad(format!(
+                    "--to takes a PostgreSQL URL (postgres://user@host/db), not {to:?}"
+                )));
+            }
+            let from = home.ledger_place();
+            let place = actline::ledger::pg::redacted(&to);
+            // Recorded first, so the copy carries the entry too.
+            home.open_ledger(&secrets)?.audit(
+                &me,
+                "ledger.copy",
+                &place,
+                &format!("copied from {from}; the home uses the copy from now on"),
+            )?;
+            let c = home.copy_ledger(&secrets, &to)?;
+            outln!("copied {from} to {place}")?;
+            summary(&c)?;
+            outln!("  the home uses {place} from now on; {from} is left as it was")?;
+            Ok(())
+        }
         LedgerCmd::Backup { file } => {
             let c = home.backup_ledger(&secrets, &file)?;
             home.open_ledger(&secrets)?.audit(
@@ -45,11 +69,7 @@ pub fn run(home: &Home, server: Option<&str>, cmd: LedgerCmd) -> Result<()> {
                 &file.display().to_string(),
                 &format!("{} entries, head {}", c.entries, c.head),
             )?;
-            outln!(
-                "backed up {} to {}",
-                home.ledger_path().display(),
-                file.display()
-            )?;
+            outln!("backed up {} to {}", home.ledger_place(), file.display())?;
             summary(&c)
         }
         LedgerCmd::Restore { file } => {
@@ -70,11 +90,7 @@ pub fn run(home: &Home, server: Option<&str>, cmd: LedgerCmd) -> Result<()> {
                     r.kept_in.display()
                 ),
             )?;
-            outln!(
-                "restored {} from {}",
-                home.ledger_path().display(),
-                file.display()
-            )?;
+            outln!("restored {} from {}", home.ledger_place(), file.display())?;
             summary(&r.restored)?;
             outln!("  the ledger as it was is in {}:", r.kept_in.display())?;
             summary(&r.replaced)?;

@@ -50,7 +50,6 @@ pub(crate) mod args;
 pub use args::command;
 use args::{Cli, Command, Global, ENGINE_OPTIONS, ON_THEIR_OWN};
 use std::fmt;
-use std::path::PathBuf;
 
 impl Command {
     /// Whether the command prints listings that may be long (paged on a terminal).
@@ -140,7 +139,11 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         });
         if let Some(l) = ledger {
             return match l {
-                LedgerError::Sql(_) | LedgerError::DiskFull | LedgerError::NoAuditKey => 1,
+                LedgerError::Sql(_)
+                | LedgerError::Postgres(_)
+                | LedgerError::Unreachable { .. }
+                | LedgerError::DiskFull
+                | LedgerError::NoAuditKey => 1,
                 LedgerError::Unverified(_) => 4,
                 _ => 2,
             };
@@ -152,18 +155,23 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 /// The engine the command talks to.
 fn backend(cli: &Global) -> anyhow::Result<backend::Backend> {
     match &cli.server {
+        Some(_) if cli.ledger.is_some() => anyhow::bail!(
+            "--ledger (or ACTLINE_LEDGER) names the ledger of a home opened here; with --server the service uses its own"
+        ),
         Some(url) => backend::Backend::remote(url, cli.token_file.as_deref(), cli.ca.as_deref()),
-        None => backend::Backend::local(&home(&cli.home)),
+        None => backend::Backend::local(&home(cli)),
     }
 }
 
-/// The vendor home from `--home`, `ACTLINE_HOME` or the per-user default.
-fn home(cli_home: &Option<PathBuf>) -> actline::home::Home {
+/// The vendor home from `--home`, `ACTLINE_HOME` or the per-user default,
+/// with the ledger `--ledger` or `ACTLINE_LEDGER` names.
+fn home(cli: &Global) -> actline::home::Home {
     actline::home::Home::at(
-        cli_home
+        cli.home
             .clone()
             .unwrap_or_else(actline::home::Home::default_dir),
     )
+    .with_ledger(cli.ledger.clone())
 }
 
 /// Parses the command line: the typed options, or clap's error; an engine
@@ -225,11 +233,11 @@ pub fn main() -> i32 {
     // The desk's screen is no place for a line on standard error, and the
     // service logs the wait its own way.
     if !matches!(cli.command, Command::Agent(_) | Command::Serve(_)) {
-        let ledger = home(&cli.global.home).ledger_path();
+        let ledger = home(&cli.global).ledger_place();
         actline::ledger::wait::on_long_wait(move |_| {
             eprintln!(
                 "actline: waiting for the ledger {}: another process is writing to it (giving up after {} s)",
-                ledger.display(),
+                ledger,
                 actline::ledger::wait::LOCK_PATIENCE.as_secs()
             )
         });
@@ -238,8 +246,8 @@ pub fn main() -> i32 {
         pager::start();
     }
     let result = match cli.command {
-        Command::Serve(a) => serve::run(&home(&cli.global.home), &a),
-        Command::Init(a) => init::run(&home(&cli.global.home), &a),
+        Command::Serve(a) => serve::run(&home(&cli.global), &a),
+        Command::Init(a) => init::run(&home(&cli.global), &a),
         Command::Key(c) => backend(&cli.global).and_then(|b| key::run(&b, c)),
         Command::Activate(a) => backend(&cli.global).and_then(|b| activate::run(&b, a)),
         Command::Batch(a) => backend(&cli.global).and_then(|b| batch::run(&b, &a)),
@@ -248,10 +256,8 @@ pub fn main() -> i32 {
         Command::Activation(c) => backend(&cli.global).and_then(|b| activation::run(&b, c)),
         Command::Staff(c) => backend(&cli.global).and_then(|b| staff::run(&b, c)),
         Command::Audit(c) => backend(&cli.global).and_then(|b| audit::audit(&b, c)),
-        Command::Ledger(c) => ledger::run(&home(&cli.global.home), cli.global.server.as_deref(), c),
-        Command::SigningKey(c) => {
-            signing::run(&home(&cli.global.home), cli.global.server.as_deref(), c)
-        }
+        Command::Ledger(c) => ledger::run(&home(&cli.global), cli.global.server.as_deref(), c),
+        Command::SigningKey(c) => signing::run(&home(&cli.global), cli.global.server.as_deref(), c),
         Command::Report(a) => backend(&cli.global).and_then(|b| report::run(&b, a)),
         Command::Advise(a) => backend(&cli.global).and_then(|b| audit::advise(&b, &a)),
         Command::Trust(c) => backend(&cli.global).and_then(|b| trust::run(&b, c)),

@@ -7,6 +7,7 @@
 //! HOME/secrets/signing-N.key the private key number N, made by `signing-key new` (hex)
 //! HOME/secrets/signing.json which key signs, and every key's public half, retired ones too
 //! HOME/secrets/audit.anchor where the ledger's keyed audit chain begins (JSON; not secret)
+//! HOME/secrets/ledger.url the PostgreSQL ledger's URL, when the ledger is on a database server (it may hold a password)
 //! HOME/trust.json         every product's verification material: vendor-only
 //! ```
 //!
@@ -379,15 +380,89 @@ impl Secrets {
 }
 
 /// A vendor home directory.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Home {
     dir: PathBuf,
+    /// The ledger named for this run (`--ledger`), over the one the home
+    /// remembers.
+    ledger: Option<String>,
+}
+
+impl std::fmt::Debug for Home {
+    /// Never prints a database password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Home")
+            .field("dir", &self.dir)
+            .field(
+                "ledger",
+                &self.ledger.as_deref().map(crate::ledger::pg::redacted),
+            )
+            .finish()
+    }
 }
 
 impl Home {
     /// The home at `dir`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            ledger: None,
+        }
+    }
+
+    /// The same home with its ledger named for this run: a PostgreSQL URL
+    /// (see [`crate::ledger::pg`]). `init` makes the ledger there and the
+    /// home remembers it (`secrets/ledger.url`); other commands use it
+    /// instead of the one the home remembers.
+    pub fn with_ledger(mut self, url: Option<String>) -> Self {
+        self.ledger = url;
+        self
+    }
+
+    /// The URL of the home's ledger when it is on a database server: the
+    /// one named for this run, or the one the home remembers; `None` for
+    /// the SQLite file [`Home::ledger_path`].
+    pub fn ledger_url(&self) -> Result<Option<String>, HomeError> {
+        if let Some(u) = &self.ledger {
+            return Ok(Some(u.clone()));
+        }
+        let path = self.secrets_dir().join("ledger.url");
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HomeError::Io { path, source: e }),
+        }
+    }
+
+    /// Where the home's ledger is, for messages: the file, or the
+    /// database URL without its password.
+    pub fn ledger_place(&self) -> String {
+        match self.ledger_url() {
+            Ok(Some(url)) => crate::ledger::pg::redacted(&url),
+            _ => self.ledger_path().display().to_string(),
+        }
+    }
+
+    /// Remembers `url` as the home's ledger (owner-only: it may hold a
+    /// password).
+    pub fn remember_ledger(&self, url: &str) -> Result<(), HomeError> {
+        let path = self.secrets_dir().join("ledger.url");
+        let partial = self.secrets_dir().join(".ledger.url.partial");
+        let _ = fs::remove_file(&partial);
+        write_private(&partial, format!("{url}\n").as_bytes())?;
+        fs::rename(&partial, &path).map_err(io(&path))
+    }
+
+    /// Opens the ledger this home uses, with no audit key yet.
+    fn ledger_unkeyed(&self) -> Result<Ledger, LedgerError> {
+        match self.ledger_url() {
+            Ok(Some(url)) => Ledger::connect(&url, false),
+            Ok(None) => Ledger::open(&self.ledger_path()),
+            Err(e) => Err(LedgerError::Inaccessible {
+                path: self.secrets_dir().join("ledger.url"),
+                reason: e.to_string(),
+            }),
+        }
     }
 
     /// The per-user default: `$XDG_DATA_HOME/actline` or `~/.local/share/actline`.
@@ -460,8 +535,21 @@ impl Home {
         if self.secrets_dir().join("master.key").exists() || self.ledger_path().exists() {
             return Err(HomeError::Exists(self.dir.clone()));
         }
+        // A database ledger is made (empty) before the secrets, so an
+        // unreachable or occupied database leaves no half-made home.
+        let server = match &self.ledger {
+            Some(url) => Some(Ledger::connect(url, true)?),
+            None => None,
+        };
         let secrets = self.create()?;
-        let mut ledger = self.key_ledger(Ledger::create(&self.ledger_path())?, &secrets)?;
+        let ledger = match server {
+            Some(l) => {
+                self.remember_ledger(self.ledger.as_deref().unwrap_or_default())?;
+                l
+            }
+            None => Ledger::create(&self.ledger_path())?,
+        };
+        let mut ledger = self.key_ledger(ledger, &secrets)?;
         ledger.add_staff(user, user, Role::Supervisor)?;
         let catalog = if demo {
             let c = Catalog::parse("samples/catalog.toml", DEMO_CATALOG)?;
@@ -490,7 +578,7 @@ impl Home {
     /// refused the same way; to accept one deliberately, remove
     /// `secrets/audit.anchor` first.
     pub fn open_ledger(&self, secrets: &Secrets) -> Result<Ledger, LedgerError> {
-        self.key_ledger(Ledger::open(&self.ledger_path())?, secrets)
+        self.key_ledger(self.ledger_unkeyed()?, secrets)
     }
 
     /// Gives `ledger` the audit key and the recorded anchor, recording the
@@ -561,6 +649,38 @@ impl Home {
             let _ = fs::remove_file(&partial);
         }
         made
+    }
+
+    /// Copies the home's ledger into a new, empty PostgreSQL ledger at
+    /// `url` (made there by this call), with its audit trail: the copy is
+    /// verified with this home's key and anchor, and must end at the same
+    /// entry with the same hash as the ledger it came from, which is
+    /// verified first. Then the home remembers `url` and uses that ledger
+    /// from now on; the old one is left as it was. A database that holds a
+    /// ledger with anything in it, or something else, is refused and left
+    /// as it was.
+    pub fn copy_ledger(&self, secrets: &Secrets, url: &str) -> Result<Copied, HomeError> {
+        let source = self.open_ledger(secrets)?;
+        let (entries, head) = source.verify_audit()?;
+        let mut dest = Ledger::connect(url, true)?;
+        source.copy_into(&mut dest)?;
+        let anchor = source.audit_anchor().cloned();
+        let dest = dest.with_audit_key(secrets.audit_key(), anchor.as_ref())?;
+        let (copied, copied_head) = dest.verify_audit()?;
+        if (copied, &copied_head) != (entries, &head) {
+            return Err(HomeError::Ledger(LedgerError::Unverified(format!(
+                "{}: the copy's audit trail ends at entry {copied} ({copied_head}), the ledger's at {entries} ({head})",
+                dest.place()
+            ))));
+        }
+        let (keys, activations) = dest.sizes()?;
+        self.remember_ledger(url)?;
+        Ok(Copied {
+            entries,
+            head,
+            keys,
+            activations,
+        })
     }
 
     /// Replaces the ledger with the backup `from`, once `from` verified with

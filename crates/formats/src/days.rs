@@ -74,10 +74,17 @@ pub fn clock_today() -> u16 {
 
 /// Now, as seconds since 1970 (for audit timestamps).
 pub fn now_rfc3339() -> String {
+    rfc3339_in(0)
+}
+
+/// The time `delta` seconds from now (before now when negative), UTC, as
+/// [`now_rfc3339`] writes it: such strings compare as the times do.
+pub fn rfc3339_in(delta: i64) -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
+        .unwrap_or(0) as i64
+        + delta;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
     format!(

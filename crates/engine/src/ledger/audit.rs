@@ -23,8 +23,8 @@
 //!
 //! What that guarantees, and what not, is on [`AuditKey`].
 
+use super::db::{vals, Db, Row};
 use super::LedgerError;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -208,7 +208,7 @@ fn hash(
 /// replay needs (see the module doc). [`LedgerError::NoAuditKey`] (nothing
 /// written) on a ledger opened without the key.
 pub(super) fn append(
-    conn: &Connection,
+    db: &dyn Db,
     trail: &Trail,
     actor: &str,
     action: &str,
@@ -217,12 +217,12 @@ pub(super) fn append(
     data: &Value,
 ) -> Result<(), LedgerError> {
     let (key, _) = trail.get()?;
-    sealed(conn, Seal::Keyed(key), actor, action, subject, detail, data).map(|_| ())
+    sealed(db, Seal::Keyed(key), actor, action, subject, detail, data).map(|_| ())
 }
 
 /// Appends an entry with `seal`; its id and hash.
 fn sealed(
-    conn: &Connection,
+    db: &dyn Db,
     seal: Seal<'_>,
     actor: &str,
     action: &str,
@@ -230,13 +230,10 @@ fn sealed(
     detail: &str,
     data: &Value,
 ) -> Result<(i64, String), LedgerError> {
-    let last: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (id, prev) = last
-        .map(|(i, h)| (i + 1, h))
-        .unwrap_or((1, GENESIS.to_string()));
+    let (id, prev) = match db.one("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &[])? {
+        Some(r) => (r.int(0)? + 1, r.text(1)?),
+        None => (1, GENESIS.to_string()),
+    };
     let at = crate::days::now_rfc3339();
     let data = data.to_string();
     let h = hash(
@@ -250,37 +247,41 @@ fn sealed(
         detail,
         Some(&data),
     );
-    conn.prepare_cached("INSERT INTO audit(id, at, actor, action, subject, detail, prev, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
-        .execute(params![id, at, actor, action, subject, detail, prev, h, data])?;
+    db.exec(
+        "INSERT INTO audit(id, at, actor, action, subject, detail, prev, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        vals![id, at, actor, action, subject, detail, prev, &h, data],
+    )?;
     Ok((id, h))
 }
 
 /// An entry as stored, for checking its hash.
-struct Stored {
-    id: i64,
-    at: String,
-    actor: String,
-    action: String,
-    subject: String,
-    detail: String,
-    prev: String,
-    hash: String,
-    data: Option<String>,
+pub(super) struct Stored {
+    pub(super) id: i64,
+    pub(super) at: String,
+    pub(super) actor: String,
+    pub(super) action: String,
+    pub(super) subject: String,
+    pub(super) detail: String,
+    pub(super) prev: String,
+    pub(super) hash: String,
+    pub(super) data: Option<String>,
 }
 
-const STORED: &str = "SELECT id, at, actor, action, subject, detail, prev, hash, data FROM audit";
+pub(super) const STORED: &str =
+    "SELECT id, at, actor, action, subject, detail, prev, hash, data FROM audit";
 
-fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
+/// An entry as [`STORED`] reads it.
+pub(super) fn stored(r: &Row) -> Result<Stored, LedgerError> {
     Ok(Stored {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        actor: r.get(2)?,
-        action: r.get(3)?,
-        subject: r.get(4)?,
-        detail: r.get(5)?,
-        prev: r.get(6)?,
-        hash: r.get(7)?,
-        data: r.get(8)?,
+        id: r.int(0)?,
+        at: r.text(1)?,
+        actor: r.text(2)?,
+        action: r.text(3)?,
+        subject: r.text(4)?,
+        detail: r.text(5)?,
+        prev: r.text(6)?,
+        hash: r.text(7)?,
+        data: r.opt_text(8)?,
     })
 }
 
@@ -315,24 +316,19 @@ fn unanchored(known: &Anchor, what: &str) -> LedgerError {
 /// trail has no anchor and the home knows of none; a trail missing the
 /// anchor the home recorded is [`LedgerError::Unverified`].
 pub(super) fn find_anchor(
-    conn: &Connection,
+    db: &dyn Db,
     key: &AuditKey,
     known: Option<&Anchor>,
 ) -> Result<Option<Anchor>, LedgerError> {
     let found = match known {
-        Some(k) => conn
-            .query_row(&format!("{STORED} WHERE id = ?1"), [k.id], stored)
-            .optional()?,
-        None => conn
-            .query_row(
-                &format!("{STORED} WHERE action = ?1 ORDER BY id LIMIT 1"),
-                [ANCHOR],
-                stored,
-            )
-            .optional()?,
+        Some(k) => db.one(&format!("{STORED} WHERE id = ?1"), vals![k.id])?,
+        None => db.one(
+            &format!("{STORED} WHERE action = ?1 ORDER BY id LIMIT 1"),
+            vals![ANCHOR],
+        )?,
     };
     let e = match (found, known) {
-        (Some(e), _) => e,
+        (Some(r), _) => stored(&r)?,
         (None, None) => return Ok(None),
         (None, Some(k)) => return Err(unanchored(k, &format!("it has no entry {}", k.id))),
     };
@@ -356,18 +352,16 @@ pub(super) fn find_anchor(
     }))
 }
 
-/// Appends the anchor, inside the caller's immediate transaction: keyed,
+/// Appends the anchor, inside the caller's write transaction: keyed,
 /// chaining the head of the entries before it (none on a new ledger).
-pub(super) fn write_anchor(conn: &Connection, key: &AuditKey) -> Result<Anchor, LedgerError> {
-    let count: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
-    let head: String = conn
-        .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_string());
+pub(super) fn write_anchor(db: &dyn Db, key: &AuditKey) -> Result<Anchor, LedgerError> {
+    let count = db.int("SELECT count(*) FROM audit", &[])?;
+    let head = match db.one("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", &[])? {
+        Some(r) => r.text(0)?,
+        None => GENESIS.to_string(),
+    };
     let (id, hash) = sealed(
-        conn,
+        db,
         Seal::Keyed(key),
         "actline",
         ANCHOR,
@@ -379,21 +373,24 @@ pub(super) fn write_anchor(conn: &Connection, key: &AuditKey) -> Result<Anchor, 
 }
 
 /// All entries, oldest first.
-pub(super) fn entries(conn: &Connection) -> Result<Vec<AuditEntry>, LedgerError> {
-    let mut stmt =
-        conn.prepare("SELECT id, at, actor, action, subject, detail, hash FROM audit ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
+pub(super) fn entries(db: &dyn Db) -> Result<Vec<AuditEntry>, LedgerError> {
+    db.rows(
+        "SELECT id, at, actor, action, subject, detail, hash FROM audit ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
         Ok(AuditEntry {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            subject: r.get(4)?,
-            detail: r.get(5)?,
-            hash: r.get(6)?,
+            id: r.int(0)?,
+            at: r.text(1)?,
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            subject: r.text(4)?,
+            detail: r.text(5)?,
+            hash: r.text(6)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
+    .collect()
 }
 
 /// A key as replay sees it: kind, product, agreement, limit, revoked.
@@ -420,37 +417,29 @@ struct State {
 }
 
 /// The state of the tables now.
-fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
+fn tables(db: &dyn Db, base_max_id: i64) -> Result<State, LedgerError> {
     let mut s = State {
         base_max_id,
         ..State::default()
     };
-    let mut stmt = conn
-        .prepare("SELECT serial, kind, product, agreement, activation_limit, revoked FROM keys")?;
-    for r in stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
-        ))
-    })? {
-        let (serial, k) = r?;
-        s.keys.insert(serial, k);
+    for r in db.rows(
+        "SELECT serial, kind, product, agreement, activation_limit, revoked FROM keys",
+        &[],
+    )? {
+        s.keys.insert(
+            r.int(0)?,
+            (r.text(1)?, r.int(2)?, r.opt_text(3)?, r.int(4)?, r.flag(5)?),
+        );
     }
-    let mut stmt = conn.prepare("SELECT name, role FROM staff")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (n, role) = r?;
-        s.staff.insert(n, role);
+    for r in db.rows("SELECT name, role FROM staff", &[])? {
+        s.staff.insert(r.text(0)?, r.text(1)?);
     }
-    let mut stmt = conn.prepare(
-        "SELECT id, key_serial, decision = 'granted', new_seat, released FROM activations",
-    )?;
-    for r in stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-        ))
-    })? {
-        let (id, a): (i64, ActState) = r?;
+    for r in db.rows(
+        "SELECT id, key_serial, CASE WHEN decision = 'granted' THEN 1 ELSE 0 END, new_seat, released FROM activations",
+        &[],
+    )? {
+        let id = r.int(0)?;
+        let a: ActState = (r.opt_int(1)?, r.flag(2)?, r.flag(3)?, r.flag(4)?);
         if id <= base_max_id {
             s.base_count += 1;
             if let (Some(k), true, true, false) = a {
@@ -460,16 +449,8 @@ fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
             s.activations.insert(id, a);
         }
     }
-    let meta = |k: &str| -> Result<Option<String>, LedgerError> {
-        Ok(conn
-            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()?
-            .map(|v| digest(&v)))
-    };
-    s.catalog = meta("catalog")?;
-    s.agreements = meta("agreements")?;
+    s.catalog = super::meta(db, "catalog")?.map(|v| digest(&v));
+    s.agreements = super::meta(db, "agreements")?.map(|v| digest(&v));
     Ok(s)
 }
 
@@ -477,15 +458,13 @@ fn tables(conn: &Connection, base_max_id: i64) -> Result<State, LedgerError> {
 /// started carrying data. Written by the upgrade to schema version 3,
 /// before the ledger has its key, so hashed with plain SHA-256 like every
 /// entry before the anchor.
-pub(super) fn baseline(conn: &Connection) -> Result<(), LedgerError> {
-    let max_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM activations", [], |r| {
-        r.get(0)
-    })?;
-    let s = tables(conn, max_id)?;
+pub(super) fn baseline(db: &dyn Db) -> Result<(), LedgerError> {
+    let max_id = db.int("SELECT coalesce(max(id), 0) FROM activations", &[])?;
+    let s = tables(db, max_id)?;
     let data = serde_json::to_value(&s)
         .map_err(|e| LedgerError::Refused(format!("cannot record the upgrade baseline: {e}")))?;
     sealed(
-        conn,
+        db,
         Seal::Sha256,
         "actline",
         "ledger.upgrade",
@@ -495,7 +474,6 @@ pub(super) fn baseline(conn: &Connection) -> Result<(), LedgerError> {
     )
     .map(|_| ())
 }
-
 fn bad(id: i64, what: &str) -> LedgerError {
     LedgerError::Unverified(format!(
         "audit entry {id} ({what}) carries unreadable replay data"
@@ -671,27 +649,17 @@ fn compare(want: &State, have: &State) -> Option<String> {
     None
 }
 
-/// Checks the file (`PRAGMA integrity_check`), recomputes the chain (plain
+/// Checks the storage (`Db::integrity`), recomputes the chain (plain
 /// SHA-256 before the anchor, keyed from it on), replays the entries' data
 /// and compares the result with the keys, staff, activations (seats,
 /// releases), catalog and agreements. Returns the number of entries and
 /// the newest hash, or the first problem found as
 /// [`LedgerError::Unverified`]; [`LedgerError::NoAuditKey`] on a ledger
-/// opened without the key.
-pub(super) fn verify(conn: &Connection, trail: &Trail) -> Result<(usize, String), LedgerError> {
+/// opened without the key. Runs inside the caller's transaction, so the
+/// trail and the tables are read as of one moment.
+pub(super) fn verify(db: &dyn Db, trail: &Trail) -> Result<(usize, String), LedgerError> {
     let (key, anchor) = trail.get()?;
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| LedgerError::Unverified(format!("the ledger file is damaged: {e}")))?;
-    if integrity != ["ok"] {
-        return Err(LedgerError::Unverified(format!(
-            "the ledger file is damaged (SQLite integrity check: {})",
-            integrity.into_iter().take(3).collect::<Vec<_>>().join("; ")
-        )));
-    }
-    let mut stmt = conn.prepare(&format!("{STORED} ORDER BY id"))?;
-    let mut rows = stmt.query([])?;
+    db.integrity().map_err(LedgerError::Unverified)?;
     let mut prev = GENESIS.to_string();
     let mut expect_id = 1;
     let mut n = 0;
@@ -700,8 +668,8 @@ pub(super) fn verify(conn: &Connection, trail: &Trail) -> Result<(usize, String)
     // carry no data: replay cannot use them, and after the start none may
     // lack it.
     let mut undata: Option<i64> = None;
-    while let Some(r) = rows.next()? {
-        let e = stored(r)?;
+    for r in db.rows(&format!("{STORED} ORDER BY id"), &[])? {
+        let e = stored(&r)?;
         let id = e.id;
         if id != expect_id {
             return Err(LedgerError::Unverified(format!(
@@ -763,7 +731,7 @@ pub(super) fn verify(conn: &Connection, trail: &Trail) -> Result<(usize, String)
             "audit entry {u} and those after it carry no replay data, and no upgrade baseline follows them"
         )));
     }
-    let have = tables(conn, state.base_max_id)?;
+    let have = tables(db, state.base_max_id)?;
     if let Some(problem) = compare(&state, &have) {
         return Err(LedgerError::Unverified(format!(
             "the ledger does not match its audit trail: {problem}"
@@ -782,7 +750,9 @@ mod tests {
     use super::*;
     use crate::entitlement::rules::{Channel, Role};
     use crate::home::{Home, Secrets};
-    use crate::ledger::{Ledger, MIGRATIONS};
+    use crate::ledger::sqlite::MIGRATIONS;
+    use crate::ledger::Ledger;
+    use rusqlite::Connection;
 
     #[test]
     fn old_entries_hash_as_older_actline_wrote_them() {
@@ -816,29 +786,29 @@ mod tests {
     /// What someone who can write the file but has no key does after an
     /// edit: recompute entries `from..=to` (to the end with `None`) with
     /// plain SHA-256, each chaining the one before.
-    fn rechain_without_key(conn: &Connection, from: i64, to: Option<i64>) {
-        conn.execute_batch("DROP TRIGGER IF EXISTS audit_no_update")
+    fn rechain_without_key(db: &dyn Db, from: i64, to: Option<i64>) {
+        db.exec("DROP TRIGGER IF EXISTS audit_no_update", &[])
             .unwrap();
-        let mut prev: String = conn
-            .query_row("SELECT hash FROM audit WHERE id = ?1", [from - 1], |r| {
-                r.get(0)
-            })
-            .optional()
+        let mut prev: String = db
+            .one("SELECT hash FROM audit WHERE id = ?1", vals![from - 1])
             .unwrap()
+            .map(|r| r.text(0).unwrap())
             .unwrap_or_else(|| GENESIS.to_string());
-        let rows: Vec<Stored> = conn
-            .prepare(&format!("{STORED} WHERE id >= ?1 AND id <= ?2 ORDER BY id"))
+        let rows: Vec<Stored> = db
+            .rows(
+                &format!("{STORED} WHERE id >= ?1 AND id <= ?2 ORDER BY id"),
+                vals![from, to.unwrap_or(i64::MAX)],
+            )
             .unwrap()
-            .query_map([from, to.unwrap_or(i64::MAX)], stored)
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+            .iter()
+            .map(|r| stored(r).unwrap())
+            .collect();
         for e in rows {
             let e = Stored { prev, ..e };
             let h = e.rehash(Seal::Sha256);
-            conn.execute(
+            db.exec(
                 "UPDATE audit SET prev = ?1, hash = ?2 WHERE id = ?3",
-                params![e.prev, h, e.id],
+                vals![&e.prev, &h, e.id],
             )
             .unwrap();
             prev = h;
@@ -885,7 +855,7 @@ mod tests {
     fn a_grant_turned_into_a_denial_and_rechained_without_the_key_failed_verification() {
         let (_d, _home, _s, l, id) = granted();
         let entry: i64 = l
-            .conn
+            .conn()
             .query_row(
                 "SELECT id FROM audit WHERE action = 'activate' AND subject = ?1",
                 [format!("activation #{id}")],
@@ -893,14 +863,14 @@ mod tests {
             )
             .unwrap();
         // The seat freed, the entry made to explain it, the chain redone.
-        l.conn
+        l.conn()
             .execute_batch(&format!(
                 "UPDATE activations SET decision = 'denied', new_seat = 0, confirmation_id = NULL WHERE id = {id};
                  DROP TRIGGER audit_no_update;
                  UPDATE audit SET detail = 'denied', data = replace(replace(data, '\"granted\"', '\"denied\"'), '\"new_seat\":true', '\"new_seat\":false') WHERE id = {entry};"
             ))
             .unwrap();
-        rechain_without_key(&l.conn, entry, None);
+        rechain_without_key(&*l.db, entry, None);
         let m = unverified(&l);
         assert!(
             m.contains(&format!("audit entry {entry} does not chain")),
@@ -908,7 +878,7 @@ mod tests {
         );
         assert!(m.contains("without the home's audit key"), "{m}");
         // Rechaining everything, the anchor included, fails at the anchor.
-        rechain_without_key(&l.conn, 1, None);
+        rechain_without_key(&*l.db, 1, None);
         let m = unverified(&l);
         assert!(
             m.contains("entry 1 is not the anchor the home recorded"),
@@ -952,6 +922,7 @@ mod tests {
              INSERT INTO keys(serial, key, kind, product, activation_limit, created_at, created_by) VALUES (7, 'K', 'mak', 101, 3, 'then', 'sue');",
         )
         .unwrap();
+        let c = crate::ledger::sqlite::Sqlite::raw(c);
         let a = sealed(
             &c,
             Seal::Sha256,
@@ -996,7 +967,7 @@ mod tests {
         );
         assert_eq!(entries[2].action, "audit.keyed");
         let data: String = l
-            .conn
+            .conn()
             .query_row("SELECT data FROM audit WHERE id = 3", [], |r| r.get(0))
             .unwrap();
         assert!(
@@ -1022,14 +993,14 @@ mod tests {
         l.verify_audit().unwrap();
         // The old part rewritten and rechained the old way: the anchor no
         // longer chains.
-        l.conn
+        l.conn()
             .execute_batch(
                 "UPDATE keys SET activation_limit = 40;
                  DROP TRIGGER audit_no_update;
                  UPDATE audit SET data = replace(data, '\"limit\":3', '\"limit\":40') WHERE id = 2;",
             )
             .unwrap();
-        rechain_without_key(&l.conn, 1, Some(2));
+        rechain_without_key(&*l.db, 1, Some(2));
         let m = unverified(&l);
         assert!(m.contains("audit entry 3 does not chain"), "{m}");
     }

@@ -1,11 +1,11 @@
-//! The ledger: keys, activations and the audit trail, in SQLite.
+//! The ledger: keys, activations and the audit trail.
 //!
-//! - Opening reads `PRAGMA user_version` and applies each missing migration
-//!   in one immediate transaction; a schema newer than this build knows, or a
-//!   file that is not a ledger, is refused without being touched.
-//! - WAL journaling and a generous busy wait ([`wait`], which can say that
-//!   it waits); every change runs in an
-//!   `IMMEDIATE` transaction, so concurrent processes are serialized and a
+//! - One store interface, [`db::Db`], two backends: an SQLite file
+//!   ([`sqlite`], the embedded default) and a PostgreSQL database ([`pg`]).
+//!   Everything here (the role check, the facts a decision counts, the
+//!   audit chain, every query) is written once against it.
+//! - Every change runs in one write transaction ([`db::Begin::Write`]):
+//!   writers are serialized whatever process or machine they run in, so a
 //!   key with N activations grants exactly N machines, whatever the race.
 //! - The audit trail is append-only (triggers refuse updates and deletes) and
 //!   tamper-evident: each entry stores a hash over the previous entry's hash
@@ -17,10 +17,14 @@
 //!   [`LedgerError::NoAuditKey`].
 
 mod audit;
+pub(crate) mod db;
+pub mod pg;
 mod service;
+mod sqlite;
 pub mod wait;
 
 pub use audit::{Anchor, AuditEntry, AuditKey};
+pub use sqlite::SCHEMA_VERSION;
 
 use crate::entitlement::rules::{
     decide, Channel, Decision, Grant, KeyRecord, PriorActivation, Request, Role,
@@ -29,22 +33,10 @@ use crate::entitlement::{Agreements, Catalog, Product};
 use crate::fingerprint::HardwareHash;
 use crate::ids::InstallationId;
 use crate::keys::{KeyKind, ProductKey};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use db::{run, vals, Begin, Db, Row};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Migrations, in order; index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[
-    include_str!("sql/v1.sql"),
-    include_str!("sql/v2.sql"),
-    include_str!("sql/v3.sql"),
-    include_str!("sql/v4.sql"),
-    include_str!("sql/v5.sql"),
-    include_str!("sql/v6.sql"),
-];
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Ledger errors.
 #[derive(Debug, thiserror::Error)]
@@ -53,18 +45,18 @@ pub enum LedgerError {
     /// No ledger at the path.
     #[error("{0}: no ledger here (run `actline init` first)")]
     Missing(PathBuf),
-    /// The file is not an SQLite database or is damaged.
+    /// The file (or database) is not a ledger or is damaged.
     #[error("{path}: not a usable ledger ({reason})")]
     Corrupt {
-        /// The file.
+        /// The file, or the database URL without its password.
         path: PathBuf,
-        /// What SQLite said.
+        /// What the database said.
         reason: String,
     },
     /// Made by a newer actline.
     #[error("{path}: ledger schema version {found} is newer than this actline understands ({known}); upgrade actline")]
     TooNew {
-        /// The file.
+        /// The file, or the database URL without its password.
         path: PathBuf,
         /// Version in the file.
         found: i64,
@@ -93,8 +85,13 @@ pub enum LedgerError {
         /// What is wrong with the value.
         reason: String,
     },
-    /// The disk (or the file system holding the ledger) is full. SQLite
-    /// rolled the change back: nothing was half-written.
+    /// A stored value of a type the ledger never writes there (a number
+    /// where text belongs, a NULL in a required column): the database was
+    /// edited outside actline.
+    #[error("ledger: a stored value is not what actline wrote ({0}); the ledger was edited outside actline")]
+    BadValue(String),
+    /// The disk (or the file system holding the ledger) is full. The
+    /// database rolled the change back: nothing was half-written.
     #[error("the disk holding the ledger is full: the change was rolled back and nothing was written; free some space and try again")]
     DiskFull,
     /// The ledger or its directory could not be reached (permissions, a
@@ -104,6 +101,17 @@ pub enum LedgerError {
         /// The file.
         path: PathBuf,
         /// What the operating system or SQLite said.
+        reason: String,
+    },
+    /// The ledger's database server could not be reached or refused us:
+    /// not running, wrong address, wrong credentials, TLS refused, or the
+    /// connection was lost (a request in flight when it was is rolled back
+    /// by the server; the next one connects again).
+    #[error("{place}: cannot reach the ledger's database: {reason}")]
+    Unreachable {
+        /// The database URL, without its password.
+        place: String,
+        /// What the driver or the server said.
         reason: String,
     },
     /// [`Ledger::verify_audit`] found the tables, the trail or the file
@@ -119,6 +127,9 @@ pub enum LedgerError {
     /// Any other SQLite failure.
     #[error("ledger: {0}")]
     Sql(#[source] rusqlite::Error),
+    /// Any other PostgreSQL failure.
+    #[error("ledger: {0}")]
+    Postgres(#[source] postgres::Error),
 }
 
 /// SQLite's word for a full disk: `SQLITE_FULL` when a write finds no
@@ -135,12 +146,14 @@ fn is_disk_full(e: &rusqlite::Error) -> bool {
 }
 
 impl LedgerError {
-    /// Whether the file is damaged or was edited outside actline: a
-    /// corrupt file or row, a stored value SQLite cannot hand back as its
-    /// type, a damaged page.
+    /// Whether the ledger is damaged or was edited outside actline: a
+    /// corrupt file or row, a stored value of the wrong type, a damaged
+    /// page.
     pub fn is_corrupt(&self) -> bool {
         match self {
-            LedgerError::Corrupt { .. } | LedgerError::CorruptRow { .. } => true,
+            LedgerError::Corrupt { .. }
+            | LedgerError::CorruptRow { .. }
+            | LedgerError::BadValue(_) => true,
             LedgerError::Sql(
                 rusqlite::Error::FromSqlConversionFailure(..)
                 | rusqlite::Error::InvalidColumnType(..)
@@ -157,11 +170,16 @@ impl LedgerError {
     /// True when another process holds the ledger (SQLite busy or locked):
     /// worth trying again in a moment.
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self,
-            LedgerError::Sql(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
+        match self {
+            LedgerError::Sql(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            LedgerError::Postgres(e) => {
+                e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -174,24 +192,6 @@ impl From<rusqlite::Error> for LedgerError {
         } else {
             LedgerError::Sql(e)
         }
-    }
-}
-
-/// An error while opening `path`: a full disk, an unreachable file, a
-/// locked ledger (kept as [`LedgerError::Sql`]) or a file that is not a
-/// usable ledger.
-fn open_err(path: &Path, e: rusqlite::Error) -> LedgerError {
-    use rusqlite::ErrorCode as C;
-    if is_disk_full(&e) {
-        return LedgerError::DiskFull;
-    }
-    match e.sqlite_error_code() {
-        Some(C::DatabaseBusy | C::DatabaseLocked) => LedgerError::Sql(e),
-        Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => LedgerError::Inaccessible {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
-        _ => corrupt(path, e),
     }
 }
 
@@ -341,13 +341,9 @@ pub struct Handover {
 /// How long a desk holds a call it took without renewing it.
 pub const CALL_HOLD_SECS: u32 = 30;
 
-/// SQLite's clock, as the handover columns write time.
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
-
-/// An open ledger.
+/// An open ledger, on either backend.
 pub struct Ledger {
-    conn: Connection,
-    path: PathBuf,
+    db: Box<dyn Db>,
     /// The catalog and agreements as last read, with their revision: a
     /// decision re-reads them only when another process loaded new ones.
     rules: Option<Rules>,
@@ -361,146 +357,88 @@ struct Rules {
     agreements: Arc<Agreements>,
 }
 
-/// The revision of the loaded catalog and agreements ("catalog/agreements").
-fn revision(conn: &Connection) -> Result<String, LedgerError> {
-    Ok(conn.query_row(
-        "SELECT coalesce((SELECT v FROM meta WHERE k = 'catalog_rev'), '0') || '/' || coalesce((SELECT v FROM meta WHERE k = 'agreements_rev'), '0')",
-        [],
-        |r| r.get(0),
-    )?)
+/// The value stored under `k` in `meta`.
+fn meta(db: &dyn Db, k: &str) -> Result<Option<String>, LedgerError> {
+    db.one("SELECT v FROM meta WHERE k = ?1", vals![k])?
+        .map(|r| r.text(0))
+        .transpose()
 }
 
-fn read_catalog(conn: &Connection, path: &Path) -> Result<Catalog, LedgerError> {
-    let json: Option<String> = conn
-        .query_row("SELECT v FROM meta WHERE k = 'catalog'", [], |r| r.get(0))
-        .optional()?;
-    match json {
+/// The revision of the loaded catalog and agreements ("catalog/agreements").
+fn revision(db: &dyn Db) -> Result<String, LedgerError> {
+    Ok(format!(
+        "{}/{}",
+        meta(db, "catalog_rev")?.unwrap_or_else(|| "0".into()),
+        meta(db, "agreements_rev")?.unwrap_or_else(|| "0".into())
+    ))
+}
+
+fn read_catalog(db: &dyn Db) -> Result<Catalog, LedgerError> {
+    match meta(db, "catalog")? {
         None => Ok(Catalog::default()),
-        Some(json) => {
-            Catalog::from_json(&json).map_err(|e| corrupt(path, format!("stored catalog: {e}")))
-        }
+        Some(json) => Catalog::from_json(&json)
+            .map_err(|e| corrupt(db.place(), format!("stored catalog: {e}"))),
     }
 }
 
-fn read_agreements(conn: &Connection, path: &Path) -> Result<Agreements, LedgerError> {
-    let json: Option<String> = conn
-        .query_row("SELECT v FROM meta WHERE k = 'agreements'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match json {
+fn read_agreements(db: &dyn Db) -> Result<Agreements, LedgerError> {
+    match meta(db, "agreements")? {
         None => Ok(Agreements::default()),
         Some(json) => serde_json::from_str(&json)
-            .map_err(|e| corrupt(path, format!("stored agreements: {e}"))),
+            .map_err(|e| corrupt(db.place(), format!("stored agreements: {e}"))),
     }
 }
 
-/// The catalog and agreements current in `conn`'s transaction, from `cache`
+/// The catalog and agreements current in `db`'s transaction, from `cache`
 /// when their revision has not moved.
 fn current_rules(
-    conn: &Connection,
-    path: &Path,
+    db: &dyn Db,
     cache: &mut Option<Rules>,
 ) -> Result<(Arc<Catalog>, Arc<Agreements>), LedgerError> {
-    let rev = revision(conn)?;
+    let rev = revision(db)?;
     if let Some(r) = cache.as_ref().filter(|r| r.revision == rev) {
         return Ok((r.catalog.clone(), r.agreements.clone()));
     }
     let r = Rules {
         revision: rev,
-        catalog: Arc::new(read_catalog(conn, path)?),
-        agreements: Arc::new(read_agreements(conn, path)?),
+        catalog: Arc::new(read_catalog(db)?),
+        agreements: Arc::new(read_agreements(db)?),
     };
     let out = (r.catalog.clone(), r.agreements.clone());
     *cache = Some(r);
     Ok(out)
 }
 
-fn corrupt(path: &Path, e: impl ToString) -> LedgerError {
+/// A ledger at `place` (a file, or a database URL without its password)
+/// that is not usable, and why.
+fn corrupt(place: impl Into<PathBuf>, e: impl ToString) -> LedgerError {
     LedgerError::Corrupt {
-        path: path.to_path_buf(),
+        path: place.into(),
         reason: e.to_string(),
     }
 }
 
-/// Refuses a schema newer than this build, or an SQLite database with
-/// tables but no ledger schema version. Reads only.
-fn check_version(conn: &Connection, path: &Path, version: i64) -> Result<(), LedgerError> {
-    if version > SCHEMA_VERSION {
-        return Err(LedgerError::TooNew {
-            path: path.to_path_buf(),
-            found: version,
-            known: SCHEMA_VERSION,
-        });
-    }
-    if version == 0 {
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| open_err(path, e))?;
-        if tables > 0 {
-            return Err(corrupt(
-                path,
-                "an SQLite database, but not an actline ledger",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Checks the file's 100-byte SQLite header before SQLite opens it: not
-/// SQLite, a newer schema version (offset 60) or a foreign schema (version
-/// 0 with a schema cookie, offset 40) is refused without SQLite touching
-/// the file (it would otherwise make `-wal`/`-shm` files for a WAL-mode
-/// database just to read it). A ledger whose newest commits still sit in
-/// its WAL may have an older header; [`check_version`] then reads the truth.
-fn precheck(path: &Path) -> Result<(), LedgerError> {
-    use std::io::Read;
-    let mut header = Vec::with_capacity(100);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(100).read_to_end(&mut header))
-        .map_err(|e| LedgerError::Inaccessible {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    if header.is_empty() {
-        return Err(corrupt(path, "the file is empty"));
-    }
-    if header.len() < 100 || !header.starts_with(b"SQLite format 3\0") {
-        return Err(corrupt(path, "not an SQLite database"));
-    }
-    let word = |at: usize| {
-        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
-    };
-    let version = i64::from(word(60) as i32);
-    if version > SCHEMA_VERSION {
-        return Err(LedgerError::TooNew {
-            path: path.to_path_buf(),
-            found: version,
-            known: SCHEMA_VERSION,
-        });
-    }
-    if version == 0 && word(40) != 0 {
-        return Err(corrupt(
-            path,
-            "an SQLite database, but not an actline ledger",
-        ));
-    }
-    Ok(())
-}
+/// Bumps a revision counter kept in `meta` (text, as every meta value).
+const BUMP: &str = "INSERT INTO meta(k, v) VALUES (?1, '1') ON CONFLICT(k) DO UPDATE SET v = CAST(CAST(meta.v AS INTEGER) + 1 AS TEXT)";
+/// Sets a value in `meta`.
+const SET_META: &str =
+    "INSERT INTO meta(k, v) VALUES (?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v";
 
 impl Ledger {
-    /// Creates a new ledger file (refuses to overwrite one).
-    pub fn create(path: &Path) -> Result<Self, LedgerError> {
-        if path.exists() {
-            return Err(LedgerError::Refused(format!(
-                "{}: a ledger already exists",
-                path.display()
-            )));
+    fn on(db: Box<dyn Db>) -> Self {
+        Self {
+            db,
+            rules: None,
+            trail: audit::Trail::default(),
         }
-        Self::open_inner(path, true)
     }
 
-    /// Opens an existing ledger, upgrading its schema when it is older.
+    /// Creates a new ledger file (refuses to overwrite one).
+    pub fn create(path: &Path) -> Result<Self, LedgerError> {
+        Ok(Self::on(Box::new(sqlite::Sqlite::create(path)?)))
+    }
+
+    /// Opens an existing ledger file, upgrading its schema when it is older.
     ///
     /// A file that is not a ledger, or a ledger from a newer actline, is
     /// refused before anything is written: its bytes stay as they were and
@@ -508,105 +446,45 @@ impl Ledger {
     /// reached (permissions) is [`LedgerError::Inaccessible`], not
     /// [`LedgerError::Missing`].
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        match std::fs::metadata(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(LedgerError::Missing(path.to_path_buf()))
-            }
-            Err(e) => {
-                return Err(LedgerError::Inaccessible {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })
-            }
-        }
-        precheck(path)?;
-        Self::open_inner(path, false)
+        Ok(Self::on(Box::new(sqlite::Sqlite::open(path)?)))
     }
 
-    fn open_inner(path: &Path, create: bool) -> Result<Self, LedgerError> {
-        use rusqlite::OpenFlags;
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        }
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(path, e))?;
-        conn.busy_handler(Some(wait::busy))
-            .map_err(|e| open_err(path, e))?;
-        // Read-only checks before the first write (the WAL switch): a file
-        // refused here is left exactly as it was.
-        if !create {
-            let version: i64 = conn
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(|e| open_err(path, e))?;
-            check_version(&conn, path, version)?;
-        }
-        // Pragmas outside migrations.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| open_err(path, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(corrupt(
-                path,
-                format!("cannot use WAL journaling (got {mode})"),
-            ));
-        }
-        // NORMAL between grants; every commit that records a grant switches
-        // to FULL (see `Ledger::durably`).
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| open_err(path, e))?;
-        let mut ledger = Self {
-            conn,
-            path: path.to_path_buf(),
-            rules: None,
-            trail: audit::Trail::default(),
-        };
-        ledger.migrate()?;
-        Ok(ledger)
+    /// Connects to a PostgreSQL ledger (`postgres://…`, see [`pg`]),
+    /// applying its missing migrations. With `create`, the database must
+    /// hold no ledger yet (nor anything else); without, it must hold one.
+    pub fn connect(url: &str, create: bool) -> Result<Self, LedgerError> {
+        Ok(Self::on(Box::new(pg::Pg::connect(url, create)?)))
     }
 
-    /// Runs `f` with `synchronous = FULL`, so the commits it makes survive a
-    /// power cut (WAL with NORMAL may lose the newest commits, and with
-    /// them confirmation IDs already read to callers). The setting cannot
-    /// change inside a transaction, so it wraps the whole call.
+    /// Whether `s` names a database server rather than a file.
+    pub fn is_url(s: &str) -> bool {
+        pg::is_url(s)
+    }
+
+    /// Runs `f` so that the commits it makes survive a power cut before
+    /// they return (SQLite: `synchronous = FULL`; WAL with NORMAL may lose
+    /// the newest commits, and with them confirmation IDs already read to
+    /// callers). The setting cannot change inside a transaction, so it
+    /// wraps the whole call.
     fn durably<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        self.db.durable(true)?;
         let out = f(self);
-        let back = self.conn.execute_batch("PRAGMA synchronous = NORMAL");
+        let back = self.db.durable(false);
         let out = out?;
         back?;
         Ok(out)
     }
 
-    fn migrate(&mut self) -> Result<(), LedgerError> {
-        let path = self.path.clone();
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| open_err(&path, e))?;
-        check_version(&self.conn, &path, version)?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Re-check under the lock: another process may have migrated.
-            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if now > i as i64 {
-                continue;
-            }
-            tx.execute_batch(sql)?;
-            // Version 3 starts replay data; an existing ledger's state so far
-            // becomes the baseline replay starts from.
-            if i + 1 == 3 && version > 0 {
-                audit::baseline(&tx)?;
-            }
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
-            tx.commit()?;
-        }
-        Ok(())
+    /// Runs `f` in one write transaction, with the trail to append to.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&dyn Db, &audit::Trail) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let (db, trail) = (&*self.db, &self.trail);
+        run(db, Begin::Write, || f(db, trail))
     }
 
     /// Gives the ledger the home's audit key, which every append and
@@ -628,21 +506,18 @@ impl Ledger {
         key: AuditKey,
         known: Option<&Anchor>,
     ) -> Result<Self, LedgerError> {
-        let anchor = match audit::find_anchor(&self.conn, &key, known)? {
+        let anchor = match audit::find_anchor(&*self.db, &key, known)? {
             Some(a) => a,
             // Durable: the home records the anchor next, and must never
             // record one a power cut then took from the ledger.
             None => self.durably(|l| {
-                let tx = l
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                // Re-read under the lock: another process may have anchored.
-                let a = match audit::find_anchor(&tx, &key, known)? {
-                    Some(a) => a,
-                    None => audit::write_anchor(&tx, &key)?,
-                };
-                tx.commit()?;
-                Ok(a)
+                l.write(|db, _| {
+                    // Re-read under the lock: another process may have anchored.
+                    match audit::find_anchor(db, &key, known)? {
+                        Some(a) => Ok(a),
+                        None => audit::write_anchor(db, &key),
+                    }
+                })
             })?,
         };
         self.trail = audit::Trail::keyed(key, anchor);
@@ -655,19 +530,25 @@ impl Ledger {
         self.trail.anchor()
     }
 
-    /// The file this ledger lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file this ledger lives in; `None` for a database server.
+    pub fn path(&self) -> Option<&Path> {
+        self.db.sqlite().map(sqlite::Sqlite::path)
+    }
+
+    /// Where the ledger is, for messages: its file, or its database URL
+    /// without the password.
+    pub fn place(&self) -> String {
+        self.db.place()
     }
 
     /// The loaded catalog (empty before any is loaded).
     pub fn catalog(&self) -> Result<Catalog, LedgerError> {
-        read_catalog(&self.conn, &self.path)
+        read_catalog(&*self.db)
     }
 
     /// The loaded agreements.
     pub fn agreements(&self) -> Result<Agreements, LedgerError> {
-        read_agreements(&self.conn, &self.path)
+        read_agreements(&*self.db)
     }
 
     /// Replaces the catalog. Supervisors only; audited. Refused, with
@@ -679,53 +560,47 @@ impl Ledger {
         actor: &str,
         source: &str,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "load the catalog", None)?;
-        let mut stmt = tx.prepare("SELECT DISTINCT code, name FROM products WHERE code IN (SELECT product FROM keys UNION SELECT product FROM activations)")?;
-        let used: Vec<(u16, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        drop(stmt);
-        let old = read_catalog(&tx, &self.path)?;
-        for (code, name) in used {
-            if let (Some(was), Some(now)) = (old.by_code(code), catalog.by_code(code)) {
-                if was.profile != now.profile {
-                    return Err(LedgerError::Refused(format!(
-                        "{source}: product {name} is used by keys or activations; changing its confirmation profile from {} to {} would invalidate every activation",
-                        was.profile.name(),
-                        now.profile.name()
-                    )));
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "load the catalog", None)?;
+            let used = db.rows("SELECT DISTINCT code, name FROM products WHERE code IN (SELECT product FROM keys UNION SELECT product FROM activations) ORDER BY code", &[])?;
+            let old = read_catalog(db)?;
+            for r in used {
+                let (code, name): (u16, String) = (r.num(0)?, r.text(1)?);
+                if let (Some(was), Some(now)) = (old.by_code(code), catalog.by_code(code)) {
+                    if was.profile != now.profile {
+                        return Err(LedgerError::Refused(format!(
+                            "{source}: product {name} is used by keys or activations; changing its confirmation profile from {} to {} would invalidate every activation",
+                            was.profile.name(),
+                            now.profile.name()
+                        )));
+                    }
+                }
+                match catalog.by_code(code) {
+                    None => return Err(LedgerError::Refused(format!("{source}: product {name} (code {code}) is used by keys or activations and cannot be dropped"))),
+                    Some(p) if p.name != name => {
+                        return Err(LedgerError::Refused(format!("{source}: code {code} is {name} in the ledger but {} in the file; codes cannot be reassigned", p.name)))
+                    }
+                    _ => {}
                 }
             }
-            match catalog.by_code(code) {
-                None => return Err(LedgerError::Refused(format!("{source}: product {name} (code {code}) is used by keys or activations and cannot be dropped"))),
-                Some(p) if p.name != name => {
-                    return Err(LedgerError::Refused(format!("{source}: code {code} is {name} in the ledger but {} in the file; codes cannot be reassigned", p.name)))
-                }
-                _ => {}
+            db.exec("DELETE FROM products WHERE code NOT IN (SELECT product FROM keys UNION SELECT product FROM activations)", &[])?;
+            for p in &catalog.products {
+                db.exec("INSERT INTO products(code, name) VALUES (?1, ?2) ON CONFLICT(code) DO UPDATE SET name = excluded.name", vals![p.code, &p.name])?;
             }
-        }
-        tx.execute("DELETE FROM products WHERE code NOT IN (SELECT product FROM keys UNION SELECT product FROM activations)", [])?;
-        for p in &catalog.products {
-            tx.execute("INSERT INTO products(code, name) VALUES (?1, ?2) ON CONFLICT(code) DO UPDATE SET name = excluded.name", params![p.code, p.name])?;
-        }
-        let json =
-            serde_json::to_string(catalog).map_err(|e| LedgerError::Refused(e.to_string()))?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [&json])?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('catalog_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "catalog.load",
-            source,
-            &format!("{} products", catalog.products.len()),
-            &serde_json::json!({"sha256": audit::digest(&json)}),
-        )?;
-        tx.commit()?;
-        Ok(())
+            let json = serde_json::to_string(catalog)
+                .map_err(|e| LedgerError::Refused(e.to_string()))?;
+            db.exec(SET_META, vals!["catalog", &json])?;
+            db.exec(BUMP, vals!["catalog_rev"])?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "catalog.load",
+                source,
+                &format!("{} products", catalog.products.len()),
+                &serde_json::json!({"sha256": audit::digest(&json)}),
+            )
+        })
     }
 
     /// Replaces the agreements. Supervisors only; audited. Refused when keys
@@ -736,140 +611,118 @@ impl Ledger {
         actor: &str,
         source: &str,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "load agreements", None)?;
-        let mut stmt =
-            tx.prepare("SELECT DISTINCT agreement FROM keys WHERE agreement IS NOT NULL")?;
-        let used: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        drop(stmt);
-        if let Some(missing) = used.iter().find(|a| agreements.get(a).is_none()) {
-            return Err(LedgerError::Refused(format!(
-                "{source}: agreement {missing} has keys and cannot be dropped"
-            )));
-        }
-        let json =
-            serde_json::to_string(agreements).map_err(|e| LedgerError::Refused(e.to_string()))?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v", [&json])?;
-        tx.execute("INSERT INTO meta(k, v) VALUES ('agreements_rev', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1", [])?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "agreements.load",
-            source,
-            &format!("{} agreements", agreements.0.len()),
-            &serde_json::json!({"sha256": audit::digest(&json)}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "load agreements", None)?;
+            let used = db.rows(
+                "SELECT DISTINCT agreement FROM keys WHERE agreement IS NOT NULL ORDER BY agreement",
+                &[],
+            )?;
+            for r in used {
+                let missing = r.text(0)?;
+                if agreements.get(&missing).is_none() {
+                    return Err(LedgerError::Refused(format!(
+                        "{source}: agreement {missing} has keys and cannot be dropped"
+                    )));
+                }
+            }
+            let json = serde_json::to_string(agreements)
+                .map_err(|e| LedgerError::Refused(e.to_string()))?;
+            db.exec(SET_META, vals!["agreements", &json])?;
+            db.exec(BUMP, vals!["agreements_rev"])?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "agreements.load",
+                source,
+                &format!("{} agreements", agreements.0.len()),
+                &serde_json::json!({"sha256": audit::digest(&json)}),
+            )
+        })
     }
 
     /// Adds or changes a staff member. The first one, on a ledger that never
     /// had staff, may be added by anyone (that is `init`), and only as
     /// themselves and a supervisor; afterwards only supervisors.
     pub fn add_staff(&mut self, actor: &str, name: &str, role: Role) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let bootstrap: bool = tx.query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM staff) AND NOT EXISTS (SELECT 1 FROM audit WHERE action = 'staff.add')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !(bootstrap && actor == name && role == Role::Supervisor) {
-            require_supervisor(&tx, actor, "change staff", None)?;
-        }
-        if name.trim().is_empty() || name.chars().any(char::is_control) {
-            return Err(LedgerError::Refused(format!("{name:?} is not a user name")));
-        }
-        let supervisors: i64 = tx.query_row(
-            "SELECT count(*) FROM staff WHERE role = 'supervisor' AND name != ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        if role != Role::Supervisor
-            && staff_role(&tx, name)? == Some(Role::Supervisor)
-            && supervisors == 0
-        {
-            return Err(LedgerError::Refused(format!(
-                "{name} is the last supervisor; add another supervisor first"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO staff(name, role, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
-            params![name, role.name(), crate::days::now_rfc3339()],
-        )?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "staff.add",
-            name,
-            role.name(),
-            &serde_json::json!({"name": name, "role": role.name()}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            let bootstrap = db.int(
+                "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM staff) AND NOT EXISTS (SELECT 1 FROM audit WHERE action = 'staff.add') THEN 1 ELSE 0 END",
+                &[],
+            )? == 1;
+            if !(bootstrap && actor == name && role == Role::Supervisor) {
+                require_supervisor(db, actor, "change staff", None)?;
+            }
+            if name.trim().is_empty() || name.chars().any(char::is_control) {
+                return Err(LedgerError::Refused(format!("{name:?} is not a user name")));
+            }
+            if role != Role::Supervisor
+                && staff_role(db, name)? == Some(Role::Supervisor)
+                && other_supervisors(db, name)? == 0
+            {
+                return Err(LedgerError::Refused(format!(
+                    "{name} is the last supervisor; add another supervisor first"
+                )));
+            }
+            db.exec(
+                "INSERT INTO staff(name, role, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+                vals![name, role.name(), crate::days::now_rfc3339()],
+            )?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "staff.add",
+                name,
+                role.name(),
+                &serde_json::json!({"name": name, "role": role.name()}),
+            )
+        })
     }
 
     /// Removes `name` from the staff, and their token with them
     /// (supervisors; audited). The last supervisor cannot be removed.
     pub fn remove_staff(&mut self, actor: &str, name: &str) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "change staff", None)?;
-        let Some(role) = staff_role(&tx, name)? else {
-            return Err(LedgerError::NotFound(format!(
-                "{name} is not on the staff list"
-            )));
-        };
-        let supervisors: i64 = tx.query_row(
-            "SELECT count(*) FROM staff WHERE role = 'supervisor' AND name != ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        if role == Role::Supervisor && supervisors == 0 {
-            return Err(LedgerError::Refused(format!(
-                "{name} is the last supervisor; add another supervisor first"
-            )));
-        }
-        // The token first: it references the staff row.
-        tx.execute("DELETE FROM tokens WHERE name = ?1", [name])?;
-        tx.execute("DELETE FROM staff WHERE name = ?1", [name])?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "staff.remove",
-            name,
-            role.name(),
-            &serde_json::json!({"name": name}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "change staff", None)?;
+            let Some(role) = staff_role(db, name)? else {
+                return Err(LedgerError::NotFound(format!(
+                    "{name} is not on the staff list"
+                )));
+            };
+            if role == Role::Supervisor && other_supervisors(db, name)? == 0 {
+                return Err(LedgerError::Refused(format!(
+                    "{name} is the last supervisor; add another supervisor first"
+                )));
+            }
+            // The token first: it references the staff row.
+            db.exec("DELETE FROM tokens WHERE name = ?1", vals![name])?;
+            db.exec("DELETE FROM staff WHERE name = ?1", vals![name])?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "staff.remove",
+                name,
+                role.name(),
+                &serde_json::json!({"name": name}),
+            )
+        })
     }
 
     /// The role of a staff member, if they are one.
     pub fn role(&self, name: &str) -> Result<Option<Role>, LedgerError> {
-        staff_role(&self.conn, name)
+        staff_role(&*self.db, name)
     }
 
     /// All staff.
     pub fn staff(&self) -> Result<Vec<(String, Role)>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, role FROM staff ORDER BY name")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(n, r)| {
-                let role = role_column(&n, &r)?;
+        self.db
+            .rows("SELECT name, role FROM staff ORDER BY name", &[])?
+            .into_iter()
+            .map(|r| {
+                let n = r.text(0)?;
+                let role = role_column(&n, &r.text(1)?)?;
                 Ok((n, role))
             })
             .collect()
@@ -906,62 +759,60 @@ impl Ledger {
                 product.name
             )));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "issue keys", None)?;
-        if let Some(id) = agreement {
-            read_agreements(&tx, &self.path)?
-                .get(id)
-                .ok_or_else(|| LedgerError::NotFound(format!("agreement {id} is not on file")))?;
-        }
-        loop {
-            let mut b = [0u8; 8];
-            getrandom::fill(&mut b)
-                .map_err(|e| LedgerError::Refused(format!("no randomness: {e}")))?;
-            let serial = u64::from_be_bytes(b) & ((1 << 36) - 1);
-            let key = ProductKey::issue(&secret(kind, product.code), kind, serial);
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO keys(serial, key, kind, product, agreement, activation_limit, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![serial as i64, key.to_string(), kind.name(), product.code, agreement, limit, crate::days::now_rfc3339(), actor],
-            )?;
-            if inserted == 1 {
-                audit::append(
-                    &tx,
-                    &self.trail,
-                    actor,
-                    "key.issue",
-                    &key.short(),
-                    &format!(
-                        "{kind} for {} ({} activations){}",
-                        product.name,
-                        limit,
-                        agreement
-                            .map(|a| format!(", agreement {a}"))
-                            .unwrap_or_default()
-                    ),
-                    &serde_json::json!({
-                        "serial": serial, "kind": kind.name(), "product": product.code,
-                        "agreement": agreement, "limit": limit,
-                    }),
-                )?;
-                tx.commit()?;
-                return Ok(KeyRecord {
-                    serial,
-                    key: key.to_string(),
-                    kind,
-                    product: product.code,
-                    agreement: agreement.map(str::to_string),
-                    limit,
-                    revoked: false,
-                });
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "issue keys", None)?;
+            if let Some(id) = agreement {
+                read_agreements(db)?
+                    .get(id)
+                    .ok_or_else(|| LedgerError::NotFound(format!("agreement {id} is not on file")))?;
             }
-        }
+            loop {
+                let mut b = [0u8; 8];
+                getrandom::fill(&mut b)
+                    .map_err(|e| LedgerError::Refused(format!("no randomness: {e}")))?;
+                let serial = u64::from_be_bytes(b) & ((1 << 36) - 1);
+                let key = ProductKey::issue(&secret(kind, product.code), kind, serial);
+                let inserted = db.exec(
+                    "INSERT INTO keys(serial, key, kind, product, agreement, activation_limit, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                    vals![serial, key.to_string(), kind.name(), product.code, agreement, limit, crate::days::now_rfc3339(), actor],
+                )?;
+                if inserted == 1 {
+                    audit::append(
+                        db,
+                        trail,
+                        actor,
+                        "key.issue",
+                        &key.short(),
+                        &format!(
+                            "{kind} for {} ({} activations){}",
+                            product.name,
+                            limit,
+                            agreement
+                                .map(|a| format!(", agreement {a}"))
+                                .unwrap_or_default()
+                        ),
+                        &serde_json::json!({
+                            "serial": serial, "kind": kind.name(), "product": product.code,
+                            "agreement": agreement, "limit": limit,
+                        }),
+                    )?;
+                    return Ok(KeyRecord {
+                        serial,
+                        key: key.to_string(),
+                        kind,
+                        product: product.code,
+                        agreement: agreement.map(str::to_string),
+                        limit,
+                        revoked: false,
+                    });
+                }
+            }
+        })
     }
 
     /// The key with this serial.
     pub fn key(&self, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
-        key_by_serial(&self.conn, serial)
+        key_by_serial(&*self.db, serial)
     }
 
     /// A key with its seats used and left.
@@ -969,7 +820,7 @@ impl Ledger {
         let Some(key) = self.key(serial)? else {
             return Ok(None);
         };
-        let used = seats_in_use(&self.conn, serial)?;
+        let used = seats_in_use(&*self.db, serial)?;
         let limit = if key.kind == KeyKind::Retail {
             1
         } else {
@@ -984,6 +835,17 @@ impl Ledger {
             used,
             key,
         }))
+    }
+
+    /// The keys with these serials, with their seats.
+    fn usages(&self, serials: Vec<Row>) -> Result<Vec<KeyUsage>, LedgerError> {
+        let mut out = Vec::with_capacity(serials.len());
+        for r in serials {
+            if let Some(k) = self.key_usage(r.num(0)?)? {
+                out.push(k);
+            }
+        }
+        Ok(out)
     }
 
     /// Keys whose characters (dashes ignored, any case) or serial number
@@ -1004,16 +866,11 @@ impl Ledger {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        let mut stmt = self.conn.prepare(
+        let serials = self.db.rows(
             "SELECT serial FROM keys WHERE replace(key, '-', '') LIKE ?1 ESCAPE '\\' OR CAST(serial AS TEXT) LIKE ?1 ESCAPE '\\' ORDER BY created_at, serial LIMIT ?2",
+            vals![pattern, limit],
         )?;
-        let serials: Vec<i64> = stmt
-            .query_map(params![pattern, limit as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        serials
-            .into_iter()
-            .filter_map(|s| self.key_usage(s as u64).transpose())
-            .collect()
+        self.usages(serials)
     }
 
     /// Keys, oldest first (those issued in the same second by serial), of
@@ -1023,37 +880,33 @@ impl Ledger {
         product: Option<u16>,
         limit: usize,
     ) -> Result<Vec<KeyUsage>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT serial FROM keys WHERE ?1 IS NULL OR product = ?1 ORDER BY created_at, serial LIMIT ?2",
-        )?;
-        let serials: Vec<i64> = stmt
-            .query_map(params![product.map(i64::from), limit as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        serials
-            .into_iter()
-            .filter_map(|s| self.key_usage(s as u64).transpose())
-            .collect()
+        let serials = match product {
+            Some(p) => self.db.rows(
+                "SELECT serial FROM keys WHERE product = ?1 ORDER BY created_at, serial LIMIT ?2",
+                vals![p, limit],
+            )?,
+            None => self.db.rows(
+                "SELECT serial FROM keys ORDER BY created_at, serial LIMIT ?1",
+                vals![limit],
+            )?,
+        };
+        self.usages(serials)
     }
 
     /// Keys of an agreement.
     pub fn keys_of(&self, agreement: &str) -> Result<Vec<KeyUsage>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT serial FROM keys WHERE agreement = ?1 ORDER BY created_at")?;
-        let serials: Vec<i64> = stmt
-            .query_map([agreement], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        serials
-            .into_iter()
-            .filter_map(|s| self.key_usage(s as u64).transpose())
-            .collect()
+        let serials = self.db.rows(
+            "SELECT serial FROM keys WHERE agreement = ?1 ORDER BY created_at, serial",
+            vals![agreement],
+        )?;
+        self.usages(serials)
     }
 
-    /// Decides one activation and records it, in one immediate transaction.
+    /// Decides one activation and records it, in one write transaction.
     /// On a grant `sign` makes the confirmation ID, which is stored before the
     /// transaction commits: every confirmation ID ever shown is in the ledger.
-    /// The commit is durable (`synchronous = FULL`): once this returns, a
-    /// power cut does not lose the grant.
+    /// The commit is durable: once this returns, a power cut does not lose
+    /// the grant.
     pub fn activate(
         &mut self,
         iid: &InstallationId,
@@ -1064,25 +917,23 @@ impl Ledger {
         sign: &dyn Fn(&Grant, &Product, &InstallationId) -> String,
     ) -> Result<Activation, LedgerError> {
         self.durably(|l| {
-            let tx = l
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (catalog, agreements) = current_rules(&tx, &l.path, &mut l.rules)?;
-            let a = activate_in(
-                &tx,
-                &catalog,
-                &agreements,
-                iid,
-                channel,
-                caller_agreement,
-                label,
-                today,
-                sign,
-                &mut SeatCache::default(),
-                &l.trail,
-            )?;
-            tx.commit()?;
-            Ok(a)
+            let (db, rules, trail) = (&*l.db, &mut l.rules, &l.trail);
+            run(db, Begin::Write, || {
+                let (catalog, agreements) = current_rules(db, rules)?;
+                activate_in(
+                    db,
+                    &catalog,
+                    &agreements,
+                    iid,
+                    channel,
+                    caller_agreement,
+                    label,
+                    today,
+                    sign,
+                    &mut SeatCache::default(),
+                    trail,
+                )
+            })
         })
     }
 
@@ -1095,26 +946,25 @@ impl Ledger {
         caller_agreement: Option<&str>,
         today: u16,
     ) -> Result<Decision, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
-        let (decision, _) = decide_in(
-            &tx,
-            &catalog,
-            &agreements,
-            iid,
-            channel,
-            caller_agreement,
-            today,
-            &mut SeatCache::default(),
-        )?;
-        tx.finish()?;
-        Ok(decision)
+        let (db, rules) = (&*self.db, &mut self.rules);
+        run(db, Begin::Read, || {
+            let (catalog, agreements) = current_rules(db, rules)?;
+            let (decision, _) = decide_in(
+                db,
+                &catalog,
+                &agreements,
+                iid,
+                channel,
+                caller_agreement,
+                today,
+                &mut SeatCache::default(),
+            )?;
+            Ok(decision)
+        })
     }
 
     /// Decides many activations, one transaction per `chunk` items; `progress`
-    /// is told after each chunk commits, durably (`synchronous = FULL`).
+    /// is told after each chunk commits, durably.
     #[allow(clippy::too_many_arguments)]
     pub fn activate_batch(
         &mut self,
@@ -1138,29 +988,29 @@ impl Ledger {
         progress: &mut dyn FnMut(&[Activation]),
     ) -> Result<Vec<Activation>, LedgerError> {
         let mut out = Vec::with_capacity(items.len());
+        let (db, rules, trail) = (&*self.db, &mut self.rules, &self.trail);
         for part in items.chunks(chunk.max(1)) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (catalog, agreements) = current_rules(&tx, &self.path, &mut self.rules)?;
-            let mut done = Vec::with_capacity(part.len());
-            let mut seats = SeatCache::default();
-            for item in part {
-                done.push(activate_in(
-                    &tx,
-                    &catalog,
-                    &agreements,
-                    &item.iid,
-                    channel,
-                    None,
-                    item.label.as_deref(),
-                    today,
-                    sign,
-                    &mut seats,
-                    &self.trail,
-                )?);
-            }
-            tx.commit()?;
+            let done = run(db, Begin::Write, || {
+                let (catalog, agreements) = current_rules(db, rules)?;
+                let mut done = Vec::with_capacity(part.len());
+                let mut seats = SeatCache::default();
+                for item in part {
+                    done.push(activate_in(
+                        db,
+                        &catalog,
+                        &agreements,
+                        &item.iid,
+                        channel,
+                        None,
+                        item.label.as_deref(),
+                        today,
+                        sign,
+                        &mut seats,
+                        trail,
+                    )?);
+                }
+                Ok(done)
+            })?;
             progress(&done);
             out.extend(done);
         }
@@ -1176,41 +1026,39 @@ impl Ledger {
         limit: u32,
         reason: &str,
     ) -> Result<KeyRecord, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "change a key's activation limit", Some(reason))?;
-        let key = key_by_serial(&tx, serial)?
-            .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
-        if key.revoked {
-            return Err(LedgerError::Refused(format!(
-                "key {} is revoked: {}; a revoked key activates nothing, whatever its limit",
-                key.key,
-                revocation(&tx, serial)?
-            )));
-        }
-        let used = seats_in_use(&tx, serial)?;
-        check_limit(key.kind, limit)?;
-        if limit < used {
-            return Err(LedgerError::Refused(format!(
-                "{used} seats are in use; the limit cannot go below that"
-            )));
-        }
-        tx.execute(
-            "UPDATE keys SET activation_limit = ?1 WHERE serial = ?2",
-            params![limit, serial as i64],
-        )?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "key.limit",
-            &serial.to_string(),
-            &format!("{} -> {limit}: {reason}", key.limit),
-            &serde_json::json!({"serial": serial, "limit": limit}),
-        )?;
-        tx.commit()?;
-        Ok(KeyRecord { limit, ..key })
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "change a key's activation limit", Some(reason))?;
+            let key = key_by_serial(db, serial)?
+                .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
+            if key.revoked {
+                return Err(LedgerError::Refused(format!(
+                    "key {} is revoked: {}; a revoked key activates nothing, whatever its limit",
+                    key.key,
+                    revocation(db, serial)?
+                )));
+            }
+            let used = seats_in_use(db, serial)?;
+            check_limit(key.kind, limit)?;
+            if limit < used {
+                return Err(LedgerError::Refused(format!(
+                    "{used} seats are in use; the limit cannot go below that"
+                )));
+            }
+            db.exec(
+                "UPDATE keys SET activation_limit = ?1 WHERE serial = ?2",
+                vals![limit, serial],
+            )?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "key.limit",
+                &serial.to_string(),
+                &format!("{} -> {limit}: {reason}", key.limit),
+                &serde_json::json!({"serial": serial, "limit": limit}),
+            )?;
+            Ok(KeyRecord { limit, ..key })
+        })
     }
 
     /// Revokes a key: it activates nothing more (the rules deny it);
@@ -1221,34 +1069,31 @@ impl Ledger {
         serial: u64,
         reason: &str,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "revoke keys", Some(reason))?;
-        let n = tx.execute(
-            "UPDATE keys SET revoked = 1 WHERE serial = ?1 AND revoked = 0",
-            [serial as i64],
-        )?;
-        if n == 0 {
-            let key = key_by_serial(&tx, serial)?
-                .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
-            return Err(LedgerError::Refused(format!(
-                "key {} is already revoked: {}",
-                key.key,
-                revocation(&tx, serial)?
-            )));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "key.revoke",
-            &serial.to_string(),
-            reason,
-            &serde_json::json!({"serial": serial}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "revoke keys", Some(reason))?;
+            let n = db.exec(
+                "UPDATE keys SET revoked = 1 WHERE serial = ?1 AND revoked = 0",
+                vals![serial],
+            )?;
+            if n == 0 {
+                let key = key_by_serial(db, serial)?
+                    .ok_or_else(|| LedgerError::NotFound(format!("no key with serial {serial}")))?;
+                return Err(LedgerError::Refused(format!(
+                    "key {} is already revoked: {}",
+                    key.key,
+                    revocation(db, serial)?
+                )));
+            }
+            audit::append(
+                db,
+                trail,
+                actor,
+                "key.revoke",
+                &serial.to_string(),
+                reason,
+                &serde_json::json!({"serial": serial}),
+            )
+        })
     }
 
     /// Releases the seat an activation holds (its machine was replaced), so
@@ -1259,77 +1104,67 @@ impl Ledger {
         activation: i64,
         reason: &str,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_supervisor(&tx, actor, "move a seat", Some(reason))?;
-        let n = tx.execute("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", [activation])?;
-        let key: Option<i64> = tx
-            .query_row(
+        self.write(|db, trail| {
+            require_supervisor(db, actor, "move a seat", Some(reason))?;
+            let n = db.exec("UPDATE activations SET released = 1 WHERE id = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0", vals![activation])?;
+            let found = db.one(
                 "SELECT key_serial FROM activations WHERE id = ?1",
-                [activation],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        if n == 0 {
-            let exists: bool = tx.query_row(
-                "SELECT count(*) > 0 FROM activations WHERE id = ?1",
-                [activation],
-                |r| r.get(0),
+                vals![activation],
             )?;
-            return Err(LedgerError::NotFound(if exists {
-                format!("activation #{activation} holds no seat (denied, a reactivation, or already released)")
-            } else {
-                format!("there is no activation #{activation}")
-            }));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "seat.release",
-            &format!("activation #{activation}"),
-            reason,
-            &serde_json::json!({"activation": activation, "key": key}),
-        )?;
-        tx.commit()?;
-        Ok(())
+            if n == 0 {
+                return Err(LedgerError::NotFound(if found.is_some() {
+                    format!("activation #{activation} holds no seat (denied, a reactivation, or already released)")
+                } else {
+                    format!("there is no activation #{activation}")
+                }));
+            }
+            let key = found.map(|r| r.opt_int(0)).transpose()?.flatten();
+            audit::append(
+                db,
+                trail,
+                actor,
+                "seat.release",
+                &format!("activation #{activation}"),
+                reason,
+                &serde_json::json!({"activation": activation, "key": key}),
+            )
+        })
     }
 
     /// One activation record.
     pub fn activation(&self, id: i64) -> Result<Option<ActivationRow>, LedgerError> {
-        self.conn
-            .query_row(&format!("{ROW_SELECT} WHERE id = ?1"), [id], row)
-            .optional()?
-            .map(finish_row)
+        self.db
+            .one(&format!("{ROW_SELECT} WHERE id = ?1"), vals![id])?
+            .map(|r| activation_row(&r))
             .transpose()
     }
 
     /// Activation records of a key, oldest first.
     pub fn activations_of(&self, serial: u64) -> Result<Vec<ActivationRow>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{ROW_SELECT} WHERE key_serial = ?1 ORDER BY id"))?;
-        let rows = stmt
-            .query_map([serial as i64], row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish_row).collect()
+        self.db
+            .rows(
+                &format!("{ROW_SELECT} WHERE key_serial = ?1 ORDER BY id"),
+                vals![serial],
+            )?
+            .iter()
+            .map(activation_row)
+            .collect()
     }
 
     /// Counts of granted seat-taking activations and of all grants (for
     /// consistency checks).
     pub fn counts(&self) -> Result<(i64, i64), LedgerError> {
-        Ok(self.conn.query_row(
-            "SELECT coalesce(sum(decision = 'granted' AND new_seat = 1), 0), coalesce(sum(decision = 'granted'), 0) FROM activations",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        let r = self.db.one(
+            "SELECT coalesce(sum(CASE WHEN decision = 'granted' AND new_seat = 1 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN decision = 'granted' THEN 1 ELSE 0 END), 0) FROM activations",
+            &[],
+        )?;
+        let r = r.ok_or_else(|| LedgerError::BadValue("no counts".into()))?;
+        Ok((r.int(0)?, r.int(1)?))
     }
 
     /// The audit trail, oldest first.
     pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, LedgerError> {
-        audit::entries(&self.conn)
+        audit::entries(&*self.db)
     }
 
     /// Appends a note to the audit trail in its own transaction (staff only;
@@ -1347,27 +1182,18 @@ impl Ledger {
                 "{action} entries are written by the change they record, not by hand"
             )));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(
-            &tx,
-            actor,
-            Role::Agent,
-            "add notes to the audit trail",
-            None,
-        )?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            action,
-            subject,
-            detail,
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_role(db, actor, Role::Agent, "add notes to the audit trail", None)?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                action,
+                subject,
+                detail,
+                &serde_json::json!({}),
+            )
+        })
     }
 
     /// Records a call handed over by the IVR.
@@ -1379,71 +1205,58 @@ impl Ledger {
         installation_id: Option<&str>,
         trace: &[String],
     ) -> Result<i64, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO handovers(at, call, reason, groups, installation_id, trace) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                crate::days::now_rfc3339(),
-                call,
-                reason,
-                to_json("the groups entered", groups)?,
-                installation_id,
-                to_json("the decision trace", trace)?
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        audit::append(
-            &tx,
-            &self.trail,
-            "ivr",
-            "call.handover",
-            &format!("handover #{id}"),
-            &format!("call {call}: {reason}"),
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(id)
+        self.write(|db, trail| {
+            let id = db.int(
+                "INSERT INTO handovers(at, call, reason, groups, installation_id, trace) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                vals![
+                    crate::days::now_rfc3339(),
+                    call,
+                    reason,
+                    to_json("the groups entered", groups)?,
+                    installation_id,
+                    to_json("the decision trace", trace)?
+                ],
+            )?;
+            audit::append(
+                db,
+                trail,
+                "ivr",
+                "call.handover",
+                &format!("handover #{id}"),
+                &format!("call {call}: {reason}"),
+                &serde_json::json!({}),
+            )?;
+            Ok(id)
+        })
     }
 
     /// Handed-over calls, newest first; with `waiting_only`, those no agent
     /// has taken yet.
     pub fn handovers(&self, waiting_only: bool) -> Result<Vec<Handover>, LedgerError> {
-        // A hold that ran out is no hold: the call waits again.
-        let sql = format!(
+        // A hold that ran out is no hold: the call waits again. Times are
+        // RFC 3339 text in UTC, which compares as the times do.
+        let rows = self.db.rows(
             "SELECT id, at, call, reason, groups, installation_id, trace,
-                    CASE WHEN held_until IS NOT NULL AND held_until < {NOW} THEN NULL ELSE taken_by END AS holder,
+                    CASE WHEN held_until IS NOT NULL AND held_until < ?1 THEN NULL ELSE taken_by END,
                     ended
-             FROM handovers {} ORDER BY id DESC",
-            if waiting_only { "WHERE ended_at IS NULL AND holder IS NULL" } else { "" }
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    Handover {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        call: r.get(2)?,
-                        reason: r.get(3)?,
-                        groups: Vec::new(),
-                        installation_id: r.get(5)?,
-                        trace: Vec::new(),
-                        taken_by: r.get(7)?,
-                        ended: r.get(8)?,
-                    },
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(h, groups, trace)| {
+             FROM handovers
+             WHERE ?2 = 0 OR (ended_at IS NULL AND (taken_by IS NULL OR (held_until IS NOT NULL AND held_until < ?1)))
+             ORDER BY id DESC",
+            vals![crate::days::now_rfc3339(), waiting_only],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id = r.int(0)?;
                 Ok(Handover {
-                    groups: strings_column("handovers", h.id, "groups", &groups)?,
-                    trace: strings_column("handovers", h.id, "trace", &trace)?,
-                    ..h
+                    id,
+                    at: r.text(1)?,
+                    call: r.text(2)?,
+                    reason: r.text(3)?,
+                    groups: strings_column("handovers", id, "groups", &r.text(4)?)?,
+                    installation_id: r.opt_text(5)?,
+                    trace: strings_column("handovers", id, "trace", &r.text(6)?)?,
+                    taken_by: r.opt_text(7)?,
+                    ended: r.opt_text(8)?,
                 })
             })
             .collect()
@@ -1452,47 +1265,50 @@ impl Ledger {
     /// An agent (or supervisor) takes a handed-over call; refused when
     /// someone already has, or when `agent` is not staff.
     pub fn take_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(&tx, agent, Role::Agent, "take calls", None)?;
-        let n = tx.execute(
-            &format!(
-                "UPDATE handovers SET taken_by = ?1, taken_at = ?2,
-                        held_until = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+{CALL_HOLD_SECS} seconds')
-                 WHERE id = ?3 AND ended_at IS NULL
-                   AND (taken_by IS NULL OR (held_until IS NOT NULL AND held_until < {NOW}))"
-            ),
-            params![agent, crate::days::now_rfc3339(), id],
-        )?;
-        if n == 0 {
-            return Err(LedgerError::Refused(format!(
-                "handover #{id} does not exist, was already taken, or has ended"
-            )));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            agent,
-            "call.take",
-            &format!("handover #{id}"),
-            "",
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_role(db, agent, Role::Agent, "take calls", None)?;
+            let now = crate::days::now_rfc3339();
+            let n = db.exec(
+                "UPDATE handovers SET taken_by = ?1, taken_at = ?2, held_until = ?3
+                 WHERE id = ?4 AND ended_at IS NULL
+                   AND (taken_by IS NULL OR (held_until IS NOT NULL AND held_until < ?2))",
+                vals![
+                    agent,
+                    &now,
+                    crate::days::rfc3339_in(CALL_HOLD_SECS.into()),
+                    id
+                ],
+            )?;
+            if n == 0 {
+                return Err(LedgerError::Refused(format!(
+                    "handover #{id} does not exist, was already taken, or has ended"
+                )));
+            }
+            audit::append(
+                db,
+                trail,
+                agent,
+                "call.take",
+                &format!("handover #{id}"),
+                "",
+                &serde_json::json!({}),
+            )
+        })
     }
 
     /// The taker of call `id` holds it [`CALL_HOLD_SECS`] longer; refused
     /// when the call is not theirs (any more) or has ended.
     pub fn keep_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
-        let n = self.conn.execute(
-            &format!(
-                "UPDATE handovers SET held_until = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+{CALL_HOLD_SECS} seconds')
-                 WHERE id = ?1 AND taken_by = ?2 AND ended_at IS NULL
-                   AND (held_until IS NULL OR held_until >= {NOW})"
-            ),
-            params![id, agent],
+        let n = self.db.exec(
+            "UPDATE handovers SET held_until = ?1
+             WHERE id = ?2 AND taken_by = ?3 AND ended_at IS NULL
+               AND (held_until IS NULL OR held_until >= ?4)",
+            vals![
+                crate::days::rfc3339_in(CALL_HOLD_SECS.into()),
+                id,
+                agent,
+                crate::days::now_rfc3339()
+            ],
         )?;
         if n == 0 {
             return Err(LedgerError::Refused(format!(
@@ -1505,30 +1321,27 @@ impl Ledger {
     /// The taker gives call `id` back to the queue, unfinished (the desk
     /// quits, or the agent moves on without deciding).
     pub fn release_handover(&mut self, id: i64, agent: &str) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute(
-            "UPDATE handovers SET taken_by = NULL, taken_at = NULL, held_until = NULL
-             WHERE id = ?1 AND taken_by = ?2 AND ended_at IS NULL",
-            params![id, agent],
-        )?;
-        if n == 0 {
-            return Err(LedgerError::Refused(format!(
-                "call #{id} is not yours to give back, or has ended"
-            )));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            agent,
-            "call.release",
-            &format!("handover #{id}"),
-            "back to the queue",
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            let n = db.exec(
+                "UPDATE handovers SET taken_by = NULL, taken_at = NULL, held_until = NULL
+                 WHERE id = ?1 AND taken_by = ?2 AND ended_at IS NULL",
+                vals![id, agent],
+            )?;
+            if n == 0 {
+                return Err(LedgerError::Refused(format!(
+                    "call #{id} is not yours to give back, or has ended"
+                )));
+            }
+            audit::append(
+                db,
+                trail,
+                agent,
+                "call.release",
+                &format!("handover #{id}"),
+                "back to the queue",
+                &serde_json::json!({}),
+            )
+        })
     }
 
     /// Ends call `id`: decided by its taker (`dismissed` none), or
@@ -1540,70 +1353,81 @@ impl Ledger {
         agent: &str,
         dismissed: Option<&str>,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(&tx, agent, Role::Agent, "end calls", None)?;
-        let how = match dismissed {
-            Some(reason) if reason.trim().is_empty() => {
-                return Err(LedgerError::Refused(
-                    "a dismissed call needs a reason".into(),
-                ))
+        self.write(|db, trail| {
+            require_role(db, agent, Role::Agent, "end calls", None)?;
+            let how = match dismissed {
+                Some(reason) if reason.trim().is_empty() => {
+                    return Err(LedgerError::Refused(
+                        "a dismissed call needs a reason".into(),
+                    ))
+                }
+                Some(reason) => format!("dismissed: {}", reason.trim()),
+                None => "decided".to_string(),
+            };
+            let n = db.exec(
+                "UPDATE handovers SET ended_at = ?1, ended = ?2
+                 WHERE id = ?3 AND ended_at IS NULL
+                   AND (taken_by = ?4 OR taken_by IS NULL OR (held_until IS NOT NULL AND held_until < ?1))",
+                vals![crate::days::now_rfc3339(), &how, id, agent],
+            )?;
+            if n == 0 {
+                return Err(LedgerError::Refused(format!(
+                    "call #{id} does not exist, has ended, or another agent holds it"
+                )));
             }
-            Some(reason) => format!("dismissed: {}", reason.trim()),
-            None => "decided".to_string(),
-        };
-        let n = tx.execute(
-            &format!(
-                "UPDATE handovers SET ended_at = {NOW}, ended = ?1
-                 WHERE id = ?2 AND ended_at IS NULL
-                   AND (taken_by = ?3 OR taken_by IS NULL OR (held_until IS NOT NULL AND held_until < {NOW}))"
-            ),
-            params![how, id, agent],
-        )?;
-        if n == 0 {
-            return Err(LedgerError::Refused(format!(
-                "call #{id} does not exist, has ended, or another agent holds it"
-            )));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            agent,
-            "call.end",
-            &format!("handover #{id}"),
-            &how,
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+            audit::append(
+                db,
+                trail,
+                agent,
+                "call.end",
+                &format!("handover #{id}"),
+                &how,
+                &serde_json::json!({}),
+            )
+        })
     }
 
-    /// Checks the file with SQLite's `integrity_check`, recomputes the audit
-    /// chain, replays the entries and compares keys, limits, revocations,
-    /// staff roles, activations and seats, catalog and agreements with the
-    /// tables. Returns the number of entries and the newest entry's hash
-    /// (record it elsewhere to detect entries cut from the end later), or
-    /// the first problem found as [`LedgerError::Unverified`].
+    /// Checks the storage itself (SQLite's `integrity_check`), recomputes
+    /// the audit chain, replays the entries and compares keys, limits,
+    /// revocations, staff roles, activations and seats, catalog and
+    /// agreements with the tables. Returns the number of entries and the
+    /// newest entry's hash (record it elsewhere to detect entries cut from
+    /// the end later), or the first problem found as
+    /// [`LedgerError::Unverified`].
     pub fn verify_audit(&self) -> Result<(usize, String), LedgerError> {
-        audit::verify(&self.conn, &self.trail)
+        let db = &*self.db;
+        run(db, Begin::Read, || audit::verify(db, &self.trail))
+    }
+
+    /// The SQLite file behind this ledger, or why there is none.
+    fn file(&self, what: &str) -> Result<&sqlite::Sqlite, LedgerError> {
+        self.db.sqlite().ok_or_else(|| {
+            LedgerError::Refused(format!(
+                "{what} works on SQLite ledgers; {} is a PostgreSQL database (use pg_dump and pg_restore, or `actline ledger copy`)",
+                self.db.place()
+            ))
+        })
     }
 
     /// Copies the whole ledger, as it stands at one moment, into the empty
     /// file `dest` with SQLite's online backup: one step under one read
     /// transaction, so other processes go on reading and writing and the
-    /// copy is consistent.
+    /// copy is consistent. SQLite ledgers only.
     pub fn backup_to(&self, dest: &Path) -> Result<(), LedgerError> {
-        let mut to = Connection::open(dest).map_err(|e| open_err(dest, e))?;
-        copy_pages(&self.conn, &mut to)
+        self.file("ledger backup")?.backup_to(dest)
     }
 
     /// Replaces this ledger's whole contents with `from`'s (SQLite's backup
     /// in reverse, under an exclusive lock, so other processes see either
     /// the old ledger or the new one). `self` is not to be used afterwards:
-    /// open the ledger again.
+    /// open the ledger again. SQLite ledgers only.
     pub fn restore_from(&mut self, from: &Ledger) -> Result<(), LedgerError> {
-        copy_pages(&from.conn, &mut self.conn)
+        let from = from.file("ledger restore")?;
+        self.file("ledger restore")?;
+        self.db
+            .sqlite_mut()
+            .expect("checked above")
+            .restore_from(from)
     }
 
     /// Activations per day, agreement and product code, between two days
@@ -1614,103 +1438,132 @@ impl Ledger {
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<Vec<DayCount>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT substr(a.created_at, 1, 10) AS day, k.agreement, a.product,
-                    sum(a.decision = 'granted'), sum(a.decision = 'granted' AND a.new_seat = 1),
-                    sum(a.decision = 'denied')
+        let rows = self.db.rows(
+            "SELECT substr(a.created_at, 1, 10), k.agreement, a.product,
+                    sum(CASE WHEN a.decision = 'granted' THEN 1 ELSE 0 END),
+                    sum(CASE WHEN a.decision = 'granted' AND a.new_seat = 1 THEN 1 ELSE 0 END),
+                    sum(CASE WHEN a.decision = 'denied' THEN 1 ELSE 0 END)
              FROM activations a LEFT JOIN keys k ON k.serial = a.key_serial
-             WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)
-             GROUP BY day, k.agreement, a.product
-             ORDER BY day, k.agreement IS NOT NULL, k.agreement, a.product",
+             WHERE substr(a.created_at, 1, 10) >= ?1 AND substr(a.created_at, 1, 10) <= ?2
+             GROUP BY substr(a.created_at, 1, 10), k.agreement, a.product
+             ORDER BY substr(a.created_at, 1, 10), CASE WHEN k.agreement IS NULL THEN 0 ELSE 1 END, k.agreement, a.product",
+            vals![since.unwrap_or(""), until.unwrap_or("9999-99-99")],
         )?;
-        let rows = stmt.query_map(params![since, until], |r| {
-            Ok(DayCount {
-                day: r.get(0)?,
-                agreement: r.get(1)?,
-                product: r.get::<_, i64>(2)? as u16,
-                granted: r.get::<_, i64>(3)? as u64,
-                new_seats: r.get::<_, i64>(4)? as u64,
-                denied: r.get::<_, i64>(5)? as u64,
+        rows.iter()
+            .map(|r| {
+                Ok(DayCount {
+                    day: r.text(0)?,
+                    agreement: r.opt_text(1)?,
+                    product: r.num(2)?,
+                    granted: r.num(3)?,
+                    new_seats: r.num(4)?,
+                    denied: r.num(5)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// Every activation's number and time: what tells two ledgers' histories
     /// apart.
     pub fn activation_stamps(&self) -> Result<Vec<(i64, String)>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, created_at FROM activations ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.db
+            .rows("SELECT id, created_at FROM activations ORDER BY id", &[])?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?)))
+            .collect()
     }
 
     /// How many keys and activations the ledger holds.
     pub fn sizes(&self) -> Result<(u64, u64), LedgerError> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM activations)",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )?)
+        Ok((
+            self.db.int("SELECT count(*) FROM keys", &[])? as u64,
+            self.db.int("SELECT count(*) FROM activations", &[])? as u64,
+        ))
     }
 }
 
-/// Every page of `from` into `to`, in one backup step.
-fn copy_pages(from: &Connection, to: &mut Connection) -> Result<(), LedgerError> {
-    use rusqlite::backup::{Backup, StepResult};
-    let backup = Backup::new(from, to)?;
-    // The busy handler of the connections waits for locks; a step that
-    // still finds one busy is tried again, within the same patience.
-    let started = std::time::Instant::now();
-    loop {
-        match backup.step(-1)? {
-            StepResult::Done => return Ok(()),
-            StepResult::More => {}
-            _ if started.elapsed() < wait::LOCK_PATIENCE => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            _ => {
-                return Err(LedgerError::Sql(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                    Some("the ledger stayed locked during the backup".into()),
-                )))
-            }
-        }
+/// Every table a ledger holds, with its columns, in an order that keeps
+/// references pointing backwards (a key's product before the key, an
+/// activation's origin before it): what [`Ledger::copy_into`] moves.
+const TABLES: &[(&str, &str, &str)] = &[
+    ("meta", "k, v", "k"),
+    ("products", "code, name", "code"),
+    ("keys", "serial, key, kind, product, agreement, activation_limit, revoked, created_at, created_by", "serial"),
+    ("staff", "name, role, added_at", "name"),
+    ("tokens", "name, hash, issued_at, issued_by", "name"),
+    ("activations", "id, key_serial, product, iid, hardware, decision, new_seat, reactivation_of, released, confirmation_id, trace, label, actor, created_at", "id"),
+    ("audit", "id, at, actor, action, subject, detail, prev, hash, data", "id"),
+    ("handovers", "id, at, call, reason, groups, installation_id, trace, taken_by, taken_at, held_until, ended_at, ended", "id"),
+    ("idempotency", "caller, key, request, reply, at", "caller, key"),
+];
+
+impl Ledger {
+    /// Copies every row of this ledger, as of one moment, into `dest`,
+    /// which must be empty (a new ledger on either backend), in one write
+    /// transaction there: `dest` ends up with all of it or none. The rows
+    /// keep their numbers and the audit trail its hashes, so `dest`
+    /// verifies with the same key and anchor; the caller checks that
+    /// ([`Ledger::verify_audit`] on both, compared). Returns the rows copied.
+    pub fn copy_into(&self, dest: &mut Ledger) -> Result<u64, LedgerError> {
+        let src = &*self.db;
+        let to = &*dest.db;
+        run(src, Begin::Read, || {
+            run(to, Begin::Write, || {
+                for (table, _, _) in TABLES {
+                    let n = to.int(&format!("SELECT count(*) FROM {table}"), &[])?;
+                    if n > 0 {
+                        return Err(LedgerError::Refused(format!(
+                            "{}: the ledger there is not empty ({table} holds {n} rows); a copy goes only into a new, empty ledger",
+                            to.place()
+                        )));
+                    }
+                }
+                let mut copied = 0;
+                for (table, columns, order) in TABLES {
+                    let width = columns.split(',').count();
+                    let insert = format!(
+                        "INSERT INTO {table}({columns}) VALUES ({})",
+                        (1..=width)
+                            .map(|i| format!("?{i}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    for row in src.rows(
+                        &format!("SELECT {columns} FROM {table} ORDER BY {order}"),
+                        &[],
+                    )? {
+                        to.exec(&insert, &row.0)?;
+                        copied += 1;
+                    }
+                }
+                to.numbered_rows_follow()?;
+                Ok(copied)
+            })
+        })
     }
 }
 
 const ROW_SELECT: &str = "SELECT id, key_serial, product, iid, hardware, decision, new_seat, reactivation_of, released, confirmation_id, trace, label, actor, created_at FROM activations";
 
-/// An activation row as stored, its trace still JSON: [`finish_row`]
-/// decodes it, refusing a corrupt one.
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ActivationRow, String)> {
-    let trace: String = r.get(10)?;
-    let row = ActivationRow {
-        id: r.get(0)?,
-        key_serial: r.get::<_, Option<i64>>(1)?.map(|s| s as u64),
-        product: r.get(2)?,
-        installation_id: r.get(3)?,
-        hardware: r.get(4)?,
-        decision: r.get(5)?,
-        new_seat: r.get(6)?,
-        reactivation_of: r.get(7)?,
-        released: r.get(8)?,
-        confirmation_id: r.get(9)?,
-        reasons: Vec::new(),
-        label: r.get(11)?,
-        actor: r.get(12)?,
-        created_at: r.get(13)?,
-    };
-    Ok((row, trace))
-}
-
-fn finish_row((row, trace): (ActivationRow, String)) -> Result<ActivationRow, LedgerError> {
+/// An activation row as [`ROW_SELECT`] reads it; a corrupt trace is an
+/// error.
+fn activation_row(r: &Row) -> Result<ActivationRow, LedgerError> {
+    let id = r.int(0)?;
     Ok(ActivationRow {
-        reasons: strings_column("activations", row.id, "trace", &trace)?,
-        ..row
+        id,
+        key_serial: r.opt_int(1)?.map(|s| s as u64),
+        product: r.num(2)?,
+        installation_id: r.text(3)?,
+        hardware: r.text(4)?,
+        decision: r.text(5)?,
+        new_seat: r.flag(6)?,
+        reactivation_of: r.opt_int(7)?,
+        released: r.flag(8)?,
+        confirmation_id: r.opt_text(9)?,
+        reasons: strings_column("activations", id, "trace", &r.text(10)?)?,
+        label: r.opt_text(11)?,
+        actor: r.text(12)?,
+        created_at: r.text(13)?,
     })
 }
 
@@ -1729,13 +1582,18 @@ fn check_limit(kind: KeyKind, limit: u32) -> Result<(), LedgerError> {
     }
 }
 
-fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError> {
-    let role: Option<String> = conn
-        .query_row("SELECT role FROM staff WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    role.map(|r| role_column(name, &r)).transpose()
+fn staff_role(db: &dyn Db, name: &str) -> Result<Option<Role>, LedgerError> {
+    db.one("SELECT role FROM staff WHERE name = ?1", vals![name])?
+        .map(|r| role_column(name, &r.text(0)?))
+        .transpose()
+}
+
+/// How many supervisors there are besides `name`.
+fn other_supervisors(db: &dyn Db, name: &str) -> Result<i64, LedgerError> {
+    db.int(
+        "SELECT count(*) FROM staff WHERE role = 'supervisor' AND name <> ?1",
+        vals![name],
+    )
 }
 
 /// The one role check of the ledger, made inside the caller's
@@ -1746,7 +1604,7 @@ fn staff_role(conn: &Connection, name: &str) -> Result<Option<Role>, LedgerError
 /// self-service by the rules). `reason`, when the action records one, must
 /// not be blank.
 fn require_role(
-    conn: &Connection,
+    db: &dyn Db,
     actor: &str,
     need: Role,
     what: &str,
@@ -1756,7 +1614,7 @@ fn require_role(
         Role::Agent => 1,
         Role::Supervisor => 2,
     };
-    match staff_role(conn, actor)? {
+    match staff_role(db, actor)? {
         Some(have) if rank(have) >= rank(need) => {}
         Some(have) => {
             return Err(LedgerError::Forbidden(format!(
@@ -1784,90 +1642,80 @@ fn require_role(
 
 /// A supervisor action: see [`require_role`].
 fn require_supervisor(
-    conn: &Connection,
+    db: &dyn Db,
     actor: &str,
     what: &str,
     reason: Option<&str>,
 ) -> Result<(), LedgerError> {
-    require_role(conn, actor, Role::Supervisor, what, reason)
+    require_role(db, actor, Role::Supervisor, what, reason)
 }
 
-fn key_by_serial(conn: &Connection, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
-    let raw = conn
-        .query_row(
-            "SELECT serial, key, kind, product, agreement, activation_limit, revoked FROM keys WHERE serial = ?1",
-            [serial as i64],
-            |r| {
-                Ok((
-                    KeyRecord {
-                        serial: r.get::<_, i64>(0)? as u64,
-                        key: r.get(1)?,
-                        kind: KeyKind::Mak,
-                        product: r.get(3)?,
-                        agreement: r.get(4)?,
-                        limit: r.get(5)?,
-                        revoked: r.get(6)?,
-                    },
-                    r.get::<_, String>(2)?,
-                ))
-            },
-        )
-        .optional()?;
-    raw.map(|(rec, kind)| {
-        let kind = kind.parse().map_err(|e: String| LedgerError::CorruptRow {
+fn key_by_serial(db: &dyn Db, serial: u64) -> Result<Option<KeyRecord>, LedgerError> {
+    let Some(r) = db.one(
+        "SELECT serial, key, kind, product, agreement, activation_limit, revoked FROM keys WHERE serial = ?1",
+        vals![serial],
+    )?
+    else {
+        return Ok(None);
+    };
+    let kind = r
+        .text(2)?
+        .parse()
+        .map_err(|e: String| LedgerError::CorruptRow {
             table: "keys",
             row: serial.to_string(),
             column: "kind",
             reason: e,
         })?;
-        Ok(KeyRecord { kind, ..rec })
-    })
-    .transpose()
+    Ok(Some(KeyRecord {
+        serial: r.int(0)? as u64,
+        key: r.text(1)?,
+        kind,
+        product: r.num(3)?,
+        agreement: r.opt_text(4)?,
+        limit: r.num(5)?,
+        revoked: r.flag(6)?,
+    }))
 }
 
 /// When and by whom a key was revoked, from the audit trail.
-fn revocation(conn: &Connection, serial: u64) -> Result<String, LedgerError> {
-    let entry: Option<(String, String, String)> = conn
-        .query_row(
-            "SELECT at, actor, detail FROM audit WHERE action = 'key.revoke' AND subject = ?1 ORDER BY id DESC LIMIT 1",
-            [serial.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+fn revocation(db: &dyn Db, serial: u64) -> Result<String, LedgerError> {
+    let entry = db.one(
+        "SELECT at, actor, detail FROM audit WHERE action = 'key.revoke' AND subject = ?1 ORDER BY id DESC LIMIT 1",
+        vals![serial.to_string()],
+    )?;
     Ok(match entry {
-        Some((at, actor, reason)) => format!("revoked at {at} by {actor} ({reason})"),
+        Some(r) => format!(
+            "revoked at {} by {} ({})",
+            r.text(0)?,
+            r.text(1)?,
+            r.text(2)?
+        ),
         None => "no audit entry says when or by whom (run `actline audit verify`)".into(),
     })
 }
 
 /// Seats a key has in use: its seat-holding activations not released.
-fn seats_in_use(conn: &Connection, serial: u64) -> Result<u32, LedgerError> {
-    Ok(conn.query_row(
+fn seats_in_use(db: &dyn Db, serial: u64) -> Result<u32, LedgerError> {
+    let n = db.int(
         "SELECT count(*) FROM activations WHERE key_serial = ?1 AND decision = 'granted' AND new_seat = 1 AND released = 0",
-        [serial as i64],
-        |r| r.get(0),
-    )?)
+        vals![serial],
+    )?;
+    u32::try_from(n).map_err(|_| LedgerError::BadValue(format!("{n} seats in use")))
 }
 
 /// The seat-holding activations of a key, with their reactivation counts.
-fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
+fn prior(db: &dyn Db, serial: u64) -> Result<Vec<PriorActivation>, LedgerError> {
+    let rows = db.rows(
         "SELECT a.id, a.hardware, a.product, a.released,
                 (SELECT count(*) FROM activations r WHERE r.reactivation_of = a.id AND r.decision = 'granted')
          FROM activations a WHERE a.key_serial = ?1 AND a.decision = 'granted' AND a.new_seat = 1 ORDER BY a.id",
+        vals![serial],
     )?;
-    let rows = stmt.query_map([serial as i64], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, hw, product, released, reactivations) = row?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = r.int(0)?;
+        let hw = r.text(1)?;
         // A damaged fingerprint must not read as a new machine (a free seat).
         let hardware = HardwareHash::from_hex(&hw).ok_or_else(|| LedgerError::CorruptRow {
             table: "activations",
@@ -1878,9 +1726,9 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
         out.push(PriorActivation {
             id,
             hardware,
-            product,
-            released,
-            reactivations,
+            product: r.num(2)?,
+            released: r.flag(3)?,
+            reactivations: r.num(4)?,
         });
     }
     Ok(out)
@@ -1889,7 +1737,7 @@ fn prior(conn: &Connection, serial: u64) -> Result<Vec<PriorActivation>, LedgerE
 /// Gathers the facts for `iid` (its key, the key's seats) and decides.
 #[allow(clippy::too_many_arguments)]
 fn decide_in(
-    conn: &Connection,
+    db: &dyn Db,
     catalog: &Catalog,
     agreements: &Agreements,
     iid: &InstallationId,
@@ -1898,10 +1746,10 @@ fn decide_in(
     today: u16,
     seats: &mut SeatCache,
 ) -> Result<(Decision, Option<KeyRecord>), LedgerError> {
-    let key = key_by_serial(conn, iid.key_serial)?;
+    let key = key_by_serial(db, iid.key_serial)?;
     let empty = Vec::new();
     let prior = match &key {
-        Some(k) => seats.of(conn, k.serial)?,
+        Some(k) => seats.of(db, k.serial)?,
         None => &empty,
     };
     let req = Request {
@@ -1920,16 +1768,16 @@ fn decide_in(
 /// The seat-holding activations of the keys one transaction has looked at,
 /// read once and kept current as the transaction records grants, so a batch
 /// chunk on one large key reads that key's seats once, not once per ID.
-/// Valid only inside the transaction it was filled in (nothing else can
-/// write the ledger meanwhile).
+/// Valid only inside the write transaction it was filled in (nothing else
+/// can write the ledger meanwhile).
 #[derive(Default)]
 struct SeatCache(std::collections::HashMap<u64, Vec<PriorActivation>>);
 
 impl SeatCache {
-    fn of(&mut self, conn: &Connection, serial: u64) -> Result<&Vec<PriorActivation>, LedgerError> {
+    fn of(&mut self, db: &dyn Db, serial: u64) -> Result<&Vec<PriorActivation>, LedgerError> {
         Ok(match self.0.entry(serial) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(prior(conn, serial)?),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(prior(db, serial)?),
         })
     }
 
@@ -1956,7 +1804,7 @@ impl SeatCache {
 
 #[allow(clippy::too_many_arguments)]
 fn activate_in(
-    tx: &Connection,
+    db: &dyn Db,
     catalog: &Catalog,
     agreements: &Agreements,
     iid: &InstallationId,
@@ -1969,7 +1817,7 @@ fn activate_in(
     trail: &audit::Trail,
 ) -> Result<Activation, LedgerError> {
     let (decision, key) = decide_in(
-        tx,
+        db,
         catalog,
         agreements,
         iid,
@@ -1992,37 +1840,31 @@ fn activate_in(
         Channel::Staff { name, .. } => name.clone(),
     };
     let trace = to_json("the decision trace", &decision.trace)?;
-    tx.prepare_cached(
+    let id = db.int(
         "INSERT INTO activations(key_serial, product, iid, hardware, decision, new_seat, reactivation_of, confirmation_id, trace, label, actor, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        key.as_ref().map(|k| k.serial as i64),
-        iid.product,
-        iid.to_string(),
-        iid.hardware.to_hex(),
-        decision.word(),
-        new_seat,
-        reactivation_of,
-        cid,
-        trace,
-        label,
-        actor,
-        crate::days::now_rfc3339(),
-    ])?;
-    let id = tx.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+        vals![
+            key.as_ref().map(|k| k.serial),
+            iid.product,
+            iid.to_string(),
+            iid.hardware.to_hex(),
+            decision.word(),
+            new_seat,
+            reactivation_of,
+            cid.clone(),
+            trace,
+            label,
+            &actor,
+            crate::days::now_rfc3339(),
+        ],
+    )?;
     if let (Ok(grant), Some(k)) = (&decision.outcome, &key) {
         seats.granted(k.serial, grant, id, iid);
     }
     #[cfg(test)]
-    tests::GRANT_SYNC.with(|c| {
-        c.set(
-            tx.query_row("PRAGMA synchronous", [], |r| r.get(0))
-                .unwrap_or(-1),
-        )
-    });
+    tests::GRANT_SYNC.with(|c| c.set(db.int("PRAGMA synchronous", &[]).unwrap_or(-1)));
     audit::append(
-        tx,
+        db,
         trail,
         &actor,
         "activate",
@@ -2044,8 +1886,17 @@ fn activate_in(
 }
 
 #[cfg(test)]
+impl Ledger {
+    /// The SQLite connection, for tests that damage the file on purpose.
+    fn conn(&self) -> &rusqlite::Connection {
+        &self.db.sqlite().expect("an SQLite ledger").conn
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     #[test]
     fn the_desk_recognised_a_locked_ledger_by_its_message() {
@@ -2100,7 +1951,7 @@ mod tests {
             "only the taker renews"
         );
         // Ann's desk crashed: her hold runs out, and the call waits again.
-        l.conn
+        l.conn()
             .execute(
                 "UPDATE handovers SET held_until = '2000-01-01T00:00:00Z' WHERE id = ?1",
                 [one],
@@ -2177,7 +2028,7 @@ mod tests {
             .unwrap();
         assert_eq!(GRANT_SYNC.with(|c| c.get()), 2, "FULL in a batch too");
         let after: i64 = l
-            .conn
+            .conn()
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!(after, 1, "NORMAL again for everything else");
@@ -2193,10 +2044,10 @@ mod tests {
         let sign = |g: &Grant, p: &Product, i: &InstallationId| secrets.confirmation_id(g, p, i);
         // A real SQLITE_FULL: the database may not grow by another page.
         let pages: i64 = l
-            .conn
+            .conn()
             .query_row("PRAGMA page_count", [], |r| r.get(0))
             .unwrap();
-        l.conn
+        l.conn()
             .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
                 r.get::<_, i64>(0)
             })
@@ -2219,7 +2070,7 @@ mod tests {
         assert_eq!(l.counts().unwrap(), before, "nothing half-written");
         l.verify_audit().unwrap();
         assert!(matches!(
-            open_err(
+            sqlite::open_err(
                 Path::new("x"),
                 rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
@@ -2236,7 +2087,7 @@ mod tests {
         let id = l
             .hand_over("c", "pressed 0", &["1234567".into()], None, &[])
             .unwrap();
-        l.conn
+        l.conn()
             .execute("UPDATE handovers SET groups = '{' WHERE id = ?1", [id])
             .unwrap();
         let e = l.handovers(false).unwrap_err();
@@ -2246,7 +2097,7 @@ mod tests {
             "{e}"
         );
         // The CHECK constraint keeps SQL honest; a damaged file does not.
-        l.conn
+        l.conn()
             .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE staff SET role = 'owner'")
             .unwrap();
         let e = l.staff().unwrap_err();
@@ -2260,7 +2111,7 @@ mod tests {
         let path = dir.path().join("old.db");
         {
             let c = Connection::open(&path).unwrap();
-            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch(sqlite::MIGRATIONS[0]).unwrap();
             c.execute_batch("PRAGMA user_version = 1").unwrap();
             c.execute(
                 "INSERT INTO products(code, name) VALUES (101, 'studio')",
@@ -2278,7 +2129,7 @@ mod tests {
             .with_audit_key(AuditKey::new([7; 32]), None)
             .unwrap();
         let v: i64 = l
-            .conn
+            .conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
@@ -2304,7 +2155,7 @@ mod tests {
         l.verify_audit().unwrap();
         l.set_limit("alice", 7, 5, "more machines").unwrap();
         l.verify_audit().unwrap();
-        l.conn
+        l.conn()
             .execute("UPDATE keys SET activation_limit = 999", [])
             .unwrap();
         assert!(matches!(l.verify_audit(), Err(LedgerError::Unverified(_))));

@@ -2,33 +2,31 @@
 //! replies kept by idempotency key, the role check every request passes,
 //! and the lookup that makes a retried activation return the first one.
 
+use super::db::vals;
 use super::ActivationRow;
-use super::{audit, finish_row, require_role, row, Ledger, LedgerError, ROW_SELECT};
+use super::{activation_row, audit, require_role, Ledger, LedgerError, ROW_SELECT};
 use crate::entitlement::rules::Role;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 impl Ledger {
     /// Refuses `actor` unless they are staff with at least `need`; `what`
     /// completes "only supervisors …" in the message. The service calls
     /// this once for every request, before doing anything.
     pub fn require(&self, actor: &str, need: Role, what: &str) -> Result<(), LedgerError> {
-        require_role(&self.conn, actor, need, what, None)
+        require_role(&*self.db, actor, need, what, None)
     }
 
     /// The newest granted activation of exactly this installation ID whose
     /// seat is still held, if any: activating the same ID again (a retry,
     /// a repeated call) returns it instead of adding a row.
     pub fn granted_for(&self, installation_id: &str) -> Result<Option<ActivationRow>, LedgerError> {
-        self.conn
-            .query_row(
+        self.db
+            .one(
                 &format!(
                     "{ROW_SELECT} WHERE iid = ?1 AND decision = 'granted' AND released = 0 ORDER BY id DESC LIMIT 1"
                 ),
-                [installation_id],
-                row,
-            )
-            .optional()?
-            .map(finish_row)
+                vals![installation_id],
+            )?
+            .map(|r| activation_row(&r))
             .transpose()
     }
 
@@ -36,66 +34,59 @@ impl Ledger {
     /// replacing any earlier one (supervisors only; audited, the hash not
     /// shown).
     pub fn set_token(&mut self, actor: &str, name: &str, hash: &str) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(&tx, actor, Role::Supervisor, "issue tokens", None)?;
-        if super::staff_role(&tx, name)?.is_none() {
-            return Err(LedgerError::NotFound(format!(
-                "{name} is not on the staff list; add them first"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO tokens(name, hash, issued_at, issued_by) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, issued_at = excluded.issued_at, issued_by = excluded.issued_by",
-            params![name, hash, crate::days::now_rfc3339(), actor],
-        )?;
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "token.issue",
-            name,
-            "",
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_role(db, actor, Role::Supervisor, "issue tokens", None)?;
+            if super::staff_role(db, name)?.is_none() {
+                return Err(LedgerError::NotFound(format!(
+                    "{name} is not on the staff list; add them first"
+                )));
+            }
+            db.exec(
+                "INSERT INTO tokens(name, hash, issued_at, issued_by) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(name) DO UPDATE SET hash = excluded.hash, issued_at = excluded.issued_at, issued_by = excluded.issued_by",
+                vals![name, hash, crate::days::now_rfc3339(), actor],
+            )?;
+            audit::append(
+                db,
+                trail,
+                actor,
+                "token.issue",
+                name,
+                "",
+                &serde_json::json!({}),
+            )
+        })
     }
 
     /// Revokes staff member `name`'s token (supervisors only; audited).
     pub fn revoke_token(&mut self, actor: &str, name: &str) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_role(&tx, actor, Role::Supervisor, "revoke tokens", None)?;
-        if tx.execute("DELETE FROM tokens WHERE name = ?1", [name])? == 0 {
-            return Err(LedgerError::NotFound(format!("{name} has no token")));
-        }
-        audit::append(
-            &tx,
-            &self.trail,
-            actor,
-            "token.revoke",
-            name,
-            "",
-            &serde_json::json!({}),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|db, trail| {
+            require_role(db, actor, Role::Supervisor, "revoke tokens", None)?;
+            if db.exec("DELETE FROM tokens WHERE name = ?1", vals![name])? == 0 {
+                return Err(LedgerError::NotFound(format!("{name} has no token")));
+            }
+            audit::append(
+                db,
+                trail,
+                actor,
+                "token.revoke",
+                name,
+                "",
+                &serde_json::json!({}),
+            )
+        })
     }
 
     /// The staff member whose token has this hash, with when it was issued
     /// (RFC 3339), if any.
     pub fn token_owner(&self, hash: &str) -> Result<Option<(String, String)>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.db
+            .one(
                 "SELECT name, issued_at FROM tokens WHERE hash = ?1",
-                [hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+                vals![hash],
+            )?
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .transpose()
     }
 
     /// The reply stored for `caller`'s idempotency `key`, with the request
@@ -105,14 +96,13 @@ impl Ledger {
         caller: &str,
         key: &str,
     ) -> Result<Option<(String, String)>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.db
+            .one(
                 "SELECT request, reply FROM idempotency WHERE caller = ?1 AND key = ?2",
-                [caller, key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+                vals![caller, key],
+            )?
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .transpose()
     }
 
     /// Keeps `reply` to `request` under `caller`'s idempotency `key`; the
@@ -124,9 +114,9 @@ impl Ledger {
         request: &str,
         reply: &str,
     ) -> Result<(), LedgerError> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO idempotency(caller, key, request, reply, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![caller, key, request, reply, crate::days::now_rfc3339()],
+        self.db.exec(
+            "INSERT INTO idempotency(caller, key, request, reply, at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            vals![caller, key, request, reply, crate::days::now_rfc3339()],
         )?;
         Ok(())
     }

@@ -69,7 +69,10 @@ impl From<LedgerError> for ApiError {
         let kind = match &e {
             _ if e.is_busy() => ErrorKind::Busy,
             _ if e.is_corrupt() => ErrorKind::Corrupt,
-            LedgerError::Sql(_) | LedgerError::DiskFull => ErrorKind::Internal,
+            LedgerError::Unreachable { .. } => ErrorKind::Busy,
+            LedgerError::Sql(_) | LedgerError::Postgres(_) | LedgerError::DiskFull => {
+                ErrorKind::Internal
+            }
             LedgerError::NoAuditKey => ErrorKind::Internal,
             LedgerError::Unverified(_) => ErrorKind::Unverified,
             LedgerError::Forbidden(_) => ErrorKind::Forbidden,
