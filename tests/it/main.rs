@@ -12,6 +12,7 @@ mod fuzz_regressions;
 mod installed_ivr;
 mod installed_voice;
 mod ivr;
+mod postgres;
 mod regressions;
 mod regressions_ledger;
 mod regressions_output;

@@ -15,7 +15,8 @@ pub fn bin() -> Command {
         .env_remove("ACTLINE_TODAY")
         .env_remove("ACTLINE_SERVER")
         .env_remove("ACTLINE_TOKEN_FILE")
-        .env_remove("ACTLINE_CA");
+        .env_remove("ACTLINE_CA")
+        .env_remove("ACTLINE_LEDGER");
     c
 }
 
