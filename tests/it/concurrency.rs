@@ -102,7 +102,7 @@ fn a_batch_killed_mid_way_leaves_seats_equal_to_grants_and_every_printed_id_reco
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
+    let ledger = env.ledger();
     let usage = ledger.key_usage(k.serial()).unwrap().unwrap();
     let rows = ledger.activations_of(k.serial()).unwrap();
     // Machines that happen to match an earlier one on enough 6-bit digests
@@ -169,6 +169,9 @@ fn issue_while_locked(env: &Env, hold_ms: u64) -> std::process::Output {
 #[test]
 fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
     let env = Env::demo();
+    if env.sqlite_only("SQLite's busy wait and its notice") {
+        return;
+    }
     let o = issue_while_locked(&env, 2_500);
     let said = err(&o);
     assert!(said.contains("waiting for the ledger"), "{said}");
@@ -180,6 +183,9 @@ fn a_command_waiting_over_a_second_for_a_locked_ledger_says_so_then_goes_on() {
 #[test]
 fn a_short_lock_passes_without_a_word() {
     let env = Env::demo();
+    if env.sqlite_only("SQLite's busy wait and its notice") {
+        return;
+    }
     let o = issue_while_locked(&env, 200);
     assert_eq!(err(&o), "", "no notice for a short wait");
 }

@@ -133,7 +133,7 @@ fn garbage_groups_are_refused_and_the_caller_transferred_with_what_they_entered(
         .unwrap();
     assert_eq!(t["groups"][0], first);
     // The desk sees the hand-over.
-    let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
+    let ledger = env.ledger();
     assert_eq!(
         ledger.handovers(true).unwrap()[0].groups,
         vec![first.to_string()]

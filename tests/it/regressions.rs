@@ -31,8 +31,12 @@ fn iid_on_an_activated_machine_threw_the_activation_away() {
 #[test]
 fn init_over_an_existing_ledger_wrote_new_secrets() {
     let env = Env::demo();
+    let url = env.ledger_url();
     std::fs::remove_dir_all(env.home().join("secrets")).unwrap();
-    let o = env.vendor(&["init", "--demo"]);
+    let o = match &url {
+        Some(url) => env.vendor(&["--ledger", url, "init", "--demo"]),
+        None => env.vendor(&["init", "--demo"]),
+    };
     assert_eq!(o.status.code(), Some(2));
     assert!(!env.home().join("secrets").exists(), "nothing written");
 }
@@ -40,6 +44,9 @@ fn init_over_an_existing_ledger_wrote_new_secrets() {
 #[test]
 fn an_empty_ledger_file_became_a_new_ledger() {
     let env = Env::demo();
+    if env.sqlite_only("an emptied SQLite file") {
+        return;
+    }
     let db = env.home().join("ledger.db");
     for f in ["ledger.db-wal", "ledger.db-shm"] {
         let _ = std::fs::remove_file(env.home().join(f));
@@ -165,12 +172,10 @@ fn batch_files_with_a_bom_or_quoted_labels_were_misread() {
 fn cutting_the_newest_audit_entry_went_unnoticed() {
     let env = Env::demo();
     activated(&env, "a");
-    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    db.execute_batch(
-        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = (SELECT max(id) FROM audit);",
-    )
-    .unwrap();
-    drop(db);
+    env.sql(
+        true,
+        "DELETE FROM audit WHERE id = (SELECT max(id) FROM audit)",
+    );
     let o = env.vendor(&["audit", "verify"]);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("no audit entry"), "{}", err(&o));
@@ -473,10 +478,7 @@ fn a_damaged_hardware_column_read_as_a_new_machine() {
     let key = env.issue(&["--product", "studio", "--kind", "retail"]);
     let iid = env.iid("a", &sample("fingerprint-a.json"), &key, "studio");
     assert!(env.vendor(&["activate", &iid]).status.success());
-    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    db.execute("UPDATE activations SET hardware = 'zz'", [])
-        .unwrap();
-    drop(db);
+    env.sql(false, "UPDATE activations SET hardware = 'zz'");
     let other = env.iid("b", &sample("fingerprint-b.json"), &key, "studio");
     let o = env.vendor(&["activate", &other]);
     assert!(!o.status.success());

@@ -183,7 +183,7 @@ fn busy_demo() -> (Env, String) {
 #[test]
 fn audit_verify_said_intact_after_activations_were_deleted() {
     let (env, _) = busy_demo();
-    db(&env).execute("DELETE FROM activations", []).unwrap();
+    env.sql(false, "DELETE FROM activations");
     let o = verify(&env);
     assert_unverified(&o, "deleted activations");
     assert!(err(&o).contains("activation #1"), "{}", err(&o));
@@ -192,9 +192,7 @@ fn audit_verify_said_intact_after_activations_were_deleted() {
 #[test]
 fn audit_verify_said_intact_after_a_limit_was_changed_in_the_database() {
     let (env, _) = busy_demo();
-    db(&env)
-        .execute("UPDATE keys SET activation_limit = 999", [])
-        .unwrap();
+    env.sql(false, "UPDATE keys SET activation_limit = 999");
     let o = verify(&env);
     assert_unverified(&o, "limit 999");
     assert!(err(&o).contains("limit 999"), "{}", err(&o));
@@ -203,9 +201,7 @@ fn audit_verify_said_intact_after_a_limit_was_changed_in_the_database() {
 #[test]
 fn audit_verify_said_intact_after_a_staff_role_was_changed_in_the_database() {
     let (env, _) = busy_demo();
-    db(&env)
-        .execute("UPDATE staff SET role = 'supervisor'", [])
-        .unwrap();
+    env.sql(false, "UPDATE staff SET role = 'supervisor'");
     let o = verify(&env);
     assert_unverified(&o, "bob promoted");
     assert!(err(&o).contains("bob"), "{}", err(&o));
@@ -223,18 +219,19 @@ fn audit_verify_said_intact_after_a_revocation_or_a_release_was_undone() {
         .status
         .success());
     assert!(verify(&env).status.success());
-    db(&env).execute("UPDATE keys SET revoked = 0", []).unwrap();
+    env.sql(false, "UPDATE keys SET revoked = 0");
     assert_unverified(&verify(&env), "revocation undone");
-    db(&env).execute("UPDATE keys SET revoked = 1", []).unwrap();
-    db(&env)
-        .execute("UPDATE activations SET released = 0", [])
-        .unwrap();
+    env.sql(false, "UPDATE keys SET revoked = 1");
+    env.sql(false, "UPDATE activations SET released = 0");
     assert_unverified(&verify(&env), "release undone");
 }
 
 #[test]
 fn audit_verify_passed_corrupted_ledgers_that_integrity_check_calls_malformed() {
     let (env, _) = busy_demo();
+    if env.sqlite_only("SQLite pages") {
+        return;
+    }
     let db_path = env.home().join("ledger.db");
     let good = std::fs::read(&db_path).unwrap();
     assert!(!env.home().join("ledger.db-wal").exists());
@@ -290,6 +287,9 @@ fn audit_verify_passed_corrupted_ledgers_that_integrity_check_calls_malformed() 
 #[test]
 fn batch_into_the_ledger_truncated_it() {
     let env = Env::demo();
+    if env.sqlite_only("the SQLite file inside the home") {
+        return;
+    }
     let key = env.issue(&["--product", "studio", "--activations", "5"]);
     let iid = env.iid("m", &sample("fingerprint-a.json"), &key, "studio");
     let input = env.dir.path().join("in.txt");
@@ -354,6 +354,9 @@ fn replace_ledger(env: &Env, make: impl FnOnce(&Path)) {
 #[test]
 fn a_foreign_or_newer_ledger_was_switched_to_wal_before_being_refused() {
     let env = Env::demo();
+    if env.sqlite_only("SQLite's journal modes and versions") {
+        return;
+    }
     replace_ledger(&env, |p| {
         let c = rusqlite::Connection::open(p).unwrap();
         c.execute_batch("CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ('mine');")
@@ -399,12 +402,8 @@ fn a_corrupt_row_was_read_as_a_permissive_default() {
     let key = env.issue(&["--product", "studio", "--activations", "5"]);
     let iid = env.iid("m", &sample("fingerprint-a.json"), &key, "studio");
     assert!(env.vendor(&["activate", &iid]).status.success());
-    db(&env)
-        .execute("UPDATE keys SET kind = 'gold'", [])
-        .unwrap();
-    let serial: i64 = db(&env)
-        .query_row("SELECT serial FROM keys", [], |r| r.get(0))
-        .unwrap();
+    env.sql(false, "UPDATE keys SET kind = 'gold'");
+    let serial = env.sql(false, "SELECT serial FROM keys");
     let o = env.vendor(&["key", "show", &key]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(
@@ -419,9 +418,7 @@ fn a_corrupt_row_was_read_as_a_permissive_default() {
         "no decision on a corrupt key: {}",
         err(&o)
     );
-    db(&env)
-        .execute("UPDATE activations SET trace = 'not json'", [])
-        .unwrap();
+    env.sql(false, "UPDATE activations SET trace = 'not json'");
     let o = env.vendor(&["activation", "show", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `actline serve`, killed (by PID) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     socket: PathBuf,
     tls: Option<String>,
@@ -25,7 +25,7 @@ impl Server {
     /// Serves `home` on a socket in a fresh world-traversable directory,
     /// plus TLS on an ephemeral loopback port when `tls` names a
     /// certificate and key.
-    fn start(home: &Path, tls: Option<(&Path, &Path)>) -> Self {
+    pub(crate) fn start(home: &Path, tls: Option<(&Path, &Path)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let socket = dir.path().join("actline.sock");
@@ -71,12 +71,12 @@ impl Server {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("unix:{}", self.socket.display())
     }
 
     /// The command line against this service, as the current OS user.
-    fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
         bin()
             .arg("--server")
             .arg(self.url())
@@ -109,7 +109,7 @@ impl Drop for Server {
 }
 
 /// Installation IDs of `n` different machines for `key` (product studio).
-fn iids(env: &Env, key: &str, n: u32) -> Vec<String> {
+pub(crate) fn iids(env: &Env, key: &str, n: u32) -> Vec<String> {
     let trust = actline::client::Trust::load(&env.home().join("trust.json")).unwrap();
     let salt = trust.salt();
     let k = ProductKey::parse(key).unwrap();
@@ -126,7 +126,7 @@ fn iids(env: &Env, key: &str, n: u32) -> Vec<String> {
         .collect()
 }
 
-fn json(o: &Output) -> serde_json::Value {
+pub(crate) fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
 }
 
@@ -383,7 +383,7 @@ fn a_batch_through_the_service_killed_with_sigkill_loses_no_printed_confirmation
         "the batch cannot finish without its service"
     );
 
-    let ledger = actline::ledger::Ledger::open(&env.home().join("ledger.db")).unwrap();
+    let ledger = env.ledger();
     let k = ProductKey::parse(&key).unwrap();
     let rows = ledger.activations_of(k.serial()).unwrap();
     let grants = rows
@@ -418,7 +418,7 @@ fn a_batch_through_the_service_killed_with_sigkill_loses_no_printed_confirmation
 }
 
 /// A certificate for 127.0.0.1 and its key, in `dir`.
-fn loopback_cert(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn loopback_cert(dir: &Path) -> (PathBuf, PathBuf) {
     let c = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
@@ -483,12 +483,10 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--ca"), "{}", err(&o));
     // Expired: a token issued more than 90 days ago is refused, by name.
-    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    db.execute(
+    env.sql(
+        false,
         "UPDATE tokens SET issued_at = '2020-01-01T00:00:00Z' WHERE name = 'carol'",
-        [],
-    )
-    .unwrap();
+    );
     let o = remote(&["activate", &ids[1]]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(
@@ -496,12 +494,13 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
         "{}",
         err(&o)
     );
-    db.execute(
-        "UPDATE tokens SET issued_at = ?1 WHERE name = 'carol'",
-        [actline::days::now_rfc3339()],
-    )
-    .unwrap();
-    drop(db);
+    env.sql(
+        false,
+        &format!(
+            "UPDATE tokens SET issued_at = '{}' WHERE name = 'carol'",
+            actline::days::now_rfc3339()
+        ),
+    );
     // Revoked: the next request is refused.
     let o = server.cli(&["staff", "revoke-token", "carol"]);
     assert!(o.status.success(), "{}", err(&o));
@@ -518,15 +517,15 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
         d.wait_for("not connected to the ledger — F5 tries again");
     }
     // The token is stored hashed, never as issued.
-    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    let n: i64 = db
-        .query_row(
-            "SELECT count(*) FROM tokens WHERE hash = ?1",
-            [text(&issued)],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(n, 0);
+    let issued = text(&issued);
+    assert!(issued
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    let n = env.sql(
+        false,
+        &format!("SELECT count(*) FROM tokens WHERE hash = '{issued}'"),
+    );
+    assert_eq!(n, "0");
     // Someone who can write the database but not read the secrets cannot
     // mint a token: a row with the plain SHA-256 of their own token is no use.
     use sha2::Digest;
@@ -535,12 +534,10 @@ fn a_remote_desk_over_tls_works_with_its_token_and_is_refused_once_it_is_revoked
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    db.execute(
-        "INSERT INTO tokens(name, hash, issued_at, issued_by) VALUES ('carol', ?1, 'x', 'x')",
-        [plain],
-    )
-    .unwrap();
-    drop(db);
+    env.sql(
+        false,
+        &format!("INSERT INTO tokens(name, hash, issued_at, issued_by) VALUES ('carol', '{plain}', 'x', 'x')"),
+    );
     let forged_file = env.dir.path().join("forged.token");
     std::fs::write(&forged_file, forged).unwrap();
     let o = bin()

@@ -769,14 +769,10 @@ fn a_caller_who_asks_for_an_agent_is_handed_over_and_hears_an_agent_will_call_ba
         "{t}"
     );
     // The hand-over is stored for the desk, with the group entered.
-    let db = rusqlite::Connection::open(env.home().join("ledger.db")).unwrap();
-    let groups: String = db
-        .query_row(
-            "SELECT groups FROM handovers ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let groups = env.sql(
+        false,
+        "SELECT groups FROM handovers ORDER BY id DESC LIMIT 1",
+    );
     assert!(groups.contains(first), "{groups}");
 }
 

@@ -28,15 +28,168 @@ pub fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
+/// Whether this run of the suite keeps its ledgers on PostgreSQL
+/// (`ACTLINE_TEST_LEDGER=postgres`, with the cluster `scripts/with-postgres.sh`
+/// started in `ACTLINE_TEST_PG`) rather than in SQLite files.
+pub fn on_postgres() -> bool {
+    match std::env::var("ACTLINE_TEST_LEDGER").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("ACTLINE_TEST_LEDGER={other}: use sqlite or postgres"),
+    }
+}
+
+/// The throwaway cluster's URL; the PostgreSQL runs need one.
+pub fn pg_cluster() -> String {
+    std::env::var("ACTLINE_TEST_PG").expect(
+        "the PostgreSQL tests need a server: run them as `scripts/with-postgres.sh cargo test --release`",
+    )
+}
+
+/// Runs `sql` through psql on `url`; its unaligned output.
+pub fn psql(url: &str, sql: &str) -> String {
+    let o = Command::new("psql")
+        .args([url, "-qXtA", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "psql {sql}: {}", err(&o));
+    text(&o)
+}
+
+/// A new, empty database on the cluster, named `t_<hint>` plus a number
+/// no other test of this run has; its URL.
+pub fn pg_database(hint: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("t_{hint}_{}_{n}", std::process::id());
+    let url = pg_cluster();
+    psql(&url, &format!("CREATE DATABASE {name}"));
+    format!("{}/{name}", url.rsplit_once('/').unwrap().0)
+}
+
+impl Drop for Env {
+    /// A database made for this home goes with it.
+    fn drop(&mut self) {
+        if let Some(url) = self.ledger_url() {
+            if let (Some((cluster, name)), Ok(admin)) =
+                (url.rsplit_once('/'), std::env::var("ACTLINE_TEST_PG"))
+            {
+                if admin.starts_with(cluster) && name.starts_with("t_") {
+                    let _ = Command::new("psql")
+                        .args([&admin, "-qX", "-c"])
+                        .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .output();
+                }
+            }
+        }
+    }
+}
+
 impl Env {
-    /// A fresh home initialised with the demo catalog.
+    /// A fresh home initialised with the demo catalog, its ledger on the
+    /// backend this run of the suite is for ([`on_postgres`]).
     pub fn demo() -> Self {
+        if on_postgres() {
+            Self::demo_on(Some(&pg_database("demo")))
+        } else {
+            Self::demo_on(None)
+        }
+    }
+
+    /// A fresh demo home whose ledger is in the database at `url`, or in
+    /// the home's SQLite file.
+    pub fn demo_on(url: Option<&str>) -> Self {
         let e = Env {
             dir: tempfile::tempdir().unwrap(),
         };
-        let o = e.vendor(&["init", "--demo"]);
+        let o = match url {
+            Some(url) => e.vendor(&["--ledger", url, "init", "--demo"]),
+            None => e.vendor(&["init", "--demo"]),
+        };
         assert!(o.status.success(), "init: {}", err(&o));
         e
+    }
+
+    /// The URL of this home's ledger when it is on PostgreSQL.
+    pub fn ledger_url(&self) -> Option<String> {
+        std::fs::read_to_string(self.home().join("secrets/ledger.url"))
+            .ok()
+            .map(|u| u.trim().to_string())
+    }
+
+    /// This home's ledger, opened directly (no audit key: for reading rows).
+    pub fn ledger(&self) -> actline::ledger::Ledger {
+        match self.ledger_url() {
+            Some(url) => actline::ledger::Ledger::connect(&url, false).unwrap(),
+            None => actline::ledger::Ledger::open(&self.home().join("ledger.db")).unwrap(),
+        }
+    }
+
+    /// Runs SQL statements on this home's ledger, on whichever backend it
+    /// is, as someone with write access to the database would; with
+    /// `unguarded`, after dropping the triggers that keep the audit trail
+    /// append-only (the attack the chain must still catch).
+    pub fn sql(&self, unguarded: bool, sql: &str) -> String {
+        match self.ledger_url() {
+            Some(url) => {
+                let guard = if unguarded {
+                    "DROP TRIGGER IF EXISTS audit_no_update ON audit; "
+                } else {
+                    ""
+                };
+                psql(&url, &format!("{guard}{sql}"))
+            }
+            None => {
+                let db = rusqlite::Connection::open(self.home().join("ledger.db")).unwrap();
+                if unguarded {
+                    db.execute_batch(
+                        "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;",
+                    )
+                    .unwrap();
+                }
+                let mut out = Vec::new();
+                let mut rest = sql.trim();
+                // Statements one by one; the rows of the last one, if any.
+                while !rest.is_empty() {
+                    let (one, tail) = rest.split_once(';').unwrap_or((rest, ""));
+                    rest = tail.trim();
+                    let one = one.trim();
+                    if one.is_empty() {
+                        continue;
+                    }
+                    let mut st = db.prepare(one).unwrap();
+                    let cols = st.column_count();
+                    let mut rows = st.query([]).unwrap();
+                    out.clear();
+                    while let Some(r) = rows.next().unwrap() {
+                        let cells: Vec<String> = (0..cols)
+                            .map(|i| match r.get_ref(i).unwrap() {
+                                rusqlite::types::ValueRef::Null => String::new(),
+                                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    String::from_utf8_lossy(t).to_string()
+                                }
+                                rusqlite::types::ValueRef::Blob(_) => "<blob>".into(),
+                            })
+                            .collect();
+                        out.push(cells.join("|"));
+                    }
+                }
+                out.join("\n")
+            }
+        }
+    }
+
+    /// True, saying so, when this test checks something only a SQLite
+    /// file has (its pages, its journal, its path) and the suite runs on
+    /// PostgreSQL; the test then has nothing to check.
+    pub fn sqlite_only(&self, what: &str) -> bool {
+        let pg = self.ledger_url().is_some();
+        if pg {
+            eprintln!("not on PostgreSQL: this test checks {what}");
+        }
+        pg
     }
 
     pub fn home(&self) -> PathBuf {

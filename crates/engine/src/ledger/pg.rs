@@ -421,9 +421,29 @@ impl Pg {
     /// Runs `f` on the connection, connecting first when there is none
     /// and no transaction is open. A lost connection is forgotten, so the
     /// next call connects again.
+    ///
+    /// Outside a transaction nothing has been done yet when a connection
+    /// turns out dead (the server restarted while we were idle), so the
+    /// call is tried once more on a new connection.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
+        f: impl Fn(&mut Conn) -> Result<T, postgres::Error>,
+    ) -> Result<T, LedgerError> {
+        let tries = if self.in_tx.get() { 1 } else { 2 };
+        let mut last = None;
+        for _ in 0..tries {
+            match self.once(&f) {
+                Err(e @ LedgerError::Unreachable { .. }) => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.expect("tried at least once"))
+    }
+
+    /// One try of [`Pg::with`].
+    fn once<T>(
+        &self,
+        f: &impl Fn(&mut Conn) -> Result<T, postgres::Error>,
     ) -> Result<T, LedgerError> {
         let mut slot = self.conn.borrow_mut();
         if slot.as_ref().is_some_and(|c| c.client.is_closed()) {
@@ -445,10 +465,14 @@ impl Pg {
         match f(conn) {
             Ok(v) => Ok(v),
             Err(e) => {
-                if e.is_closed() || conn.client.is_closed() {
+                let closed = e.is_closed() || conn.client.is_closed();
+                let e = self.target.error(e);
+                // A server that is shutting down or lost us: this
+                // connection is done with.
+                if closed || matches!(e, LedgerError::Unreachable { .. }) {
                     *slot = None;
                 }
-                Err(self.target.error(e))
+                Err(e)
             }
         }
     }
@@ -505,15 +529,9 @@ impl Db for Pg {
                 "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
             ),
         };
-        // Nothing is done yet, so a connection found dead here (the server
-        // restarted while we were idle) is replaced once and the
-        // transaction begun on the new one.
-        let begun = match self.with(|c| c.client.batch_execute(&sql)) {
-            Err(LedgerError::Unreachable { .. }) if self.conn.borrow().is_none() => {
-                self.with(|c| c.client.batch_execute(&sql))
-            }
-            other => other,
-        };
+        // Nothing is done yet: a connection found dead here is replaced
+        // (see `with`) and the transaction begun on the new one.
+        let begun = self.with(|c| c.client.batch_execute(&sql));
         begun?;
         self.in_tx.set(true);
         Ok(())

@@ -19,6 +19,7 @@
 //! same confirmation ID) whether or not a key was given.
 
 mod error;
+mod pool;
 mod wire;
 
 pub use error::{ApiError, ErrorKind};
@@ -31,18 +32,18 @@ use crate::home::{Home, Secrets};
 use crate::ids::InstallationId;
 use crate::keys::{KeyKind, ProductKey};
 use crate::ledger::{ActivationRow, BatchItem, Ledger, LedgerError};
-use std::sync::Mutex;
 
 /// Days a bearer token stays valid after it is issued.
 pub const TOKEN_DAYS: u16 = 90;
 
 /// The engine behind every request: the home's secrets and its ledger.
-/// `Sync`; requests are served one at a time on the ledger (SQLite has one
-/// writer anyway), each in its own transactions.
+/// `Sync`; each request is served on a ledger of its own from the pool
+/// (one for SQLite, which has one writer anyway; several connections to a
+/// database server), each in its own transactions.
 pub struct Service {
     home: Home,
-    secrets: Secrets,
-    ledger: Mutex<Ledger>,
+    secrets: std::sync::Arc<Secrets>,
+    ledgers: pool::Pool,
 }
 
 impl Service {
@@ -61,10 +62,17 @@ impl Service {
             }
             other => other?,
         };
+        let size = match home.ledger_url() {
+            Ok(Some(_)) => pool::SERVER_POOL,
+            _ => 1,
+        };
+        let secrets = std::sync::Arc::new(secrets);
+        let (again, keys) = (home.clone(), secrets.clone());
+        let ledgers = pool::Pool::new(ledger, size, move || again.open_ledger(&keys));
         Ok(Self {
             home,
             secrets,
-            ledger: Mutex::new(ledger),
+            ledgers,
         })
     }
 
@@ -94,10 +102,8 @@ impl Service {
         }
     }
 
-    fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger>, ApiError> {
-        self.ledger
-            .lock()
-            .map_err(|_| ApiError::new(ErrorKind::Internal, "the ledger is unavailable"))
+    fn ledger(&self) -> Result<pool::Lent<'_>, ApiError> {
+        self.ledgers.lend()
     }
 
     /// Serves one request from `caller`: checks their role for it, then
