@@ -66,15 +66,38 @@ fn ids(c: &mut Criterion) {
     }
 }
 
+/// Activations through the ledger on each backend: the home's SQLite file
+/// (group `ledger`), and, when `ACTLINE_TEST_PG` names a server (run as
+/// `scripts/with-postgres.sh cargo bench --bench activation`), a new
+/// database there (group `ledger-postgres`). Both commit durably.
 fn ledger(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let home = Home::at(dir.path().join("h"));
+    ledger_on(c, "ledger", Home::at(dir.path().join("sqlite")));
+    match std::env::var("ACTLINE_TEST_PG") {
+        Ok(cluster) => {
+            let name = format!("bench_{}", std::process::id());
+            let made = std::process::Command::new("psql")
+                .args([&cluster, "-qXc", &format!("CREATE DATABASE {name}")])
+                .status()
+                .unwrap();
+            assert!(made.success(), "psql could not make the bench's database");
+            let url = format!("{}/{name}", cluster.rsplit_once('/').unwrap().0);
+            let home = Home::at(dir.path().join("postgres")).with_ledger(Some(url));
+            ledger_on(c, "ledger-postgres", home);
+        }
+        Err(_) => eprintln!(
+            "ledger-postgres: skipped (no ACTLINE_TEST_PG; run through scripts/with-postgres.sh)"
+        ),
+    }
+}
+
+fn ledger_on(c: &mut Criterion, group: &str, home: Home) {
     let (secrets, mut ledger, catalog) = home.init("bench", true).unwrap();
     let channel = Channel::Staff {
         name: "bench".into(),
         role: Role::Supervisor,
     };
-    let mut g = c.benchmark_group("ledger");
+    let mut g = c.benchmark_group(group);
     for (name, product) in [("signed", "studio"), ("compact", "notes")] {
         let p = catalog.by_name(product).unwrap().clone();
         // Keys of 1,000 activations, as a large customer has; a new key

@@ -146,3 +146,35 @@ pub fn line(data: &[u8]) {
         let _ = ua.handle(t, Input::Tick, &mut port);
     }
 }
+
+/// A ledger's database URL (`--ledger`, `ACTLINE_LEDGER`,
+/// `secrets/ledger.url`), as the first line of the input; the second line,
+/// when there is one, is a password put into a URL made around the rest.
+/// Never a panic, and a password (6 or more characters that need no
+/// escaping in a URL) never shows in what messages say of that URL, usable
+/// or not.
+pub fn ledger_url(data: &[u8]) {
+    use crate::ledger::pg::{check_url, redacted};
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (url, password) = s.split_once('\n').unwrap_or((s, ""));
+    let _ = redacted(url);
+    let _ = check_url(url);
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=".contains(c);
+    if password.len() < 6 || !password.chars().all(plain) || url.contains(password) {
+        return;
+    }
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .unwrap_or(url);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let secret = format!("postgres://ann:{password}@{rest}");
+    let shown = match check_url(&secret) {
+        Ok(place) => place,
+        Err(e) => e.to_string(),
+    };
+    assert!(!shown.contains(password), "{shown}");
+    assert!(!redacted(&secret).contains(password));
+}

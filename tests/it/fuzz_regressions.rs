@@ -33,3 +33,8 @@ fn fuzz_regressions_api() {
 fn fuzz_regressions_line() {
     replay("line", actline::fuzzing::line);
 }
+
+#[test]
+fn fuzz_regressions_ledger_url() {
+    replay("ledger_url", actline::fuzzing::ledger_url);
+}

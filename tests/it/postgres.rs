@@ -505,3 +505,58 @@ fn a_url_asking_for_tls_gets_a_verified_tls_connection_and_a_wrong_certificate_o
     );
     assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
 }
+
+impl Cluster {
+    /// Runs `sql` as the superuser over the cluster's socket.
+    fn admin(&self, db: &str, sql: &str) -> String {
+        let o = Command::new("psql")
+            .arg("-h")
+            .arg(self.dir.path())
+            .args(["-p", &self.port.to_string(), "-U", "actline", "-qXtA"])
+            .args(["-v", "ON_ERROR_STOP=1", "-c", sql, db])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "psql {sql}: {}", err(&o));
+        text(&o)
+    }
+}
+
+#[test]
+fn wrong_credentials_and_a_newer_schema_get_one_line_and_leave_the_ledger_as_it_was() {
+    let pg = Cluster::new(false);
+    let url = pg.database("guarded", "");
+    let env = Env::demo_on(Some(&url));
+    // From now on TCP needs the password.
+    pg.admin(
+        "postgres",
+        "ALTER ROLE actline PASSWORD 'right-horse-battery'",
+    );
+    std::fs::write(
+        pg.dir.path().join("data/pg_hba.conf"),
+        "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+    )
+    .unwrap();
+    pg.admin("postgres", "SELECT pg_reload_conf()");
+    let with = |password: &str| url.replacen("actline@", &format!("actline:{password}@"), 1);
+    let o = env.vendor(&["--ledger", &with("wrong-staple-guess"), "key", "list"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("cannot reach the ledger's database"), "{e}");
+    assert!(e.contains("password authentication failed"), "{e}");
+    assert!(!e.contains("wrong-staple-guess"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let o = env.vendor(&["--ledger", &with("right-horse-battery"), "key", "list"]);
+    assert!(o.status.success(), "{}", err(&o));
+    // A ledger a newer actline migrated: refused, untouched.
+    pg.admin("guarded", "INSERT INTO actline_schema VALUES (99, 'later')");
+    let entries = pg.admin("guarded", "SELECT count(*) FROM audit");
+    let o = env.vendor(&["--ledger", &with("right-horse-battery"), "key", "list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("newer than this actline"), "{}", err(&o));
+    assert_eq!(err(&o).lines().count(), 1, "{}", err(&o));
+    assert_eq!(pg.admin("guarded", "SELECT count(*) FROM audit"), entries);
+    assert_eq!(
+        pg.admin("guarded", "SELECT max(version) FROM actline_schema"),
+        "99"
+    );
+}

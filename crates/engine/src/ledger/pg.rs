@@ -61,6 +61,13 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// What [`super::Ledger::connect`] makes of `url` before it connects: the
+/// ledger's place as messages name it (no password), or the URL's one-line
+/// fault (which never holds the URL either).
+pub fn check_url(url: &str) -> Result<String, LedgerError> {
+    Target::parse(url).map(|t| t.place)
+}
+
 /// How to reach the server, from the URL.
 struct Target {
     config: Config,
