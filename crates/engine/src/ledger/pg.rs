@@ -500,6 +500,18 @@ impl Pg {
     }
 }
 
+impl Drop for Pg {
+    /// The driver's client says goodbye to the server on a runtime of its
+    /// own, which cannot start on a thread already driving one (the
+    /// service's, when it stops and drops its ledgers): so the goodbye is
+    /// said on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.get_mut().take() {
+            let _ = std::thread::spawn(move || drop(conn)).join();
+        }
+    }
+}
+
 /// Parameters as the driver takes them.
 fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
