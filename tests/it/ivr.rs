@@ -314,8 +314,8 @@ fn dtmf_call(
 fn a_vendor_who_swaps_menu_keys_in_the_grammar_gets_the_swapped_menu() {
     let env = Env::demo();
     let iid = notes_iid(&env, "5");
-    // "2" pressed during the readout: the menu's answer.
-    let script = timeline(&iid, "3s 2 90s");
+    // "#" during the readout goes to the menu, and "2" answers it.
+    let script = timeline(&iid, "3s # 2 90s");
 
     // Shipped grammar: 2 finishes; the IVR says goodbye and hangs up.
     let (o, v) = dtmf_call(&env, "shipped", &script, &[]);
@@ -358,7 +358,7 @@ fn a_grammar_lacking_a_required_tag_is_refused_before_the_call() {
     let menu = dir.join("cid_menu.gram");
     std::fs::write(
         &menu,
-        "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"};\n",
+        "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"} | 3 {out=\"check\"};\n",
     )
     .unwrap();
     let o = bin()
@@ -486,5 +486,115 @@ fn a_call_taken_twenty_milliseconds_at_a_time_sounds_and_reads_as_the_same_call_
         audio[..n],
         audio_at_once[..n],
         "the same samples at the same times"
+    );
+}
+
+/// Where `prompt` began and how long it played, from a transcript.
+fn played(v: &serde_json::Value, prompt: &str) -> (u64, u64) {
+    let e = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "prompt_played" && e["prompt"] == prompt)
+        .unwrap_or_else(|| panic!("no {prompt} in {v:#}"));
+    (
+        e["t_ms"].as_u64().unwrap(),
+        e["duration_ms"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_call_from_audio_uses_every_readout_control_and_the_read_back_check() {
+    let env = Env::demo();
+    let iid = notes_iid(&env, "5");
+    let groups: Vec<&str> = iid.split('-').collect();
+    let typed = typing(&groups);
+    // A first call to learn when the readout starts and how long its first
+    // group is; the same installation ID again gets the same confirmation ID.
+    let (o, first, _) = call(&env, "first", &typed, 120_000);
+    assert!(o.status.success(), "{}", err(&o));
+    let cid = first["confirmation_id"].as_str().unwrap().to_string();
+    let (start, intro) = played(&first, "confirmation_id");
+    let (_, group_1) = played(&first, "cid_group_1");
+
+    // The second call: every control during the readout, then the check.
+    let mut runs = typed.clone();
+    let mut at = start + 1000; // in the intro: repeat (reads group 1)
+    assert!(intro > 1500);
+    runs.push((at, "1".into()));
+    at += 100 + group_1 + 1000; // in group 2: back to group 1
+    runs.push((at, "4".into()));
+    at += 1000; // pause, and 3 s later go on
+    runs.push((at, "2".into()));
+    at += 3000;
+    runs.push((at, "2".into()));
+    at += 1000; // start over, then the menu
+    runs.push((at, "7".into()));
+    at += 1000;
+    runs.push((at, "#".into()));
+    at += 1000; // the check: every group, the second wrong once
+    runs.push((at, "3".into()));
+    let cid_groups: Vec<&str> = cid.split('-').collect();
+    let mut wrong = cid_groups[1].to_string();
+    wrong.replace_range(0..1, if wrong.starts_with('9') { "8" } else { "9" });
+    let mut keyed: Vec<String> = vec![cid_groups[0].into(), wrong.clone()];
+    keyed.extend(cid_groups[1..].iter().map(|g| g.to_string()));
+    for g in &keyed {
+        at += 1500;
+        runs.push((at, g.clone()));
+        at += g.len() as u64 * 200;
+    }
+    at += 1500; // finish
+    runs.push((at, "2".into()));
+    let (o, v, _) = call(&env, "controls", &runs, at + 15_000);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(v["outcome"], "activated", "{v:#}");
+    assert_eq!(v["confirmation_id"], cid.as_str());
+    let evs = v["events"].as_array().unwrap();
+    let controls: Vec<(String, u64)> = evs
+        .iter()
+        .filter(|e| e["event"] == "readout_control")
+        .map(|e| {
+            (
+                e["control"].as_str().unwrap().to_string(),
+                e["group"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("repeat_group", 1),
+        ("back", 1),
+        ("pause", 1),
+        ("resume", 1),
+        ("start_over", 1),
+        ("menu", 1),
+    ]
+    .iter()
+    .map(|(c, g)| (c.to_string(), *g))
+    .collect();
+    assert_eq!(controls, want, "{v:#}");
+    let checks: Vec<(u64, String, bool)> = evs
+        .iter()
+        .filter(|e| e["event"] == "read_back")
+        .map(|e| {
+            (
+                e["group"].as_u64().unwrap(),
+                e["typed"].as_str().unwrap().to_string(),
+                e["right"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![(1, cid_groups[0].to_string(), true), (2, wrong, false)];
+    expected.extend(
+        cid_groups[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i as u64 + 2, g.to_string(), true)),
+    );
+    assert_eq!(checks, expected, "{v:#}");
+    assert_eq!(
+        v["events"].as_array().unwrap().last().unwrap()["by"],
+        "ivr",
+        "{v:#}"
     );
 }

@@ -12,8 +12,12 @@
 //! The dialogue: welcome; collect each group of the installation ID, checking
 //! its check digit as soon as it is complete; the whole ID is checked once
 //! complete; the entitlement decision; on a grant the confirmation ID is read
-//! group by group with a menu to repeat it; on a denial a short reason and a
-//! transfer to an agent. VoiceXML-like input handling: separate first-digit
+//! group by group, each group its own prompt, so that the caller can repeat
+//! a group, go back one, pause and go on, or start again without losing the
+//! place; then a menu to hear it again, finish, check what they wrote (the
+//! read-back check: the caller keys each group back, and each is confirmed or
+//! read again, with the result in the transcript) or reach an agent. On a
+//! denial a short reason and a transfer to an agent. VoiceXML-like input handling: separate first-digit
 //! and inter-digit timeouts, no-input and no-match counters with escalating
 //! reprompts, barge-in (a key stops the prompt and counts), type-ahead (keys
 //! pressed while the IVR is busy are kept).
@@ -23,8 +27,12 @@
 //! (`group`), restart it (`restart`) or ask for an agent (`agent`; the
 //! shipped grammar uses `*` and `#`, since `0` is a digit there);
 //! `cid_menu.gram` says which key repeats the confirmation ID (`repeat`),
-//! finishes (`finish`) or asks for an agent (`agent`); `agent.gram` (any key
-//! sequence tagged `agent`) is listened to at the menu as well. A grammar is
+//! finishes (`finish`), starts the read-back check (`check`) or asks for an
+//! agent (`agent`); `cid_readout.gram` the keys during the readout
+//! (`repeat_group`, `back`, `pause`, `start_over`, `menu`); `cid_check.gram`
+//! a group keyed back (`group`, `restart`, `stop`); `agent.gram` (any key
+//! sequence tagged `agent`) is listened to during the readout and at the menu
+//! as well. A grammar is
 //! checked against these tags when it is loaded, so a match always means
 //! something here.
 //!
@@ -36,8 +44,9 @@
 //! | `Welcome` | nothing | its end (group 1 is asked for), or a key (barge-in: the key starts group 1) |
 //! | `Collecting` | the group's number and keys, the groups so far, its no-input and no-match counts, the whole-ID failures | a group tagged `group` that checks (the next group, or the whole ID), `agent`, too many failures |
 //! | `Deciding` | the groups, the installation ID, keys typed ahead | the decision |
-//! | `Reading` | the grant (confirmation ID, decision, repeats, menu counts), keys typed ahead | its end or a key: the menu |
-//! | `Menu` | the grant, keys typed ahead, the menu's and the agent grammar's keys | `repeat` (reading again), `finish`, `agent`, too many failures |
+//! | `Reading` | the grant (confirmation ID and its groups, decision, repeats, menu counts), keys typed ahead, the group it is at, whether paused, the readout's and the agent grammar's keys | the last group's end or `menu`: the menu; `agent`; other controls stay |
+//! | `Menu` | the grant, keys typed ahead, the menu's and the agent grammar's keys | `repeat` (reading again), `finish`, `check`, `agent`, too many failures |
+//! | `Checking` | the grant, keys typed ahead, the group being keyed back, its keys and wrong tries, no-input and no-match counts | the last group checked, `stop`, too many failures: the menu |
 //! | `Closing` | the call's record, what to do after the last words | their end: hang up or transfer |
 //! | `Done` | the record and the outcome | nothing |
 //!
@@ -61,7 +70,7 @@ use super::grammar::{Grammar, GrammarError, MatchState, Matcher};
 use actline_formats::ids::groups::digits_of;
 use actline_formats::ids::install::LAYOUT;
 use actline_formats::ids::{InstallationId, Layout};
-use actline_voice::{Plan, Prompt};
+use actline_voice::{Plan, PlanOptions, Prompt};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -82,6 +91,8 @@ pub struct FlowConfig {
     pub max_id_failures: u32,
     /// Times the confirmation ID may be repeated.
     pub max_repeats: u32,
+    /// How long a readout the caller paused waits before it goes on (ms).
+    pub pause_timeout_ms: u64,
 }
 
 impl Default for FlowConfig {
@@ -93,6 +104,7 @@ impl Default for FlowConfig {
             max_no_match: 3,
             max_id_failures: 2,
             max_repeats: 5,
+            pause_timeout_ms: 120_000,
         }
     }
 }
@@ -106,18 +118,27 @@ pub enum GrammarFile {
     /// `restart`, `agent`.
     IidGroup,
     /// `cid_menu.gram`: the menu after the confirmation ID; tags `repeat`,
-    /// `finish`, `agent`.
+    /// `finish`, `check`, `agent`.
     CidMenu,
-    /// `agent.gram`: asking for an agent at the menu; tag `agent`.
+    /// `agent.gram`: asking for an agent during the readout and at the
+    /// menu; tag `agent`.
     Agent,
+    /// `cid_readout.gram`: keys during the readout; tags `repeat_group`,
+    /// `back`, `pause`, `start_over`, `menu`.
+    CidReadout,
+    /// `cid_check.gram`: a group keyed back in the read-back check; tags
+    /// `group`, `restart`, `stop`.
+    CidCheck,
 }
 
 impl GrammarFile {
     /// Every file, in load order.
-    pub const ALL: [GrammarFile; 3] = [
+    pub const ALL: [GrammarFile; 5] = [
         GrammarFile::IidGroup,
         GrammarFile::CidMenu,
         GrammarFile::Agent,
+        GrammarFile::CidReadout,
+        GrammarFile::CidCheck,
     ];
 
     /// The file's name, as in `grammars/` and in an override directory.
@@ -126,6 +147,8 @@ impl GrammarFile {
             GrammarFile::IidGroup => "iid_group.gram",
             GrammarFile::CidMenu => "cid_menu.gram",
             GrammarFile::Agent => "agent.gram",
+            GrammarFile::CidReadout => "cid_readout.gram",
+            GrammarFile::CidCheck => "cid_check.gram",
         }
     }
 
@@ -136,6 +159,8 @@ impl GrammarFile {
             GrammarFile::IidGroup => GroupInput::names(),
             GrammarFile::CidMenu => MenuChoice::names(),
             GrammarFile::Agent => AgentRequest::names(),
+            GrammarFile::CidReadout => ReadoutControl::names(),
+            GrammarFile::CidCheck => CheckInput::names(),
         }
     }
 
@@ -145,6 +170,8 @@ impl GrammarFile {
             GrammarFile::IidGroup => include_str!("../../../grammars/iid_group.gram"),
             GrammarFile::CidMenu => include_str!("../../../grammars/cid_menu.gram"),
             GrammarFile::Agent => include_str!("../../../grammars/agent.gram"),
+            GrammarFile::CidReadout => include_str!("../../../grammars/cid_readout.gram"),
+            GrammarFile::CidCheck => include_str!("../../../grammars/cid_check.gram"),
         }
     }
 }
@@ -160,6 +187,16 @@ trait Choice: Copy + std::fmt::Debug + 'static {
 
     fn from_tag(tag: &str) -> Option<Self> {
         Self::TAGS.iter().find(|(t, _)| *t == tag).map(|(_, c)| *c)
+    }
+}
+
+impl ReadoutControl {
+    /// The grammar's tag for this control, as the transcript says it.
+    fn tag(self) -> &'static str {
+        Self::TAGS
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("?", |(t, _)| *t)
     }
 }
 
@@ -189,6 +226,8 @@ enum MenuChoice {
     Repeat,
     /// `finish`: the caller has it.
     Finish,
+    /// `check`: the caller keys back what they wrote.
+    Check,
     /// `agent`: transfer to an agent.
     Agent,
 }
@@ -197,7 +236,52 @@ impl Choice for MenuChoice {
     const TAGS: &'static [(&'static str, Self)] = &[
         ("repeat", MenuChoice::Repeat),
         ("finish", MenuChoice::Finish),
+        ("check", MenuChoice::Check),
         ("agent", MenuChoice::Agent),
+    ];
+}
+
+/// What a key pressed during the readout means (`cid_readout.gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadoutControl {
+    /// `repeat_group`: read the current group again.
+    RepeatGroup,
+    /// `back`: go back one group.
+    Back,
+    /// `pause`: stop until the same key again; while paused, go on.
+    Pause,
+    /// `start_over`: from the first group.
+    StartOver,
+    /// `menu`: stop reading; the menu.
+    Menu,
+}
+
+impl Choice for ReadoutControl {
+    const TAGS: &'static [(&'static str, Self)] = &[
+        ("repeat_group", ReadoutControl::RepeatGroup),
+        ("back", ReadoutControl::Back),
+        ("pause", ReadoutControl::Pause),
+        ("start_over", ReadoutControl::StartOver),
+        ("menu", ReadoutControl::Menu),
+    ];
+}
+
+/// What the keys of the read-back check mean (`cid_check.gram`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckInput {
+    /// `group`: the digits of one group as the caller wrote it.
+    Group,
+    /// `restart`: start this group again.
+    Restart,
+    /// `stop`: end the check.
+    Stop,
+}
+
+impl Choice for CheckInput {
+    const TAGS: &'static [(&'static str, Self)] = &[
+        ("group", CheckInput::Group),
+        ("restart", CheckInput::Restart),
+        ("stop", CheckInput::Stop),
     ];
 }
 
@@ -295,6 +379,8 @@ pub struct Grammars {
     group: Listen<GroupInput>,
     menu: Listen<MenuChoice>,
     agent: Listen<AgentRequest>,
+    readout: Listen<ReadoutControl>,
+    check: Listen<CheckInput>,
 }
 
 impl Grammars {
@@ -306,6 +392,8 @@ impl Grammars {
             group: Listen::new(parse(GrammarFile::IidGroup)?)?,
             menu: Listen::new(parse(GrammarFile::CidMenu)?)?,
             agent: Listen::new(parse(GrammarFile::Agent)?)?,
+            readout: Listen::new(parse(GrammarFile::CidReadout)?)?,
+            check: Listen::new(parse(GrammarFile::CidCheck)?)?,
         })
     }
 
@@ -357,6 +445,8 @@ impl Grammars {
             GrammarFile::IidGroup => self.group = Listen::new(g)?,
             GrammarFile::CidMenu => self.menu = Listen::new(g)?,
             GrammarFile::Agent => self.agent = Listen::new(g)?,
+            GrammarFile::CidReadout => self.readout = Listen::new(g)?,
+            GrammarFile::CidCheck => self.check = Listen::new(g)?,
         }
         Ok(())
     }
@@ -367,6 +457,8 @@ impl Grammars {
             GrammarFile::IidGroup => &self.group.grammar,
             GrammarFile::CidMenu => &self.menu.grammar,
             GrammarFile::Agent => &self.agent.grammar,
+            GrammarFile::CidReadout => &self.readout.grammar,
+            GrammarFile::CidCheck => &self.check.grammar,
         }
     }
 }
@@ -515,6 +607,23 @@ pub enum Note {
         /// The ID.
         confirmation_id: String,
     },
+    /// A key during the readout did what `cid_readout.gram` says.
+    ReadoutControl {
+        /// The tag: `repeat_group`, `back`, `pause`, `resume`,
+        /// `start_over` or `menu`.
+        control: &'static str,
+        /// The group read next (1-based).
+        group: usize,
+    },
+    /// A group of the confirmation ID keyed back in the read-back check.
+    ReadBack {
+        /// 1-based group number.
+        group: usize,
+        /// What the caller keyed.
+        typed: String,
+        /// Whether it is the group that was read.
+        right: bool,
+    },
 }
 
 /// How a call ended.
@@ -563,6 +672,8 @@ enum State {
     Reading(Reading),
     /// The menu after the readout.
     Menu(Menu),
+    /// The caller keys back what they wrote, group by group.
+    Checking(Checking),
     /// Playing the last words; then hanging up or transferring.
     Closing(Closing),
     /// Over.
@@ -585,8 +696,9 @@ impl State {
                 "while waiting for the decision",
                 "the decision, a key, the end of a prompt or a hang-up",
             ),
-            State::Reading(_) => ("while reading the confirmation ID", LIVE),
+            State::Reading(_) => ("while reading the confirmation ID", INPUT),
             State::Menu(_) => ("at the menu", INPUT),
+            State::Checking(_) => ("while the caller keys back the confirmation ID", INPUT),
             State::Closing(_) => ("while closing the call", LIVE),
             State::Done(_) => ("after the call ended", "nothing"),
         }
@@ -639,6 +751,8 @@ struct Granted {
     iid: InstallationId,
     decision: CallDecision,
     confirmation_id: String,
+    /// Its digit groups, read one by one.
+    cid_groups: Vec<String>,
     /// Times the caller asked to hear it again.
     repeats: u32,
     /// The menu's failures, kept across readouts.
@@ -660,6 +774,27 @@ impl Granted {
 struct Reading {
     granted: Granted,
     typeahead: VecDeque<char>,
+    /// The group being read, or read next (0-based).
+    group: usize,
+    /// False while the intro plays: the first group has not begun.
+    started: bool,
+    /// Paused by the caller: nothing is read until `pause` again, another
+    /// control, or [`FlowConfig::pause_timeout_ms`].
+    paused: bool,
+    control: Input<ReadoutControl>,
+    agent: Input<AgentRequest>,
+}
+
+#[derive(Clone, Debug)]
+struct Checking {
+    granted: Granted,
+    typeahead: VecDeque<char>,
+    /// The group being keyed back (0-based).
+    index: usize,
+    input: Input<CheckInput>,
+    /// Wrong tries of this group.
+    wrong: u32,
+    retries: Retries,
 }
 
 #[derive(Clone, Debug)]
@@ -766,6 +901,7 @@ impl Flow {
             | State::Deciding(_)
             | State::Reading(_)
             | State::Menu(_)
+            | State::Checking(_)
             | State::Closing(_) => None,
         }
     }
@@ -782,6 +918,7 @@ impl Flow {
             State::Deciding(d) => Some(&d.iid),
             State::Reading(r) => Some(&r.granted.iid),
             State::Menu(m) => Some(&m.granted.iid),
+            State::Checking(c) => Some(&c.granted.iid),
             State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => {
                 record.iid.as_ref()
             }
@@ -794,6 +931,7 @@ impl Flow {
             State::Idle | State::Welcome | State::Collecting(_) | State::Deciding(_) => None,
             State::Reading(r) => Some(&r.granted.confirmation_id),
             State::Menu(m) => Some(&m.granted.confirmation_id),
+            State::Checking(c) => Some(&c.granted.confirmation_id),
             State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => record
                 .decision
                 .as_ref()
@@ -809,6 +947,7 @@ impl Flow {
             State::Deciding(d) => &d.groups,
             State::Reading(r) => &r.granted.groups,
             State::Menu(m) => &m.granted.groups,
+            State::Checking(c) => &c.granted.groups,
             State::Closing(Closing { record, .. }) | State::Done(Done { record, .. }) => {
                 &record.groups
             }
@@ -936,21 +1075,50 @@ impl Flow {
                 if self.playing() {
                     self.stop(out);
                 }
-                let m = self.menu(r.granted, r.typeahead);
-                self.menu_key(m, k, out)
+                self.readout_key(r, k, out)
             }
             (S::Reading(r), E::PromptEnded) => match self.silent() {
-                true => {
-                    let m = self.menu(r.granted, r.typeahead);
-                    self.play(out, "repeat_menu", Plan::prompt(Prompt::RepeatMenu));
-                    S::Menu(m)
-                }
+                true => self.read_on(r, out),
                 false => S::Reading(r),
             },
-            (S::Reading(r), E::HangUp) => self.hang_up(r.granted.record(), out),
-            (s @ S::Reading(_), e @ (E::Start | E::Timeout | E::Decision(_))) => {
-                return Err(unexpected(s, &e))
+            (S::Reading(mut r), E::Timeout) => {
+                // The pause ran out, or keys that began a longer choice
+                // (`*` of `*0`) came to nothing: go on where it stopped.
+                r.control.reset();
+                r.agent.reset();
+                if r.paused {
+                    r.paused = false;
+                    out.push(Action::Note(Note::ReadoutControl {
+                        control: "resume",
+                        group: r.group + 1,
+                    }));
+                }
+                self.resume(r, out)
             }
+            (S::Reading(r), E::HangUp) => self.hang_up(r.granted.record(), out),
+            (s @ S::Reading(_), e @ (E::Start | E::Decision(_))) => return Err(unexpected(s, &e)),
+
+            // The read-back check.
+            (S::Checking(c), E::Key(k)) => {
+                out.push(Action::Note(Note::Digit { key: k }));
+                if self.playing() {
+                    self.stop(out);
+                }
+                self.check_key(c, k, out)
+            }
+            (S::Checking(c), E::PromptEnded) => {
+                if self.silent() {
+                    out.push(Action::StartTimer(if c.input.keys().is_empty() {
+                        self.config.first_digit_timeout_ms
+                    } else {
+                        self.config.inter_digit_timeout_ms
+                    }));
+                }
+                S::Checking(c)
+            }
+            (S::Checking(c), E::Timeout) => self.check_timeout(c, out),
+            (S::Checking(c), E::HangUp) => self.hang_up(c.granted.record(), out),
+            (s @ S::Checking(_), e @ (E::Start | E::Decision(_))) => return Err(unexpected(s, &e)),
 
             // The menu after the readout.
             (S::Menu(m), E::Key(k)) => {
@@ -1276,18 +1444,23 @@ impl Flow {
             .clone()
             .filter(|_| decision.granted)
         {
-            Some(confirmation_id) => self.read(
-                Granted {
-                    groups: d.groups,
-                    iid: d.iid,
-                    decision,
-                    confirmation_id,
-                    repeats: 0,
-                    retries: Retries::default(),
-                },
-                d.typeahead,
-                out,
-            ),
+            Some(confirmation_id) => {
+                let cid_groups = actline_voice::parse_groups(&confirmation_id).unwrap_or_default();
+                self.read(
+                    Granted {
+                        groups: d.groups,
+                        iid: d.iid,
+                        decision,
+                        confirmation_id,
+                        cid_groups,
+                        repeats: 0,
+                        retries: Retries::default(),
+                    },
+                    d.typeahead,
+                    true,
+                    out,
+                )
+            }
             None => {
                 let reason = decision.short_reason.unwrap_or(Prompt::ReasonOther);
                 let record = Record {
@@ -1308,19 +1481,149 @@ impl Flow {
         }
     }
 
+    /// Reads the confirmation ID from its first group, after the keys the
+    /// caller may press (`hint`, the first time) and "Your confirmation ID
+    /// is". Each group is its own prompt, so a key stops the readout at a
+    /// group and the readout goes on from there.
     fn read(
+        &mut self,
+        granted: Granted,
+        typeahead: VecDeque<char>,
+        hint: bool,
+        out: &mut Vec<Action>,
+    ) -> State {
+        out.push(Action::Note(Note::ConfirmationIdRead {
+            confirmation_id: granted.confirmation_id.clone(),
+        }));
+        let mut intro = Plan::new();
+        if hint {
+            intro = intro
+                .unit(actline_voice::UnitId::prompt(Prompt::ReadoutHint))
+                .pause(PlanOptions::default().group_pause_ms);
+        }
+        intro = intro
+            .unit(actline_voice::UnitId::prompt(Prompt::YourCidIs))
+            .pause(PlanOptions::default().label_pause_ms);
+        let r = Reading {
+            granted,
+            typeahead,
+            group: 0,
+            started: false,
+            paused: false,
+            control: self.grammars.readout.input(),
+            agent: self.grammars.agent.input(),
+        };
+        self.play(out, "confirmation_id", intro);
+        State::Reading(r)
+    }
+
+    /// Plays the group the readout is at; past the last one, the menu.
+    fn read_group(&mut self, r: Reading, out: &mut Vec<Action>) -> State {
+        let n = r.group + 1;
+        let plan = match r.granted.cid_groups.get(r.group) {
+            Some(digits) => actline_voice::readout_group(n, digits)
+                .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther)),
+            None => return self.menu_again(r.granted, r.typeahead, out),
+        };
+        self.play(out, &format!("cid_group_{n}"), plan);
+        State::Reading(r)
+    }
+
+    /// A prompt of the readout ended and the line is silent: the next
+    /// group, the menu after the last, or (paused) the wait for the caller.
+    fn read_on(&mut self, mut r: Reading, out: &mut Vec<Action>) -> State {
+        if r.paused {
+            out.push(Action::StartTimer(self.config.pause_timeout_ms));
+            return State::Reading(r);
+        }
+        if !r.control.keys().is_empty() || !r.agent.keys().is_empty() {
+            // Keys that may begin a longer choice: wait for the rest.
+            out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+            return State::Reading(r);
+        }
+        // The intro ended (the first group is next) or a group did.
+        if r.started {
+            r.group += 1;
+        }
+        self.resume(r, out)
+    }
+
+    fn menu_again(
         &mut self,
         granted: Granted,
         typeahead: VecDeque<char>,
         out: &mut Vec<Action>,
     ) -> State {
-        let plan = actline_voice::readout(&granted.confirmation_id)
-            .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
-        out.push(Action::Note(Note::ConfirmationIdRead {
-            confirmation_id: granted.confirmation_id.clone(),
+        let m = self.menu(granted, typeahead);
+        self.play(out, "repeat_menu", Plan::prompt(Prompt::RepeatMenu));
+        State::Menu(m)
+    }
+
+    /// A key during the readout (playback already stopped).
+    fn readout_key(&mut self, mut r: Reading, k: char, out: &mut Vec<Action>) -> State {
+        if let Heard::Match {
+            choice: AgentRequest::Agent,
+            complete: true,
+        } = r.agent.push(k)
+        {
+            return self.closing(
+                r.granted.record(),
+                Plan::prompt(Prompt::Transfer),
+                Then::Transfer("the caller asked for an agent during the readout".into()),
+                out,
+            );
+        }
+        let agent_partial = r.agent.heard() == Heard::Partial;
+        let choice = match r.control.push(k) {
+            Heard::Match { choice, .. } => choice,
+            Heard::Partial => {
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                return State::Reading(r);
+            }
+            Heard::NoMatch if agent_partial => {
+                r.control.reset();
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                return State::Reading(r);
+            }
+            Heard::NoMatch => {
+                // A key that means nothing here: read on from where it stopped.
+                r.control.reset();
+                r.agent.reset();
+                return self.resume(r, out);
+            }
+        };
+        r.control.reset();
+        r.agent.reset();
+        let was_paused = std::mem::replace(&mut r.paused, false);
+        let control = match choice {
+            ReadoutControl::Pause if was_paused => "resume",
+            c => c.tag(),
+        };
+        match choice {
+            // Any control ends a pause; `pause` itself only ends it.
+            ReadoutControl::Pause => r.paused = !was_paused,
+            ReadoutControl::RepeatGroup | ReadoutControl::Menu => {}
+            ReadoutControl::Back => r.group = r.group.saturating_sub(1),
+            ReadoutControl::StartOver => r.group = 0,
+        }
+        out.push(Action::Note(Note::ReadoutControl {
+            control,
+            group: r.group + 1,
         }));
-        self.play(out, "confirmation_id", plan);
-        State::Reading(Reading { granted, typeahead })
+        match choice {
+            ReadoutControl::Menu => self.menu_again(r.granted, r.typeahead, out),
+            ReadoutControl::Pause if r.paused => {
+                self.play(out, "paused", Plan::prompt(Prompt::Paused));
+                State::Reading(r)
+            }
+            _ => self.resume(r, out),
+        }
+    }
+
+    /// Reads on from the group the readout is at.
+    fn resume(&mut self, mut r: Reading, out: &mut Vec<Action>) -> State {
+        r.started = true;
+        self.read_group(r, out)
     }
 
     fn menu(&self, granted: Granted, typeahead: VecDeque<char>) -> Menu {
@@ -1376,8 +1679,20 @@ impl Flow {
                 match choice {
                     MenuChoice::Repeat if m.granted.repeats < self.config.max_repeats => {
                         m.granted.repeats += 1;
-                        self.read(m.granted, m.typeahead, out)
+                        self.read(m.granted, m.typeahead, false, out)
                     }
+                    MenuChoice::Check if !m.granted.cid_groups.is_empty() => {
+                        let c = Checking {
+                            granted: m.granted,
+                            typeahead: m.typeahead,
+                            index: 0,
+                            input: self.grammars.check.input(),
+                            wrong: 0,
+                            retries: Retries::default(),
+                        };
+                        self.ask_check(c, Plan::new(), out)
+                    }
+                    MenuChoice::Check => self.menu_again(m.granted, m.typeahead, out),
                     MenuChoice::Repeat | MenuChoice::Finish => self.closing(
                         m.granted.record(),
                         Plan::prompt(Prompt::Activated).then(Plan::prompt(Prompt::Goodbye)),
@@ -1425,6 +1740,121 @@ impl Flow {
                 State::Menu(m)
             }
         }
+    }
+
+    /// Asks for the group the check is at, after `lead` (what was said
+    /// of the group before): "Please enter the | third group | of your
+    /// confirmation ID, as you wrote it."
+    fn ask_check(&mut self, mut c: Checking, lead: Plan, out: &mut Vec<Action>) -> State {
+        c.input.reset();
+        let n = c.index + 1;
+        let mut plan = lead;
+        if let Some(label) = actline_voice::UnitId::group(n) {
+            plan = plan
+                .unit(actline_voice::UnitId::prompt(Prompt::EnterGroup))
+                .unit(label)
+                .unit(actline_voice::UnitId::prompt(Prompt::CheckGroupEnd));
+        }
+        self.play(out, &format!("check_group_{n}"), plan);
+        State::Checking(c)
+    }
+
+    /// A key of the read-back check (playback already stopped).
+    fn check_key(&mut self, mut c: Checking, k: char, out: &mut Vec<Action>) -> State {
+        let expected = c.granted.cid_groups[c.index].len();
+        match c.input.push(k) {
+            Heard::Match {
+                choice: CheckInput::Group,
+                ..
+            } if c.input.keys().len() >= expected => {
+                let typed = c.input.keys().to_string();
+                self.checked(c, typed, out)
+            }
+            Heard::Match {
+                choice: CheckInput::Group,
+                ..
+            }
+            | Heard::Partial => {
+                out.push(Action::StartTimer(self.config.inter_digit_timeout_ms));
+                State::Checking(c)
+            }
+            Heard::Match {
+                choice: CheckInput::Restart,
+                ..
+            } => {
+                out.push(Action::Note(Note::GroupRestarted { group: c.index + 1 }));
+                self.ask_check(c, Plan::new(), out)
+            }
+            Heard::Match {
+                choice: CheckInput::Stop,
+                ..
+            } => self.menu_again(c.granted, c.typeahead, out),
+            Heard::NoMatch => {
+                let keys = c.input.keys().to_string();
+                c.retries.no_match += 1;
+                let count = c.retries.no_match;
+                out.push(Action::Note(Note::NoMatch { keys, count }));
+                if count >= self.config.max_no_match {
+                    return self.menu_again(c.granted, c.typeahead, out);
+                }
+                self.ask_check(c, Plan::prompt(Prompt::NoMatch), out)
+            }
+        }
+    }
+
+    /// The caller keyed `typed` for the group the check is at: right, the
+    /// next group (or the menu after the last); wrong, the group is read
+    /// again and asked for again, up to [`FlowConfig::max_no_match`] times.
+    fn checked(&mut self, mut c: Checking, typed: String, out: &mut Vec<Action>) -> State {
+        let n = c.index + 1;
+        let digits = c.granted.cid_groups[c.index].clone();
+        let right = typed == digits;
+        out.push(Action::Note(Note::ReadBack {
+            group: n,
+            typed,
+            right,
+        }));
+        let next = if right {
+            Plan::prompt(Prompt::CheckRight)
+        } else {
+            c.wrong += 1;
+            let group = actline_voice::readout_group(n, &digits)
+                .unwrap_or_else(|_| Plan::prompt(Prompt::ReasonOther));
+            let said = Plan::prompt(Prompt::CheckWrong).then(group);
+            if c.wrong < self.config.max_no_match {
+                return self.ask_check(c, said, out);
+            }
+            said
+        };
+        c.index += 1;
+        c.wrong = 0;
+        if c.index >= c.granted.cid_groups.len() {
+            let m = self.menu(c.granted, c.typeahead);
+            self.play(
+                out,
+                "check_done",
+                next.then(Plan::prompt(Prompt::CheckDone))
+                    .then(Plan::prompt(Prompt::RepeatMenu)),
+            );
+            return State::Menu(m);
+        }
+        self.ask_check(c, next, out)
+    }
+
+    /// No key, or the rest of a group, came in time.
+    fn check_timeout(&mut self, mut c: Checking, out: &mut Vec<Action>) -> State {
+        if !c.input.keys().is_empty() {
+            // Fewer digits than the group has: compared as keyed.
+            let typed = c.input.keys().to_string();
+            return self.checked(c, typed, out);
+        }
+        c.retries.no_input += 1;
+        let count = c.retries.no_input;
+        out.push(Action::Note(Note::NoInput { count }));
+        if count >= self.config.max_no_input {
+            return self.menu_again(c.granted, c.typeahead, out);
+        }
+        self.ask_check(c, Plan::prompt(Prompt::NoInput), out)
     }
 
     fn menu_timeout(&mut self, mut m: Menu, out: &mut Vec<Action>) -> State {
@@ -1626,6 +2056,12 @@ mod tests {
             ]
         );
         f.handle(Event::PromptEnded).unwrap(); // checking ended (ignored while reading)
+                                               // The hint and "Your confirmation ID is" ended; then each group is a
+                                               // prompt of its own, and the menu follows the last.
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
+        assert_eq!(n, ["cancel", "play cid_group_1"]);
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
+        assert_eq!(n, ["cancel", "play cid_group_2"]);
         let n = names(&f.handle(Event::PromptEnded).unwrap());
         assert_eq!(n, ["cancel", "play repeat_menu"]);
         // The type-ahead '2' answers the menu: finish.
@@ -1721,7 +2157,9 @@ mod tests {
         keys(&mut f, &groups().concat());
         f.handle(Event::Decision(grant())).unwrap();
         f.handle(Event::PromptEnded).unwrap(); // "checking"
-        let n = names(&f.handle(Event::PromptEnded).unwrap()); // the readout
+        f.handle(Event::PromptEnded).unwrap(); // the readout's intro
+        f.handle(Event::PromptEnded).unwrap(); // group 1
+        let n = names(&f.handle(Event::PromptEnded).unwrap()); // group 2
         assert_eq!(n, ["cancel", "play repeat_menu"]);
         f
     }
@@ -1782,7 +2220,7 @@ mod tests {
         let path = dir.path().join("cid_menu.gram");
         std::fs::write(
             &path,
-            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"};\n",
+            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {out=\"repeat\"} | 2 {out=\"finish\"} | 3 {out=\"check\"};\n",
         )
         .unwrap();
         let e = Grammars::load(dir.path()).unwrap_err().to_string();
@@ -1790,7 +2228,7 @@ mod tests {
             e,
             format!(
                 "{}: no match carries the tag \"agent\" \
-                 (the grammar must give each of \"repeat\", \"finish\", \"agent\")",
+                 (the grammar must give each of \"repeat\", \"finish\", \"check\", \"agent\")",
                 path.display()
             )
         );
@@ -1798,14 +2236,14 @@ mod tests {
         std::fs::write(
             &path,
             "#ABNF 1.0;\nmode dtmf;\nroot $m;\n\
-             public $m = 1 {repeat} | 2 {finish} | 0 {agent} | 9 {help} ;\n",
+             public $m = 1 {repeat} | 2 {finish} | 3 {check} | 0 {agent} | 9 {help} ;\n",
         )
         .unwrap();
         let e = Grammars::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("keys 9 match with the tag \"help\""), "{e}");
         std::fs::write(
             &path,
-            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {repeat} | 2 {finish} | 0;\n",
+            "#ABNF 1.0;\nmode dtmf;\nroot $m;\npublic $m = 1 {repeat} | 2 {finish} | 3 {check} | 0;\n",
         )
         .unwrap();
         let e = Grammars::load(dir.path()).unwrap_err().to_string();
@@ -1817,7 +2255,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("agent.gram"), GrammarFile::Agent.builtin()).unwrap();
         let (g, notes) = Grammars::load(dir.path()).unwrap();
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes.len(), 4, "{notes:?}");
         assert!(notes[0].ends_with("no iid_group.gram, using the built-in one"));
         assert!(g
             .grammar(GrammarFile::Agent)
@@ -1903,14 +2341,17 @@ mod tests {
         keys(&mut closing, "2");
         let mut done = closing.clone();
         done.handle(Event::PromptEnded).unwrap();
+        let mut checking = menu.clone();
+        keys(&mut checking, "3");
         vec![
             ("idle", idle, "oeeeeo"),
             ("welcome", welcome, "eooeeo"),
             // The group prompt has ended: nothing is playing.
             ("collecting", collecting, "eoeoeo"),
             ("deciding", deciding, "eooeoo"),
-            ("reading", reading, "eooeeo"),
+            ("reading", reading, "eoooeo"),
             ("menu", menu, "eoooeo"),
+            ("checking", checking, "eoooeo"),
             ("closing", closing, "eooeeo"),
             ("done", done, "eeeeee"),
         ]
@@ -1944,6 +2385,253 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The transcript notes among `actions`, as JSON.
+    fn notes_of(actions: &[Action]) -> Vec<serde_json::Value> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Note(n) => Some(serde_json::to_value(n).unwrap()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A flow reading a three-group confirmation ID, at group `at` (1-based).
+    fn reading_three_groups(at: usize) -> Flow {
+        let mut f = answered();
+        keys(&mut f, &groups().concat());
+        let mut d = grant();
+        d.confirmation_id = Some("111111-222222-333333".into());
+        f.handle(Event::Decision(d)).unwrap();
+        f.handle(Event::PromptEnded).unwrap(); // "checking"
+        for n in 1..=at {
+            let played = names(&f.handle(Event::PromptEnded).unwrap());
+            assert_eq!(
+                played,
+                ["cancel".to_string(), format!("play cid_group_{n}")]
+            );
+        }
+        f
+    }
+
+    /// What a key during the readout does: (actions' names, the control noted).
+    fn control(f: &mut Flow, key: char) -> (Vec<String>, serde_json::Value) {
+        let actions = f.handle(Event::Key(key)).unwrap();
+        let noted = notes_of(&actions)
+            .into_iter()
+            .find(|n| n["event"] == "readout_control")
+            .unwrap_or_default();
+        (names(&actions), noted)
+    }
+
+    #[test]
+    fn during_the_readout_1_repeats_the_group_4_goes_back_and_7_starts_over() {
+        let mut f = reading_three_groups(2);
+        let (n, c) = control(&mut f, '1');
+        assert_eq!(
+            n,
+            [
+                "note digit",
+                "stop",
+                "note barge_in",
+                "note readout_control",
+                "cancel",
+                "play cid_group_2"
+            ]
+        );
+        assert_eq!(
+            (c["control"].as_str(), c["group"].as_u64()),
+            (Some("repeat_group"), Some(2))
+        );
+        let (n, c) = control(&mut f, '4');
+        assert_eq!(n.last().unwrap(), "play cid_group_1");
+        assert_eq!(
+            (c["control"].as_str(), c["group"].as_u64()),
+            (Some("back"), Some(1))
+        );
+        // Back from the first group stays at the first.
+        let (n, _) = control(&mut f, '4');
+        assert_eq!(n.last().unwrap(), "play cid_group_1");
+        // The place is kept: the readout goes on from there.
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["cancel", "play cid_group_2"]
+        );
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["cancel", "play cid_group_3"]
+        );
+        let (n, c) = control(&mut f, '7');
+        assert_eq!(n.last().unwrap(), "play cid_group_1");
+        assert_eq!(c["control"], "start_over");
+        for g in 2..=3 {
+            assert_eq!(
+                names(&f.handle(Event::PromptEnded).unwrap())
+                    .last()
+                    .unwrap(),
+                &format!("play cid_group_{g}")
+            );
+        }
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["cancel", "play repeat_menu"]
+        );
+    }
+
+    #[test]
+    fn during_the_readout_2_pauses_until_2_again_or_the_pause_timeout() {
+        let mut f = reading_three_groups(2);
+        let (n, c) = control(&mut f, '2');
+        assert_eq!(n.last().unwrap(), "play paused");
+        assert_eq!(c["control"], "pause");
+        // "Paused. Press 2 to go on." ends: the pause waits, two minutes.
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["timer 120000"]
+        );
+        let (n, c) = control(&mut f, '2');
+        assert_eq!(
+            n.last().unwrap(),
+            "play cid_group_2",
+            "the group it stopped at"
+        );
+        assert_eq!(
+            (c["control"].as_str(), c["group"].as_u64()),
+            (Some("resume"), Some(2))
+        );
+        // Paused again, and nobody presses anything: it goes on by itself.
+        control(&mut f, '2');
+        f.handle(Event::PromptEnded).unwrap();
+        let actions = f.handle(Event::Timeout).unwrap();
+        assert_eq!(names(&actions).last().unwrap(), "play cid_group_2");
+        assert_eq!(notes_of(&actions)[0]["control"], "resume");
+        // Another control while paused ends the pause and does its own thing.
+        control(&mut f, '2');
+        let (n, c) = control(&mut f, '4');
+        assert_eq!(n.last().unwrap(), "play cid_group_1");
+        assert_eq!(c["control"], "back");
+    }
+
+    #[test]
+    fn during_the_readout_hash_goes_to_the_menu_0_to_an_agent_and_other_keys_read_on() {
+        let mut f = reading_three_groups(1);
+        let (n, _) = control(&mut f, '9');
+        assert_eq!(
+            n.last().unwrap(),
+            "play cid_group_1",
+            "a key that means nothing: read on"
+        );
+        let (n, c) = control(&mut f, '#');
+        assert_eq!(n.last().unwrap(), "play repeat_menu");
+        assert_eq!(c["control"], "menu");
+        let mut f = reading_three_groups(3);
+        let n = names(&f.handle(Event::Key('0')).unwrap());
+        assert_eq!(n.last().unwrap(), "play closing");
+        let n = names(&f.handle(Event::PromptEnded).unwrap());
+        assert_eq!(
+            n,
+            ["transfer: the caller asked for an agent during the readout"]
+        );
+        assert_eq!(f.outcome(), Some(Outcome::Activated));
+    }
+
+    #[test]
+    fn the_read_back_check_confirms_a_right_group_and_reads_a_wrong_one_again() {
+        let mut f = at_menu(flow()); // "123456-123456"
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["timer 10000"]
+        );
+        let n = names(&f.handle(Event::Key('3')).unwrap());
+        assert_eq!(n, ["note digit", "cancel", "play check_group_1"]);
+        assert_eq!(
+            names(&f.handle(Event::PromptEnded).unwrap()),
+            ["timer 10000"]
+        );
+        // Right: "Right." and the next group is asked for.
+        let actions = keys(&mut f, "123456");
+        let back: Vec<_> = notes_of(&actions)
+            .into_iter()
+            .filter(|n| n["event"] == "read_back")
+            .collect();
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            (
+                back[0]["group"].as_u64(),
+                back[0]["typed"].as_str(),
+                back[0]["right"].as_bool()
+            ),
+            (Some(1), Some("123456"), Some(true))
+        );
+        assert_eq!(names(&actions).last().unwrap(), "play check_group_2");
+        f.handle(Event::PromptEnded).unwrap();
+        // Wrong: the group is read again and asked for again.
+        let actions = keys(&mut f, "123465");
+        let back = notes_of(&actions)
+            .into_iter()
+            .find(|n| n["event"] == "read_back")
+            .unwrap();
+        assert_eq!(
+            (back["group"].as_u64(), back["right"].as_bool()),
+            (Some(2), Some(false))
+        );
+        let Some(Action::Play { name, plan }) = actions.last() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(name, "check_group_2");
+        let said = plan.to_string();
+        assert!(said.starts_with("check_wrong group_2"), "{said}");
+        assert!(said.contains("digit_6"), "{said}");
+        f.handle(Event::PromptEnded).unwrap();
+        // Right the second time: the last group, then the menu again.
+        let actions = keys(&mut f, "123456");
+        assert_eq!(names(&actions).last().unwrap(), "play check_done");
+        f.handle(Event::PromptEnded).unwrap();
+        keys(&mut f, "2");
+        f.handle(Event::PromptEnded).unwrap();
+        assert_eq!(f.outcome(), Some(Outcome::Activated));
+    }
+
+    #[test]
+    fn the_read_back_check_stops_on_hash_and_gives_up_a_group_after_three_wrong_tries() {
+        let mut f = at_menu(flow());
+        keys(&mut f, "3");
+        f.handle(Event::PromptEnded).unwrap();
+        let n = names(&keys(&mut f, "12#"));
+        assert_eq!(n.last().unwrap(), "play repeat_menu");
+        keys(&mut f, "3");
+        for _ in 0..2 {
+            f.handle(Event::PromptEnded).unwrap();
+            assert_eq!(
+                names(&keys(&mut f, "999999")).last().unwrap(),
+                "play check_group_1"
+            );
+        }
+        f.handle(Event::PromptEnded).unwrap();
+        // The third wrong try: read once more, and on to the next group.
+        let actions = keys(&mut f, "999999");
+        let Some(Action::Play { name, plan }) = actions.last() else {
+            panic!()
+        };
+        assert_eq!(name, "check_group_2");
+        assert!(
+            plan.to_string().starts_with("check_wrong group_1"),
+            "{plan}"
+        );
+        // Fewer digits than the group, then silence: compared as keyed.
+        f.handle(Event::PromptEnded).unwrap();
+        keys(&mut f, "12345");
+        let actions = f.handle(Event::Timeout).unwrap();
+        let back = notes_of(&actions)
+            .into_iter()
+            .find(|n| n["event"] == "read_back")
+            .unwrap();
+        assert_eq!(
+            (back["typed"].as_str(), back["right"].as_bool()),
+            (Some("12345"), Some(false))
+        );
     }
 
     mod props {

@@ -55,7 +55,7 @@ pub use pack::{
     VoiceSource, BUILT_IN_ROOT, FALLBACK_LANGUAGE, MAX_UNIT_SECONDS, PACK_RATES,
 };
 pub use plan::{
-    parse_groups, readout, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS,
+    parse_groups, readout, readout_group, Plan, PlanOptions, Step, MAX_GROUP_DIGITS, MAX_PAUSE_MS,
     MAX_PLAIN_DIGITS,
 };
 pub use units::{Prompt, UnitId, UnitKind, MAX_GROUPS, PROMPTS};

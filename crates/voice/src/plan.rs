@@ -265,6 +265,18 @@ pub fn readout(cid: &str) -> Result<Plan, VoiceError> {
     )
 }
 
+/// Group `n` (1-based) of a confirmation ID as the IVR reads it one group at
+/// a time, so the caller can repeat it, go back or pause: its ordinal label,
+/// its digits, then the pause that separates it from the next group (a key
+/// in that pause is still about this group), with [`readout`]'s pauses.
+pub fn readout_group(n: usize, digits: &str) -> Result<Plan, VoiceError> {
+    let opts = PlanOptions::default();
+    let label = UnitId::group(n).ok_or(VoiceError::InvalidGroup { number: n })?;
+    let mut plan = Plan::new().unit(label).pause(opts.label_pause_ms);
+    push_digits(&mut plan, digits, &opts, Some(n))?;
+    Ok(plan.pause(opts.group_pause_ms))
+}
+
 /// Splits a confirmation ID as typed or printed ("123456-789012 345678") into its
 /// digit groups. Groups are separated by `-` and/or whitespace; leading and
 /// trailing separators are ignored, but two dashes in a row (an empty group) are

@@ -45,7 +45,7 @@ prompts! {
     IdInvalid => "id_invalid": "\"The installation ID is not valid.\"",
     Checking => "checking": "\"One moment while I check your installation ID.\"",
     YourCidIs => "your_cid_is": "\"Your confirmation ID is\"",
-    RepeatMenu => "repeat_menu": "\"To hear it again, press 1. To finish, press 2.\"",
+    RepeatMenu => "repeat_menu": "\"To hear it again, press 1. To finish, press 2. To check what you wrote, press 3. For an agent, press 0.\"",
     Activated => "activated": "\"Your product is activated. Thank you.\"",
     Denied => "denied": "\"I cannot activate this product.\"",
     ReasonSeats => "reason_seats": "\"This key has no activations left.\"",
@@ -58,6 +58,12 @@ prompts! {
     TooManyErrors => "too_many_errors": "\"Let me transfer you to an agent.\"",
     Goodbye => "goodbye": "\"Goodbye.\"",
     AgentCallback => "agent_callback": "\"No agent can take your call right now. An agent will call you back. Goodbye.\" — the line, when a transfer cannot be made.",
+    ReadoutHint => "readout_hint": "\"While I read, press 1 to repeat a group, 4 to go back one group, 2 to pause, 7 to start again, or hash for the menu.\" — before the confirmation ID.",
+    Paused => "paused": "\"Paused. Press 2 to go on.\"",
+    CheckGroupEnd => "check_group_end": "\"of your confirmation ID, as you wrote it.\" — after `enter_group` and an ordinal, in the read-back check.",
+    CheckRight => "check_right": "\"Right.\" — a group keyed back as it was read.",
+    CheckWrong => "check_wrong": "\"That is not what I read. It is\" — before the group's digits, in the read-back check.",
+    CheckDone => "check_done": "\"That was the last group.\"",
 }
 
 impl fmt::Display for Prompt {

@@ -708,6 +708,8 @@ fn require_tags_names_the_file_and_the_tag() {
 const IID_GROUP: &str = include_str!("../../../../grammars/iid_group.gram");
 const CID_MENU: &str = include_str!("../../../../grammars/cid_menu.gram");
 const AGENT: &str = include_str!("../../../../grammars/agent.gram");
+const CID_READOUT: &str = include_str!("../../../../grammars/cid_readout.gram");
+const CID_CHECK: &str = include_str!("../../../../grammars/cid_check.gram");
 const YES_NO: &str = include_str!("../../../../grammars/yes_no.gram");
 
 #[test]
@@ -730,12 +732,43 @@ fn shipped_grammars() {
     assert_eq!(menu.matches("1"), Complete);
     assert_eq!(menu.matches("2"), Complete);
     assert_eq!(menu.matches("0"), Complete);
-    assert_eq!(menu.matches("3"), NoMatch);
+    assert_eq!(menu.matches("3"), Complete);
+    assert_eq!(menu.matches("4"), NoMatch);
     assert_eq!(menu.matches("11"), NoMatch);
-    menu.require_tags(&["repeat", "finish", "agent"]).unwrap();
+    menu.require_tags(&["repeat", "finish", "check", "agent"])
+        .unwrap();
     assert_eq!(tag_after(&menu, "1").as_deref(), Some("repeat"));
     assert_eq!(tag_after(&menu, "2").as_deref(), Some("finish"));
+    assert_eq!(tag_after(&menu, "3").as_deref(), Some("check"));
     assert_eq!(tag_after(&menu, "0").as_deref(), Some("agent"));
+
+    // During the readout: one key each.
+    let readout = Grammar::parse(CID_READOUT, "grammars/cid_readout.gram").unwrap();
+    readout
+        .require_tags(&["repeat_group", "back", "pause", "start_over", "menu"])
+        .unwrap();
+    for (keys, tag) in [
+        ("1", "repeat_group"),
+        ("4", "back"),
+        ("2", "pause"),
+        ("7", "start_over"),
+        ("#", "menu"),
+    ] {
+        assert_eq!(readout.matches(keys), Complete, "{keys}");
+        assert_eq!(tag_after(&readout, keys).as_deref(), Some(tag));
+    }
+    assert_eq!(readout.matches("0"), NoMatch, "0 is the agent grammar's");
+
+    // The read-back check: 6 digits match and 7 complete (both profiles).
+    let check = Grammar::parse(CID_CHECK, "grammars/cid_check.gram").unwrap();
+    check.require_tags(&["group", "restart", "stop"]).unwrap();
+    assert_eq!(check.matches("12345"), Partial);
+    assert_eq!(check.matches("123456"), MatchCanContinue);
+    assert_eq!(check.matches("1234567"), Complete);
+    assert_eq!(check.matches("12345678"), NoMatch);
+    assert_eq!(tag_after(&check, "123456").as_deref(), Some("group"));
+    assert_eq!(tag_after(&check, "12*").as_deref(), Some("restart"));
+    assert_eq!(tag_after(&check, "#").as_deref(), Some("stop"));
 
     let agent = Grammar::parse(AGENT, "grammars/agent.gram").unwrap();
     assert_eq!(agent.matches("0"), Complete);
