@@ -126,6 +126,9 @@ pub enum Ui {
     NewEntry,
     /// Read-back of the confirmation ID.
     ReadBack(ReadBack),
+    /// A digit the caller read back, typed by the agent during the read-back:
+    /// the group is checked against the one read once it is complete.
+    CheckDigit(u8),
     /// Scroll the decision trace.
     ScrollTrace(i16),
     /// Scroll the one-line plain confirmation ID sideways.

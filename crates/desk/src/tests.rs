@@ -284,6 +284,28 @@ fn enter_grants_and_the_confirmation_id_reads_back_and_verifies_on_the_client() 
     ui(&mut d, Ui::ReadBack(ReadBack::Next));
     ui(&mut d, Ui::ReadBack(ReadBack::Prev));
     assert_eq!(d.activation.readback, Some(1));
+    // The read-back check: the agent types what the caller reads back.
+    let groups: Vec<String> = dec.cid_groups().iter().map(|g| g.to_string()).collect();
+    let mut wrong = groups[1].clone().into_bytes();
+    wrong[0] = if wrong[0] == b'9' { b'8' } else { b'9' };
+    for c in wrong {
+        ui(&mut d, Ui::CheckDigit(c - b'0'));
+    }
+    assert_eq!(d.activation.readback, Some(1), "a wrong group stays");
+    assert_eq!(d.activation.checked[1], Some(false));
+    let hint = d.activation.hint.clone().unwrap_or_default();
+    assert!(hint.contains("group 2: the caller read back"), "{hint}");
+    for c in groups[1].bytes() {
+        ui(&mut d, Ui::CheckDigit(c - b'0'));
+    }
+    assert_eq!(d.activation.readback, Some(2), "a right group moves on");
+    assert_eq!(d.activation.checked[1], Some(true));
+    assert!(d.activation.check_typed.is_empty());
+    // A digit typed by mistake is taken back with Backspace.
+    ui(&mut d, Ui::CheckDigit(1));
+    ui(&mut d, Ui::Backspace);
+    assert!(d.activation.check_typed.is_empty());
+    assert_eq!(d.activation.phase, super::activation::Phase::Decided);
 
     let m: Components = serde_json::from_str(MACHINE_A).unwrap();
     let terms = demo

@@ -77,6 +77,12 @@ pub struct ActivationState {
     pub decision: Option<DecisionView>,
     /// Read-back: the group being read (0-based).
     pub readback: Option<usize>,
+    /// The read-back check: the digits the caller read back of the group
+    /// being read, as the agent types them.
+    pub check_typed: String,
+    /// The read-back check: per group, whether the caller read it back
+    /// right (`None`: not checked).
+    pub checked: Vec<Option<bool>>,
     /// Trace scroll offset.
     pub scroll: u16,
     /// The handed-over call being continued.

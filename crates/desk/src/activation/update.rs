@@ -45,6 +45,10 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             s.hint = Some(refused_hint(c));
             None
         }
+        Ui::Backspace if !s.check_typed.is_empty() => {
+            s.check_typed.pop();
+            None
+        }
         Ui::Backspace => {
             if s.phase == Phase::Deciding {
                 return None;
@@ -160,6 +164,7 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
             if n == 0 {
                 return None;
             }
+            s.check_typed.clear();
             s.readback = match (m, s.readback) {
                 (ReadBack::Toggle, Some(_)) => None,
                 (ReadBack::Toggle, None) => Some(0),
@@ -168,6 +173,10 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 (ReadBack::Prev, None) => None,
                 (ReadBack::Prev, Some(g)) => Some(g.saturating_sub(1)),
             };
+            None
+        }
+        Ui::CheckDigit(d) => {
+            check_digit(s, d);
             None
         }
         Ui::ScrollPlain(d) => {
@@ -182,12 +191,49 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
     }
 }
 
+/// The read-back check: `d` is the next digit the caller read back of the
+/// group being read. A complete group that matches is marked right and the
+/// next one comes up; one that does not is marked wrong and stays, to be read
+/// again.
+fn check_digit(s: &mut ActivationState, d: u8) {
+    let Some(g) = s.readback else { return };
+    let Some(group) = s
+        .decision
+        .as_ref()
+        .and_then(|dec| dec.cid_groups().get(g).map(|x| x.to_string()))
+    else {
+        return;
+    };
+    let n = s.cid_groups();
+    if s.checked.len() != n {
+        s.checked = vec![None; n];
+    }
+    s.check_typed.push(char::from(b'0' + d.min(9)));
+    if s.check_typed.len() < group.len() {
+        return;
+    }
+    let heard = std::mem::take(&mut s.check_typed);
+    if heard == group {
+        s.checked[g] = Some(true);
+        s.readback = Some(g + 1);
+        s.hint = None;
+    } else {
+        s.checked[g] = Some(false);
+        s.hint = Some(format!(
+            "group {}: the caller read back {heard}, not what was read — read it again",
+            g + 1
+        ));
+    }
+}
+
 /// After a decision, editing the ID goes back to entry.
 fn reopen(s: &mut ActivationState) {
     if s.phase == Phase::Decided {
         s.phase = Phase::Entry;
         s.decision = None;
         s.readback = None;
+        s.checked.clear();
+        s.check_typed.clear();
         s.played = None;
         s.scroll = 0;
         s.focus_decision = false;
@@ -223,6 +269,8 @@ pub fn reply(s: &mut ActivationState, reply: Reply) -> Option<Msg> {
             if s.phase == Phase::Deciding && s.iid.as_deref() == Some(d.iid.as_str()) {
                 s.phase = Phase::Decided;
                 s.readback = None;
+                s.checked.clear();
+                s.check_typed.clear();
                 s.scroll = 0;
                 s.played = None;
                 s.focus_decision = true;

@@ -335,11 +335,30 @@ pub fn draw_decision(d: &ActivationData, f: &mut Frame, area: Rect) {
                 for row in big_digits(groups[g]) {
                     lines.push(Line::styled(format!("   {row}"), bold()));
                 }
+                // The check: what the caller reads back, typed by the agent.
+                let typed = &s.check_typed;
+                let blanks = groups[g].len().saturating_sub(typed.len());
+                lines.push(Line::from(vec![
+                    Span::styled("Caller reads back: ", dim()),
+                    Span::styled(format!("{typed}{}", "_".repeat(blanks)), bold()),
+                    Span::styled(" (type the digits to check them)", dim()),
+                ]));
             } else {
-                lines.push(Line::styled(
-                    format!("All {n} groups read back. Ask the caller to type them and confirm."),
-                    good(),
-                ));
+                let right = s.checked.iter().filter(|c| **c == Some(true)).count();
+                let wrong = s.checked.iter().filter(|c| **c == Some(false)).count();
+                let text = if right + wrong == 0 {
+                    format!("All {n} groups read back. Ask the caller to type them and confirm.")
+                } else {
+                    format!(
+                        "All {n} groups read back: the caller read {right} back right{}.",
+                        if wrong > 0 {
+                            format!(", {wrong} after a wrong try")
+                        } else {
+                            String::new()
+                        }
+                    )
+                };
+                lines.push(Line::styled(text, good()));
             }
         }
         let per_row = if n % 5 == 0 { 5 } else { 4 };
@@ -361,9 +380,16 @@ pub fn draw_decision(d: &ActivationData, f: &mut Frame, area: Rect) {
                     Some(cur) if i < cur => Style::default().fg(Color::Green),
                     _ => bold(),
                 };
+                // ✓ read back right, ✗ read back wrong (and not yet right).
+                let mark = match s.checked.get(i).copied().flatten() {
+                    Some(true) => Span::styled("✓", good()),
+                    Some(false) => Span::styled("✗", Style::default().fg(Color::Red)),
+                    None => Span::raw(" "),
+                };
                 spans.push(Span::styled(format!("{:>3} ", i + 1), dim()));
                 spans.push(Span::styled(format!(" {g} "), style));
-                spans.push(Span::raw("  "));
+                spans.push(mark);
+                spans.push(Span::raw(" "));
             }
             lines.push(Line::from(spans));
         }

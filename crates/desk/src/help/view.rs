@@ -43,6 +43,10 @@ pub fn sections(supervisor: bool) -> Vec<(&'static str, Vec<(&'static str, &'sta
                 ("r", "read-back mode on or off"),
                 ("Space / → / Enter", "next group in read-back"),
                 ("←", "previous group"),
+                (
+                    "0-9 in read-back",
+                    "the digits the caller reads back: checked, ✓ or ✗",
+                ),
                 ("p", "play the confirmation ID aloud (or write a WAV)"),
                 ("↑ ↓ PgUp PgDn", "scroll the trace"),
                 ("n / Esc", "new installation ID"),

@@ -85,7 +85,10 @@ impl AppComponent<Msg, DeskEvent> for DecisionPanel {
             _ => {}
         }
         let cid = s.decision.as_ref().and_then(|d| d.cid.clone());
+        // During the read-back, digits are what the caller reads back.
+        let checking = s.readback.is_some_and(|g| g < s.cid_groups());
         Some(Msg::Ui(match keys::plain(k)? {
+            Key::Char(c) if c.is_ascii_digit() && checking => Ui::CheckDigit(c as u8 - b'0'),
             Key::Char(c) if c.is_ascii_digit() => Ui::Digit(c as u8 - b'0'),
             Key::Char('r') if cid.is_some() => Ui::ReadBack(ReadBack::Toggle),
             Key::Char(' ') | Key::Right | Key::Enter if cid.is_some() => {
