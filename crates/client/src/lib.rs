@@ -19,6 +19,7 @@
 mod collect;
 pub mod ffi;
 pub mod files;
+pub mod site;
 
 pub use collect::collect;
 
