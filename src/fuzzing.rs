@@ -173,7 +173,7 @@ pub fn ledger_url(data: &[u8]) {
     // What is said of the same URL without a password may hold the same
     // text by chance ("postgres" is the scheme): nothing to tell apart.
     let without = format!("postgres://ann@{rest}");
-    let said = check_url(&without).map_or_else(|e| e.to_string(), |p| p);
+    let said = check_url(&without).unwrap_or_else(|e| e.to_string());
     if said.contains(password) || redacted(&without).contains(password) {
         return;
     }

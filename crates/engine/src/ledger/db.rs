@@ -148,7 +148,7 @@ pub(crate) enum Begin {
     /// Reads only, from one consistent view where the backend gives one.
     Read,
     /// Takes the one writer's lock first (SQLite `BEGIN IMMEDIATE`; on
-    /// PostgreSQL a row lock every writer takes): writers run one after
+    /// PostgreSQL an advisory lock every writer takes): writers run one after
     /// another, whichever process or machine they run in.
     Write,
 }

@@ -22,7 +22,8 @@
 //!   hash chain, any two concurrent writers conflict, so they would abort
 //!   and redo nearly every concurrent write (and sign its confirmation ID
 //!   again) instead of waiting in line. The lock waits at most
-//!   [`super::wait::LOCK_PATIENCE`] (`lock_timeout`).
+//!   [`super::wait::LOCK_PATIENCE`] (`lock_timeout`): first
+//!   [`super::wait::NOTICE_AFTER`], then, with the notice given, the rest.
 //! - Reads that must be consistent across statements (`audit verify`, a
 //!   preview) run in a REPEATABLE READ, READ ONLY transaction.
 //! - A lost connection (the server restarted) fails the request in flight
@@ -542,16 +543,33 @@ impl Db for Pg {
     fn begin(&self, how: Begin) -> Result<(), LedgerError> {
         // A transaction left open (a bug, or a panic that was caught).
         self.rollback();
+        let write = |patience: Duration| {
+            format!(
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{}ms'; \
+                 SELECT pg_advisory_xact_lock({WRITER_LOCK})",
+                patience.as_millis()
+            )
+        };
         let sql = match how {
             Begin::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_string(),
-            Begin::Write => format!(
-                "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
-            ),
+            // A writer first waits in line for the notice's second...
+            Begin::Write => write(wait::NOTICE_AFTER),
         };
         // Nothing is done yet: a connection found dead here is replaced
         // (see `with`) and the transaction begun on the new one.
-        let begun = self.with(|c| c.client.batch_execute(&sql));
-        begun?;
+        match self.with(|c| c.client.batch_execute(&sql)) {
+            Err(LedgerError::Postgres(e))
+                if how == Begin::Write && e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
+            {
+                // ...then says why nothing happens, and waits the rest of
+                // its patience (back in line: the lock queue is fair).
+                self.rollback();
+                wait::announce(wait::NOTICE_AFTER);
+                let rest = wait::LOCK_PATIENCE.saturating_sub(wait::NOTICE_AFTER);
+                self.with(|c| c.client.batch_execute(&write(rest)))?;
+            }
+            other => other?,
+        }
         self.in_tx.set(true);
         Ok(())
     }

@@ -62,6 +62,14 @@ pub(super) fn busy(count: i32) -> bool {
     true
 }
 
+/// Gives the notice for a wait that has lasted `waited` (a backend that
+/// waits on its server, not in [`busy`], says so itself).
+pub(super) fn announce(waited: Duration) {
+    if let Some(notice) = NOTICE.get() {
+        notice(waited);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
