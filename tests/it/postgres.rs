@@ -32,28 +32,12 @@ fn forty_processes_racing_on_a_postgres_ledger_for_a_10_seat_key_get_exactly_10_
             )
         })
         .collect();
+    let home = env.home();
     let children: Vec<_> = iids
         .iter()
-        .map(|iid| {
-            bin()
-                .arg("--home")
-                .arg(env.home())
-                .args(["activate", iid, "--json"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|iid| spawn_activate(&["--home".as_ref(), home.as_os_str()], iid))
         .collect();
-    let (mut granted, mut denied) = (0, 0);
-    for c in children {
-        let o = c.wait_with_output().unwrap();
-        match o.status.code() {
-            Some(0) => granted += 1,
-            Some(3) => denied += 1,
-            other => panic!("unexpected exit {other:?}: {}", err(&o)),
-        }
-    }
+    let (granted, denied) = tally(children, by_exit);
     assert_eq!((granted, denied), (10, 30));
     let shown = text(&env.vendor(&["key", "show", &key]));
     assert!(shown.contains("10 used, 0 left of 10"), "{shown}");
@@ -349,34 +333,9 @@ fn the_database_restarted_in_the_middle_of_a_batch_loses_no_printed_confirmation
 
     // Every confirmation ID printed is on record, and the seats match the
     // grants: nothing half-written.
-    let ledger = env.ledger();
-    let k = actline::keys::ProductKey::parse(&key).unwrap();
-    let rows = ledger.activations_of(k.serial()).unwrap();
-    let grants = rows
-        .iter()
-        .filter(|r| r.decision == "granted" && r.new_seat)
-        .count() as u32;
-    assert_eq!(ledger.key_usage(k.serial()).unwrap().unwrap().used, grants);
+    let (grants, printed) = batch_left_consistent(&env, &key, &output);
     assert!(grants < 2000, "stopped before the end ({grants})");
-    let recorded: std::collections::HashSet<String> = rows
-        .iter()
-        .filter_map(|r| r.confirmation_id.clone())
-        .collect();
-    let cids: Vec<String> = std::fs::read_to_string(&output)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            l.split(',')
-                .nth(3)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-        })
-        .collect();
-    assert!(cids.len() >= 99, "{} printed", cids.len());
-    for cid in &cids {
-        assert!(recorded.contains(cid), "printed but not recorded: {cid}");
-    }
+    assert!(printed >= 99, "{printed} printed");
     let v = env.vendor(&["audit", "verify"]);
     assert!(v.status.success(), "{}", err(&v));
     // The batch run again finishes: what was done is answered again, the rest decided.
@@ -429,29 +388,19 @@ fn forty_activations_through_two_services_on_one_database_for_a_10_seat_key_gran
         crate::service::Server::start(&env.home(), None),
         crate::service::Server::start(&env.home(), None),
     ];
+    let urls: Vec<String> = services.iter().map(|s| s.url()).collect();
     let children: Vec<_> = ids
         .iter()
         .enumerate()
-        .map(|(n, iid)| {
-            bin()
-                .arg("--server")
-                .arg(services[n % 2].url())
-                .args(["activate", iid, "--json"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|(n, iid)| spawn_activate(&["--server".as_ref(), urls[n % 2].as_ref()], iid))
         .collect();
-    let (mut granted, mut denied) = (0, 0);
-    for c in children {
-        let o = c.wait_with_output().unwrap();
-        match crate::service::json(&o)["decision"].as_str() {
-            Some("granted") => granted += 1,
-            Some("denied") => denied += 1,
-            _ => panic!("no decision (exit {:?}): {}", o.status.code(), err(&o)),
+    let (granted, denied) = tally(children, |o| {
+        match crate::service::json(o)["decision"].as_str() {
+            Some("granted") => Some(true),
+            Some("denied") => Some(false),
+            _ => None,
         }
-    }
+    });
     assert_eq!((granted, denied), (10, 30));
     for s in &services {
         let shown = crate::service::json(&s.cli(&["key", "show", &key, "--json"]));

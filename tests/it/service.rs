@@ -383,34 +383,9 @@ fn a_batch_through_the_service_killed_with_sigkill_loses_no_printed_confirmation
         "the batch cannot finish without its service"
     );
 
-    let ledger = env.ledger();
-    let k = ProductKey::parse(&key).unwrap();
-    let rows = ledger.activations_of(k.serial()).unwrap();
-    let grants = rows
-        .iter()
-        .filter(|r| r.decision == "granted" && r.new_seat)
-        .count() as u32;
-    assert_eq!(ledger.key_usage(k.serial()).unwrap().unwrap().used, grants);
+    let (grants, printed) = batch_left_consistent(&env, &key, &output);
     assert!(grants < 3000, "killed before the end ({grants})");
-    let recorded: std::collections::HashSet<String> = rows
-        .iter()
-        .filter_map(|r| r.confirmation_id.clone())
-        .collect();
-    let printed: Vec<String> = std::fs::read_to_string(&output)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            l.split(',')
-                .nth(3)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-        })
-        .collect();
-    assert!(printed.len() >= 99, "{} printed", printed.len());
-    for cid in &printed {
-        assert!(recorded.contains(cid), "printed but not recorded: {cid}");
-    }
+    assert!(printed >= 99, "{printed} printed");
     // Restarted, the service serves the same ledger, nothing lost.
     let server = Server::start(&env.home(), None);
     let shown = json(&server.cli(&["key", "show", &key, "--json"]));

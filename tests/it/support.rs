@@ -359,3 +359,79 @@ impl Drop for Tmux {
             .status();
     }
 }
+
+/// After a batch into `output` stopped part-way, what it left: asserts that
+/// the seats `key` uses equal the seat-taking grants recorded, and that
+/// every confirmation ID printed on a complete line of `output` is recorded.
+/// Returns the grants and the IDs printed.
+pub fn batch_left_consistent(env: &Env, key: &str, output: &Path) -> (u32, usize) {
+    let ledger = env.ledger();
+    let k = actline::keys::ProductKey::parse(key).unwrap();
+    let rows = ledger.activations_of(k.serial()).unwrap();
+    // Machines that happen to match an earlier one on enough 6-bit digests
+    // are reactivations: grants without a new seat.
+    let grants = rows
+        .iter()
+        .filter(|r| r.decision == "granted" && r.new_seat)
+        .count() as u32;
+    assert_eq!(
+        ledger.key_usage(k.serial()).unwrap().unwrap().used,
+        grants,
+        "seats used equal the seat-taking grants recorded"
+    );
+    let recorded: std::collections::HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.confirmation_id.clone())
+        .collect();
+    let out = std::fs::read_to_string(output).unwrap();
+    // A line cut short by a kill is not a printed ID.
+    let complete = &out[..out.rfind('\n').map_or(0, |i| i + 1)];
+    let printed: Vec<&str> = complete
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(3))
+        .filter(|c| !c.is_empty())
+        .collect();
+    for cid in &printed {
+        assert!(recorded.contains(*cid), "printed but not recorded: {cid}");
+    }
+    (grants, printed.len())
+}
+
+/// `actline [via...] activate IID --json`, started, its output piped.
+pub fn spawn_activate(via: &[&std::ffi::OsStr], iid: &str) -> std::process::Child {
+    bin()
+        .args(via)
+        .args(["activate", iid, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for every child and counts (granted, denied) by `decided`, which
+/// says true, false, or nothing (a panic naming the exit and the error).
+pub fn tally(
+    children: Vec<std::process::Child>,
+    decided: impl Fn(&Output) -> Option<bool>,
+) -> (u32, u32) {
+    let (mut granted, mut denied) = (0, 0);
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        match decided(&o) {
+            Some(true) => granted += 1,
+            Some(false) => denied += 1,
+            None => panic!("no decision (exit {:?}): {}", o.status.code(), err(&o)),
+        }
+    }
+    (granted, denied)
+}
+
+/// A decision by `activate`'s exit code: 0 granted, 3 denied.
+pub fn by_exit(o: &Output) -> Option<bool> {
+    match o.status.code() {
+        Some(0) => Some(true),
+        Some(3) => Some(false),
+        _ => None,
+    }
+}

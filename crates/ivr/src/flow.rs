@@ -188,11 +188,12 @@ trait Choice: Copy + std::fmt::Debug + 'static {
     fn from_tag(tag: &str) -> Option<Self> {
         Self::TAGS.iter().find(|(t, _)| *t == tag).map(|(_, c)| *c)
     }
-}
 
-impl ReadoutControl {
-    /// The grammar's tag for this control, as the transcript says it.
-    fn tag(self) -> &'static str {
+    /// The grammar's tag for this meaning, as the transcript says it.
+    fn tag(self) -> &'static str
+    where
+        Self: PartialEq,
+    {
         Self::TAGS
             .iter()
             .find(|(_, c)| *c == self)
