@@ -623,7 +623,9 @@ fn a_caller_types_the_id_on_a_real_phone_and_hears_a_confirmation_id_that_verifi
     let (_, iid) = notes_iid(&env);
     let line = Line::start(&env, &[]);
     let dir = env.dir.path().join("caller");
-    let script = format!("wait:2 {} wait:50 dtmf:2 closed:20", typed(&iid));
+    // The readout (the keys' hint, then eight groups) takes about a minute:
+    // 2 comes at the menu after it.
+    let script = format!("wait:2 {} wait:75 dtmf:2 closed:20", typed(&iid));
     let s = call(&line, &dir, 16_100, &script);
     assert_eq!(s["established"], true, "{s}");
     assert_eq!(s["closed_by"], "far", "the line hung up after 2: {s}");
@@ -667,11 +669,11 @@ fn the_same_id_as_in_band_tones_from_a_wav_activates_too() {
     let line = Line::start(&env, &[]);
     let dir = env.dir.path().join("caller");
     std::fs::create_dir_all(&dir).unwrap();
-    // The tones with pauses between groups, 55 s for the decision and the
-    // readout, then 2 (finish) as a tone too, and a little silence: the
-    // line hangs up before the file ends.
+    // The tones with pauses between groups, 75 s for the decision and the
+    // readout, then 2 (finish, at the menu) as a tone too, and a little
+    // silence: the line hangs up before the file ends.
     let timeline = format!(
-        "1s {} 55s 2 8s",
+        "1s {} 75s 2 8s",
         iid.split('-').collect::<Vec<_>>().join(" 1500ms ")
     );
     let wav = dir.join("tones.wav");
