@@ -30,11 +30,18 @@ fi
 
 pid=""
 cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -INT "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    # The server's own PID (first line of postmaster.pid): when it runs as
+    # another user, $pid is the runuser in front of it, which does not pass
+    # SIGINT on.
+    local server
+    server=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+    for p in $server $pid; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill -INT "$p" 2>/dev/null || true
+            for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$p" 2>/dev/null || true
+        fi
+    done
     rm -rf "$dir"
 }
 trap cleanup EXIT
