@@ -262,7 +262,7 @@ fn customer_text_reached_the_terminal_raw() {
         std::fs::copy(&f, en.join(f.file_name().unwrap())).unwrap();
     }
     let manifest = std::fs::read_to_string(en.join("manifest.json")).unwrap();
-    let manifest = manifest.replacen("English (flite slt)", &evil(EVIL), 1);
+    let manifest = manifest.replacen("English (flite rms)", &evil(EVIL), 1);
     std::fs::write(en.join("manifest.json"), manifest).unwrap();
     let o = bin()
         .args(["voices", "--voices"])

@@ -117,7 +117,7 @@ impl PackDir {
 /// A pack's `manifest.json`.
 ///
 /// ```json
-/// {"language": "en", "name": "English (flite slt)", "rate": 16000,
+/// {"language": "en", "name": "English (flite rms)", "rate": 16000,
 ///  "units": [{"id": "digit_0", "text": "zero", "file": "digit_0.wav"}, ...]}
 /// ```
 ///
@@ -129,7 +129,7 @@ impl PackDir {
 pub struct Manifest {
     /// Language code, e.g. `en`; the pack's directory name and `--voice` value.
     pub language: String,
-    /// Human-readable name, e.g. "English (flite slt)".
+    /// Human-readable name, e.g. "English (flite rms)".
     pub name: String,
     /// Sample rate of every unit file, in Hz.
     pub rate: u32,
