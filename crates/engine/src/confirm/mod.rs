@@ -73,6 +73,7 @@ mod tests {
             key_proof: 99,
             hardware: HardwareHash::numbered(machine),
             day: 2500,
+            host_key: None,
         }
     }
 
