@@ -310,7 +310,7 @@ pub unsafe extern "C" fn actline_client_status(
         })?;
         let status = ActlineStatus {
             state: match &s {
-                Status::Activated { .. } => ActlineState::ActlineActivated,
+                Status::Activated { .. } | Status::Leased { .. } => ActlineState::ActlineActivated,
                 Status::Unlocked { .. } => ActlineState::ActlineUnlocked,
                 Status::Grace { .. } => ActlineState::ActlineGrace,
                 Status::Notification { .. } => ActlineState::ActlineNotification,

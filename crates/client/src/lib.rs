@@ -80,6 +80,35 @@ pub struct TrustedProduct {
     pub secret: Option<String>,
     /// Setup-key secret (hex): lets setup keys be checked offline.
     pub setup_secret: String,
+    /// The site host products the vendor lets activate this product, by
+    /// name: what a client checks a host's credentials against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub site_hosts: BTreeMap<String, SiteHostTrust>,
+    /// For a host product: the products it may activate as a site host, by
+    /// name, with their thresholds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<String, HostedTrust>,
+}
+
+/// A site host product a client may take a lease from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteHostTrust {
+    /// The host product's catalog code.
+    pub code: u16,
+    /// The vendor's public keys (hex) by number, that sign the host
+    /// product's confirmation IDs.
+    pub public_keys: BTreeMap<String, String>,
+}
+
+/// A product a host may activate.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostedTrust {
+    /// The product's catalog code.
+    pub code: u16,
+    /// Distinct machines the host must count before it activates any.
+    pub threshold: u32,
 }
 
 /// Client errors. [`ClientError::is_verification_failure`] tells failed
@@ -122,6 +151,10 @@ pub enum ClientError {
     /// Several products have state here and none was named.
     #[error("several products have state in this directory ({0}): name one with --product")]
     WhichProduct(String),
+    /// Site activation: a host refused, or its answer or credentials do not
+    /// verify, or the network failed.
+    #[error("{0}")]
+    Site(#[from] site::SiteError),
     /// Nothing that identifies this machine could be read.
     #[error("this machine reports no identifying hardware (machine-id, board serial, disk serial, network adapter, root volume): an installation ID made here would match no machine")]
     NoHardware,
@@ -135,6 +168,11 @@ impl ClientError {
             self,
             ClientError::Confirm(ConfirmError::Invalid | ConfirmError::UnknownKey(_))
                 | ClientError::Ended(_)
+                | ClientError::Site(
+                    site::SiteError::NotVendorHost(_)
+                        | site::SiteError::BadAnswer(_)
+                        | site::SiteError::NotAuthorized { .. }
+                )
         )
     }
 }
@@ -161,6 +199,9 @@ struct State {
     #[serde(default)]
     unlocked_by_setup_key: bool,
     activation: Option<Stored>,
+    /// Site activation: the lease and the latest answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    site: Option<site::lease::SiteState>,
     #[serde(default)]
     seal: String,
 }
@@ -183,6 +224,19 @@ pub enum Status {
         product: String,
         /// Day of activation (YYYY-MM-DD).
         since: String,
+        /// Which identity components still match, and their weight.
+        matching: String,
+    },
+    /// Activated by a site host's lease, which verifies on this machine.
+    Leased {
+        /// Product name.
+        product: String,
+        /// The host's address.
+        host: String,
+        /// When the lease ends unless renewed (YYYY-MM-DD).
+        expires: String,
+        /// Whether its weekly renewal is due.
+        renew_due: bool,
         /// Which identity components still match, and their weight.
         matching: String,
     },
@@ -216,6 +270,10 @@ impl Status {
             Status::Activated { product, since, matching } => {
                 format!("{product}: activated since {since} (this machine: {matching})")
             }
+            Status::Leased { product, host, expires, renew_due, matching } => format!(
+                "{product}: activated by the site host {host} until {expires}{} (this machine: {matching})",
+                if *renew_due { ", renewal due" } else { "" }
+            ),
             Status::Unlocked { product } => format!("{product}: unlocked by a setup key (no activation needed)"),
             Status::Grace { product, days_left, ended } => format!(
                 "{}{product}: not activated — grace period, {days_left} days left",
@@ -445,16 +503,7 @@ impl Client {
                 )));
             }
         }
-        // A new installation ID never restarts the grace period: it keeps the
-        // earliest install day on record for the product, and a state that
-        // was tampered with (bad seal, install day in the future) ends it.
-        let installed_day = match prev {
-            None => today,
-            Some(s) if self.seal_of(s) == s.seal && s.installed_day <= today.saturating_add(1) => {
-                s.installed_day.min(today)
-            }
-            Some(_) => today.saturating_sub(GRACE_DAYS),
-        };
+        let installed_day = self.installed_day(prev, today);
         let mut state = State {
             format: 1,
             product: product.to_string(),
@@ -464,6 +513,7 @@ impl Client {
             installation_id: None,
             unlocked_by_setup_key: false,
             activation: None,
+            site: None,
             seal: String::new(),
         };
         if key.kind() == KeyKind::Setup {
@@ -480,10 +530,30 @@ impl Client {
         if hw.is_empty() {
             return Err(ClientError::NoHardware);
         }
-        let iid = InstallationId::new(tp.code, &key, hw, today);
+        // A site-host key makes a host's ID, which carries its key's digest.
+        let iid = if key.kind() == KeyKind::SiteHost {
+            let host_key = site::host::key_for(&self.dir)?;
+            InstallationId::new_host(tp.code, &key, hw, today, &host_key.public())
+        } else {
+            InstallationId::new(tp.code, &key, hw, today)
+        };
         state.installation_id = Some(iid.to_string());
         self.save(file, state)?;
         Ok(Some(iid))
+    }
+
+    /// The install day a new state of a product keeps: a new installation
+    /// ID never restarts the grace period, so the earliest install day on
+    /// record stays, and a state that was tampered with (bad seal, install
+    /// day in the future) ends it.
+    fn installed_day(&self, prev: Option<&State>, today: u16) -> u16 {
+        match prev {
+            None => today,
+            Some(s) if self.seal_of(s) == s.seal && s.installed_day <= today.saturating_add(1) => {
+                s.installed_day.min(today)
+            }
+            Some(_) => today.saturating_sub(GRACE_DAYS),
+        }
     }
 
     /// Verifies a typed confirmation ID against the remembered installation
@@ -589,7 +659,12 @@ impl Client {
             });
         }
         let Some(act) = &state.activation else {
-            return Ok(unactivated(None));
+            let now = site::day_start(today) + site::now().rem_euclid(site::book::DAY);
+            return Ok(match self.judge_lease(&product, state, machine, now) {
+                None => unactivated(None),
+                Some(Ok(leased)) => leased,
+                Some(Err(ended)) => unactivated(Some(ended)),
+            });
         };
         let tp = self.trust.product(&state.product)?;
         let iid = match InstallationId::parse(&act.installation_id) {

@@ -21,7 +21,7 @@
 //! Secret files are created owner-only (0600) in an owner-only directory
 //! (0700), and are refused when anyone else can read them.
 
-use crate::client::{Trust, TrustedProduct};
+use crate::client::{HostedTrust, SiteHostTrust, Trust, TrustedProduct};
 use crate::confirm::{self, Profile, SigningKey, Terms};
 use crate::entitlement::rules::{Grant, Role};
 use crate::entitlement::{Agreements, Catalog, FileError, Product};
@@ -320,17 +320,25 @@ impl Secrets {
         }
     }
 
+    /// The vendor's public keys by number (hex), as trust files carry them.
+    fn public_keys_hex(&self) -> BTreeMap<String, String> {
+        self.public_keys
+            .iter()
+            .map(|(n, k)| (n.to_string(), hex(k)))
+            .collect()
+    }
+
     /// One product's entry in a trust file: the public key if it is
-    /// signed, its verification secret if it is compact, its setup secret.
-    fn trusted(&self, p: &Product) -> TrustedProduct {
+    /// signed, its verification secret if it is compact, its setup secret;
+    /// the site host products the catalog lets activate it (signed hosts
+    /// only: a compact host's secret would let any client mint its
+    /// confirmation IDs), and, for a host product, what it may activate.
+    fn trusted(&self, p: &Product, catalog: &Catalog) -> TrustedProduct {
         let (public_key, public_keys, secret) = match p.profile {
             // Key 0 also as `public_key`, for clients from before rotation.
             Profile::Signed => (
                 self.public_keys.get(&0).map(|k| hex(k)),
-                self.public_keys
-                    .iter()
-                    .map(|(n, k)| (n.to_string(), hex(k)))
-                    .collect(),
+                self.public_keys_hex(),
                 None,
             ),
             Profile::Compact => (
@@ -346,6 +354,40 @@ impl Secrets {
             public_keys,
             secret,
             setup_secret: hex(&self.setup_secret(p.code)),
+            site_hosts: catalog
+                .hosts
+                .iter()
+                .filter(|h| h.activates.iter().any(|a| *a == p.name))
+                .filter_map(|h| catalog.by_name(&h.host))
+                .filter(|h| h.profile == Profile::Signed)
+                .map(|h| {
+                    (
+                        h.name.clone(),
+                        SiteHostTrust {
+                            code: h.code,
+                            public_keys: self.public_keys_hex(),
+                        },
+                    )
+                })
+                .collect(),
+            hosts: if p.profile == Profile::Signed {
+                catalog
+                    .hosted_by(&p.name)
+                    .into_iter()
+                    .filter_map(|n| catalog.by_name(n))
+                    .map(|h| {
+                        (
+                            h.name.clone(),
+                            HostedTrust {
+                                code: h.code,
+                                threshold: catalog.threshold(h),
+                            },
+                        )
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            },
         }
     }
 
@@ -360,7 +402,7 @@ impl Secrets {
             products: catalog
                 .products
                 .iter()
-                .map(|p| (p.name.clone(), self.trusted(p)))
+                .map(|p| (p.name.clone(), self.trusted(p, catalog)))
                 .collect(),
         }
     }
@@ -370,11 +412,11 @@ impl Secrets {
     /// verification secret if it is compact, its setup secret), nothing of
     /// any other product. Same format as [`Secrets::trust`], so a client
     /// reads either.
-    pub fn trust_for(&self, product: &Product) -> Trust {
+    pub fn trust_for(&self, product: &Product, catalog: &Catalog) -> Trust {
         Trust {
             format: 1,
             fingerprint_salt: hex(&self.fingerprint_salt()),
-            products: [(product.name.clone(), self.trusted(product))].into(),
+            products: [(product.name.clone(), self.trusted(product, catalog))].into(),
         }
     }
 }
@@ -1026,9 +1068,11 @@ impl Home {
         &self,
         secrets: &Secrets,
         product: &Product,
+        catalog: &Catalog,
         out: &Path,
     ) -> Result<PathBuf, HomeError> {
-        let json = serde_json::to_string_pretty(&secrets.trust_for(product)).unwrap_or_default();
+        let json = serde_json::to_string_pretty(&secrets.trust_for(product, catalog))
+            .unwrap_or_default();
         write_private(out, json.as_bytes())?;
         Ok(out.to_path_buf())
     }

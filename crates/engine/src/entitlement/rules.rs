@@ -145,6 +145,10 @@ pub enum DenyReason {
     SetupKey,
     /// The product cannot act as a site activation host.
     NotAHost,
+    /// A site-host key with a normal installation ID, or another key with a
+    /// host installation ID: a host's ID must carry its public key's digest,
+    /// and only a site-host key may activate one.
+    HostLayout,
     /// All seats are used.
     SeatsExhausted,
     /// A site host was reactivated too often.
@@ -478,6 +482,9 @@ pub fn decide(req: &Request<'_>) -> Decision {
             if target.class != Class::Server || hosted.is_empty() {
                 return t.deny(DenyReason::NotAHost, format!("{} may not act as a site activation host", target.label()), "install the site-host key on a host product listed in the catalog's host table");
             }
+            if iid.host_key.is_none() {
+                return t.deny(DenyReason::HostLayout, "a site-host key activates only a host installation ID (14 groups, with the host's key in it); this one has 10".to_string(), "make the installation ID with `actline client iid` and the site-host key on the host machine");
+            }
             t.note(format!(
                 "{} may host site activation for {}",
                 target.label(),
@@ -508,6 +515,11 @@ pub fn decide(req: &Request<'_>) -> Decision {
                 ),
             )
         }
+        KeyKind::Mak | KeyKind::Retail if iid.host_key.is_some() => t.deny(
+            DenyReason::HostLayout,
+            format!("a host installation ID (14 groups) is activated only with a site-host key; key {short} is a {} key", key.kind.name()),
+            "make the installation ID again with the product's own key, or use a site-host key",
+        ),
         KeyKind::Mak | KeyKind::Retail => {
             if let Some((p, s)) = same {
                 return t.grant(

@@ -448,7 +448,7 @@ impl Service {
                 Reply::Trust(TrustFile {
                     product: p.name.clone(),
                     compact: p.profile == crate::confirm::Profile::Compact,
-                    trust: self.secrets.trust_for(p),
+                    trust: self.secrets.trust_for(p, &catalog),
                 })
             }
             Request::AuditVerify => {

@@ -120,6 +120,13 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// A short, stable name for the machine in listings: the first 12
+    /// hex digits of its stored digests' SHA-256.
+    pub fn short(&self) -> String {
+        use sha2::Digest;
+        actline_formats::hex::hex(&sha2::Sha256::digest(self.machine.as_bytes())[..6])
+    }
+
     /// The machine, read back from its bits.
     pub fn machine(&self) -> Option<HardwareHash> {
         let bits: Vec<bool> = self.machine.chars().map(|c| c == '1').collect();
@@ -167,6 +174,17 @@ impl Book {
         hosted: &[Hosted],
         now: i64,
     ) -> Result<Answer, Refusal> {
+        self.decide(req, hosted, now).map(|(a, _)| a)
+    }
+
+    /// [`request`](Self::request), also returning the machine's entry as it
+    /// now stands: what the host's journal records before it answers.
+    pub fn decide(
+        &mut self,
+        req: &Request,
+        hosted: &[Hosted],
+        now: i64,
+    ) -> Result<(Answer, Seen), Refusal> {
         if (req.client_time - now).abs() > MAX_SKEW_SECS {
             return Err(Refusal::ClockSkew {
                 client: req.client_time,
@@ -200,22 +218,45 @@ impl Book {
         };
         let count = counted(seen, now);
         if count < rule.threshold {
-            return Ok(Answer::Counting {
-                count,
-                threshold: rule.threshold,
-                retry_at: now + RETRY_SECS,
-            });
+            return Ok((
+                Answer::Counting {
+                    count,
+                    threshold: rule.threshold,
+                    retry_at: now + RETRY_SECS,
+                },
+                seen[at].clone(),
+            ));
         }
         let renewed = seen[at].lease_expires.is_some_and(|e| e > now);
         let expires = now + LEASE_SECS;
         seen[at].lease_expires = Some(expires);
-        Ok(Answer::Leased {
-            count,
-            threshold: rule.threshold,
-            expires,
-            renew_at: now + RENEW_SECS,
-            renewed,
-        })
+        Ok((
+            Answer::Leased {
+                count,
+                threshold: rule.threshold,
+                expires,
+                renew_at: now + RENEW_SECS,
+                renewed,
+            },
+            seen[at].clone(),
+        ))
+    }
+
+    /// Puts `entry` into `product`'s machines, replacing the entry of the
+    /// same machine (as first recorded): how the journal is replayed.
+    pub fn upsert(&mut self, product: u16, entry: Seen) {
+        let seen = self.products.entry(product).or_default();
+        match seen.iter_mut().find(|s| s.machine == entry.machine) {
+            Some(s) => *s = entry,
+            None => seen.push(entry),
+        }
+    }
+
+    /// Every entry, by product: what a compacted journal holds.
+    pub fn entries(&self) -> impl Iterator<Item = (u16, &Seen)> {
+        self.products
+            .iter()
+            .flat_map(|(p, seen)| seen.iter().map(move |s| (*p, s)))
     }
 
     /// Distinct machines of `product` seen in the window ending at `now`.

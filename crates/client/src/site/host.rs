@@ -1,0 +1,383 @@
+//! The site host: a client state whose product was activated by phone with
+//! a site-host key, its host key, its durable book, and a TCP server that
+//! answers one request per connection.
+//!
+//! A host answers only while its own activation holds on the hardware it
+//! runs on (checked when it opens, and again before each answer, at most
+//! every [`SELF_CHECK_EVERY`]): a host state copied to another machine
+//! activates nothing.
+
+use super::book::Hosted;
+use super::net::{read_line, LINE_DEADLINE};
+use super::store::Store;
+use super::wire::{Ask, Credentials, HostKey, Reply, Signed, Verdict, VERSION};
+use crate::{Client, ClientError, Status, Trust};
+use actline_formats::fingerprint::Components;
+use actline_formats::hex::{hex, unhex};
+use actline_formats::ids::InstallationId;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The host key's file in the state directory (hex, owner-only).
+pub const KEY_FILE: &str = "site-host.key";
+/// The host's journal in the state directory.
+pub const JOURNAL_FILE: &str = "site-book.jsonl";
+/// Most connections served at once; more are told the host is busy.
+pub const MAX_CONNECTIONS: usize = 512;
+/// How long a good self-check is trusted.
+pub const SELF_CHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// Where a host reads its own machine from: collected, or posed in a file.
+pub type Machine = Box<dyn Fn() -> Result<Components, ClientError> + Send + Sync>;
+
+/// The host key of the state at `dir`, made on first use.
+pub fn key_for(dir: &Path) -> Result<HostKey, ClientError> {
+    let path = dir.join(KEY_FILE);
+    let file_err = |message: String| ClientError::File {
+        path: path.clone(),
+        message,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => unhex(text.trim())
+            .and_then(|b| HostKey::from_bytes(&b))
+            .ok_or_else(|| file_err("not a host key".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = HostKey::generate()?;
+            std::fs::create_dir_all(dir).map_err(|e| file_err(e.to_string()))?;
+            crate::files::write_private(&path, hex(&key.to_bytes()).as_bytes())
+                .map_err(|e| file_err(e.to_string()))?;
+            Ok(key)
+        }
+        Err(e) => Err(file_err(e.to_string())),
+    }
+}
+
+/// A product this host activates, by name.
+#[derive(Clone, Debug)]
+struct HostedName {
+    name: String,
+    rule: Hosted,
+}
+
+/// One product's figures, for `site status` on the host.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HostedStatus {
+    /// The product.
+    pub product: String,
+    /// Distinct machines in the 30-day window.
+    pub count: u32,
+    /// The product's threshold.
+    pub threshold: u32,
+    /// Leases that have not ended.
+    pub leases: u32,
+    /// The most recent clients, newest first: machine, last request, lease end.
+    pub recent: Vec<RecentClient>,
+}
+
+/// A client in the host's status.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RecentClient {
+    /// A short name for the machine.
+    pub machine: String,
+    /// Its last request (Unix seconds).
+    pub last_seen: i64,
+    /// Its lease's end, if it holds one.
+    pub lease_expires: Option<i64>,
+}
+
+/// A site host, ready to answer.
+pub struct Host {
+    client: Client,
+    machine: Machine,
+    key: HostKey,
+    creds: Credentials,
+    hosted: Vec<HostedName>,
+    store: Mutex<Store>,
+    checked: Mutex<Option<Instant>>,
+    dir: PathBuf,
+}
+
+impl Host {
+    /// Opens the host in state `dir` for host product `product` (or the
+    /// only product there): checks its activation on `machine`, its key
+    /// against the key its activation was granted for, and opens its
+    /// journal.
+    pub fn open(
+        dir: &Path,
+        trust: Trust,
+        product: Option<String>,
+        machine: Machine,
+    ) -> Result<Self, ClientError> {
+        let client = Client::new(dir, trust).with_product(product);
+        let (_, name, state) = client.load_one()?;
+        let refuse = |why: String| ClientError::Setup(format!("this machine cannot serve as a site host: {why}"));
+        let act = state.activation.clone().ok_or_else(|| {
+            refuse(format!(
+                "{name} is not activated here (activate it by phone with the site-host key first)"
+            ))
+        })?;
+        let iid = InstallationId::parse(&act.installation_id)?;
+        if iid.host_key.is_none() {
+            return Err(refuse(format!(
+                "{name} was activated with a normal installation ID, not a site host's (make it with the site-host key)"
+            )));
+        }
+        let key = key_for(dir)?;
+        let creds = Credentials {
+            product: name.clone(),
+            iid: act.installation_id.clone(),
+            cid: act.confirmation_id.clone(),
+            public_key: hex(&key.public()),
+        };
+        if iid.host_key != Some(actline_formats::ids::install::host_key_digest(&key.public())) {
+            return Err(refuse(format!(
+                "its host key ({}) is not the key {name}'s activation was granted for",
+                dir.join(KEY_FILE).display()
+            )));
+        }
+        let tp = client.trust.product(&name)?;
+        let hosted: Vec<HostedName> = tp
+            .hosts
+            .iter()
+            .map(|(n, h)| HostedName {
+                name: n.clone(),
+                rule: Hosted {
+                    product: h.code,
+                    threshold: h.threshold,
+                },
+            })
+            .collect();
+        if hosted.is_empty() {
+            return Err(refuse(format!(
+                "the trust data lets {name} activate no product (export {name}'s trust file again)"
+            )));
+        }
+        let store = Store::open(&dir.join(JOURNAL_FILE)).map_err(|e| ClientError::File {
+            path: dir.join(JOURNAL_FILE),
+            message: e.to_string(),
+        })?;
+        let host = Host {
+            client: client.with_product(Some(name)),
+            machine,
+            key,
+            creds,
+            hosted,
+            store: Mutex::new(store),
+            checked: Mutex::new(None),
+            dir: dir.to_path_buf(),
+        };
+        host.self_check(true)?;
+        Ok(host)
+    }
+
+    /// The host's product.
+    pub fn product(&self) -> &str {
+        &self.creds.product
+    }
+
+    /// The products it activates.
+    pub fn hosted(&self) -> Vec<&str> {
+        self.hosted.iter().map(|h| h.name.as_str()).collect()
+    }
+
+    /// Its state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether the host's own activation holds on this machine now.
+    fn self_check(&self, force: bool) -> Result<(), ClientError> {
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if !force && checked.is_some_and(|t| t.elapsed() < SELF_CHECK_EVERY) {
+            return Ok(());
+        }
+        *checked = None;
+        let machine = (self.machine)()?;
+        match self.client.status(&machine, super::day_of(super::now()))? {
+            Status::Activated { .. } => {
+                *checked = Some(Instant::now());
+                Ok(())
+            }
+            other => Err(ClientError::Setup(format!(
+                "this host's own activation does not hold on this machine ({}): it activates nothing",
+                other.describe().replace('\n', "; ")
+            ))),
+        }
+    }
+
+    /// The reply to one request line.
+    pub fn answer(&self, line: &[u8]) -> Reply {
+        match self.try_answer(line) {
+            Ok(r) => r,
+            Err(why) => Reply::refused(why),
+        }
+    }
+
+    fn try_answer(&self, line: &[u8]) -> Result<Reply, String> {
+        let ask: Ask = serde_json::from_slice(line)
+            .map_err(|e| format!("not a site activation request ({e})"))?;
+        if ask.actline_site != VERSION {
+            return Err(format!(
+                "protocol version {} is not spoken here (this host speaks {VERSION})",
+                ask.actline_site
+            ));
+        }
+        let Some(h) = self.hosted.iter().find(|h| h.name == ask.product) else {
+            return Err(format!(
+                "this host may not activate {:?} (it activates: {})",
+                ask.product,
+                self.hosted().join(", ")
+            ));
+        };
+        let iid = InstallationId::parse(&ask.iid)
+            .map_err(|e| format!("the request's installation ID: {e}"))?;
+        if iid.product != h.rule.product || iid.host_key.is_some() {
+            return Err(format!(
+                "the request's installation ID is not one of {}",
+                h.name
+            ));
+        }
+        if iid.hardware.is_empty() {
+            return Err("the request's installation ID carries no hardware evidence".into());
+        }
+        self.self_check(false).map_err(|e| e.to_string())?;
+        let now = super::now();
+        let req = super::book::Request {
+            product: h.rule.product,
+            machine: iid.hardware,
+            client_time: ask.time,
+        };
+        let answer = {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            let before = store.book.products.get(&h.rule.product).cloned();
+            let rules: Vec<Hosted> = self.hosted.iter().map(|h| h.rule).collect();
+            let (answer, seen) = store
+                .book
+                .decide(&req, &rules, now)
+                .map_err(|r| r.to_string())?;
+            if let Err(e) = store.record(h.rule.product, &seen) {
+                // Nothing answered from a decision the disk did not keep.
+                match before {
+                    Some(b) => store.book.products.insert(h.rule.product, b),
+                    None => store.book.products.remove(&h.rule.product),
+                };
+                return Err(format!(
+                    "the host cannot record the decision ({e}); nothing was granted, try again later"
+                ));
+            }
+            answer
+        };
+        Ok(Reply {
+            actline_site: VERSION,
+            answer: Some(Signed::sign(
+                &self.key,
+                &ask,
+                Verdict::from(answer),
+                now,
+                self.creds.clone(),
+            )),
+            refused: None,
+        })
+    }
+
+    /// Per product: count, threshold, leases and the 5 most recent clients.
+    pub fn status(&self, now: i64) -> Vec<HostedStatus> {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        self.hosted
+            .iter()
+            .map(|h| {
+                let seen = store.book.products.get(&h.rule.product);
+                let mut recent: Vec<RecentClient> = seen
+                    .into_iter()
+                    .flatten()
+                    .map(|s| RecentClient {
+                        machine: s.short(),
+                        last_seen: s.last_seen,
+                        lease_expires: s.lease_expires.filter(|e| *e > now),
+                    })
+                    .collect();
+                recent.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+                recent.truncate(5);
+                HostedStatus {
+                    product: h.name.clone(),
+                    count: store.book.count(h.rule.product, now),
+                    threshold: h.rule.threshold,
+                    leases: seen.map_or(0, |s| {
+                        s.iter()
+                            .filter(|s| s.lease_expires.is_some_and(|e| e > now))
+                            .count() as u32
+                    }),
+                    recent,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Serves `host` on `listener` until the process ends: one request per
+/// connection, each on a thread of its own, at most [`MAX_CONNECTIONS`] at
+/// once. `log` gets one line per connection that failed.
+pub fn serve(
+    listener: TcpListener,
+    host: Arc<Host>,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
+) -> std::io::Result<()> {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let mut stream = match stream {
+            Ok(s) => s,
+            // A connection reset before it was accepted, or out of file
+            // descriptors for a moment: go on.
+            Err(e) => {
+                log(&format!("accept: {e}"));
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = send(&mut stream, &Reply::refused("the host is busy; try again in a minute"));
+            continue;
+        }
+        let (host, conn_log, active) = (host.clone(), log.clone(), active.clone());
+        let spawned = std::thread::Builder::new()
+            .name("site-conn".into())
+            .spawn(move || {
+                if let Err(e) = one(&mut stream, &host) {
+                    conn_log(&format!("{}: {e}", peer(&stream)));
+                }
+                active.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            log(&format!("cannot start a connection thread: {e}"));
+        }
+    }
+    Ok(())
+}
+
+fn peer(s: &TcpStream) -> String {
+    s.peer_addr().map_or_else(|_| "?".into(), |a| a.to_string())
+}
+
+fn one(stream: &mut TcpStream, host: &Host) -> Result<(), String> {
+    let reply = match read_line(stream, LINE_DEADLINE) {
+        Ok(line) => host.answer(&line),
+        Err(e) => Reply::refused(format!("unreadable request: {e}")),
+    };
+    if let Some(why) = &reply.refused {
+        send(stream, &reply).map_err(|e| e.to_string())?;
+        return Err(format!("refused: {why}"));
+    }
+    send(stream, &reply).map_err(|e| e.to_string())
+}
+
+fn send(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(reply).unwrap_or_default();
+    line.push(b'\n');
+    stream.set_write_timeout(Some(LINE_DEADLINE))?;
+    stream.write_all(&line)
+}
