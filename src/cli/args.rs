@@ -362,6 +362,46 @@ pub enum ClientCmd {
     },
     /// Print the hardware components this machine reports (they never leave it: only keyed digests do).
     Fingerprint,
+    /// Site activation: serve the site's machines as its host, or take a lease from one.
+    #[command(subcommand)]
+    Site(SiteCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCmd {
+    /// On the host (its product activated by phone with a site-host key): answer the site's machines until stopped.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:7788.
+        #[arg(long)]
+        listen: String,
+        /// The host product (needed when several have state here).
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// On a site machine: ask the host to activate a product, or renew its lease (exit 3 while the host counts fewer machines than its threshold).
+    Activate {
+        /// The host, as name:port.
+        #[arg(long)]
+        host: String,
+        /// The product, by catalog name.
+        #[arg(long)]
+        product: String,
+        /// The product's volume key (needed the first time only).
+        #[arg(long)]
+        key: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lease days left, last renewal, host and count (on a machine); per product count, threshold, leases and recent clients (on the host).
+    Status {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// The product (needed when several have state here).
+        #[arg(long)]
+        product: Option<String>,
+    },
 }
 
 // ---- demo

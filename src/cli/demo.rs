@@ -70,7 +70,8 @@ fn run_in(root: &std::path::Path) -> Result<()> {
         "the vendor exports the trust file studio's clients need (nothing of other products)",
         "actline --home V trust export --product studio --out studio-trust.json",
     )?;
-    let studio_trust = home.export_trust(&secrets, &studio, &catalog, &root.join("studio-trust.json"))?;
+    let studio_trust =
+        home.export_trust(&secrets, &studio, &catalog, &root.join("studio-trust.json"))?;
     outln!("   {}", studio_trust.display())?;
     let trust = actline::client::Trust::load(&studio_trust)?;
     let machine_a = posed(include_str!("../../samples/fingerprint-a.json"))?;
@@ -145,7 +146,8 @@ fn run_in(root: &std::path::Path) -> Result<()> {
     let nkey = ledger.issue_key(&me, &notes, KeyKind::Mak, Some("5001"), 50, &|k, c| {
         secrets.key_secret(k, c)
     })?;
-    let notes_trust = home.export_trust(&secrets, &notes, &catalog, &root.join("notes-trust.json"))?;
+    let notes_trust =
+        home.export_trust(&secrets, &notes, &catalog, &root.join("notes-trust.json"))?;
     let nclient = Client::new(
         root.join("client-notes"),
         actline::client::Trust::load(&notes_trust)?,

@@ -129,7 +129,12 @@ fn exit_code(e: &anyhow::Error) -> i32 {
             };
         }
         if let Some(c) = cause.downcast_ref::<actline::client::ClientError>() {
-            return if c.is_verification_failure() { 4 } else { 2 };
+            use actline::client::{site::SiteError, ClientError};
+            return match c {
+                ClientError::Site(SiteError::Net(_)) => 1,
+                c if c.is_verification_failure() => 4,
+                _ => 2,
+            };
         }
         let ledger = cause.downcast_ref::<LedgerError>().or_else(|| match cause
             .downcast_ref::<actline::home::HomeError>(

@@ -384,6 +384,22 @@ impl Client {
         self
     }
 
+    /// The trust data this client verifies with.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// The product `product` names, or the only one with state here.
+    pub fn product_here(&self, product: Option<String>) -> Result<String, ClientError> {
+        let file = self.load()?.unwrap_or_default();
+        Client {
+            dir: self.dir.clone(),
+            trust: self.trust.clone(),
+            product,
+        }
+        .pick(&file)
+    }
+
     fn pick(&self, file: &StateFile) -> Result<String, ClientError> {
         if let Some(p) = &self.product {
             return if file.products.contains_key(p) {

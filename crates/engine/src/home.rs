@@ -1071,8 +1071,8 @@ impl Home {
         catalog: &Catalog,
         out: &Path,
     ) -> Result<PathBuf, HomeError> {
-        let json = serde_json::to_string_pretty(&secrets.trust_for(product, catalog))
-            .unwrap_or_default();
+        let json =
+            serde_json::to_string_pretty(&secrets.trust_for(product, catalog)).unwrap_or_default();
         write_private(out, json.as_bytes())?;
         Ok(out.to_path_buf())
     }

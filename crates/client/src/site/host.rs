@@ -114,7 +114,9 @@ impl Host {
     ) -> Result<Self, ClientError> {
         let client = Client::new(dir, trust).with_product(product);
         let (_, name, state) = client.load_one()?;
-        let refuse = |why: String| ClientError::Setup(format!("this machine cannot serve as a site host: {why}"));
+        let refuse = |why: String| {
+            ClientError::Setup(format!("this machine cannot serve as a site host: {why}"))
+        };
         let act = state.activation.clone().ok_or_else(|| {
             refuse(format!(
                 "{name} is not activated here (activate it by phone with the site-host key first)"
@@ -133,24 +135,17 @@ impl Host {
             cid: act.confirmation_id.clone(),
             public_key: hex(&key.public()),
         };
-        if iid.host_key != Some(actline_formats::ids::install::host_key_digest(&key.public())) {
+        if iid.host_key
+            != Some(actline_formats::ids::install::host_key_digest(
+                &key.public(),
+            ))
+        {
             return Err(refuse(format!(
                 "its host key ({}) is not the key {name}'s activation was granted for",
                 dir.join(KEY_FILE).display()
             )));
         }
-        let tp = client.trust.product(&name)?;
-        let hosted: Vec<HostedName> = tp
-            .hosts
-            .iter()
-            .map(|(n, h)| HostedName {
-                name: n.clone(),
-                rule: Hosted {
-                    product: h.code,
-                    threshold: h.threshold,
-                },
-            })
-            .collect();
+        let hosted = hosted_of(&client.trust, &name)?;
         if hosted.is_empty() {
             return Err(refuse(format!(
                 "the trust data lets {name} activate no product (export {name}'s trust file again)"
@@ -287,35 +282,69 @@ impl Host {
     /// Per product: count, threshold, leases and the 5 most recent clients.
     pub fn status(&self, now: i64) -> Vec<HostedStatus> {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        self.hosted
-            .iter()
-            .map(|h| {
-                let seen = store.book.products.get(&h.rule.product);
-                let mut recent: Vec<RecentClient> = seen
-                    .into_iter()
-                    .flatten()
-                    .map(|s| RecentClient {
-                        machine: s.short(),
-                        last_seen: s.last_seen,
-                        lease_expires: s.lease_expires.filter(|e| *e > now),
-                    })
-                    .collect();
-                recent.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
-                recent.truncate(5);
-                HostedStatus {
-                    product: h.name.clone(),
-                    count: store.book.count(h.rule.product, now),
-                    threshold: h.rule.threshold,
-                    leases: seen.map_or(0, |s| {
-                        s.iter()
-                            .filter(|s| s.lease_expires.is_some_and(|e| e > now))
-                            .count() as u32
-                    }),
-                    recent,
-                }
-            })
-            .collect()
+        status_of(&store.book, &self.hosted, now)
     }
+}
+
+/// The status of the host in state `dir` for `product` (or the only one),
+/// read from its journal without changing it, while it serves or not.
+pub fn status(
+    dir: &Path,
+    trust: &Trust,
+    product: &str,
+    now: i64,
+) -> Result<Vec<HostedStatus>, ClientError> {
+    let book = Store::read(&dir.join(JOURNAL_FILE)).map_err(|e| ClientError::File {
+        path: dir.join(JOURNAL_FILE),
+        message: e.to_string(),
+    })?;
+    Ok(status_of(&book, &hosted_of(trust, product)?, now))
+}
+
+fn hosted_of(trust: &Trust, product: &str) -> Result<Vec<HostedName>, ClientError> {
+    Ok(trust
+        .product(product)?
+        .hosts
+        .iter()
+        .map(|(n, h)| HostedName {
+            name: n.clone(),
+            rule: Hosted {
+                product: h.code,
+                threshold: h.threshold,
+            },
+        })
+        .collect())
+}
+
+fn status_of(book: &super::Book, hosted: &[HostedName], now: i64) -> Vec<HostedStatus> {
+    hosted
+        .iter()
+        .map(|h| {
+            let seen = book.products.get(&h.rule.product);
+            let mut recent: Vec<RecentClient> = seen
+                .into_iter()
+                .flatten()
+                .map(|s| RecentClient {
+                    machine: s.short(),
+                    last_seen: s.last_seen,
+                    lease_expires: s.lease_expires.filter(|e| *e > now),
+                })
+                .collect();
+            recent.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+            recent.truncate(5);
+            HostedStatus {
+                product: h.name.clone(),
+                count: book.count(h.rule.product, now),
+                threshold: h.rule.threshold,
+                leases: seen.map_or(0, |s| {
+                    s.iter()
+                        .filter(|s| s.lease_expires.is_some_and(|e| e > now))
+                        .count() as u32
+                }),
+                recent,
+            }
+        })
+        .collect()
 }
 
 /// Serves `host` on `listener` until the process ends: one request per
@@ -340,19 +369,23 @@ pub fn serve(
         };
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             active.fetch_sub(1, Ordering::SeqCst);
-            let _ = send(&mut stream, &Reply::refused("the host is busy; try again in a minute"));
+            let _ = send(
+                &mut stream,
+                &Reply::refused("the host is busy; try again in a minute"),
+            );
             continue;
         }
-        let (host, conn_log, active) = (host.clone(), log.clone(), active.clone());
+        let (host, conn_log, mine) = (host.clone(), log.clone(), active.clone());
         let spawned = std::thread::Builder::new()
             .name("site-conn".into())
             .spawn(move || {
                 if let Err(e) = one(&mut stream, &host) {
                     conn_log(&format!("{}: {e}", peer(&stream)));
                 }
-                active.fetch_sub(1, Ordering::SeqCst);
+                mine.fetch_sub(1, Ordering::SeqCst);
             });
         if let Err(e) = spawned {
+            active.fetch_sub(1, Ordering::SeqCst);
             log(&format!("cannot start a connection thread: {e}"));
         }
     }

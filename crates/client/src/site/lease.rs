@@ -10,7 +10,7 @@
 
 use super::book::{RENEW_SECS, RETRY_SECS};
 use super::net;
-use super::wire::{nonce, Ask, SiteError, Signed, Verdict, VERSION};
+use super::wire::{nonce, Ask, Signed, SiteError, Verdict, VERSION};
 use crate::{Client, ClientError, State, Status};
 use actline_formats::days;
 use actline_formats::fingerprint::Components;
@@ -263,9 +263,12 @@ impl Client {
             ))
         })?;
         let (count, threshold) = match site.last {
-            Verdict::Leased { count, threshold, .. } | Verdict::Counting { count, threshold, .. } => {
-                (count, threshold)
+            Verdict::Leased {
+                count, threshold, ..
             }
+            | Verdict::Counting {
+                count, threshold, ..
+            } => (count, threshold),
         };
         let lease = site.lease.as_ref().and_then(|l| match l.answer.verdict {
             Verdict::Leased { expires, .. } if expires > now => Some((expires, l.answer.host_time)),
@@ -313,7 +316,10 @@ impl Client {
             .answer
             .verify(&self.trust, &proof.ask, None)
             .map_err(|e| format!("the stored site lease no longer verifies ({e})"))?;
-        let Verdict::Leased { expires, renew_at, .. } = proof.answer.verdict else {
+        let Verdict::Leased {
+            expires, renew_at, ..
+        } = proof.answer.verdict
+        else {
             return Err("the stored site answer is not a lease".into());
         };
         let iid = InstallationId::parse(&proof.ask.iid)

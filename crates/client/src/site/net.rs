@@ -21,7 +21,9 @@ pub fn read_line(stream: &mut TcpStream, deadline: Duration) -> Result<Vec<u8>, 
         let left = deadline
             .checked_sub(start.elapsed())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| SiteError::Net(format!("no whole line within {} s", deadline.as_secs())))?;
+            .ok_or_else(|| {
+                SiteError::Net(format!("no whole line within {} s", deadline.as_secs()))
+            })?;
         stream
             .set_read_timeout(Some(left))
             .map_err(|e| SiteError::Net(e.to_string()))?;
@@ -33,8 +35,16 @@ pub fn read_line(stream: &mut TcpStream, deadline: Duration) -> Result<Vec<u8>, 
             }
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(SiteError::Net(format!("no whole line within {} s", deadline.as_secs())))
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(SiteError::Net(format!(
+                    "no whole line within {} s",
+                    deadline.as_secs()
+                )))
             }
             Err(e) => return Err(SiteError::Net(e.to_string())),
         };
@@ -50,12 +60,16 @@ pub fn read_line(stream: &mut TcpStream, deadline: Duration) -> Result<Vec<u8>, 
             break;
         }
     }
-    Err(SiteError::Net(format!("a line longer than {MAX_LINE} bytes")))
+    Err(SiteError::Net(format!(
+        "a line longer than {MAX_LINE} bytes"
+    )))
 }
 
 /// Sends `ask` to the host at `addr` (`host:port`) and reads its reply.
 pub fn ask(addr: &str, ask: &Ask) -> Result<Reply, SiteError> {
-    let net = |what: &str, e: &dyn std::fmt::Display| SiteError::Net(format!("site host {addr}: {what}: {e}"));
+    let net = |what: &str, e: &dyn std::fmt::Display| {
+        SiteError::Net(format!("site host {addr}: {what}: {e}"))
+    };
     let targets: Vec<_> = addr
         .to_socket_addrs()
         .map_err(|e| net("cannot resolve it", &e))?

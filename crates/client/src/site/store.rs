@@ -56,18 +56,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the journal at `path`, replays and compacts it.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let io = |source| StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+    /// Reads the journal at `path` without changing it (none yet is an
+    /// empty book): what `site status` shows while the host runs.
+    pub fn read(path: &Path) -> Result<Book, StoreError> {
         let mut book = Book::default();
         match std::fs::read(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
-                let lines: Vec<&str> = text.split_inclusive('\n').collect();
-                for (i, raw) in lines.iter().enumerate() {
+                for (i, raw) in text.split_inclusive('\n').enumerate() {
                     if !raw.ends_with('\n') {
                         // The last line, cut short before its flush
                         // returned: never answered.
@@ -86,8 +82,24 @@ impl Store {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
+        Ok(book)
+    }
+
+    /// Opens (or creates) the journal at `path`, replays and compacts it.
+    /// Only the host that serves opens it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let book = Self::read(path)?;
         // Compact: the entries as they stand, written beside, flushed and
         // renamed over (write_private).
         let mut out = String::new();

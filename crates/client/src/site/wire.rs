@@ -91,7 +91,11 @@ impl Ask {
     pub fn digest(&self) -> [u8; 32] {
         let mut h = sha2::Sha256::new();
         h.update(ASK_TAG);
-        for part in [self.product.as_bytes(), self.iid.as_bytes(), self.nonce.as_bytes()] {
+        for part in [
+            self.product.as_bytes(),
+            self.iid.as_bytes(),
+            self.nonce.as_bytes(),
+        ] {
             h.update((part.len() as u32).to_be_bytes());
             h.update(part);
         }
@@ -322,12 +326,7 @@ impl Signed {
     /// is vendor-authorized for the product, the answer is bound to this very
     /// request, and the host signed it. `now` is the client's clock when it
     /// got the answer, or `None` when a stored lease is re-checked later.
-    pub fn verify(
-        &self,
-        trust: &Trust,
-        ask: &Ask,
-        now: Option<i64>,
-    ) -> Result<(), ClientError> {
+    pub fn verify(&self, trust: &Trust, ask: &Ask, now: Option<i64>) -> Result<(), ClientError> {
         let pk = self.host.verify(trust, &ask.product)?;
         let bad = |why: &str| ClientError::from(SiteError::BadAnswer(why.to_string()));
         let request = ask.digest();
@@ -341,7 +340,9 @@ impl Signed {
             .ok_or_else(|| bad("its signature is malformed"))?;
         let m = message(&self.verdict, self.host_time, &request, &self.host);
         if sig.verify(true, &m, DST, &[], &pk, true) != blst::BLST_ERROR::BLST_SUCCESS {
-            return Err(bad("the host's signature does not match (altered on the way?)"));
+            return Err(bad(
+                "the host's signature does not match (altered on the way?)",
+            ));
         }
         if let Some(now) = now {
             if (self.host_time - now).abs() > MAX_SKEW_SECS {
@@ -387,9 +388,9 @@ impl HostKey {
     /// A new key from 32 bytes of fresh randomness.
     pub fn generate() -> Result<Self, ClientError> {
         let mut ikm = [0u8; 32];
-        getrandom::fill(&mut ikm).map_err(|e| ClientError::Setup(format!(
-            "cannot get randomness for the host key: {e}"
-        )))?;
+        getrandom::fill(&mut ikm).map_err(|e| {
+            ClientError::Setup(format!("cannot get randomness for the host key: {e}"))
+        })?;
         blst::min_sig::SecretKey::key_gen(&ikm, &[])
             .map(Self)
             .map_err(|_| ClientError::Setup("cannot make a host key".into()))

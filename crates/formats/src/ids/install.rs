@@ -247,8 +247,7 @@ impl InstallationId {
     /// starting with [`HOST_MARK`] for a host.
     pub fn from_payload_digits(digits: &[u8]) -> Result<Self, IidError> {
         if digits.len() == HOST_LAYOUT.payload_digits() && digits[0] == HOST_MARK {
-            let bits =
-                from_decimal(&digits[1..], HOST_PAYLOAD_BITS).ok_or(IidError::Integrity)?;
+            let bits = from_decimal(&digits[1..], HOST_PAYLOAD_BITS).ok_or(IidError::Integrity)?;
             let (body, crc) = bits.split_at(HOST_BODY_BITS);
             if CRC.checksum(&to_bytes(body)) as u64 != BitReader::new(crc).read(CRC_BITS) {
                 return Err(IidError::Integrity);
@@ -299,8 +298,8 @@ impl InstallationId {
     pub fn parse(input: &str) -> Result<Self, IidError> {
         // 98 digits are a host ID; anything else is read (and its errors
         // told) as a normal one.
-        let digits = super::groups::read_groups(input)
-            .map_or(0, |g| g.iter().map(Vec::len).sum::<usize>());
+        let digits =
+            super::groups::read_groups(input).map_or(0, |g| g.iter().map(Vec::len).sum::<usize>());
         let layout = if digits == HOST_LAYOUT.groups * HOST_LAYOUT.group_len {
             HOST_LAYOUT
         } else {
@@ -313,8 +312,7 @@ impl InstallationId {
         match layout.verify(&groups) {
             Ok(payload) => Self::from_payload_digits(&payload),
             Err(error) => {
-                let suggestion =
-                    Self::correct_one_digit(layout, &groups).map(|id| id.to_string());
+                let suggestion = Self::correct_one_digit(layout, &groups).map(|id| id.to_string());
                 Err(IidError::Group { error, suggestion })
             }
         }
@@ -461,11 +459,20 @@ mod tests {
     #[test]
     fn the_key_proof_of_a_host_id_covers_its_host_key() {
         let key = ProductKey::issue(&[7; 32], crate::keys::KeyKind::SiteHost, 42);
-        let id = InstallationId::new_host(301, &key, hw([1; 5], 0b11111, false), 2400, b"host public key");
+        let id = InstallationId::new_host(
+            301,
+            &key,
+            hw([1; 5], 0b11111, false),
+            2400,
+            b"host public key",
+        );
         assert!(id.proves(&key));
         let mut other = id;
         other.host_key = Some(host_key_digest(b"another key"));
-        assert!(!other.proves(&key), "a changed host key fails the key proof");
+        assert!(
+            !other.proves(&key),
+            "a changed host key fails the key proof"
+        );
     }
 
     #[test]
