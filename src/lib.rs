@@ -18,7 +18,7 @@
 
 pub use actline_client as client;
 pub use actline_engine::{confirm, display, entitlement, home, ledger, service};
-pub use actline_formats::{days, fingerprint, ids, keys};
+pub use actline_formats::{days, fingerprint, hex, ids, keys};
 
 pub use actline_audio as audio;
 pub use actline_ivr as ivr;

@@ -19,4 +19,5 @@ mod regressions_output;
 mod rules;
 mod service;
 mod sip;
+mod site;
 mod support;

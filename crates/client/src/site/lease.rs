@@ -97,7 +97,7 @@ pub struct ClientSiteStatus {
     pub product: String,
     /// Host address.
     pub host: String,
-    /// Days the lease has left (0 when none holds).
+    /// Days the lease has left, a part day counted whole (0 when none holds).
     pub lease_days_left: u32,
     /// The lease's end, if one holds (YYYY-MM-DD).
     pub lease_expires: Option<String>,
@@ -277,7 +277,9 @@ impl Client {
         Ok(ClientSiteStatus {
             product,
             host: site.host.clone(),
-            lease_days_left: lease.map_or(0, |(e, _)| ((e - now) / super::book::DAY) as u32),
+            lease_days_left: lease.map_or(0, |(e, _)| {
+                ((e - now + super::book::DAY - 1) / super::book::DAY) as u32
+            }),
             lease_expires: lease.map(|(e, _)| days::format(super::day_of(e))),
             last_renewal: lease.map(|(_, t)| days::format(super::day_of(t))),
             count,
