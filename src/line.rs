@@ -23,7 +23,8 @@ pub fn reason_prompt(reason: DenyReason) -> Prompt {
         DenyReason::WrongProduct
         | DenyReason::OwnKeyRequired
         | DenyReason::UnknownProduct
-        | DenyReason::NotAHost => Prompt::ReasonProduct,
+        | DenyReason::NotAHost
+        | DenyReason::HostLayout => Prompt::ReasonProduct,
         _ => Prompt::ReasonOther,
     }
 }

@@ -563,15 +563,6 @@ fn a_permission_error_on_the_home_said_no_ledger_here() {
     );
 }
 
-/// A small tmpfs, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_was_reported_as_not_a_usable_ledger() {
     // Needs root (mount); the unit test of the same name in crates/engine/src/ledger
@@ -580,49 +571,19 @@ fn a_full_disk_was_reported_as_not_a_usable_ledger() {
         dir: tempfile::tempdir().unwrap(),
     };
     let mnt = env.dir.path().to_path_buf();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
-        .arg(&mnt)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
+    let Some(_guard) = Tmpfs::mount(&mnt, "4m") else {
         eprintln!("skipped: cannot mount a tmpfs here (not root?)");
         return;
-    }
-    let _guard = Tmpfs(mnt.clone());
+    };
     let o = env.vendor(&["init", "--demo"]);
     assert!(o.status.success(), "{}", err(&o));
     let key = env.issue(&["--product", "studio", "--activations", "5"]);
     let iid = env.iid("m", &sample("fingerprint-a.json"), &key, "studio");
     let filler = mnt.join("filler");
-    let avail = || {
-        let o = std::process::Command::new("df")
-            .args(["-k", "--output=avail"])
-            .arg(&mnt)
-            .output()
-            .unwrap();
-        text(&o)
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .parse::<u64>()
-            .unwrap()
-    };
     // No space at all (the WAL index cannot be made), then a little (the
     // WAL cannot take the commit).
     for spare_kib in [0, 40] {
-        let fill = avail().saturating_sub(spare_kib);
-        let f = std::fs::File::create(&filler).unwrap();
-        let mut w = std::io::BufWriter::new(f);
-        let block = vec![0u8; 1024];
-        for _ in 0..fill {
-            if std::io::Write::write_all(&mut w, &block).is_err() {
-                break;
-            }
-        }
-        let _ = w.into_inner().map(|f| f.sync_all());
+        fill_up(&filler, spare_kib);
         let o = env.vendor(&["activate", &iid]);
         assert_eq!(o.status.code(), Some(1), "{spare_kib} KiB: {}", err(&o));
         assert!(

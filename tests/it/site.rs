@@ -701,6 +701,58 @@ fn a_host_killed_mid_burst_loses_no_lease_it_answered() {
     }
 }
 
+#[test]
+fn a_host_whose_disk_is_full_grants_nothing_and_loses_nothing() {
+    let site = Site::new();
+    let mnt = site.path("H-tmpfs");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let Some(_guard) = Tmpfs::mount(&mnt, "1m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    };
+    copy_dir(&site.path("H"), &mnt);
+    let host = site.serve("H-tmpfs", &site.host_fp(), None).unwrap();
+    for n in (1..=5).chain(1..=4) {
+        site.activate(&host.addr, "studio", n, None);
+    }
+    fill_up(&mnt.join("filler"), 0);
+    // The journal's last page may still take a line or two; then the disk
+    // is full for it.
+    let mut refused = None;
+    for n in 6..40 {
+        let o = site.activate(&host.addr, "studio", n, None);
+        if o.status.code() == Some(2) {
+            assert!(
+                err(&o).contains("cannot record the decision"),
+                "{}",
+                err(&o)
+            );
+            assert!(err(&o).contains("nothing was granted"), "{}", err(&o));
+            refused = Some(n);
+            break;
+        }
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let n = refused.expect("a full disk refuses within 34 requests");
+    assert!(!text(&site.status("studio", n, None)).contains("activated by"));
+    // A renewal is refused too, and the lease it had is kept.
+    let o = site.activate(&host.addr, "studio", 1, None);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(text(&site.status("studio", 1, None)).contains("activated by the site host"));
+    std::fs::remove_file(mnt.join("filler")).unwrap();
+    let o = site.activate(&host.addr, "studio", n, None);
+    assert!(o.status.success(), "{}", err(&o));
+    let st = site.host_status("H-tmpfs", "studio");
+    assert_eq!(st["leases"].as_u64(), Some(n as u64), "{st}");
+    // And the journal, reopened, holds every one of them.
+    drop(host);
+    let _again = site.serve("H-tmpfs", &site.host_fp(), None).unwrap();
+    assert_eq!(
+        site.host_status("H-tmpfs", "studio")["leases"].as_u64(),
+        Some(n as u64)
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {

@@ -435,3 +435,46 @@ pub fn by_exit(o: &Output) -> Option<bool> {
         _ => None,
     }
 }
+
+/// A small tmpfs, unmounted when dropped.
+pub struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. "4m") on `dir`; `None` where that is
+    /// not allowed (not root), and the caller says it skipped.
+    pub fn mount(dir: &Path, size: &str) -> Option<Self> {
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| Tmpfs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system holding `filler` until `spare_kib` KiB are left.
+pub fn fill_up(filler: &Path, spare_kib: u64) {
+    let dir = filler.parent().unwrap();
+    let o = std::process::Command::new("df")
+        .args(["-k", "--output=avail"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let avail: u64 = text(&o).lines().last().unwrap().trim().parse().unwrap();
+    let f = std::fs::File::create(filler).unwrap();
+    let mut w = std::io::BufWriter::new(f);
+    let block = vec![0u8; 1024];
+    for _ in 0..avail.saturating_sub(spare_kib) {
+        if std::io::Write::write_all(&mut w, &block).is_err() {
+            break;
+        }
+    }
+    let _ = w.into_inner().map(|f| f.sync_all());
+}

@@ -68,7 +68,7 @@
 
 use super::grammar::{Grammar, GrammarError, MatchState, Matcher};
 use actline_formats::ids::groups::digits_of;
-use actline_formats::ids::install::LAYOUT;
+use actline_formats::ids::install::{layout_for, LAYOUT};
 use actline_formats::ids::{InstallationId, Layout};
 use actline_voice::{Plan, PlanOptions, Prompt};
 use serde::Serialize;
@@ -1350,7 +1350,9 @@ impl Flow {
                     digits: digits.clone(),
                 }));
                 c.groups.push(digits);
-                if c.groups.len() < self.layout.groups {
+                // A site host's ID is 14 groups; its first group says so.
+                let first = c.groups[0].bytes().next().map_or(0, |b| b - b'0');
+                if c.groups.len() < layout_for(first).groups {
                     let next = Collecting {
                         index: c.index + 1,
                         groups: c.groups,
@@ -2022,6 +2024,31 @@ mod tests {
         assert_eq!(&n[..3], ["note digit", "stop", "note barge_in"]);
         let rest: String = groups()[0].chars().skip(1).collect();
         assert!(names(&keys(&mut f, &rest)).contains(&"note group_accepted".to_string()));
+    }
+
+    #[test]
+    fn a_site_hosts_id_starting_with_9_is_asked_for_in_14_groups() {
+        let host = InstallationId::new_host(
+            301,
+            &ProductKey::issue(b"k", KeyKind::SiteHost, 6),
+            HardwareHash::numbered(3),
+            2500,
+            b"the host's public key",
+        );
+        let groups: Vec<String> = host.to_string().split('-').map(str::to_string).collect();
+        assert_eq!(groups.len(), 14);
+        let mut f = answered();
+        let n = names(&keys(&mut f, &groups[..10].concat()));
+        assert_eq!(n.last().unwrap(), "play enter_group 11", "{n:?}");
+        let n = names(&keys(&mut f, &groups[10..].concat()));
+        assert!(
+            n.ends_with(&["play checking".into(), "decide".into()]),
+            "{n:?}"
+        );
+        match f.state {
+            State::Deciding(ref d) => assert_eq!(d.iid, host),
+            _ => panic!("deciding"),
+        }
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum StoreError {
 pub struct Store {
     path: PathBuf,
     file: File,
+    /// The journal's length after the last whole line.
+    len: u64,
+    /// A failed write could not be undone: nothing more is recorded.
+    broken: bool,
     /// What the journal holds.
     pub book: Book,
 }
@@ -118,24 +122,52 @@ impl Store {
             }
         }
         let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         Ok(Store {
             path: path.to_path_buf(),
             file,
+            len,
+            broken: false,
             book,
         })
     }
 
     /// Appends `seen` (of `product`) and flushes it to disk. On an error
-    /// (a full disk) nothing may be answered from it.
+    /// (a full disk) nothing may be answered from it, and the part of the
+    /// line that was written is cut off again, so the lines after it, once
+    /// there is room, are not taken for damage.
     pub fn record(&mut self, product: u16, seen: &Seen) -> Result<(), StoreError> {
+        let err = |source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if self.broken {
+            return Err(err(std::io::Error::other(
+                "an earlier failed write could not be undone; restart the host",
+            )));
+        }
         let l = line(product, seen);
-        self.file
+        match self
+            .file
             .write_all(l.as_bytes())
             .and_then(|_| self.file.sync_data())
-            .map_err(|source| StoreError::Io {
-                path: self.path.clone(),
-                source,
-            })
+        {
+            Ok(()) => {
+                self.len += l.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|_| self.file.sync_data())
+                    .is_err()
+                {
+                    self.broken = true;
+                }
+                Err(err(e))
+            }
+        }
     }
 }
 
@@ -147,4 +179,70 @@ fn line(product: u16, seen: &Seen) -> String {
     .unwrap_or_default();
     l.push('\n');
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::book::{Hosted, Request};
+    use actline_formats::fingerprint::HardwareHash;
+
+    const T0: i64 = 1_800_000_000;
+    const RULES: [Hosted; 1] = [Hosted {
+        product: 9,
+        threshold: 2,
+    }];
+
+    fn ask(store: &mut Store, n: u64) {
+        let req = Request {
+            product: 9,
+            machine: HardwareHash::numbered(n),
+            client_time: T0,
+        };
+        let (_, seen) = store.book.decide(&req, &RULES, T0).unwrap();
+        store.record(9, &seen).unwrap();
+    }
+
+    #[test]
+    fn what_was_recorded_is_there_after_a_reopen_and_the_journal_is_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let mut s = Store::open(&path).unwrap();
+        for n in [1, 2, 1, 2, 3] {
+            ask(&mut s, n);
+        }
+        let book = s.book.clone();
+        drop(s);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.book, book);
+        assert_eq!(s.book.count(9, T0), 3);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().lines().count(),
+            3,
+            "one line per machine"
+        );
+    }
+
+    #[test]
+    fn a_last_line_cut_short_by_a_crash_is_dropped_and_damage_elsewhere_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let mut s = Store::open(&path).unwrap();
+        ask(&mut s, 1);
+        ask(&mut s, 2);
+        drop(s);
+        let whole = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{whole}{{\"product\":9,\"se")).unwrap();
+        assert_eq!(Store::read(&path).unwrap().count(9, T0), 2);
+        std::fs::write(&path, format!("{{\"product\":9,\"se\n{whole}")).unwrap();
+        let e = Store::open(&path).err().unwrap().to_string();
+        assert!(e.contains(":1: the host's journal is damaged"), "{e}");
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .starts_with("{\"product\":9,\"se\n"),
+            "left as it was"
+        );
+    }
 }
