@@ -185,3 +185,89 @@ pub fn ledger_url(data: &[u8]) {
     assert!(!shown.contains(password), "{shown}");
     assert!(!redacted(&secret).contains(password));
 }
+
+/// The site protocol, both ways (issue 14): a line as a host reads it
+/// ([`read_ask`](crate::client::site::host::read_ask), then the book's
+/// decision), and as a client reads a host's reply (an answer never
+/// verifies without the host's key). Never a panic; an ask round-trips.
+pub fn site(data: &[u8]) {
+    use crate::client::site::host::{read_ask, HostedName};
+    use crate::client::site::wire::{Ask, Credentials, HostKey, Reply, Signed, Verdict};
+    use crate::client::site::{Book, Hosted, Request};
+    use crate::client::{SiteHostTrust, Trust, TrustedProduct};
+    let rule = Hosted {
+        product: 201,
+        threshold: 2,
+    };
+    let hosted = [HostedName {
+        name: "notes".into(),
+        rule,
+    }];
+    if let Ok((ask, h, iid)) = read_ask(data, &hosted) {
+        let back: Ask = serde_json::from_str(&serde_json::to_string(&ask).unwrap()).unwrap();
+        assert_eq!(back.digest(), ask.digest());
+        let mut book = Book::default();
+        let req = Request {
+            product: h.rule.product,
+            machine: iid.hardware,
+            client_time: ask.time,
+        };
+        for now in [ask.time, 1_800_000_000, i64::MIN / 2, i64::MAX / 2] {
+            let _ = book.decide(&req, &[rule], now);
+        }
+    }
+    if let Ok(reply) = serde_json::from_slice::<Reply>(data) {
+        let Some(answer) = reply.answer else { return };
+        let vendor = HostKey::from_bytes(&[1; 32]).expect("a valid scalar");
+        let trust = Trust {
+            format: 1,
+            fingerprint_salt: "00".into(),
+            products: [(
+                "notes".to_string(),
+                TrustedProduct {
+                    code: 201,
+                    profile: confirm::Profile::Compact,
+                    public_key: None,
+                    public_keys: Default::default(),
+                    secret: Some("00".into()),
+                    setup_secret: "00".into(),
+                    site_hosts: [(
+                        "vault".to_string(),
+                        SiteHostTrust {
+                            code: 301,
+                            public_keys: [("0".to_string(), crate::hex::hex(&vendor.public()))].into(),
+                        },
+                    )]
+                    .into(),
+                    hosts: Default::default(),
+                },
+            )]
+            .into(),
+        };
+        let ask = Ask {
+            actline_site: 1,
+            product: "notes".into(),
+            iid: String::new(),
+            nonce: "00".into(),
+            time: 1_800_000_000,
+        };
+        assert!(answer.verify(&trust, &ask, Some(ask.time)).is_err());
+        // An answer signed by a key the trust does not vouch for, for the
+        // same ask, fails too.
+        let forged = Signed::sign(
+            &vendor,
+            &ask,
+            Verdict::Counting {
+                count: 1,
+                threshold: 2,
+                retry_at: 0,
+            },
+            ask.time,
+            Credentials {
+                public_key: crate::hex::hex(&vendor.public()),
+                ..answer.host
+            },
+        );
+        assert!(forged.verify(&trust, &ask, Some(ask.time)).is_err());
+    }
+}

@@ -108,3 +108,215 @@ fn the_c_example_makes_an_installation_id_verifies_the_confirmation_id_and_reads
     let o = env.client_at(&state, &fp, &["status"]);
     assert!(text(&o).contains("activated since"), "{}", text(&o));
 }
+
+/// Compiles the C sample `samples/c/NAME.c` against the static library.
+fn compile(env: &Env, name: &str) -> PathBuf {
+    let lib = static_lib();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = env.dir.path().join(name);
+    let o = Command::new("cc")
+        .args(["-Wall", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(root.join(format!("samples/c/{name}.c")))
+        .arg("-I")
+        .arg(root.join("crates/client/include"))
+        .arg(&lib)
+        .args(["-lpthread", "-ldl", "-lm"])
+        .output()
+        .expect("a C compiler (cc) is installed");
+    assert!(o.status.success(), "cc: {}", err(&o));
+    exe
+}
+
+/// A process this test started, stopped by its PID when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_c_site_sample_is_counted_then_leased_by_a_site_host_and_finds_its_lease_not_due() {
+    let env = Env::demo();
+    let exe = compile(&env, "site");
+    let dir = env.dir.path();
+    let (vault_trust, studio_trust) = (dir.join("vault-trust.json"), dir.join("studio-trust.json"));
+    for (p, f) in [("vault", &vault_trust), ("studio", &studio_trust)] {
+        let o = env.vendor(&[
+            "trust",
+            "export",
+            "--product",
+            p,
+            "--out",
+            f.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "trust export: {}", err(&o));
+    }
+    let cli = |state: &Path, trust: &Path, fp: &Path| {
+        let mut c = bin();
+        c.arg("client")
+            .arg("--state")
+            .arg(state)
+            .arg("--trust")
+            .arg(trust)
+            .arg("--fingerprint")
+            .arg(fp);
+        c
+    };
+
+    // The host: vault, activated by phone with a site-host key.
+    let host_state = dir.join("host");
+    let host_fp = sample("fingerprint-a.json");
+    let host_key = env.issue(&["--product", "vault", "--kind", "site-host"]);
+    let o = cli(&host_state, &vault_trust, &host_fp)
+        .args(["iid", "--key", &host_key, "--product", "vault"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "host iid: {}", err(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&env.vendor(&["activate", &text(&o), "--json"]).stdout).unwrap();
+    let cid = v["confirmation_id"].as_str().expect("the host is granted");
+    let o = cli(&host_state, &vault_trust, &host_fp)
+        .args(["confirm", cid])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "host confirm: {}", err(&o));
+
+    // It serves on a port of the OS's choosing and says which at start.
+    let mut child = cli(&host_state, &vault_trust, &host_fp)
+        .args(["site", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _host = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                // Nobody listens any more: keep draining the pipe.
+                continue;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the host says where it serves");
+    let addr = first
+        .split_once(" on ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+
+    let key = env.issue(&["--product", "studio", "--activations", "10"]);
+    let c_state = dir.join("c-state");
+    let c_fp = env.machine("c-machine", &machine(100));
+    let run = |args: &[&Path]| {
+        let mut c = Command::new(&exe);
+        c.env_remove("ACTLINE_TODAY");
+        for a in args {
+            c.arg(a);
+        }
+        c.output().unwrap()
+    };
+    let p = |s: &str| PathBuf::from(s);
+    let activate = |key: &str| {
+        run(&[
+            &p("activate"),
+            &c_state,
+            &studio_trust,
+            &p("studio"),
+            &p(&addr),
+            &p(key),
+            &c_fp,
+        ])
+    };
+
+    // Alone, the C client is counted: 1 of studio's threshold of 5, and
+    // ACTLINE_NOT_YET (3) with the outcome.
+    let o = activate(&key);
+    assert_eq!(o.status.code(), Some(3), "{}\n{}", text(&o), err(&o));
+    let v: serde_json::Value = serde_json::from_str(&text(&o)).unwrap();
+    assert_eq!(v["outcome"], "counting", "{v}");
+    assert_eq!(
+        (v["count"].as_u64(), v["threshold"].as_u64()),
+        (Some(1), Some(5)),
+        "{v}"
+    );
+    assert!(err(&o).contains("1 of 5"), "{}", err(&o));
+
+    // Four machines through the CLI; the fifth machine counted gets a lease.
+    for n in 1..=4u32 {
+        let fp = env.machine(&format!("m{n}"), &machine(n));
+        let o = cli(&dir.join(format!("m{n}")), &studio_trust, &fp)
+            .args([
+                "site",
+                "activate",
+                "--host",
+                &addr,
+                "--product",
+                "studio",
+                "--key",
+                &key,
+            ])
+            .output()
+            .unwrap();
+        let want = if n < 4 { 3 } else { 0 };
+        assert_eq!(
+            o.status.code(),
+            Some(want),
+            "machine {n}: {}\n{}",
+            text(&o),
+            err(&o)
+        );
+    }
+
+    // The C client again, with the key it stored: leased.
+    let o = activate("-");
+    assert!(o.status.success(), "{}\n{}", text(&o), err(&o));
+    let v: serde_json::Value = serde_json::from_str(&text(&o)).unwrap();
+    assert_eq!(v["outcome"], "leased", "{v}");
+    assert_eq!(
+        (v["count"].as_u64(), v["threshold"].as_u64()),
+        (Some(5), Some(5)),
+        "{v}"
+    );
+    assert_eq!(v["renewed"], false, "{v}");
+
+    // A lease just taken is not due: the library asks no one.
+    let o = run(&[&p("renew"), &c_state, &studio_trust, &p("studio"), &c_fp]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(text(&o), "not due");
+
+    // The Rust CLI reads the same lease.
+    let o = cli(&c_state, &studio_trust, &c_fp)
+        .args(["site", "status"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(text(&o).contains("lease until"), "{}", text(&o));
+
+    // No host at the address: ACTLINE_INTERNAL (1), as the CLI's exit 1.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let o = run(&[
+        &p("activate"),
+        &dir.join("unreached"),
+        &studio_trust,
+        &p("studio"),
+        &p(&closed),
+        &p(&key),
+        &c_fp,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", text(&o), err(&o));
+    assert!(err(&o).contains("cannot connect"), "{}", err(&o));
+}

@@ -35,6 +35,11 @@ fn fuzz_regressions_line() {
 }
 
 #[test]
+fn fuzz_regressions_site() {
+    replay("site", actline::fuzzing::site);
+}
+
+#[test]
 fn fuzz_regressions_ledger_url() {
     replay("ledger_url", actline::fuzzing::ledger_url);
 }

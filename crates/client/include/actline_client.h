@@ -14,11 +14,17 @@
 typedef enum ActlineCode {
   // Success.
   ACTLINE_OK = 0,
-  // A bug (a panic was caught) or an unexpected failure.
+  // A bug (a panic was caught) or an unexpected failure; also a site
+  // host that cannot be reached or stops answering (the network).
   ACTLINE_INTERNAL = 1,
   // Bad input: a null or non-UTF-8 argument, a mistyped key or
-  // confirmation ID, unreadable trust data or state.
+  // confirmation ID, unreadable trust data or state; also a site host's
+  // refusal (its reason is the message).
   ACTLINE_BAD_INPUT = 2,
+  // Site activation: the host counted this machine but counts fewer
+  // machines than the product's threshold, so it activates none yet; ask
+  // again at the outcome's `retry_at` (the CLI's exit 3).
+  ACTLINE_NOT_YET = 3,
   // Verification failed: the confirmation ID does not belong to this
   // installation, or the activation was ended by a failed check.
   ACTLINE_VERIFY_FAILED = 4,
@@ -106,6 +112,65 @@ enum ActlineCode actline_client_status(const struct ActlineClient *client,
                                        const char *fingerprint_json,
                                        struct ActlineStatus *out,
                                        char **description_out);
+
+// Asks the site host at `host` (`name:port`) to activate `product` on
+// this machine (or on the machine `fingerprint_json` poses, when not
+// null), with `key` the first time (null: the key stored for the product
+// by an earlier call); checks the host's signed answer and credentials
+// against the trust data, offline; and stores the lease, which
+// [`actline_client_status`] then reports as activated. The call waits for
+// the host (at most 5 s to connect and 10 s for each line).
+//
+// `*outcome_json_out`, when not null, receives what the host decided, as
+// `actline client site activate --json` prints it: `{"outcome":"leased",
+// "product", "count", "threshold", "expires" (YYYY-MM-DD), "renew_at"
+// (Unix seconds), "renewed"}` or `{"outcome":"counting", "product",
+// "count", "threshold", "retry_at"}`; null when there was no decision.
+//
+// Returns `ACTLINE_OK` on a lease; `ACTLINE_NOT_YET` while the host counts
+// fewer machines than the product's threshold (this machine is counted;
+// ask again at `retry_at`); `ACTLINE_INTERNAL` when the host cannot be
+// reached or stops answering; `ACTLINE_VERIFY_FAILED` when its answer or
+// credentials do not verify; `ACTLINE_BAD_INPUT` for bad arguments, a
+// product already activated by phone, or the host's refusal.
+//
+// # Safety
+// `client` is a live handle; `host`, `product` and (when not null) `key`
+// and `fingerprint_json` are NUL-terminated; `outcome_json_out` is null or
+// writable.
+enum ActlineCode actline_site_activate(const struct ActlineClient *client,
+                                       const char *host,
+                                       const char *product,
+                                       const char *key,
+                                       const char *fingerprint_json,
+                                       char **outcome_json_out);
+
+// Renews `product`'s site lease when it is due: if the lease's renewal
+// time (7 days after the last answer) has come, or, not yet activated, the
+// host's retry time, asks the host that answered last, as
+// [`actline_site_activate`] with the stored key; otherwise does nothing
+// and asks no one. Call it at every start of the product: a lease renewed
+// at least once in 180 days never runs out. On this machine or, when not
+// null, the machine `fingerprint_json` poses.
+//
+// `*renewed_out`, when not null, is set to true when a lease was taken or
+// renewed by this call, false when nothing was due (or on a failure).
+//
+// Returns `ACTLINE_OK` when nothing was due (also when `product` was
+// never activated by a site host here: there is nothing to renew) or the
+// lease was renewed; otherwise as [`actline_site_activate`]
+// (`ACTLINE_INTERNAL` when the host cannot be reached: the stored lease
+// still holds until it runs out, so the product may go on and try again
+// at its next start).
+//
+// # Safety
+// `client` is a live handle; `product` and (when not null)
+// `fingerprint_json` are NUL-terminated; `renewed_out` is null or
+// writable.
+enum ActlineCode actline_site_renew_if_due(const struct ActlineClient *client,
+                                           const char *product,
+                                           const char *fingerprint_json,
+                                           bool *renewed_out);
 
 // The message of this thread's last failed call ("" after a success). The
 // pointer stays valid until the next call on this thread; do not free it.

@@ -15,8 +15,16 @@
 //!   panic ever crosses the boundary (`ACTLINE_INTERNAL`).
 //!
 //! The date is the system clock's; `ACTLINE_TODAY` is not read here, so an
-//! environment variable cannot move a product's grace period.
+//! environment variable cannot move a product's grace period (nor a site
+//! lease's renewal).
+//!
+//! Site activation: [`actline_site_activate`] takes a lease from a site
+//! host on the customer's network (the first time with the product key),
+//! and [`actline_site_renew_if_due`], called at every start of the product,
+//! renews it from the same host when it is due (every 7 days), so the
+//! library keeps its lease on its own.
 
+use crate::site::lease::SiteOutcome;
 use crate::{Client, ClientError, Status, Trust};
 use actline_formats::fingerprint::Components;
 use std::cell::RefCell;
@@ -32,11 +40,17 @@ use std::sync::Mutex;
 pub enum ActlineCode {
     /// Success.
     ActlineOk = 0,
-    /// A bug (a panic was caught) or an unexpected failure.
+    /// A bug (a panic was caught) or an unexpected failure; also a site
+    /// host that cannot be reached or stops answering (the network).
     ActlineInternal = 1,
     /// Bad input: a null or non-UTF-8 argument, a mistyped key or
-    /// confirmation ID, unreadable trust data or state.
+    /// confirmation ID, unreadable trust data or state; also a site host's
+    /// refusal (its reason is the message).
     ActlineBadInput = 2,
+    /// Site activation: the host counted this machine but counts fewer
+    /// machines than the product's threshold, so it activates none yet; ask
+    /// again at the outcome's `retry_at` (the CLI's exit 3).
+    ActlineNotYet = 3,
     /// Verification failed: the confirmation ID does not belong to this
     /// installation, or the activation was ended by a failed check.
     ActlineVerifyFailed = 4,
@@ -84,7 +98,10 @@ fn set_error(message: &str) {
 }
 
 fn code_of(e: &ClientError) -> ActlineCode {
-    if e.is_verification_failure() {
+    if let ClientError::Site(crate::site::SiteError::Net(_)) = e {
+        // As the CLI's exit 1: the host could not be reached.
+        ActlineCode::ActlineInternal
+    } else if e.is_verification_failure() {
         ActlineCode::ActlineVerifyFailed
     } else {
         ActlineCode::ActlineBadInput
@@ -329,6 +346,135 @@ pub unsafe extern "C" fn actline_client_status(
     })
 }
 
+/// The system clock, Unix seconds (not `ACTLINE_TODAY`: see the module).
+fn clock_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What a site host's outcome comes to: `ACTLINE_OK` for a lease,
+/// `ACTLINE_NOT_YET` while the host counts below its threshold.
+fn site_result(outcome: &SiteOutcome) -> Result<(), (ActlineCode, String)> {
+    match outcome {
+        SiteOutcome::Leased { .. } => Ok(()),
+        SiteOutcome::Counting { .. } => Err((ActlineCode::ActlineNotYet, outcome.describe())),
+    }
+}
+
+/// Asks the site host at `host` (`name:port`) to activate `product` on
+/// this machine (or on the machine `fingerprint_json` poses, when not
+/// null), with `key` the first time (null: the key stored for the product
+/// by an earlier call); checks the host's signed answer and credentials
+/// against the trust data, offline; and stores the lease, which
+/// [`actline_client_status`] then reports as activated. The call waits for
+/// the host (at most 5 s to connect and 10 s for each line).
+///
+/// `*outcome_json_out`, when not null, receives what the host decided, as
+/// `actline client site activate --json` prints it: `{"outcome":"leased",
+/// "product", "count", "threshold", "expires" (YYYY-MM-DD), "renew_at"
+/// (Unix seconds), "renewed"}` or `{"outcome":"counting", "product",
+/// "count", "threshold", "retry_at"}`; null when there was no decision.
+///
+/// Returns `ACTLINE_OK` on a lease; `ACTLINE_NOT_YET` while the host counts
+/// fewer machines than the product's threshold (this machine is counted;
+/// ask again at `retry_at`); `ACTLINE_INTERNAL` when the host cannot be
+/// reached or stops answering; `ACTLINE_VERIFY_FAILED` when its answer or
+/// credentials do not verify; `ACTLINE_BAD_INPUT` for bad arguments, a
+/// product already activated by phone, or the host's refusal.
+///
+/// # Safety
+/// `client` is a live handle; `host`, `product` and (when not null) `key`
+/// and `fingerprint_json` are NUL-terminated; `outcome_json_out` is null or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn actline_site_activate(
+    client: *const ActlineClient,
+    host: *const c_char,
+    product: *const c_char,
+    key: *const c_char,
+    fingerprint_json: *const c_char,
+    outcome_json_out: *mut *mut c_char,
+) -> ActlineCode {
+    // SAFETY: null or writable, as promised.
+    unsafe { give(outcome_json_out, None) };
+    guard(|| {
+        // SAFETY: as promised by the caller.
+        let (host, product) = unsafe { (arg(host, "host")?, arg(product, "product")?) };
+        let key = if key.is_null() {
+            None
+        } else {
+            // SAFETY: non-null, and NUL-terminated as promised.
+            Some(unsafe { arg(key, "key") }?)
+        };
+        // SAFETY: as promised by the caller.
+        let m = unsafe { machine(fingerprint_json) }?;
+        let outcome = with_client(client, Some(product), |c| {
+            c.site_activate(host, product, key, &m, clock_now())
+        })?;
+        // SAFETY: null or writable, as promised.
+        unsafe { give(outcome_json_out, serde_json::to_string(&outcome).ok()) };
+        site_result(&outcome)
+    })
+}
+
+/// Renews `product`'s site lease when it is due: if the lease's renewal
+/// time (7 days after the last answer) has come, or, not yet activated, the
+/// host's retry time, asks the host that answered last, as
+/// [`actline_site_activate`] with the stored key; otherwise does nothing
+/// and asks no one. Call it at every start of the product: a lease renewed
+/// at least once in 180 days never runs out. On this machine or, when not
+/// null, the machine `fingerprint_json` poses.
+///
+/// `*renewed_out`, when not null, is set to true when a lease was taken or
+/// renewed by this call, false when nothing was due (or on a failure).
+///
+/// Returns `ACTLINE_OK` when nothing was due (also when `product` was
+/// never activated by a site host here: there is nothing to renew) or the
+/// lease was renewed; otherwise as [`actline_site_activate`]
+/// (`ACTLINE_INTERNAL` when the host cannot be reached: the stored lease
+/// still holds until it runs out, so the product may go on and try again
+/// at its next start).
+///
+/// # Safety
+/// `client` is a live handle; `product` and (when not null)
+/// `fingerprint_json` are NUL-terminated; `renewed_out` is null or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn actline_site_renew_if_due(
+    client: *const ActlineClient,
+    product: *const c_char,
+    fingerprint_json: *const c_char,
+    renewed_out: *mut bool,
+) -> ActlineCode {
+    if !renewed_out.is_null() {
+        // SAFETY: checked non-null; the caller promises it is writable.
+        unsafe { *renewed_out = false };
+    }
+    guard(|| {
+        // SAFETY: as promised by the caller.
+        let product = unsafe { arg(product, "product") }?;
+        // SAFETY: as promised by the caller.
+        let m = unsafe { machine(fingerprint_json) }?;
+        let now = clock_now();
+        let outcome = with_client(client, Some(product), |c| {
+            let Some(host) = c.site_due(product, now)? else {
+                return Ok(None);
+            };
+            c.site_activate(&host, product, None, &m, now).map(Some)
+        })?;
+        let Some(outcome) = outcome else {
+            return Ok(());
+        };
+        site_result(&outcome)?;
+        if !renewed_out.is_null() {
+            // SAFETY: checked non-null; the caller promises it is writable.
+            unsafe { *renewed_out = true };
+        }
+        Ok(())
+    })
+}
+
 /// The message of this thread's last failed call ("" after a success). The
 /// pointer stays valid until the next call on this thread; do not free it.
 #[no_mangle]
@@ -398,6 +544,42 @@ mod tests {
         assert_eq!(code, ActlineCode::ActlineBadInput);
         assert!(out.is_null());
         assert!(last().contains("not a trust file"), "{}", last());
+    }
+
+    #[test]
+    fn site_calls_check_their_arguments_and_renew_nothing_without_a_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = CString::new(dir.path().to_str().unwrap()).unwrap();
+        let t = CString::new(r#"{"format":1,"fingerprint_salt":"00","products":{}}"#).unwrap();
+        let mut client = std::ptr::null_mut();
+        // SAFETY: valid strings and out-pointer.
+        let code = unsafe { actline_client_new(d.as_ptr(), t.as_ptr(), &mut client) };
+        assert_eq!(code, ActlineCode::ActlineOk, "{}", last());
+        let p = CString::new("studio").unwrap();
+        let mut json = std::ptr::null_mut();
+        // SAFETY: a live handle; a null host is refused.
+        let code = unsafe {
+            actline_site_activate(
+                client,
+                std::ptr::null(),
+                p.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                &mut json,
+            )
+        };
+        assert_eq!(code, ActlineCode::ActlineBadInput);
+        assert!(last().contains("host"), "{}", last());
+        assert!(json.is_null());
+        let mut renewed = true;
+        // SAFETY: a live handle, valid strings and out-pointer.
+        let code = unsafe {
+            actline_site_renew_if_due(client, p.as_ptr(), std::ptr::null(), &mut renewed)
+        };
+        assert_eq!(code, ActlineCode::ActlineOk, "{}", last());
+        assert!(!renewed);
+        // SAFETY: made above, freed once.
+        unsafe { actline_client_free(client) };
     }
 
     #[test]

@@ -58,9 +58,11 @@ pub fn key_for(dir: &Path) -> Result<HostKey, ClientError> {
 
 /// A product this host activates, by name.
 #[derive(Clone, Debug)]
-struct HostedName {
-    name: String,
-    rule: Hosted,
+pub struct HostedName {
+    /// The product's name.
+    pub name: String,
+    /// Its code and threshold.
+    pub rule: Hosted,
 }
 
 /// One product's figures, for `site status` on the host.
@@ -213,32 +215,7 @@ impl Host {
     }
 
     fn try_answer(&self, line: &[u8]) -> Result<Reply, String> {
-        let ask: Ask = serde_json::from_slice(line)
-            .map_err(|e| format!("not a site activation request ({e})"))?;
-        if ask.actline_site != VERSION {
-            return Err(format!(
-                "protocol version {} is not spoken here (this host speaks {VERSION})",
-                ask.actline_site
-            ));
-        }
-        let Some(h) = self.hosted.iter().find(|h| h.name == ask.product) else {
-            return Err(format!(
-                "this host may not activate {:?} (it activates: {})",
-                ask.product,
-                self.hosted().join(", ")
-            ));
-        };
-        let iid = InstallationId::parse(&ask.iid)
-            .map_err(|e| format!("the request's installation ID: {e}"))?;
-        if iid.product != h.rule.product || iid.host_key.is_some() {
-            return Err(format!(
-                "the request's installation ID is not one of {}",
-                h.name
-            ));
-        }
-        if iid.hardware.is_empty() {
-            return Err("the request's installation ID carries no hardware evidence".into());
-        }
+        let (ask, h, iid) = read_ask(line, &self.hosted)?;
         self.self_check(false).map_err(|e| e.to_string())?;
         let now = super::now();
         let req = super::book::Request {
@@ -284,6 +261,42 @@ impl Host {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         status_of(&store.book, &self.hosted, now)
     }
+}
+
+/// Reads one request line for a host that activates `hosted`: the ask,
+/// the product's rule, and the client's installation ID, each checked. Any
+/// bytes at all give a request or a one-line reason.
+pub fn read_ask<'h>(
+    line: &[u8],
+    hosted: &'h [HostedName],
+) -> Result<(Ask, &'h HostedName, InstallationId), String> {
+    let ask: Ask = serde_json::from_slice(line)
+        .map_err(|e| format!("not a site activation request ({e})"))?;
+    if ask.actline_site != VERSION {
+        return Err(format!(
+            "protocol version {} is not spoken here (this host speaks {VERSION})",
+            ask.actline_site
+        ));
+    }
+    let Some(h) = hosted.iter().find(|h| h.name == ask.product) else {
+        return Err(format!(
+            "this host may not activate {:?} (it activates: {})",
+            ask.product,
+            hosted.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let iid = InstallationId::parse(&ask.iid)
+        .map_err(|e| format!("the request's installation ID: {e}"))?;
+    if iid.product != h.rule.product || iid.host_key.is_some() {
+        return Err(format!(
+            "the request's installation ID is not one of {}",
+            h.name
+        ));
+    }
+    if iid.hardware.is_empty() {
+        return Err("the request's installation ID carries no hardware evidence".into());
+    }
+    Ok((ask, h, iid))
 }
 
 /// The status of the host in state `dir` for `product` (or the only one),

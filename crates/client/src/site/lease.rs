@@ -278,7 +278,8 @@ impl Client {
             product,
             host: site.host.clone(),
             lease_days_left: lease.map_or(0, |(e, _)| {
-                ((e - now + super::book::DAY - 1) / super::book::DAY) as u32
+                (e.saturating_sub(now).saturating_add(super::book::DAY - 1) / super::book::DAY)
+                    .clamp(0, u32::MAX as i64) as u32
             }),
             lease_expires: lease.map(|(e, _)| days::format(super::day_of(e))),
             last_renewal: lease.map(|(_, t)| days::format(super::day_of(t))),
@@ -365,5 +366,5 @@ fn due_at(site: &SiteState) -> i64 {
         Verdict::Leased { renew_at, .. } => renew_at,
         Verdict::Counting { retry_at, .. } => retry_at,
     }
-    .min(site.last_at + RENEW_SECS.max(RETRY_SECS))
+    .min(site.last_at.saturating_add(RENEW_SECS.max(RETRY_SECS)))
 }

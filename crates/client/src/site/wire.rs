@@ -345,10 +345,10 @@ impl Signed {
             ));
         }
         if let Some(now) = now {
-            if (self.host_time - now).abs() > MAX_SKEW_SECS {
+            if self.host_time.abs_diff(now) > MAX_SKEW_SECS as u64 {
                 return Err(bad(&format!(
                     "the host's clock is {} s off this machine's, more than the 4 hours allowed",
-                    (self.host_time - now).abs()
+                    self.host_time.abs_diff(now)
                 )));
             }
         }
