@@ -81,7 +81,7 @@ fn main() {
         machine,
     )
     .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = actline::client::site::host::listen("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let refusals: Arc<Mutex<Vec<String>>> = Arc::default();
     let log_to = refusals.clone();

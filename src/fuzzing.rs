@@ -235,7 +235,8 @@ pub fn site(data: &[u8]) {
                         "vault".to_string(),
                         SiteHostTrust {
                             code: 301,
-                            public_keys: [("0".to_string(), crate::hex::hex(&vendor.public()))].into(),
+                            public_keys: [("0".to_string(), crate::hex::hex(&vendor.public()))]
+                                .into(),
                         },
                     )]
                     .into(),

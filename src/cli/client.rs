@@ -86,8 +86,8 @@ fn site(
                 None => Ok(actline::client::collect()),
             });
             let host = site::host::Host::open(&dir, client.trust().clone(), product, machine)?;
-            let listener = std::net::TcpListener::bind(&listen)
-                .map_err(|e| bad(format!("--listen {listen}: {e}")))?;
+            let listener =
+                site::host::listen(&listen).map_err(|e| bad(format!("--listen {listen}: {e}")))?;
             let addr = listener.local_addr()?;
             to_stderr(&format!(
                 "site host {} serving {} on {addr} (journal {})",

@@ -222,20 +222,20 @@ impl Book {
                 Answer::Counting {
                     count,
                     threshold: rule.threshold,
-                    retry_at: now + RETRY_SECS,
+                    retry_at: now.saturating_add(RETRY_SECS),
                 },
                 seen[at].clone(),
             ));
         }
         let renewed = seen[at].lease_expires.is_some_and(|e| e > now);
-        let expires = now + LEASE_SECS;
+        let expires = now.saturating_add(LEASE_SECS);
         seen[at].lease_expires = Some(expires);
         Ok((
             Answer::Leased {
                 count,
                 threshold: rule.threshold,
                 expires,
-                renew_at: now + RENEW_SECS,
+                renew_at: now.saturating_add(RENEW_SECS),
                 renewed,
             },
             seen[at].clone(),
@@ -284,14 +284,15 @@ impl Book {
 /// Machines seen in the window ending at `now`.
 fn counted(seen: &[Seen], now: i64) -> u32 {
     seen.iter()
-        .filter(|s| s.last_seen > now - COUNT_WINDOW_SECS)
+        .filter(|s| s.last_seen > now.saturating_sub(COUNT_WINDOW_SECS))
         .count() as u32
 }
 
 /// Drops machines neither seen in the window nor holding a lease.
 fn forget_old(seen: &mut Vec<Seen>, now: i64) {
     seen.retain(|s| {
-        s.last_seen > now - COUNT_WINDOW_SECS || s.lease_expires.is_some_and(|e| e > now)
+        s.last_seen > now.saturating_sub(COUNT_WINDOW_SECS)
+            || s.lease_expires.is_some_and(|e| e > now)
     });
 }
 

@@ -9,7 +9,7 @@
 
 use super::book::Hosted;
 use super::net::{read_line, LINE_DEADLINE};
-use super::store::Store;
+use super::store::{Flusher, Store};
 use super::wire::{Ask, Credentials, HostKey, Reply, Signed, Verdict, VERSION};
 use crate::{Client, ClientError, Status, Trust};
 use actline_formats::fingerprint::Components;
@@ -18,7 +18,6 @@ use actline_formats::ids::InstallationId;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,8 +25,12 @@ use std::time::{Duration, Instant};
 pub const KEY_FILE: &str = "site-host.key";
 /// The host's journal in the state directory.
 pub const JOURNAL_FILE: &str = "site-book.jsonl";
-/// Most connections served at once; more are told the host is busy.
-pub const MAX_CONNECTIONS: usize = 512;
+/// Threads answering connections.
+pub const WORKERS: usize = 128;
+/// Most connections waiting for a thread; more are told the host is busy.
+pub const MAX_WAITING: usize = 4096;
+/// Connections the kernel holds for the host before it accepts them.
+pub const BACKLOG: i32 = 4096;
 /// How long a good self-check is trusted.
 pub const SELF_CHECK_EVERY: Duration = Duration::from_secs(10);
 
@@ -99,6 +102,7 @@ pub struct Host {
     creds: Credentials,
     hosted: Vec<HostedName>,
     store: Mutex<Store>,
+    flusher: Flusher,
     checked: Mutex<Option<Instant>>,
     dir: PathBuf,
 }
@@ -157,6 +161,10 @@ impl Host {
             path: dir.join(JOURNAL_FILE),
             message: e.to_string(),
         })?;
+        let flusher = store.flusher().map_err(|e| ClientError::File {
+            path: dir.join(JOURNAL_FILE),
+            message: e.to_string(),
+        })?;
         let host = Host {
             client: client.with_product(Some(name)),
             machine,
@@ -164,6 +172,7 @@ impl Host {
             creds,
             hosted,
             store: Mutex::new(store),
+            flusher,
             checked: Mutex::new(None),
             dir: dir.to_path_buf(),
         };
@@ -223,7 +232,7 @@ impl Host {
             machine: iid.hardware,
             client_time: ask.time,
         };
-        let answer = {
+        let (answer, line) = {
             let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
             let before = store.book.products.get(&h.rule.product).cloned();
             let rules: Vec<Hosted> = self.hosted.iter().map(|h| h.rule).collect();
@@ -231,18 +240,26 @@ impl Host {
                 .book
                 .decide(&req, &rules, now)
                 .map_err(|r| r.to_string())?;
-            if let Err(e) = store.record(h.rule.product, &seen) {
-                // Nothing answered from a decision the disk did not keep.
-                match before {
-                    Some(b) => store.book.products.insert(h.rule.product, b),
-                    None => store.book.products.remove(&h.rule.product),
-                };
-                return Err(format!(
-                    "the host cannot record the decision ({e}); nothing was granted, try again later"
-                ));
+            match store.append(h.rule.product, &seen) {
+                Ok(line) => (answer, line),
+                Err(e) => {
+                    // Nothing answered from a decision the disk did not take.
+                    match before {
+                        Some(b) => store.book.products.insert(h.rule.product, b),
+                        None => store.book.products.remove(&h.rule.product),
+                    };
+                    return Err(format!(
+                        "the host cannot record the decision ({e}); nothing was granted, try again later"
+                    ));
+                }
             }
-            answer
         };
+        // On disk before the answer leaves, with whatever else waits.
+        self.flusher.flush_to(line).map_err(|e| {
+            format!(
+                "the host cannot record the decision ({e}); nothing was granted, try again later"
+            )
+        })?;
         Ok(Reply {
             actline_site: VERSION,
             answer: Some(Signed::sign(
@@ -270,8 +287,8 @@ pub fn read_ask<'h>(
     line: &[u8],
     hosted: &'h [HostedName],
 ) -> Result<(Ask, &'h HostedName, InstallationId), String> {
-    let ask: Ask = serde_json::from_slice(line)
-        .map_err(|e| format!("not a site activation request ({e})"))?;
+    let ask: Ask =
+        serde_json::from_slice(line).map_err(|e| format!("not a site activation request ({e})"))?;
     if ask.actline_site != VERSION {
         return Err(format!(
             "protocol version {} is not spoken here (this host speaks {VERSION})",
@@ -282,7 +299,11 @@ pub fn read_ask<'h>(
         return Err(format!(
             "this host may not activate {:?} (it activates: {})",
             ask.product,
-            hosted.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+            hosted
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     };
     let iid = InstallationId::parse(&ask.iid)
@@ -360,17 +381,53 @@ fn status_of(book: &super::Book, hosted: &[HostedName], now: i64) -> Vec<HostedS
         .collect()
 }
 
+/// Opens the host's listening socket on `addr` with room for
+/// [`BACKLOG`] connections waiting to be accepted (std's default is 128:
+/// a site's machines renewing together would wait out SYN retries).
+pub fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let mut last = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address");
+    for a in addr.to_socket_addrs()? {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(a),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        #[cfg(unix)]
+        socket.set_reuse_address(true)?;
+        match socket.bind(&a.into()).and_then(|_| socket.listen(BACKLOG)) {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Serves `host` on `listener` until the process ends: one request per
-/// connection, each on a thread of its own, at most [`MAX_CONNECTIONS`] at
-/// once. `log` gets one line per connection that failed.
+/// connection, answered by [`WORKERS`] threads from a queue of at most
+/// [`MAX_WAITING`] connections; a connection beyond that is told the host
+/// is busy. `log` gets one line per connection that failed.
 pub fn serve(
     listener: TcpListener,
     host: Arc<Host>,
     log: Arc<dyn Fn(&str) + Send + Sync>,
 ) -> std::io::Result<()> {
-    let active = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<TcpStream>(MAX_WAITING);
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..WORKERS {
+        let (host, log, rx) = (host.clone(), log.clone(), rx.clone());
+        std::thread::Builder::new()
+            .name(format!("site-{i}"))
+            .spawn(move || loop {
+                let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok(mut stream) = next else { return };
+                if let Err(e) = one(&mut stream, &host) {
+                    log(&format!("{}: {e}", peer(&stream)));
+                }
+            })?;
+    }
     for stream in listener.incoming() {
-        let mut stream = match stream {
+        let stream = match stream {
             Ok(s) => s,
             // A connection reset before it was accepted, or out of file
             // descriptors for a moment: go on.
@@ -380,26 +437,11 @@ pub fn serve(
                 continue;
             }
         };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
+        if let Err(std::sync::mpsc::TrySendError::Full(mut stream)) = tx.try_send(stream) {
             let _ = send(
                 &mut stream,
                 &Reply::refused("the host is busy; try again in a minute"),
             );
-            continue;
-        }
-        let (host, conn_log, mine) = (host.clone(), log.clone(), active.clone());
-        let spawned = std::thread::Builder::new()
-            .name("site-conn".into())
-            .spawn(move || {
-                if let Err(e) = one(&mut stream, &host) {
-                    conn_log(&format!("{}: {e}", peer(&stream)));
-                }
-                mine.fetch_sub(1, Ordering::SeqCst);
-            });
-        if let Err(e) = spawned {
-            active.fetch_sub(1, Ordering::SeqCst);
-            log(&format!("cannot start a connection thread: {e}"));
         }
     }
     Ok(())

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// One journal line.
 #[derive(Serialize, Deserialize)]
@@ -55,6 +57,8 @@ pub struct Store {
     len: u64,
     /// A failed write could not be undone: nothing more is recorded.
     broken: bool,
+    /// Lines appended since the store was opened.
+    written: Arc<AtomicU64>,
     /// What the journal holds.
     pub book: Book,
 }
@@ -128,15 +132,27 @@ impl Store {
             file,
             len,
             broken: false,
+            written: Arc::new(AtomicU64::new(0)),
             book,
         })
     }
 
     /// Appends `seen` (of `product`) and flushes it to disk. On an error
-    /// (a full disk) nothing may be answered from it, and the part of the
-    /// line that was written is cut off again, so the lines after it, once
-    /// there is room, are not taken for damage.
+    /// (a full disk) nothing may be answered from it.
     pub fn record(&mut self, product: u16, seen: &Seen) -> Result<(), StoreError> {
+        self.append(product, seen)?;
+        self.file.sync_data().map_err(|source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Appends `seen` (of `product`) without flushing it, and returns the
+    /// line's number: [`Flusher::flush_to`] that number before answering
+    /// from it. On an error (a full disk) nothing may be answered from it,
+    /// and the part of the line that was written is cut off again, so the
+    /// lines after it, once there is room, are not taken for damage.
+    pub fn append(&mut self, product: u16, seen: &Seen) -> Result<u64, StoreError> {
         let err = |source| StoreError::Io {
             path: self.path.clone(),
             source,
@@ -147,14 +163,10 @@ impl Store {
             )));
         }
         let l = line(product, seen);
-        match self
-            .file
-            .write_all(l.as_bytes())
-            .and_then(|_| self.file.sync_data())
-        {
+        match self.file.write_all(l.as_bytes()) {
             Ok(()) => {
                 self.len += l.len() as u64;
-                Ok(())
+                Ok(self.written.fetch_add(1, Ordering::SeqCst) + 1)
             }
             Err(e) => {
                 if self
@@ -168,6 +180,43 @@ impl Store {
                 Err(err(e))
             }
         }
+    }
+
+    /// What flushes this journal for the answers waiting on it.
+    pub fn flusher(&self) -> Result<Flusher, StoreError> {
+        Ok(Flusher {
+            file: self.file.try_clone().map_err(|source| StoreError::Io {
+                path: self.path.clone(),
+                source,
+            })?,
+            flushed: Mutex::new(0),
+            written: self.written.clone(),
+        })
+    }
+}
+
+/// Group commit: one flush to disk covers every line written before it, so
+/// answers that wait on the disk together pay for one flush, not one each.
+pub struct Flusher {
+    file: File,
+    /// The last line number known to be on disk.
+    flushed: Mutex<u64>,
+    /// The last line number written (shared with the store).
+    written: Arc<AtomicU64>,
+}
+
+impl Flusher {
+    /// Returns once line `line` (from [`Store::append`]) is on disk.
+    pub fn flush_to(&self, line: u64) -> std::io::Result<()> {
+        let mut flushed = self.flushed.lock().unwrap_or_else(|p| p.into_inner());
+        if *flushed >= line {
+            return Ok(());
+        }
+        // Every line numbered up to here was written before this flush.
+        let upto = self.written.load(Ordering::SeqCst);
+        self.file.sync_data()?;
+        *flushed = upto;
+        Ok(())
     }
 }
 
