@@ -44,7 +44,6 @@ use actline::ids::InstallationId;
 use actline::keys::ProductKey;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};

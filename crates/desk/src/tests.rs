@@ -155,6 +155,34 @@ fn key(code: Key) -> Event<DeskEvent> {
 // ---------------------------------------------------------------- update logic
 
 #[test]
+fn a_site_hosts_14_group_id_is_named_as_such_not_taken_for_a_typo() {
+    use actline_engine::fingerprint::HardwareHash;
+    use actline_engine::ids::InstallationId;
+    use actline_engine::keys::{KeyKind, ProductKey};
+    let host = InstallationId::new_host(
+        301,
+        &ProductKey::issue(b"k", KeyKind::SiteHost, 6),
+        HardwareHash::numbered(3),
+        2500,
+        b"host key",
+    );
+    let demo = Demo::new();
+    let mut d = demo.desk();
+    let digits: String = host
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    type_text(&mut d, &digits[..7]);
+    let e = d.activation.error.clone().unwrap_or_default();
+    assert!(
+        e.contains("a site host's installation ID (14 groups"),
+        "{e}"
+    );
+    assert!(e.contains("actline activate"), "{e}");
+}
+
+#[test]
 fn typing_fills_the_groups_and_each_group_checks_when_complete() {
     let demo = Demo::new();
     let iid = demo.iid(&demo.key("studio", "4711"), "studio", MACHINE_A);

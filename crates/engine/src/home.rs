@@ -357,7 +357,7 @@ impl Secrets {
             site_hosts: catalog
                 .hosts
                 .iter()
-                .filter(|h| h.activates.iter().any(|a| *a == p.name))
+                .filter(|h| h.activates.contains(&p.name))
                 .filter_map(|h| catalog.by_name(&h.host))
                 .filter(|h| h.profile == Profile::Signed)
                 .map(|h| {

@@ -11,7 +11,7 @@ pub mod update;
 pub mod view;
 
 use super::view_model::{CallView, DecisionView, PreviewView};
-use actline_engine::ids::install::LAYOUT;
+use actline_engine::ids::install::{HOST_MARK, LAYOUT};
 use actline_engine::ids::{GroupErrorKind, IidError, InstallationId};
 
 /// Digits in an installation ID.
@@ -120,6 +120,14 @@ impl ActivationState {
             .collect()
     }
 
+    /// Whether the first group, complete and checking, marks a site host's
+    /// installation ID (14 groups), which this screen does not take.
+    pub fn is_host_id(&self) -> bool {
+        self.digits.len() >= LAYOUT.group_len
+            && self.digits[0] == HOST_MARK
+            && InstallationId::check_group(&self.digits[..LAYOUT.group_len]).is_ok()
+    }
+
     /// Groups complete and valid, complete and invalid.
     pub fn bad_groups(&self) -> Vec<usize> {
         self.groups()
@@ -136,6 +144,13 @@ impl ActivationState {
         self.iid = None;
         self.error = None;
         self.correction = None;
+        if self.is_host_id() {
+            self.preview = None;
+            self.error = Some(
+                "a site host's installation ID (14 groups, first digit 9): the desk takes 10 groups; decide it with `actline activate` or on the IVR line".into(),
+            );
+            return None;
+        }
         if self.digits.len() < IID_DIGITS {
             self.preview = None;
             return None;
