@@ -83,14 +83,28 @@ impl Desk {
         caller: Option<&str>,
     ) -> Activation {
         let code = self.catalog.by_name(product).unwrap().code;
-        let iid = InstallationId::new(code, key, hw(machine), TODAY);
+        // A site-host key is activated with a host's ID, as `client iid` makes it.
+        let iid = if key.kind() == KeyKind::SiteHost {
+            InstallationId::new_host(code, key, hw(machine), TODAY, &[machine])
+        } else {
+            InstallationId::new(code, key, hw(machine), TODAY)
+        };
+        self.activate_iid(&iid, channel, caller)
+    }
+
+    fn activate_iid(
+        &mut self,
+        iid: &InstallationId,
+        channel: &Channel,
+        caller: Option<&str>,
+    ) -> Activation {
         let s = &self.secrets;
         let sign =
             |_: &actline::entitlement::Grant,
              _: &actline::entitlement::Product,
              _: &InstallationId| format!("cid-for-{}", s.fingerprint_salt().len());
         self.ledger
-            .activate(&iid, channel, caller, None, TODAY, &sign)
+            .activate(iid, channel, caller, None, TODAY, &sign)
             .unwrap()
     }
 
@@ -259,6 +273,26 @@ fn rule_table() {
             },
             granted: true,
             says: "vault 2 may host site activation for",
+        },
+        Row {
+            rule: "site-host: only a host installation ID (with the host's key in it)",
+            run: |d| {
+                let k = d.key("vault", KeyKind::SiteHost, None, 6);
+                let iid = InstallationId::new(301, &k, hw(1), TODAY);
+                d.activate_iid(&iid, &staff(), None)
+            },
+            granted: false,
+            says: "activates only a host installation ID",
+        },
+        Row {
+            rule: "mak: a host installation ID needs a site-host key",
+            run: |d| {
+                let k = d.key("vault", KeyKind::Mak, None, 6);
+                let iid = InstallationId::new_host(301, &k, hw(1), TODAY, b"host");
+                d.activate_iid(&iid, &staff(), None)
+            },
+            granted: false,
+            says: "is activated only with a site-host key",
         },
         Row {
             rule: "site-host: at most 6 hosts",
