@@ -4,7 +4,7 @@
 //! tui-realm's `TestTerminalAdapter`.
 
 use super::activation::components::{ActivationData, DecisionPanel, IidInput};
-use super::activation::view::ENTRY_HEIGHT;
+use super::activation::view::entry_height;
 use super::bind::{payload, DATA};
 use super::calls::components::{Calls, CallsData};
 use super::desk::{Conn, Desk};
@@ -194,13 +194,11 @@ pub fn draw(desk: &Desk, app: &mut Application<Id, Msg, DeskEvent>, f: &mut Fram
     };
     match (desk.screen, unavailable) {
         (Screen::Activation, _) => {
-            let entry = Rect {
-                height: ENTRY_HEIGHT,
-                ..body
-            };
+            let height = entry_height(&desk.activation).min(body.height);
+            let entry = Rect { height, ..body };
             let rest = Rect {
-                y: body.y + ENTRY_HEIGHT,
-                height: body.height - ENTRY_HEIGHT,
+                y: body.y + height,
+                height: body.height - height,
                 ..body
             };
             app.view(&Id::IidInput, f, entry);

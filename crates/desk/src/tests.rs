@@ -155,7 +155,7 @@ fn key(code: Key) -> Event<DeskEvent> {
 // ---------------------------------------------------------------- update logic
 
 #[test]
-fn a_site_hosts_14_group_id_is_named_as_such_not_taken_for_a_typo() {
+fn a_site_hosts_id_takes_14_groups_in_two_rows_once_its_first_group_starts_with_9() {
     use actline_engine::fingerprint::HardwareHash;
     use actline_engine::ids::InstallationId;
     use actline_engine::keys::{KeyKind, ProductKey};
@@ -174,12 +174,29 @@ fn a_site_hosts_14_group_id_is_named_as_such_not_taken_for_a_typo() {
         .filter(|c| c.is_ascii_digit())
         .collect();
     type_text(&mut d, &digits[..7]);
-    let e = d.activation.error.clone().unwrap_or_default();
-    assert!(
-        e.contains("a site host's installation ID (14 groups"),
-        "{e}"
-    );
-    assert!(e.contains("actline activate"), "{e}");
+    assert_eq!(d.activation.groups().len(), 14);
+    type_text(&mut d, &digits[7..70]);
+    assert_eq!(d.activation.iid, None, "70 digits are not yet a host's ID");
+    type_text(&mut d, &digits[70..]);
+    assert_eq!(d.activation.iid.as_deref(), Some(host.to_string().as_str()));
+    type_text(&mut d, "1");
+    assert!(d
+        .activation
+        .hint
+        .as_deref()
+        .unwrap_or("")
+        .contains("all 14 groups are in"));
+    // Drawn in two rows on an 80-column desk.
+    let (mut m, _) = render(d, 80, 24);
+    let shown = screen(&mut m);
+    let text = host.to_string();
+    let g14 = text.split('-').nth(13).unwrap();
+    assert!(shown.contains(g14), "{shown}");
+    assert!(shown.contains(" 14"), "{shown}");
+    // A pasted host ID replaces what was there, whole.
+    let mut d = demo.desk();
+    ui(&mut d, Ui::Paste(host.to_string()));
+    assert_eq!(d.activation.iid.as_deref(), Some(host.to_string().as_str()));
 }
 
 #[test]

@@ -11,11 +11,14 @@ pub mod update;
 pub mod view;
 
 use super::view_model::{CallView, DecisionView, PreviewView};
-use actline_engine::ids::install::{HOST_MARK, LAYOUT};
+use actline_engine::ids::install::{HOST_LAYOUT, HOST_MARK, LAYOUT};
+use actline_engine::ids::Layout;
 use actline_engine::ids::{GroupErrorKind, IidError, InstallationId};
 
-/// Digits in an installation ID.
+/// Digits in an installation ID (a site host's has [`HOST_IID_DIGITS`]).
 pub const IID_DIGITS: usize = LAYOUT.groups * LAYOUT.group_len;
+/// Digits in a site host's installation ID.
+pub const HOST_IID_DIGITS: usize = HOST_LAYOUT.groups * HOST_LAYOUT.group_len;
 
 /// Where the screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,11 +62,11 @@ pub struct Correction {
 /// The activation screen's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActivationState {
-    /// The digits typed, at most [`IID_DIGITS`].
+    /// The digits typed, at most [`ActivationState::iid_digits`].
     pub digits: Vec<u8>,
     /// A hint after refused input.
     pub hint: Option<String>,
-    /// The ID, when all [`IID_DIGITS`] digits are in and it parses.
+    /// The ID, when all its digits are in and it parses.
     pub iid: Option<String>,
     /// Why the typed digits are not an ID.
     pub error: Option<String>,
@@ -102,10 +105,11 @@ pub struct ActivationState {
 impl ActivationState {
     /// The groups as typed.
     pub fn groups(&self) -> Vec<GroupView> {
-        (0..LAYOUT.groups)
+        let layout = self.layout();
+        (0..layout.groups)
             .map(|g| {
-                let start = g * LAYOUT.group_len;
-                let end = (start + LAYOUT.group_len).min(self.digits.len());
+                let start = g * layout.group_len;
+                let end = (start + layout.group_len).min(self.digits.len());
                 let slice = if start < self.digits.len() {
                     &self.digits[start..end]
                 } else {
@@ -113,15 +117,31 @@ impl ActivationState {
                 };
                 GroupView {
                     digits: slice.iter().map(|d| char::from(b'0' + d)).collect(),
-                    valid: (slice.len() == LAYOUT.group_len)
+                    valid: (slice.len() == layout.group_len)
                         .then(|| InstallationId::check_group(slice).is_ok()),
                 }
             })
             .collect()
     }
 
+    /// The layout being typed: a site host's 14 groups once the first
+    /// group checks and starts with 9, else the usual 10.
+    pub fn layout(&self) -> Layout {
+        if self.is_host_id() {
+            HOST_LAYOUT
+        } else {
+            LAYOUT
+        }
+    }
+
+    /// Digits in the ID being typed.
+    pub fn iid_digits(&self) -> usize {
+        let l = self.layout();
+        l.groups * l.group_len
+    }
+
     /// Whether the first group, complete and checking, marks a site host's
-    /// installation ID (14 groups), which this screen does not take.
+    /// installation ID (14 groups).
     pub fn is_host_id(&self) -> bool {
         self.digits.len() >= LAYOUT.group_len
             && self.digits[0] == HOST_MARK
@@ -144,14 +164,7 @@ impl ActivationState {
         self.iid = None;
         self.error = None;
         self.correction = None;
-        if self.is_host_id() {
-            self.preview = None;
-            self.error = Some(
-                "a site host's installation ID (14 groups, first digit 9): the desk takes 10 groups; decide it with `actline activate` or on the IVR line".into(),
-            );
-            return None;
-        }
-        if self.digits.len() < IID_DIGITS {
+        if self.digits.len() < self.iid_digits() {
             self.preview = None;
             return None;
         }
@@ -203,10 +216,10 @@ impl ActivationState {
             .chars()
             .filter_map(|c| c.to_digit(10).map(|d| d as u8))
             .collect();
-        if fixed.len() != IID_DIGITS {
+        if fixed.len() != self.iid_digits() {
             return None;
         }
-        let pos = (0..IID_DIGITS).find(|&i| fixed[i] != self.digits[i])?;
+        let pos = (0..fixed.len()).find(|&i| fixed[i] != self.digits[i])?;
         let g = pos / LAYOUT.group_len;
         let start = g * LAYOUT.group_len;
         Some(Correction {

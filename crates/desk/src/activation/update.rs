@@ -1,6 +1,6 @@
 //! How the activation screen changes: typing, pasting, deciding, reading back.
 
-use super::{ActivationState, Phase, IID_DIGITS};
+use super::{ActivationState, Phase, HOST_IID_DIGITS, IID_DIGITS};
 use crate::msg::{Intent, Msg, ReadBack, Reply, Ui};
 use crate::view_model::CallView;
 use actline_engine::ids::install::LAYOUT;
@@ -30,10 +30,10 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 // A new caller: a digit after a decision starts a new ID.
                 s.next_caller();
             }
-            if s.digits.len() >= IID_DIGITS {
+            if s.digits.len() >= s.iid_digits() {
                 s.hint = Some(format!(
                     "all {} groups are in — Enter decides, Backspace corrects, Ctrl-U clears",
-                    LAYOUT.groups
+                    s.layout().groups
                 ));
                 return None;
             }
@@ -96,10 +96,14 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 .find(|c| !c.is_ascii_digit() && !c.is_whitespace() && *c != '-');
             s.hint = None;
             let mut digits_overflowed = false;
-            if digits.len() == IID_DIGITS {
+            if digits.len() == IID_DIGITS || digits.len() == HOST_IID_DIGITS {
                 s.digits = digits; // a whole ID replaces what was there
             } else {
-                let room = IID_DIGITS - s.digits.len();
+                // Room as far as the layout goes once these digits are in
+                // (a pasted first group may make it a host's ID).
+                let mut probe = s.clone();
+                probe.digits.extend(&digits);
+                let room = probe.iid_digits().saturating_sub(s.digits.len());
                 if digits.len() > room {
                     digits_overflowed = true;
                     s.hint = Some(format!(
@@ -134,10 +138,11 @@ pub fn update(s: &mut ActivationState, ui: Ui) -> Option<Msg> {
                 None
             }
             (None, Phase::Entry) => {
-                s.hint = Some(if s.digits.len() < IID_DIGITS {
+                s.hint = Some(if s.digits.len() < s.iid_digits() {
                     format!(
-                        "{} of {IID_DIGITS} digits — the decision needs the whole installation ID",
-                        s.digits.len()
+                        "{} of {} digits — the decision needs the whole installation ID",
+                        s.digits.len(),
+                        s.iid_digits()
                     )
                 } else {
                     s.error
@@ -301,8 +306,10 @@ pub fn continue_call(s: &mut ActivationState, call: CallView) -> Option<Msg> {
     s.digits = text
         .chars()
         .filter_map(|c| c.to_digit(10).map(|d| d as u8))
-        .take(IID_DIGITS)
+        .take(HOST_IID_DIGITS)
         .collect();
+    let whole = s.iid_digits();
+    s.digits.truncate(whole);
     s.call = Some(call);
     preview(s)
 }

@@ -2,7 +2,7 @@
 //! panel with the confirmation ID.
 
 use super::components::ActivationData;
-use super::{Phase, IID_DIGITS};
+use super::Phase;
 use crate::widgets::{bad, big_digits, block, bold, dim, good, key};
 use actline_engine::ids::install::LAYOUT;
 use tuirealm::ratatui::layout::{Position, Rect};
@@ -13,6 +13,16 @@ use tuirealm::ratatui::Frame;
 
 /// Rows the installation ID field takes.
 pub const ENTRY_HEIGHT: u16 = 7;
+
+/// The entry panel's height for what is being typed: a site host's 14
+/// groups take a second row of three lines.
+pub fn entry_height(s: &super::ActivationState) -> u16 {
+    if s.layout().groups > LAYOUT.groups {
+        ENTRY_HEIGHT + 3
+    } else {
+        ENTRY_HEIGHT
+    }
+}
 
 /// Draws the installation ID field.
 pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
@@ -29,41 +39,56 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     let inner = b.inner(area);
     f.render_widget(b, area);
     let groups = s.groups();
+    let layout = s.layout();
+    // A site host's 14 groups take two rows of 7; 10 groups one row.
+    let per_row = if groups.len() > LAYOUT.groups {
+        7
+    } else {
+        groups.len().max(1)
+    };
     // Groups are spaced apart when the panel is wide enough; on a narrow
     // terminal (80 columns) they sit side by side, told apart by the marks.
-    let cell = (inner.width / LAYOUT.groups as u16).clamp(LAYOUT.group_len as u16, 12) as usize;
-    let lead = usize::from(cell > LAYOUT.group_len);
-    let typing = s.digits.len() / LAYOUT.group_len;
+    let cell = (inner.width / per_row as u16).clamp(layout.group_len as u16, 12) as usize;
+    let lead = usize::from(cell > layout.group_len);
+    let typing = s.digits.len() / layout.group_len;
+    let whole = s.iid_digits();
 
-    let mut labels = Vec::new();
-    let mut digits = Vec::new();
-    let mut marks = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        labels.push(Span::styled(
-            format!("{:<cell$}", format!("{}{}", " ".repeat(lead), i + 1)),
-            dim(),
-        ));
-        let mut text: String = g.digits.clone();
-        while text.chars().count() < LAYOUT.group_len {
-            text.push('·');
-        }
-        let style = match g.valid {
-            Some(true) => good(),
-            Some(false) => bad(),
-            None if i == typing && s.digits.len() < IID_DIGITS => {
-                bold().add_modifier(Modifier::UNDERLINED)
+    let mut rows: Vec<Line> = Vec::new();
+    for (r, chunk) in groups.chunks(per_row).enumerate() {
+        let mut labels = Vec::new();
+        let mut digits = Vec::new();
+        let mut marks = Vec::new();
+        for (j, g) in chunk.iter().enumerate() {
+            let i = r * per_row + j;
+            labels.push(Span::styled(
+                format!("{:<cell$}", format!("{}{}", " ".repeat(lead), i + 1)),
+                dim(),
+            ));
+            let mut text: String = g.digits.clone();
+            while text.chars().count() < layout.group_len {
+                text.push('·');
             }
-            None => bold(),
-        };
-        digits.push(Span::styled(format!("{}{text}", " ".repeat(lead)), style));
-        digits.push(Span::raw(
-            " ".repeat(cell.saturating_sub(LAYOUT.group_len + lead)),
-        ));
-        marks.push(match g.valid {
-            Some(true) => Span::styled(format!("{:<cell$}", "   ✓"), good()),
-            Some(false) => Span::styled(format!("{:<cell$}", "   ✗"), bad()),
-            None => Span::raw(" ".repeat(cell)),
-        });
+            let style = match g.valid {
+                Some(true) => good(),
+                Some(false) => bad(),
+                None if i == typing && s.digits.len() < whole => {
+                    bold().add_modifier(Modifier::UNDERLINED)
+                }
+                None => bold(),
+            };
+            digits.push(Span::styled(format!("{}{text}", " ".repeat(lead)), style));
+            digits.push(Span::raw(
+                " ".repeat(cell.saturating_sub(layout.group_len + lead)),
+            ));
+            marks.push(match g.valid {
+                Some(true) => Span::styled(format!("{:<cell$}", "   ✓"), good()),
+                Some(false) => Span::styled(format!("{:<cell$}", "   ✗"), bad()),
+                None => Span::raw(" ".repeat(cell)),
+            });
+        }
+        rows.push(Line::from(labels));
+        rows.push(Line::from(digits));
+        rows.push(Line::from(marks));
     }
 
     let message = if let Some(h) = &s.hint {
@@ -111,7 +136,7 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
     } else {
         Line::styled(
             format!(
-                "{} of {IID_DIGITS} digits · spaces and dashes optional · paste works",
+                "{} of {whole} digits · spaces and dashes optional · paste works",
                 s.digits.len()
             ),
             dim(),
@@ -124,31 +149,28 @@ pub fn draw_entry(d: &ActivationData, f: &mut Frame, area: Rect) {
             Span::raw(format!(" · {} · made {}", p.key, p.made)),
         ]),
         (None, Some(_)) => Line::styled("reading the product and key…", dim()),
-        (None, None) if s.digits.len() == IID_DIGITS => Line::styled(
+        (None, None) if s.digits.len() == whole => Line::styled(
             "the product, version and key appear once every group checks",
             dim(),
         ),
         (None, None) => Line::styled(
-            format!("the product, version and key appear when all {IID_DIGITS} digits are in"),
+            format!("the product, version and key appear when all {whole} digits are in"),
             dim(),
         ),
     };
 
-    let lines = vec![
-        Line::from(labels),
-        Line::from(digits),
-        Line::from(marks),
-        message,
-        names,
-    ];
+    let mut lines = rows;
+    lines.push(message);
+    lines.push(names);
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 
-    if focused && s.phase == Phase::Entry && s.digits.len() < IID_DIGITS {
-        let g = s.digits.len() / LAYOUT.group_len;
-        let p = s.digits.len() % LAYOUT.group_len;
-        let x = inner.x + (g * cell + lead + p) as u16;
-        if x < inner.right() && inner.height > 1 {
-            f.set_cursor_position(Position::new(x, inner.y + 1));
+    if focused && s.phase == Phase::Entry && s.digits.len() < whole {
+        let g = s.digits.len() / layout.group_len;
+        let p = s.digits.len() % layout.group_len;
+        let x = inner.x + ((g % per_row) * cell + lead + p) as u16;
+        let y = inner.y + 1 + 3 * (g / per_row) as u16;
+        if x < inner.right() && y < inner.bottom() {
+            f.set_cursor_position(Position::new(x, y));
         }
     }
 }
