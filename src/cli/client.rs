@@ -85,9 +85,10 @@ fn site(
                     .map_err(|e| actline::client::ClientError::Setup(e.to_string())),
                 None => Ok(actline::client::collect()),
             });
-            let host = site::host::Host::open(&dir, client.trust().clone(), product, machine)?;
+            // The address first: a host that cannot listen touches nothing.
             let listener =
                 site::host::listen(&listen).map_err(|e| bad(format!("--listen {listen}: {e}")))?;
+            let host = site::host::Host::open(&dir, client.trust().clone(), product, machine)?;
             let addr = listener.local_addr()?;
             to_stderr(&format!(
                 "site host {} serving {} on {addr} (journal {})",
@@ -158,7 +159,7 @@ fn site(
                 }
                 return Ok(());
             }
-            let st = client.with_product(product).site_status(now)?;
+            let st = client.with_product(product).site_status(&m, now)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&st)?)?;
             } else {

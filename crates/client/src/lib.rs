@@ -510,13 +510,19 @@ impl Client {
         let key = ProductKey::parse(key)?;
         let file = self.load()?.unwrap_or_default();
         let prev = file.products.get(product);
-        if let Some(s) = prev.filter(|s| s.activation.is_some()) {
-            if let Status::Activated { since, .. } =
-                self.judge(product.to_string(), s, machine, today)?
-            {
-                return Err(ClientError::AlreadyActivated(format!(
-                    "{product} is already activated on this machine (since {since}); a new installation ID is only needed once `status` says the activation ended"
-                )));
+        if let Some(s) = prev.filter(|s| s.activation.is_some() || s.site.is_some()) {
+            match self.judge(product.to_string(), s, machine, today)? {
+                Status::Activated { since, .. } => {
+                    return Err(ClientError::AlreadyActivated(format!(
+                        "{product} is already activated on this machine (since {since}); a new installation ID is only needed once `status` says the activation ended"
+                    )))
+                }
+                Status::Leased { host, expires, .. } => {
+                    return Err(ClientError::AlreadyActivated(format!(
+                        "{product} is activated on this machine by the site host {host} until {expires}; a new installation ID is only needed once `status` says the lease ended"
+                    )))
+                }
+                _ => {}
             }
         }
         let installed_day = self.installed_day(prev, today);

@@ -91,7 +91,7 @@ pub enum Answer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The clocks differ by more than [`MAX_SKEW_SECS`].
-    #[error("the client's clock is {off} s {ahead} of the host's, more than the 4 hours allowed: set the clock right and try again", off = client.abs_diff(*host), ahead = if client > host { "ahead" } else { "behind" })]
+    #[error("the client's clock is {off} s {ahead} the host's, more than the 4 hours allowed: set the clock right and try again", off = client.abs_diff(*host), ahead = if client > host { "ahead of" } else { "behind" })]
     ClockSkew {
         /// The client's clock.
         client: i64,

@@ -8,7 +8,7 @@
 //! activates nothing.
 
 use super::book::Hosted;
-use super::net::{read_line, LINE_DEADLINE};
+use super::net::{read_line, LINE_DEADLINE, REQUEST_DEADLINE};
 use super::store::{Flusher, Store};
 use super::wire::{Ask, Credentials, HostKey, Reply, Signed, Verdict, VERSION};
 use crate::{Client, ClientError, Status, Trust};
@@ -36,6 +36,19 @@ pub const SELF_CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Where a host reads its own machine from: collected, or posed in a file.
 pub type Machine = Box<dyn Fn() -> Result<Components, ClientError> + Send + Sync>;
+
+/// The host key of the state at `dir`; a missing one is an error (only
+/// `iid` with a site-host key makes one, [`key_for`]).
+pub fn load_key(dir: &Path) -> Result<HostKey, ClientError> {
+    let path = dir.join(KEY_FILE);
+    if !path.exists() {
+        return Err(ClientError::File {
+            path,
+            message: "the host key is missing: this state cannot serve (its activation was granted for a key that is gone; make a new installation ID with the site-host key and activate the host by phone again)".into(),
+        });
+    }
+    key_for(dir)
+}
 
 /// The host key of the state at `dir`, made on first use.
 pub fn key_for(dir: &Path) -> Result<HostKey, ClientError> {
@@ -134,7 +147,7 @@ impl Host {
                 "{name} was activated with a normal installation ID, not a site host's (make it with the site-host key)"
             )));
         }
-        let key = key_for(dir)?;
+        let key = load_key(dir)?;
         let creds = Credentials {
             product: name.clone(),
             iid: act.installation_id.clone(),
@@ -157,16 +170,15 @@ impl Host {
                 "the trust data lets {name} activate no product (export {name}'s trust file again)"
             )));
         }
-        let store = Store::open(&dir.join(JOURNAL_FILE)).map_err(|e| ClientError::File {
-            path: dir.join(JOURNAL_FILE),
-            message: e.to_string(),
-        })?;
-        let flusher = store.flusher().map_err(|e| ClientError::File {
-            path: dir.join(JOURNAL_FILE),
-            message: e.to_string(),
-        })?;
+        // The journal last: nothing is locked, read or rewritten for a state
+        // that cannot serve.
+        let client = client.with_product(Some(name));
+        own_activation_holds(&client, &machine)?;
+        let store_err = |e: super::store::StoreError| ClientError::Setup(e.to_string());
+        let store = Store::open(&dir.join(JOURNAL_FILE)).map_err(store_err)?;
+        let flusher = store.flusher().map_err(store_err)?;
         let host = Host {
-            client: client.with_product(Some(name)),
+            client,
             machine,
             key,
             creds,
@@ -176,7 +188,7 @@ impl Host {
             checked: Mutex::new(None),
             dir: dir.to_path_buf(),
         };
-        host.self_check(true)?;
+        *host.checked.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         Ok(host)
     }
 
@@ -202,17 +214,9 @@ impl Host {
             return Ok(());
         }
         *checked = None;
-        let machine = (self.machine)()?;
-        match self.client.status(&machine, super::day_of(super::now()))? {
-            Status::Activated { .. } => {
-                *checked = Some(Instant::now());
-                Ok(())
-            }
-            other => Err(ClientError::Setup(format!(
-                "this host's own activation does not hold on this machine ({}): it activates nothing",
-                other.describe().replace('\n', "; ")
-            ))),
-        }
+        own_activation_holds(&self.client, &self.machine)?;
+        *checked = Some(Instant::now());
+        Ok(())
     }
 
     /// The reply to one request line.
@@ -280,6 +284,17 @@ impl Host {
     }
 }
 
+/// Whether `client`'s (the host's) own activation holds on `machine` now.
+fn own_activation_holds(client: &Client, machine: &Machine) -> Result<(), ClientError> {
+    match client.status(&machine()?, super::day_of(super::now()))? {
+        Status::Activated { .. } => Ok(()),
+        other => Err(ClientError::Setup(format!(
+            "this host's own activation does not hold on this machine ({}): it activates nothing",
+            other.describe().replace('\n', "; ")
+        ))),
+    }
+}
+
 /// Reads one request line for a host that activates `hosted`: the ask,
 /// the product's rule, and the client's installation ID, each checked. Any
 /// bytes at all give a request or a one-line reason.
@@ -328,10 +343,8 @@ pub fn status(
     product: &str,
     now: i64,
 ) -> Result<Vec<HostedStatus>, ClientError> {
-    let book = Store::read(&dir.join(JOURNAL_FILE)).map_err(|e| ClientError::File {
-        path: dir.join(JOURNAL_FILE),
-        message: e.to_string(),
-    })?;
+    let book =
+        Store::read(&dir.join(JOURNAL_FILE)).map_err(|e| ClientError::Setup(e.to_string()))?;
     Ok(status_of(&book, &hosted_of(trust, product)?, now))
 }
 
@@ -452,7 +465,7 @@ fn peer(s: &TcpStream) -> String {
 }
 
 fn one(stream: &mut TcpStream, host: &Host) -> Result<(), String> {
-    let reply = match read_line(stream, LINE_DEADLINE) {
+    let reply = match read_line(stream, REQUEST_DEADLINE) {
         Ok(line) => host.answer(&line),
         Err(e) => Reply::refused(format!("unreadable request: {e}")),
     };

@@ -150,10 +150,21 @@ impl Client {
                 )))
             }
         };
-        if matches!(key.kind(), KeyKind::Setup | KeyKind::SiteHost) {
+        if matches!(
+            key.kind(),
+            KeyKind::Setup | KeyKind::SiteHost | KeyKind::Retail
+        ) {
             return Err(ClientError::Setup(format!(
                 "a {} key is not activated by a site host: use {product}'s volume key",
                 key.kind().name()
+            )));
+        }
+        let port_ok = host.rsplit_once(':').is_some_and(|(name, port)| {
+            !name.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !port_ok {
+            return Err(ClientError::Setup(format!(
+                "--host {host:?}: expected the host's name and port, e.g. sitehost:7788"
             )));
         }
         let hw = machine.hash(&self.trust.salt(), key.serial());
@@ -190,12 +201,25 @@ impl Client {
             seal: String::new(),
         });
         state.installed_day = installed_day;
-        state.key = key.to_string();
+        // A counting answer leaves a lease that still holds in place, with
+        // the key, installation ID and host it depends on.
+        let holding = matches!(
+            self.judge(product.to_string(), &state, machine, today)?,
+            Status::Leased { .. }
+        );
+        let leased = matches!(answer.verdict, Verdict::Leased { .. });
+        let previous = state.site.take();
+        let kept = previous
+            .as_ref()
+            .and_then(|s| s.lease.clone())
+            .filter(|_| holding);
+        let kept_host = previous.map(|s| s.host).filter(|_| holding);
+        if leased || !holding {
+            state.key = key.to_string();
+            state.installation_id = Some(ask.iid.clone());
+        }
         state.unlocked_by_setup_key = false;
         state.activation = None;
-        state.installation_id = Some(ask.iid.clone());
-        // A counting answer leaves a lease that still holds in place.
-        let kept = state.site.take().and_then(|s| s.lease);
         let verdict = answer.verdict;
         let outcome = match verdict {
             Verdict::Leased {
@@ -226,7 +250,7 @@ impl Client {
                 retry_at,
             } => {
                 state.site = Some(SiteState {
-                    host: host.to_string(),
+                    host: kept_host.unwrap_or_else(|| host.to_string()),
                     lease: kept,
                     last: verdict,
                     last_at: now,
@@ -254,9 +278,19 @@ impl Client {
         Ok((now >= due_at(&site)).then_some(site.host))
     }
 
-    /// The client's view of its site activation of `product`.
-    pub fn site_status(&self, now: i64) -> Result<ClientSiteStatus, ClientError> {
+    /// The client's view of its site activation of `product` on
+    /// `machine`: the lease counts only when it verifies, as for
+    /// [`status`](Client::status).
+    pub fn site_status(
+        &self,
+        machine: &Components,
+        now: i64,
+    ) -> Result<ClientSiteStatus, ClientError> {
         let (_, product, state) = self.load_one()?;
+        let holds = matches!(
+            self.judge(product.clone(), &state, machine, super::day_of(now))?,
+            Status::Leased { .. }
+        );
         let site = state.site.clone().ok_or_else(|| {
             ClientError::Setup(format!(
                 "{product} was never activated by a site host here (`actline client site activate --host HOST:PORT --product {product} --key KEY`)"
@@ -270,10 +304,16 @@ impl Client {
                 count, threshold, ..
             } => (count, threshold),
         };
-        let lease = site.lease.as_ref().and_then(|l| match l.answer.verdict {
-            Verdict::Leased { expires, .. } if expires > now => Some((expires, l.answer.host_time)),
-            _ => None,
-        });
+        let lease = site
+            .lease
+            .as_ref()
+            .filter(|_| holds)
+            .and_then(|l| match l.answer.verdict {
+                Verdict::Leased { expires, .. } if expires > now => {
+                    Some((expires, l.answer.host_time))
+                }
+                _ => None,
+            });
         Ok(ClientSiteStatus {
             product,
             host: site.host.clone(),
@@ -344,7 +384,7 @@ impl Client {
         }
         if now >= expires {
             return Err(format!(
-                "the site lease from {} ran out on {} (180 days without a renewal): run `actline client site activate --host {}` when the host can be reached",
+                "the site lease from {} ran out on {} (180 days without a renewal): run `actline client site activate --host {} --product {product}` when the host can be reached",
                 site.host,
                 days::format(super::day_of(expires)),
                 site.host

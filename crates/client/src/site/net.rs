@@ -6,8 +6,12 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-/// How long either side waits for the other's whole line.
+/// How long a client waits for the host's whole answer.
 pub const LINE_DEADLINE: Duration = Duration::from_secs(10);
+/// How long the host waits for a client's whole request: a request is one
+/// short line, sent at once, so a connection that dawdles is cut off soon
+/// and holds a worker no longer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(3);
 /// How long a client waits to connect.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -96,5 +100,18 @@ pub fn ask(addr: &str, ask: &Ask) -> Result<Reply, SiteError> {
         .and_then(|_| stream.write_all(&line))
         .map_err(|e| net("cannot send the request", &e))?;
     let reply = read_line(&mut stream, LINE_DEADLINE).map_err(|e| net("no answer", &e))?;
-    serde_json::from_slice(&reply).map_err(|e| net("its answer is not a site reply", &e))
+    // It answered, but not as a site host does: not a network failure.
+    let reply: Reply = serde_json::from_slice(&reply).map_err(|e| {
+        SiteError::BadAnswer(format!(
+            "site host {addr}: its answer is not a site reply ({e})"
+        ))
+    })?;
+    if reply.actline_site != super::wire::VERSION {
+        return Err(SiteError::BadAnswer(format!(
+            "site host {addr}: it speaks protocol version {}, this client {}",
+            reply.actline_site,
+            super::wire::VERSION
+        )));
+    }
+    Ok(reply)
 }

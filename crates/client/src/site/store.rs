@@ -37,6 +37,12 @@ pub enum StoreError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Another host already serves from this state.
+    #[error("{path}: another `site serve` already uses this host state (its journal is locked); stop it first")]
+    Locked {
+        /// The journal.
+        path: PathBuf,
+    },
     /// A line before the last is not a journal entry.
     #[error("{path}:{line}: the host's journal is damaged ({why}); nothing was changed")]
     Damaged {
@@ -55,6 +61,8 @@ pub struct Store {
     file: File,
     /// The journal's length after the last whole line.
     len: u64,
+    /// Held while the store lives: one host per state.
+    _lock: File,
     /// A failed write could not be undone: nothing more is recorded.
     broken: bool,
     /// Lines appended since the store was opened.
@@ -76,6 +84,9 @@ impl Store {
                         // The last line, cut short before its flush
                         // returned: never answered.
                         break;
+                    }
+                    if raw.trim().is_empty() {
+                        continue;
                     }
                     match serde_json::from_str::<Line>(raw.trim_end()) {
                         Ok(l) => book.upsert(l.product, l.seen),
@@ -101,12 +112,39 @@ impl Store {
     }
 
     /// Opens (or creates) the journal at `path`, replays and compacts it.
-    /// Only the host that serves opens it.
+    /// Only the host that serves opens it: a lock (`STATE/site-book.lock`,
+    /// held while the store lives, released by the kernel even on `kill -9`)
+    /// refuses a second host on the same state before anything is read or
+    /// written.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let io = |source| StoreError::Io {
             path: path.to_path_buf(),
             source,
         };
+        let lock_path = path.with_extension("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source,
+                })
+            }
+        }
         let book = Self::read(path)?;
         // Compact: the entries as they stand, written beside, flushed and
         // renamed over (write_private).
@@ -131,6 +169,7 @@ impl Store {
             path: path.to_path_buf(),
             file,
             len,
+            _lock: lock,
             broken: false,
             written: Arc::new(AtomicU64::new(0)),
             book,

@@ -23,7 +23,7 @@
 //! - A refusal is not signed: it grants nothing, so forging one only
 //!   denies service, which a network attacker can do anyway.
 
-use super::book::{Answer, MAX_SKEW_SECS};
+use super::book::{Answer, LEASE_SECS, MAX_SKEW_SECS, RENEW_SECS, RETRY_SECS};
 use crate::{ClientError, Trust};
 use actline_formats::confirm::{self, DST};
 use actline_formats::hex::{hex, unhex};
@@ -342,6 +342,25 @@ impl Signed {
         if sig.verify(true, &m, DST, &[], &pk, true) != blst::BLST_ERROR::BLST_SUCCESS {
             return Err(bad(
                 "the host's signature does not match (altered on the way?)",
+            ));
+        }
+        // A lease no longer than 180 days, renewed within 7, from the
+        // host's clock: what an authorized host that was modified could
+        // stretch, a client does not take.
+        let too_long = match self.verdict {
+            Verdict::Leased {
+                expires, renew_at, ..
+            } => {
+                expires > self.host_time.saturating_add(LEASE_SECS)
+                    || renew_at > self.host_time.saturating_add(RENEW_SECS)
+            }
+            Verdict::Counting { retry_at, .. } => {
+                retry_at > self.host_time.saturating_add(RETRY_SECS)
+            }
+        };
+        if too_long {
+            return Err(bad(
+                "it gives longer than 180 days, or renewals later than 7 days",
             ));
         }
         if let Some(now) = now {
