@@ -34,22 +34,7 @@ fn static_lib() -> PathBuf {
 #[test]
 fn the_c_example_makes_an_installation_id_verifies_the_confirmation_id_and_reads_the_status() {
     let env = Env::demo();
-    let lib = static_lib();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exe = env.dir.path().join("activate");
-    let o = Command::new("cc")
-        .arg("-Wall")
-        .arg("-Werror")
-        .arg("-o")
-        .arg(&exe)
-        .arg(root.join("samples/c/activate.c"))
-        .arg("-I")
-        .arg(root.join("crates/client/include"))
-        .arg(&lib)
-        .args(["-lpthread", "-ldl", "-lm"])
-        .output()
-        .expect("a C compiler (cc) is installed");
-    assert!(o.status.success(), "cc: {}", err(&o));
+    let exe = compile(&env, "activate");
 
     let key = env.issue(&["--product", "studio", "--activations", "3"]);
     let trust = env.home().join("trust.json");
@@ -128,93 +113,19 @@ fn compile(env: &Env, name: &str) -> PathBuf {
     exe
 }
 
-/// A process this test started, stopped by its PID when dropped.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_c_site_sample_is_counted_then_leased_by_a_site_host_and_finds_its_lease_not_due() {
-    let env = Env::demo();
-    let exe = compile(&env, "site");
+    // The vendor home and the host (vault, activated by phone with a
+    // site-host key), as the site tests set them up; the host serves on a
+    // port of the OS's choosing.
+    let site = crate::site::Site::new();
+    let host = site.serve("H", &site.host_fp(), None).unwrap();
+    let env = &site.env;
+    let exe = compile(env, "site");
     let dir = env.dir.path();
-    let (vault_trust, studio_trust) = (dir.join("vault-trust.json"), dir.join("studio-trust.json"));
-    for (p, f) in [("vault", &vault_trust), ("studio", &studio_trust)] {
-        let o = env.vendor(&[
-            "trust",
-            "export",
-            "--product",
-            p,
-            "--out",
-            f.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "trust export: {}", err(&o));
-    }
-    let cli = |state: &Path, trust: &Path, fp: &Path| {
-        let mut c = bin();
-        c.arg("client")
-            .arg("--state")
-            .arg(state)
-            .arg("--trust")
-            .arg(trust)
-            .arg("--fingerprint")
-            .arg(fp);
-        c
-    };
-
-    // The host: vault, activated by phone with a site-host key.
-    let host_state = dir.join("host");
-    let host_fp = sample("fingerprint-a.json");
-    let host_key = env.issue(&["--product", "vault", "--kind", "site-host"]);
-    let o = cli(&host_state, &vault_trust, &host_fp)
-        .args(["iid", "--key", &host_key, "--product", "vault"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "host iid: {}", err(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&env.vendor(&["activate", &text(&o), "--json"]).stdout).unwrap();
-    let cid = v["confirmation_id"].as_str().expect("the host is granted");
-    let o = cli(&host_state, &vault_trust, &host_fp)
-        .args(["confirm", cid])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "host confirm: {}", err(&o));
-
-    // It serves on a port of the OS's choosing and says which at start.
-    let mut child = cli(&host_state, &vault_trust, &host_fp)
-        .args(["site", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _host = Running(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                // Nobody listens any more: keep draining the pipe.
-                continue;
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the host says where it serves");
-    let addr = first
-        .split_once(" on ")
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
-
-    let key = env.issue(&["--product", "studio", "--activations", "10"]);
+    let studio_trust = site.trust("studio");
+    let addr = host.addr.clone();
+    let key = site.keys["studio"].clone();
     let c_state = dir.join("c-state");
     let c_fp = env.machine("c-machine", &machine(100));
     let run = |args: &[&Path]| {
@@ -253,20 +164,7 @@ fn the_c_site_sample_is_counted_then_leased_by_a_site_host_and_finds_its_lease_n
 
     // Four machines through the CLI; the fifth machine counted gets a lease.
     for n in 1..=4u32 {
-        let fp = env.machine(&format!("m{n}"), &machine(n));
-        let o = cli(&dir.join(format!("m{n}")), &studio_trust, &fp)
-            .args([
-                "site",
-                "activate",
-                "--host",
-                &addr,
-                "--product",
-                "studio",
-                "--key",
-                &key,
-            ])
-            .output()
-            .unwrap();
+        let o = site.activate(&addr, "studio", n, None);
         let want = if n < 4 { 3 } else { 0 };
         assert_eq!(
             o.status.code(),
@@ -295,10 +193,7 @@ fn the_c_site_sample_is_counted_then_leased_by_a_site_host_and_finds_its_lease_n
     assert_eq!(text(&o), "not due");
 
     // The Rust CLI reads the same lease.
-    let o = cli(&c_state, &studio_trust, &c_fp)
-        .args(["site", "status"])
-        .output()
-        .unwrap();
+    let o = site.client("c-state", &c_fp, "studio", None, &["site", "status"]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(text(&o).contains("lease until"), "{}", text(&o));
 

@@ -14,9 +14,9 @@ use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 /// A running `site serve`, stopped by its PID.
-struct HostProc {
+pub(crate) struct HostProc {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl HostProc {
@@ -33,16 +33,16 @@ impl Drop for HostProc {
 }
 
 /// A vendor home with a site-host key, trust files per product, and one
-/// host machine activated by phone.
-struct Site {
-    env: Env,
+/// host machine activated by phone (also the C sample's site).
+pub(crate) struct Site {
+    pub(crate) env: Env,
     host_key: String,
     /// Volume keys by product.
-    keys: std::collections::BTreeMap<&'static str, String>,
+    pub(crate) keys: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Site {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let env = Env::demo();
         let host_key = env.issue(&["--product", "vault", "--kind", "site-host"]);
         let mut keys = std::collections::BTreeMap::new();
@@ -69,17 +69,17 @@ impl Site {
         site
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.env.dir.path().join(name)
     }
 
-    fn trust(&self, product: &str) -> PathBuf {
+    pub(crate) fn trust(&self, product: &str) -> PathBuf {
         self.path(&format!("{product}-trust.json"))
     }
 
     /// The client binary on state `state`, posing as `fp`, with `product`'s
     /// trust file, at day `today` (or the real one).
-    fn client(
+    pub(crate) fn client(
         &self,
         state: &str,
         fp: &Path,
@@ -125,7 +125,12 @@ impl Site {
     }
 
     /// Starts `site serve` for state `state` on a free loopback port.
-    fn serve(&self, state: &str, fp: &Path, today: Option<&str>) -> Result<HostProc, String> {
+    pub(crate) fn serve(
+        &self,
+        state: &str,
+        fp: &Path,
+        today: Option<&str>,
+    ) -> Result<HostProc, String> {
         let mut c = bin();
         c.arg("client")
             .arg("--state")
@@ -159,12 +164,18 @@ impl Site {
         Ok(HostProc { child, addr })
     }
 
-    fn host_fp(&self) -> PathBuf {
+    pub(crate) fn host_fp(&self) -> PathBuf {
         self.path("host-a.json")
     }
 
     /// `site activate` for machine `n` of `product`.
-    fn activate(&self, host: &str, product: &str, n: u32, today: Option<&str>) -> Output {
+    pub(crate) fn activate(
+        &self,
+        host: &str,
+        product: &str,
+        n: u32,
+        today: Option<&str>,
+    ) -> Output {
         let fp = self.env.machine(&format!("m{n}"), &machine(n));
         let key = self.keys[product].clone();
         self.client(
@@ -250,6 +261,27 @@ fn fake_host(count: usize, answer: impl Fn(&str) -> String + Send + 'static) -> 
         }
     });
     addr
+}
+
+/// A fake host that answers one request with a lease of `days` days,
+/// showing `creds` and signed with `key`.
+fn signing_host(key: HostKey, creds: Credentials, days: i64) -> String {
+    fake_host(1, move |line| {
+        let ask: Ask = serde_json::from_str(line).unwrap();
+        let verdict = Verdict::Leased {
+            count: 99,
+            threshold: 5,
+            expires: ask.time + days * 86400,
+            renew_at: ask.time + 7 * 86400,
+            renewed: false,
+        };
+        serde_json::to_string(&Reply {
+            actline_site: 1,
+            answer: Some(Signed::sign(&key, &ask, verdict, ask.time, creds.clone())),
+            refused: None,
+        })
+        .unwrap()
+    })
 }
 
 /// Sends `line` to the real host and returns its reply line.
@@ -427,22 +459,7 @@ fn a_rogue_host_with_keys_of_its_own_activates_nothing() {
     //    signs with its own key: the key does not match the activation.
     let rogue = HostKey::generate().unwrap();
     let creds = site.credentials(&rogue.public());
-    let addr = fake_host(1, move |line| {
-        let ask: Ask = serde_json::from_str(line).unwrap();
-        let verdict = Verdict::Leased {
-            count: 99,
-            threshold: 5,
-            expires: ask.time + 180 * 86400,
-            renew_at: ask.time + 7 * 86400,
-            renewed: false,
-        };
-        serde_json::to_string(&Reply {
-            actline_site: 1,
-            answer: Some(Signed::sign(&rogue, &ask, verdict, ask.time, creds.clone())),
-            refused: None,
-        })
-        .unwrap()
-    });
+    let addr = signing_host(rogue, creds, 180);
     let o = site.activate(&addr, "studio", 1, None);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(
@@ -454,23 +471,7 @@ fn a_rogue_host_with_keys_of_its_own_activates_nothing() {
     // 3. The real host's public key, a signature by another key.
     let real = actline::client::site::host::key_for(&site.path("H")).unwrap();
     let creds = site.credentials(&real.public());
-    let addr = fake_host(1, move |line| {
-        let ask: Ask = serde_json::from_str(line).unwrap();
-        let verdict = Verdict::Leased {
-            count: 99,
-            threshold: 5,
-            expires: ask.time + 180 * 86400,
-            renew_at: ask.time + 7 * 86400,
-            renewed: false,
-        };
-        let other = HostKey::generate().unwrap();
-        serde_json::to_string(&Reply {
-            actline_site: 1,
-            answer: Some(Signed::sign(&other, &ask, verdict, ask.time, creds.clone())),
-            refused: None,
-        })
-        .unwrap()
-    });
+    let addr = signing_host(HostKey::generate().unwrap(), creds, 180);
     let o = site.activate(&addr, "studio", 1, None);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("signature does not match"), "{}", err(&o));
@@ -903,22 +904,7 @@ fn a_lease_longer_than_180_days_from_an_authorized_host_was_taken() {
     let site = Site::new();
     let real = actline::client::site::host::key_for(&site.path("H")).unwrap();
     let creds = site.credentials(&real.public());
-    let addr = fake_host(1, move |line| {
-        let ask: Ask = serde_json::from_str(line).unwrap();
-        let verdict = Verdict::Leased {
-            count: 9,
-            threshold: 5,
-            expires: ask.time + 3650 * 86400,
-            renew_at: ask.time + 7 * 86400,
-            renewed: false,
-        };
-        serde_json::to_string(&Reply {
-            actline_site: 1,
-            answer: Some(Signed::sign(&real, &ask, verdict, ask.time, creds.clone())),
-            refused: None,
-        })
-        .unwrap()
-    });
+    let addr = signing_host(real, creds, 3650);
     let o = site.activate(&addr, "studio", 1, None);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("longer than 180 days"), "{}", err(&o));

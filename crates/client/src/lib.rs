@@ -206,6 +206,25 @@ struct State {
     seal: String,
 }
 
+impl State {
+    /// A product's state with nothing made yet: no installation ID, no
+    /// activation, no lease.
+    fn new(product: &str, product_code: u16, key: &ProductKey, installed_day: u16) -> Self {
+        State {
+            format: 1,
+            product: product.to_string(),
+            product_code,
+            key: key.to_string(),
+            installed_day,
+            installation_id: None,
+            unlocked_by_setup_key: false,
+            activation: None,
+            site: None,
+            seal: String::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 struct Stored {
@@ -334,12 +353,7 @@ impl Trust {
     pub fn verifier(&self, p: &TrustedProduct) -> Result<Verifier, ConfirmError> {
         match p.profile {
             Profile::Signed => {
-                let mut keys = p
-                    .public_keys
-                    .iter()
-                    .map(|(n, k)| Some((n.parse::<u8>().ok()?, unhex(k)?)))
-                    .collect::<Option<BTreeMap<u8, Vec<u8>>>>()
-                    .ok_or(ConfirmError::BadTrust)?;
+                let mut keys = public_keys(&p.public_keys)?;
                 if let Some(k) = &p.public_key {
                     let k = unhex(k).ok_or(ConfirmError::BadTrust)?;
                     if keys.get(&0).is_some_and(|same| *same != k) {
@@ -357,6 +371,22 @@ impl Trust {
             )),
         }
     }
+}
+
+/// The vendor's public keys as trust files carry them (hex, by number
+/// written in decimal), read.
+fn public_keys(hexed: &BTreeMap<String, String>) -> Result<BTreeMap<u8, Vec<u8>>, ConfirmError> {
+    hexed
+        .iter()
+        .map(|(n, k)| Some((n.parse::<u8>().ok()?, unhex(k)?)))
+        .collect::<Option<BTreeMap<u8, Vec<u8>>>>()
+        .ok_or(ConfirmError::BadTrust)
+}
+
+/// A signed-profile verifier for the public keys a trust file carries.
+pub(crate) fn signed_verifier(hexed: &BTreeMap<String, String>) -> Result<Verifier, ConfirmError> {
+    let keys = public_keys(hexed)?;
+    Verifier::signed_keys(keys.iter().map(|(n, k)| (*n, k.as_slice())))
 }
 
 /// A client install: a state directory and the vendor's trust file.
@@ -526,18 +556,7 @@ impl Client {
             }
         }
         let installed_day = self.installed_day(prev, today);
-        let mut state = State {
-            format: 1,
-            product: product.to_string(),
-            product_code: tp.code,
-            key: key.to_string(),
-            installed_day,
-            installation_id: None,
-            unlocked_by_setup_key: false,
-            activation: None,
-            site: None,
-            seal: String::new(),
-        };
+        let mut state = State::new(product, tp.code, &key, installed_day);
         if key.kind() == KeyKind::Setup {
             if !key.is_authentic(&unhex(&tp.setup_secret).unwrap_or_default()) {
                 return Err(ClientError::Setup(format!(

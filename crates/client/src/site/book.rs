@@ -60,8 +60,10 @@ pub struct Request {
     pub client_time: i64,
 }
 
-/// The host's answer to a request it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The host's answer to a request it accepts: what it decides, and what
+/// it sends and signs ([`super::wire::Verdict`]), tagged by `outcome`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Answer {
     /// Activated: a lease until `expires`, to renew from `renew_at`.
     Leased {

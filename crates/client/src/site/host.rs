@@ -10,7 +10,7 @@
 use super::book::Hosted;
 use super::net::{read_line, LINE_DEADLINE, REQUEST_DEADLINE};
 use super::store::{Flusher, Store};
-use super::wire::{Ask, Credentials, HostKey, Reply, Signed, Verdict, VERSION};
+use super::wire::{Ask, Credentials, HostKey, Reply, Signed, VERSION};
 use crate::{Client, ClientError, Status, Trust};
 use actline_formats::fingerprint::Components;
 use actline_formats::hex::{hex, unhex};
@@ -269,7 +269,7 @@ impl Host {
             answer: Some(Signed::sign(
                 &self.key,
                 &ask,
-                Verdict::from(answer),
+                answer,
                 now,
                 self.creds.clone(),
             )),

@@ -188,18 +188,9 @@ impl Client {
         })?;
         answer.verify(&self.trust, &ask, Some(now))?;
         let installed_day = self.installed_day(prev.as_ref(), today);
-        let mut state = prev.clone().unwrap_or(State {
-            format: 1,
-            product: product.to_string(),
-            product_code: tp.code,
-            key: key.to_string(),
-            installed_day,
-            installation_id: None,
-            unlocked_by_setup_key: false,
-            activation: None,
-            site: None,
-            seal: String::new(),
-        });
+        let mut state = prev
+            .clone()
+            .unwrap_or_else(|| State::new(product, tp.code, &key, installed_day));
         state.installed_day = installed_day;
         // A counting answer leaves a lease that still holds in place, with
         // the key, installation ID and host it depends on.

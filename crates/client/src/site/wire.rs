@@ -24,6 +24,7 @@
 //!   denies service, which a network attacker can do anyway.
 
 use super::book::{Answer, LEASE_SECS, MAX_SKEW_SECS, RENEW_SECS, RETRY_SECS};
+
 use crate::{ClientError, Trust};
 use actline_formats::confirm::{self, DST};
 use actline_formats::hex::{hex, unhex};
@@ -104,64 +105,11 @@ impl Ask {
     }
 }
 
-/// The host's verdict, as sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Verdict {
-    /// Activated until `expires`; renew from `renew_at` (Unix seconds).
-    Leased {
-        /// Distinct machines in the window.
-        count: u32,
-        /// The product's threshold.
-        threshold: u32,
-        /// When the lease ends unless renewed.
-        expires: i64,
-        /// When to renew.
-        renew_at: i64,
-        /// Whether this renewed a current lease.
-        renewed: bool,
-    },
-    /// Counted, below the threshold: ask again at `retry_at`.
-    Counting {
-        /// Distinct machines in the window.
-        count: u32,
-        /// The product's threshold.
-        threshold: u32,
-        /// When to ask again.
-        retry_at: i64,
-    },
-}
+/// The host's verdict, as sent and signed: the book's [`Answer`].
+pub use super::book::Answer as Verdict;
 
-impl From<Answer> for Verdict {
-    fn from(a: Answer) -> Self {
-        match a {
-            Answer::Leased {
-                count,
-                threshold,
-                expires,
-                renew_at,
-                renewed,
-            } => Verdict::Leased {
-                count,
-                threshold,
-                expires,
-                renew_at,
-                renewed,
-            },
-            Answer::Counting {
-                count,
-                threshold,
-                retry_at,
-            } => Verdict::Counting {
-                count,
-                threshold,
-                retry_at,
-            },
-        }
-    }
-}
-
-impl Verdict {
+impl Answer {
+    /// The bytes the host's signature covers.
     fn bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(40);
         match *self {
@@ -254,14 +202,7 @@ impl Credentials {
                 "its public key is not the one its activation was granted for",
             ));
         }
-        let keys = host
-            .public_keys
-            .iter()
-            .map(|(n, k)| Some((n.parse::<u8>().ok()?, unhex(k)?)))
-            .collect::<Option<Vec<(u8, Vec<u8>)>>>()
-            .ok_or(confirm::ConfirmError::BadTrust)?;
-        let verifier =
-            confirm::Verifier::signed_keys(keys.iter().map(|(n, k)| (*n, k.as_slice())))?;
+        let verifier = crate::signed_verifier(&host.public_keys)?;
         let terms = confirm::verify(&self.cid, &iid, &verifier)
             .map_err(|e| not(&format!("its confirmation ID is not the vendor's ({e})")))?;
         if terms.kind != KeyKind::SiteHost {

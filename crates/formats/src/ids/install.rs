@@ -58,8 +58,6 @@ pub const HOST_MARK: u8 = 9;
 const BODY_BITS: usize = 3 + 14 + 36 + 29 + HARDWARE_BITS as usize + 16;
 const HOST_BODY_BITS: usize = BODY_BITS + HOST_KEY_BITS as usize;
 const CRC_BITS: u32 = 24;
-const PAYLOAD_BITS: usize = BODY_BITS + CRC_BITS as usize;
-const HOST_PAYLOAD_BITS: usize = HOST_BODY_BITS + CRC_BITS as usize;
 
 /// The layout of an installation ID whose first group, already checked, starts
 /// with `first`: the host layout for [`HOST_MARK`], the normal one
@@ -131,16 +129,7 @@ pub enum IidError {
 impl InstallationId {
     /// Makes the ID for `key` on `hardware` for `product`, on `day`.
     pub fn new(product: u16, key: &ProductKey, hardware: HardwareHash, day: u16) -> Self {
-        let mut id = Self {
-            product: product & 0x3FFF,
-            key_serial: key.serial(),
-            key_proof: 0,
-            hardware,
-            day,
-            host_key: None,
-        };
-        id.key_proof = key.proof(&id.proof_context());
-        id
+        Self::made(product, key, hardware, day, None)
     }
 
     /// Makes a site host's ID (format 3), which also carries the digest of
@@ -152,13 +141,29 @@ impl InstallationId {
         day: u16,
         public_key: &[u8],
     ) -> Self {
+        Self::made(
+            product,
+            key,
+            hardware,
+            day,
+            Some(host_key_digest(public_key)),
+        )
+    }
+
+    fn made(
+        product: u16,
+        key: &ProductKey,
+        hardware: HardwareHash,
+        day: u16,
+        host_key: Option<u128>,
+    ) -> Self {
         let mut id = Self {
             product: product & 0x3FFF,
             key_serial: key.serial(),
             key_proof: 0,
             hardware,
             day,
-            host_key: Some(host_key_digest(public_key)),
+            host_key,
         };
         id.key_proof = key.proof(&id.proof_context());
         id
@@ -246,29 +251,28 @@ impl InstallationId {
     /// Decodes the payload digits (check digits already removed): 60, or 84
     /// starting with [`HOST_MARK`] for a host.
     pub fn from_payload_digits(digits: &[u8]) -> Result<Self, IidError> {
-        if digits.len() == HOST_LAYOUT.payload_digits() && digits[0] == HOST_MARK {
-            let bits = from_decimal(&digits[1..], HOST_PAYLOAD_BITS).ok_or(IidError::Integrity)?;
-            let (body, crc) = bits.split_at(HOST_BODY_BITS);
-            if CRC.checksum(&to_bytes(body)) as u64 != BitReader::new(crc).read(CRC_BITS) {
-                return Err(IidError::Integrity);
-            }
-            let mut r = BitReader::new(body);
-            let mut id = Self::read_fields(&mut r, HOST_FORMAT_VERSION)?;
-            let hi = r.read(HOST_KEY_BITS - 64) as u128;
-            let lo = r.read(64) as u128;
-            id.host_key = Some(hi << 64 | lo);
-            return Ok(id);
-        }
-        if digits.len() != LAYOUT.payload_digits() {
+        let host = digits.len() == HOST_LAYOUT.payload_digits() && digits[0] == HOST_MARK;
+        let (number, body_bits, version) = if host {
+            (&digits[1..], HOST_BODY_BITS, HOST_FORMAT_VERSION)
+        } else if digits.len() == LAYOUT.payload_digits() {
+            (digits, BODY_BITS, FORMAT_VERSION)
+        } else {
             return Err(IidError::Integrity);
-        }
-        let bits = from_decimal(digits, PAYLOAD_BITS).ok_or(IidError::Integrity)?;
-        let (body, crc) = bits.split_at(BODY_BITS);
+        };
+        let bits =
+            from_decimal(number, body_bits + CRC_BITS as usize).ok_or(IidError::Integrity)?;
+        let (body, crc) = bits.split_at(body_bits);
         if CRC.checksum(&to_bytes(body)) as u64 != BitReader::new(crc).read(CRC_BITS) {
             return Err(IidError::Integrity);
         }
         let mut r = BitReader::new(body);
-        Self::read_fields(&mut r, FORMAT_VERSION)
+        let mut id = Self::read_fields(&mut r, version)?;
+        if host {
+            let hi = r.read(HOST_KEY_BITS - 64) as u128;
+            let lo = r.read(64) as u128;
+            id.host_key = Some(hi << 64 | lo);
+        }
+        Ok(id)
     }
 
     /// Reads the fields both formats share, after checking the version.
